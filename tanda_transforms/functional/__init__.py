@@ -1,0 +1,110 @@
+"""Pure functional image operations used by TANDA transformation functions.
+
+Every op takes an image ``img`` of shape ``H x W`` or ``H x W x C`` (any ``C >= 1``)
+with dtype uint8 (0..255), uint16 (0..65535) or float32 (values in [0, 1]) and returns
+a new array of the same shape and dtype; the input is never modified.  Other types,
+dtypes and shapes raise (TypeError / ValueError); nothing is cast silently.  Integer
+results are rounded with :func:`numpy.rint` (half to even) and clipped to the dtype
+range; float32 results are clipped to [0, 1].  Ops that need randomness take a
+required keyword ``seed`` (an int or a ``numpy.random.Generator``).
+
+Geometric ops are built from warp objects (:class:`AffineWarp`, :class:`DenseWarp`)
+and ``*_warp`` builders, so that masks, boxes and keypoints can follow an image via
+``warp.apply`` and ``warp.map_points``.
+
+Examples
+--------
+>>> import numpy as np
+>>> from tanda_transforms import functional as F
+>>> F.rotate(np.zeros((4, 4, 3), np.uint8), 15.0).shape
+(4, 4, 3)
+"""
+
+from ._validate import check_image, from_float32, to_float32, value_max
+from .geometric import (
+    AffineWarp,
+    DenseWarp,
+    elastic,
+    elastic_warp,
+    hflip,
+    hflip_warp,
+    pad_and_crop,
+    pad_and_crop_warp,
+    rotate,
+    rotate_warp,
+    shear,
+    shear_warp,
+    swirl,
+    swirl_warp,
+    translate,
+    translate_warp,
+    vflip,
+    vflip_warp,
+    zoom,
+    zoom_warp,
+)
+from .morphology import dilation, erosion
+from .photometric import (
+    autocontrast,
+    brightness,
+    contrast,
+    cutout,
+    equalize,
+    gamma,
+    gaussian_blur,
+    gaussian_noise,
+    hue_shift,
+    invert,
+    posterize,
+    saturation,
+    sharpen,
+    solarize,
+)
+
+__all__ = [
+    # validation / dtype helpers
+    "check_image",
+    "value_max",
+    "to_float32",
+    "from_float32",
+    # warps
+    "AffineWarp",
+    "DenseWarp",
+    "rotate_warp",
+    "zoom_warp",
+    "shear_warp",
+    "translate_warp",
+    "hflip_warp",
+    "vflip_warp",
+    "swirl_warp",
+    "elastic_warp",
+    "pad_and_crop_warp",
+    # geometric ops
+    "rotate",
+    "zoom",
+    "shear",
+    "translate",
+    "hflip",
+    "vflip",
+    "swirl",
+    "elastic",
+    "pad_and_crop",
+    # photometric ops
+    "brightness",
+    "contrast",
+    "saturation",
+    "hue_shift",
+    "gamma",
+    "gaussian_blur",
+    "sharpen",
+    "gaussian_noise",
+    "cutout",
+    "equalize",
+    "autocontrast",
+    "posterize",
+    "solarize",
+    "invert",
+    # morphology
+    "erosion",
+    "dilation",
+]

@@ -1,0 +1,763 @@
+"""Geometric image operations built on two small warp objects.
+
+Every geometric op is "build a warp, then apply it", so that targets (masks, boxes,
+keypoints) can later follow the image exactly:
+
+* :class:`AffineWarp` holds a forward 2 x 3 matrix mapping source ``(x, y)`` to
+  destination ``(x, y)`` and is applied with ``cv2.warpAffine``.
+* :class:`DenseWarp` holds inverse maps (for every destination pixel, its source
+  coordinates) and is applied with ``cv2.remap``.
+
+Coordinates: pixel ``(col, row)`` has its centre at ``(x, y) = (col, row)``; ``x`` grows
+to the right and ``y`` downwards.  Rotation, zoom, shear and swirl act about the image
+centre ``((W - 1) / 2, (H - 1) / 2)``.
+
+Border modes: ``"reflect"`` mirrors without repeating the edge pixel (``numpy.pad`` /
+``torch`` "reflect", ``cv2.BORDER_REFLECT_101``), ``"edge"`` repeats the edge pixel and
+``"constant"`` fills with ``fill``, a fraction of the dtype range in [0, 1].
+"""
+
+from __future__ import annotations
+
+import functools
+import math
+
+import cv2
+import numpy as np
+
+from ._validate import (
+    apply_cv2,
+    check_image,
+    check_int,
+    check_real,
+    make_rng,
+    value_max,
+)
+
+__all__ = [
+    "AffineWarp",
+    "DenseWarp",
+    "rotate_warp",
+    "zoom_warp",
+    "shear_warp",
+    "translate_warp",
+    "hflip_warp",
+    "vflip_warp",
+    "swirl_warp",
+    "elastic_warp",
+    "pad_and_crop_warp",
+    "rotate",
+    "zoom",
+    "shear",
+    "translate",
+    "hflip",
+    "vflip",
+    "swirl",
+    "elastic",
+    "pad_and_crop",
+]
+
+_INTERPOLATIONS = {"bilinear": cv2.INTER_LINEAR, "nearest": cv2.INTER_NEAREST}
+_BORDERS = {
+    "reflect": cv2.BORDER_REFLECT_101,
+    "constant": cv2.BORDER_CONSTANT,
+    "edge": cv2.BORDER_REPLICATE,
+}
+
+
+# --------------------------------------------------------------------------- helpers
+
+
+def _check_shape(shape: object) -> tuple[int, int]:
+    if not isinstance(shape, tuple | list) or len(shape) < 2:
+        raise TypeError(f"shape must be a tuple (H, W) or (H, W, C), got {shape!r}")
+    h = check_int(shape[0], "shape[0] (height)", low=1)
+    w = check_int(shape[1], "shape[1] (width)", low=1)
+    return h, w
+
+
+def _check_apply_args(interpolation: str, border: str, fill: float) -> tuple[int, int, float]:
+    if interpolation not in _INTERPOLATIONS:
+        raise ValueError(
+            f"interpolation must be one of {sorted(_INTERPOLATIONS)}, got {interpolation!r}"
+        )
+    if border not in _BORDERS:
+        raise ValueError(f"border must be one of {sorted(_BORDERS)}, got {border!r}")
+    fill = check_real(fill, "fill", low=0.0, high=1.0)
+    return _INTERPOLATIONS[interpolation], _BORDERS[border], fill
+
+
+def _border_value(fill: float, dtype: np.dtype) -> tuple[float, float, float, float]:
+    vmax = value_max(dtype)
+    value = fill * vmax if vmax == 1.0 else float(np.rint(fill * vmax))
+    return (value, value, value, value)
+
+
+def _check_points(points: object) -> np.ndarray:
+    if not isinstance(points, np.ndarray):
+        raise TypeError(f"points must be a numpy.ndarray of shape N x 2, got {type(points)}")
+    if points.ndim != 2 or points.shape[1] != 2:
+        raise ValueError(f"points must have shape N x 2 of (x, y), got shape {points.shape}")
+    if points.dtype.kind not in "iuf":
+        raise TypeError(f"points must be a real numeric array, got dtype {points.dtype}")
+    return points.astype(np.float64)
+
+
+@functools.lru_cache(maxsize=16)
+def _base_grid(h: int, w: int) -> tuple[np.ndarray, np.ndarray]:
+    """Read-only float32 destination coordinate grids ``(xs, ys)`` of shape H x W."""
+    xs, ys = np.meshgrid(np.arange(w, dtype=np.float32), np.arange(h, dtype=np.float32))
+    xs.flags.writeable = False
+    ys.flags.writeable = False
+    return xs, ys
+
+
+@functools.lru_cache(maxsize=16)
+def _polar_grid(h: int, w: int) -> tuple[np.ndarray, np.ndarray]:
+    """Read-only float32 ``(rho, theta)`` of every pixel about the image centre."""
+    xs, ys = _base_grid(h, w)
+    dx = xs - np.float32((w - 1) / 2.0)
+    dy = ys - np.float32((h - 1) / 2.0)
+    rho = np.hypot(dx, dy)
+    theta = np.arctan2(dy, dx)
+    rho.flags.writeable = False
+    theta.flags.writeable = False
+    return rho, theta
+
+
+def _centre(h: int, w: int) -> tuple[float, float]:
+    return (w - 1) / 2.0, (h - 1) / 2.0
+
+
+def _about_centre(linear: np.ndarray, h: int, w: int) -> np.ndarray:
+    """2 x 3 matrix applying the 2 x 2 ``linear`` map about the image centre."""
+    cx, cy = _centre(h, w)
+    c = np.array([cx, cy])
+    matrix = np.empty((2, 3), np.float64)
+    matrix[:, :2] = linear
+    matrix[:, 2] = c - linear @ c
+    return matrix
+
+
+def _sample_bilinear(field: np.ndarray, x: np.ndarray, y: np.ndarray) -> np.ndarray:
+    """Bilinearly sample a 2-D field at float coordinates, clamped to the grid."""
+    h, w = field.shape
+    x = np.clip(x, 0.0, w - 1.0)
+    y = np.clip(y, 0.0, h - 1.0)
+    x0 = np.minimum(np.floor(x).astype(np.intp), max(w - 2, 0))
+    y0 = np.minimum(np.floor(y).astype(np.intp), max(h - 2, 0))
+    x1 = np.minimum(x0 + 1, w - 1)
+    y1 = np.minimum(y0 + 1, h - 1)
+    fx = x - x0
+    fy = y - y0
+    top = field[y0, x0] * (1.0 - fx) + field[y0, x1] * fx
+    bottom = field[y1, x0] * (1.0 - fx) + field[y1, x1] * fx
+    return top * (1.0 - fy) + bottom * fy
+
+
+# --------------------------------------------------------------------------- warps
+
+
+class AffineWarp:
+    """An affine warp given by its forward 2 x 3 matrix.
+
+    Parameters
+    ----------
+    matrix : np.ndarray
+        2 x 3 float matrix mapping source ``(x, y, 1)`` to destination ``(x, y)``.
+    shape : tuple of int
+        ``(H, W)`` of the images the warp is applied to (output has the same size).
+
+    Examples
+    --------
+    >>> w = AffineWarp(np.array([[1.0, 0, 2], [0, 1, 0]]), (4, 4))
+    >>> w.map_points(np.array([[1.0, 1.0]]))
+    array([[3., 1.]])
+    """
+
+    def __init__(self, matrix: np.ndarray, shape: tuple[int, int]) -> None:
+        if not isinstance(matrix, np.ndarray):
+            raise TypeError(f"matrix must be a numpy.ndarray of shape 2 x 3, got {type(matrix)}")
+        if matrix.shape != (2, 3):
+            raise ValueError(f"matrix must have shape (2, 3), got {matrix.shape}")
+        matrix = matrix.astype(np.float64)
+        if not np.all(np.isfinite(matrix)):
+            raise ValueError("matrix must contain only finite values")
+        full = np.vstack([matrix, [0.0, 0.0, 1.0]])
+        if abs(np.linalg.det(full)) < 1e-12:
+            raise ValueError("matrix must be invertible")
+        self.matrix: np.ndarray = matrix
+        self.shape: tuple[int, int] = _check_shape(shape)
+        self._inverse = np.linalg.inv(full)[:2]
+
+    def __repr__(self) -> str:
+        return f"AffineWarp(matrix={self.matrix.tolist()}, shape={self.shape})"
+
+    def apply(
+        self,
+        img: np.ndarray,
+        *,
+        interpolation: str = "bilinear",
+        border: str = "reflect",
+        fill: float = 0.0,
+    ) -> np.ndarray:
+        """Warp ``img`` (shape ``self.shape``); returns a new array, same shape and dtype.
+
+        Examples
+        --------
+        >>> AffineWarp(np.eye(2, 3), (2, 2)).apply(np.eye(2, dtype=np.uint8)).tolist()
+        [[1, 0], [0, 1]]
+        """
+        check_image(img)
+        _check_same_shape(img, self.shape)
+        flags, border_mode, fill = _check_apply_args(interpolation, border, fill)
+        h, w = self.shape
+        value = _border_value(fill, img.dtype)
+        inverse = self._inverse
+
+        def warp(chunk: np.ndarray) -> np.ndarray:
+            return cv2.warpAffine(
+                chunk,
+                inverse,
+                (w, h),
+                flags=flags | cv2.WARP_INVERSE_MAP,
+                borderMode=border_mode,
+                borderValue=value,
+            )
+
+        return apply_cv2(warp, img)
+
+    def map_points(self, points: np.ndarray) -> np.ndarray:
+        """Return where source points ``(x, y)`` (N x 2) land in the output (float64).
+
+        Examples
+        --------
+        >>> rotate_warp((3, 3), 90).map_points(np.array([[2.0, 1.0]])).round(6)
+        array([[1., 0.]])
+        """
+        pts = _check_points(points)
+        return pts @ self.matrix[:, :2].T + self.matrix[:, 2]
+
+
+class DenseWarp:
+    """A dense warp given by inverse maps (destination pixel -> source coordinates).
+
+    Parameters
+    ----------
+    map_x, map_y : np.ndarray
+        float32 arrays of shape H x W; destination pixel ``(col, row)`` samples the
+        source at ``(map_x[row, col], map_y[row, col])``.
+
+    Examples
+    --------
+    >>> xs, ys = np.meshgrid(np.arange(4, dtype=np.float32), np.arange(3, dtype=np.float32))
+    >>> DenseWarp(xs - 1, ys).map_points(np.array([[1.0, 1.0]])).round(3)
+    array([[2., 1.]])
+    """
+
+    def __init__(self, map_x: np.ndarray, map_y: np.ndarray) -> None:
+        for name, m in (("map_x", map_x), ("map_y", map_y)):
+            if not isinstance(m, np.ndarray) or m.dtype != np.float32:
+                got = m.dtype if isinstance(m, np.ndarray) else type(m).__name__
+                raise TypeError(f"{name} must be a float32 numpy.ndarray, got {got}")
+            if m.ndim != 2 or 0 in m.shape:
+                raise ValueError(f"{name} must be a non-empty H x W array, got shape {m.shape}")
+        if map_x.shape != map_y.shape:
+            raise ValueError(
+                f"map_x and map_y must have the same shape, got {map_x.shape} and {map_y.shape}"
+            )
+        self.map_x: np.ndarray = np.ascontiguousarray(map_x)
+        self.map_y: np.ndarray = np.ascontiguousarray(map_y)
+        self.shape: tuple[int, int] = (int(map_x.shape[0]), int(map_x.shape[1]))
+        self._fields: tuple[np.ndarray, ...] | None = None
+
+    def __repr__(self) -> str:
+        return f"DenseWarp(shape={self.shape})"
+
+    def apply(
+        self,
+        img: np.ndarray,
+        *,
+        interpolation: str = "bilinear",
+        border: str = "reflect",
+        fill: float = 0.0,
+    ) -> np.ndarray:
+        """Warp ``img`` (shape ``self.shape``); returns a new array, same shape and dtype.
+
+        Examples
+        --------
+        >>> int(swirl_warp((4, 4), 0.0).apply(np.ones((4, 4), np.uint8)).sum())
+        16
+        """
+        check_image(img)
+        _check_same_shape(img, self.shape)
+        flags, border_mode, fill = _check_apply_args(interpolation, border, fill)
+        value = _border_value(fill, img.dtype)
+        map_x, map_y = self.map_x, self.map_y
+
+        def warp(chunk: np.ndarray) -> np.ndarray:
+            return cv2.remap(
+                chunk, map_x, map_y, flags, borderMode=border_mode, borderValue=value
+            )
+
+        return apply_cv2(warp, img)
+
+    def _displacement_fields(self) -> tuple[np.ndarray, ...]:
+        """Displacement (map - grid) and its spatial derivatives, computed once."""
+        if self._fields is None:
+            h, w = self.shape
+            xs, ys = _base_grid(h, w)
+            dx = (self.map_x - xs).astype(np.float64)
+            dy = (self.map_y - ys).astype(np.float64)
+            grads = []
+            for field in (dx, dy):
+                if h > 1 and w > 1:
+                    d_row, d_col = np.gradient(field)
+                else:
+                    d_row = d_col = np.zeros_like(field)
+                grads.extend([d_col, d_row])
+            self._fields = (dx, dy, *grads)
+        return self._fields
+
+    def map_points(self, points: np.ndarray, *, iterations: int = 20) -> np.ndarray:
+        """Return where source points ``(x, y)`` (N x 2) land in the output (float64).
+
+        The inverse maps are inverted numerically: starting from ``dst = src``, Newton
+        steps ``dst += J^-1 (src - M(dst))`` with bilinearly sampled maps ``M`` and
+        their finite-difference Jacobian ``J`` (a plain fixed-point step
+        ``dst += src - M(dst)`` where ``J`` is near-singular).  Outside the image the
+        displacement is extended with its edge value.  Where the warp folds over, one
+        of the pre-images is returned.
+
+        Examples
+        --------
+        >>> swirl_warp((9, 9), 0.0).map_points(np.array([[2.0, 3.0]])).round(3)
+        array([[2., 3.]])
+        """
+        src = _check_points(points)
+        iterations = check_int(iterations, "iterations", low=1)
+        dx, dy, dxx, dxy, dyx, dyy = self._displacement_fields()
+        dst = src.copy()
+        best = dst.copy()
+        best_err = np.full(len(src), np.inf)
+        for _ in range(iterations):
+            x, y = dst[:, 0], dst[:, 1]
+            rx = src[:, 0] - (x + _sample_bilinear(dx, x, y))
+            ry = src[:, 1] - (y + _sample_bilinear(dy, x, y))
+            err = np.hypot(rx, ry)
+            better = err < best_err
+            best[better] = dst[better]
+            best_err[better] = err[better]
+            if np.all(best_err < 1e-6):
+                break
+            a = 1.0 + _sample_bilinear(dxx, x, y)
+            b = _sample_bilinear(dxy, x, y)
+            c = _sample_bilinear(dyx, x, y)
+            d = 1.0 + _sample_bilinear(dyy, x, y)
+            det = a * d - b * c
+            ok = np.abs(det) > 1e-3
+            safe = np.where(ok, det, 1.0)
+            step_x = np.where(ok, (d * rx - b * ry) / safe, rx)
+            step_y = np.where(ok, (a * ry - c * rx) / safe, ry)
+            dst = dst + np.stack([step_x, step_y], axis=1)
+        x, y = dst[:, 0], dst[:, 1]
+        err = np.hypot(
+            src[:, 0] - (x + _sample_bilinear(dx, x, y)),
+            src[:, 1] - (y + _sample_bilinear(dy, x, y)),
+        )
+        better = err < best_err
+        best[better] = dst[better]
+        return best
+
+
+def _check_same_shape(img: np.ndarray, shape: tuple[int, int]) -> None:
+    if img.shape[:2] != tuple(shape):
+        raise ValueError(
+            f"img has height x width {img.shape[:2]} but the warp was built for {tuple(shape)}"
+        )
+
+
+# --------------------------------------------------------------------------- builders
+
+
+def rotate_warp(shape: tuple[int, ...], degrees: float) -> AffineWarp:
+    """Rotation about the centre; positive ``degrees`` is counter-clockwise as displayed.
+
+    Examples
+    --------
+    >>> rotate_warp((5, 5), 90).map_points(np.array([[4.0, 2.0]])).round(6)
+    array([[2., 0.]])
+    """
+    h, w = _check_shape(shape)
+    degrees = check_real(degrees, "degrees")
+    turns = degrees / 90.0
+    if turns == round(turns):  # exact matrices for multiples of 90 degrees
+        cos, sin = [(1.0, 0.0), (0.0, 1.0), (-1.0, 0.0), (0.0, -1.0)][int(round(turns)) % 4]
+    else:
+        rad = math.radians(degrees)
+        cos, sin = math.cos(rad), math.sin(rad)
+    # y points down, so counter-clockwise on screen is (x, y) -> (x cos + y sin, -x sin + y cos)
+    return AffineWarp(_about_centre(np.array([[cos, sin], [-sin, cos]]), h, w), (h, w))
+
+
+def zoom_warp(shape: tuple[int, ...], factor: float) -> AffineWarp:
+    """Scaling about the centre; ``factor > 1`` magnifies the content.
+
+    Examples
+    --------
+    >>> zoom_warp((5, 5), 2.0).map_points(np.array([[3.0, 2.0]]))
+    array([[4., 2.]])
+    """
+    h, w = _check_shape(shape)
+    factor = check_real(factor, "factor", low=0.0, low_inclusive=False)
+    return AffineWarp(_about_centre(np.diag([factor, factor]), h, w), (h, w))
+
+
+def shear_warp(shape: tuple[int, ...], factor: float, axis: str = "x") -> AffineWarp:
+    """Shear about the centre: ``x' = x + factor * (y - cy)`` (``axis="y"``: swap roles).
+
+    Examples
+    --------
+    >>> shear_warp((5, 5), 0.5).map_points(np.array([[2.0, 4.0]]))
+    array([[3., 4.]])
+    """
+    h, w = _check_shape(shape)
+    factor = check_real(factor, "factor")
+    if axis == "x":
+        linear = np.array([[1.0, factor], [0.0, 1.0]])
+    elif axis == "y":
+        linear = np.array([[1.0, 0.0], [factor, 1.0]])
+    else:
+        raise ValueError(f"axis must be 'x' or 'y', got {axis!r}")
+    return AffineWarp(_about_centre(linear, h, w), (h, w))
+
+
+def translate_warp(shape: tuple[int, ...], dx: float, dy: float) -> AffineWarp:
+    """Translation by ``dx * W`` pixels right and ``dy * H`` pixels down.
+
+    Examples
+    --------
+    >>> translate_warp((10, 20), 0.1, -0.5).map_points(np.array([[0.0, 0.0]]))
+    array([[ 2., -5.]])
+    """
+    h, w = _check_shape(shape)
+    dx = check_real(dx, "dx")
+    dy = check_real(dy, "dy")
+    return AffineWarp(np.array([[1.0, 0.0, dx * w], [0.0, 1.0, dy * h]]), (h, w))
+
+
+def hflip_warp(shape: tuple[int, ...]) -> AffineWarp:
+    """Left-right mirror: ``x' = W - 1 - x``.
+
+    Examples
+    --------
+    >>> hflip_warp((2, 5)).map_points(np.array([[0.0, 1.0]]))
+    array([[4., 1.]])
+    """
+    h, w = _check_shape(shape)
+    return AffineWarp(np.array([[-1.0, 0.0, w - 1.0], [0.0, 1.0, 0.0]]), (h, w))
+
+
+def vflip_warp(shape: tuple[int, ...]) -> AffineWarp:
+    """Top-bottom mirror: ``y' = H - 1 - y``.
+
+    Examples
+    --------
+    >>> vflip_warp((5, 2)).map_points(np.array([[1.0, 0.0]]))
+    array([[1., 4.]])
+    """
+    h, w = _check_shape(shape)
+    return AffineWarp(np.array([[1.0, 0.0, 0.0], [0.0, -1.0, h - 1.0]]), (h, w))
+
+
+def pad_and_crop_warp(
+    shape: tuple[int, ...], padding: int, top: int, left: int
+) -> AffineWarp:
+    """Pad by ``padding`` on every side, then crop H x W at ``(top, left)``.
+
+    Equivalent to a translation by ``(padding - left, padding - top)`` pixels.
+
+    Examples
+    --------
+    >>> pad_and_crop_warp((8, 8), 2, 0, 4).map_points(np.array([[3.0, 3.0]]))
+    array([[1., 5.]])
+    """
+    h, w = _check_shape(shape)
+    padding = check_int(padding, "padding", low=0)
+    top = check_int(top, "top", low=0, high=2 * padding)
+    left = check_int(left, "left", low=0, high=2 * padding)
+    tx, ty = float(padding - left), float(padding - top)
+    return AffineWarp(np.array([[1.0, 0.0, tx], [0.0, 1.0, ty]]), (h, w))
+
+
+def swirl_warp(shape: tuple[int, ...], strength: float, radius: float | None = None) -> DenseWarp:
+    """Swirl about the centre with scikit-image's ``swirl`` mapping.
+
+    For a destination pixel at polar ``(rho, theta)`` about the centre the source angle
+    is ``theta + strength * exp(-rho / (radius * ln 2 / 5))``: the twist is ``strength``
+    radians at the centre and has decayed to about 1/1000 at ``rho = radius``.
+    ``radius`` defaults to ``min(H, W) / 2``.
+
+    Examples
+    --------
+    >>> swirl_warp((8, 8), 1.0).map_x.shape
+    (8, 8)
+    """
+    h, w = _check_shape(shape)
+    strength = check_real(strength, "strength")
+    if radius is None:
+        radius = min(h, w) / 2.0
+    radius = check_real(radius, "radius", low=0.0, low_inclusive=False)
+    rho, theta = _polar_grid(h, w)
+    cx, cy = _centre(h, w)
+    scale = np.float32(radius * math.log(2.0) / 5.0)
+    angle = theta + np.float32(strength) * np.exp(-rho / scale)
+    map_x = np.cos(angle)
+    map_x *= rho
+    map_x += np.float32(cx)
+    map_y = np.sin(angle)
+    map_y *= rho
+    map_y += np.float32(cy)
+    return DenseWarp(map_x, map_y)
+
+
+def elastic_warp(
+    shape: tuple[int, ...], alpha: float, sigma: float, *, seed: int | np.random.Generator
+) -> DenseWarp:
+    """Simard-style elastic deformation.
+
+    Two fields of U(-1, 1) float32 noise (drawn from ``np.random.default_rng(seed)`` or
+    the given Generator, x field first) are each smoothed with a Gaussian of standard
+    deviation ``sigma`` pixels (``sigma = 0``: no smoothing), divided by their standard
+    deviation and multiplied by ``alpha``, so ``alpha`` is the RMS displacement in
+    pixels along each axis.
+
+    Examples
+    --------
+    >>> elastic_warp((8, 8), 2.0, 3.0, seed=0).map_y.dtype
+    dtype('float32')
+    """
+    h, w = _check_shape(shape)
+    alpha = check_real(alpha, "alpha", low=0.0)
+    sigma = check_real(sigma, "sigma", low=0.0)
+    rng = make_rng(seed)
+    xs, ys = _base_grid(h, w)
+    maps = []
+    for base in (xs, ys):
+        field = rng.random((h, w), dtype=np.float32)
+        field *= 2.0
+        field -= 1.0
+        if sigma > 0:
+            radius = max(1, int(4.0 * sigma + 0.5))
+            field = cv2.GaussianBlur(
+                field,
+                (2 * radius + 1, 2 * radius + 1),
+                sigmaX=sigma,
+                sigmaY=sigma,
+                borderType=cv2.BORDER_REFLECT_101,
+            )
+        std = float(field.std(dtype=np.float64))
+        scale = alpha / std if std > 0 else 0.0
+        field *= np.float32(scale)
+        field += base
+        maps.append(field)
+    return DenseWarp(maps[0], maps[1])
+
+
+# --------------------------------------------------------------------------- ops
+
+
+def rotate(
+    img: np.ndarray,
+    degrees: float,
+    *,
+    interpolation: str = "bilinear",
+    border: str = "reflect",
+    fill: float = 0.0,
+) -> np.ndarray:
+    """Rotate about the centre; positive ``degrees`` is counter-clockwise as displayed.
+
+    Examples
+    --------
+    >>> rotate(np.zeros((4, 4), np.uint8), 0).shape
+    (4, 4)
+    """
+    check_image(img)
+    warp = rotate_warp(img.shape, degrees)
+    if degrees == 0:
+        _check_apply_args(interpolation, border, fill)
+        return img.copy()
+    return warp.apply(img, interpolation=interpolation, border=border, fill=fill)
+
+
+def zoom(
+    img: np.ndarray,
+    factor: float,
+    *,
+    interpolation: str = "bilinear",
+    border: str = "reflect",
+    fill: float = 0.0,
+) -> np.ndarray:
+    """Scale about the centre; ``factor > 1`` magnifies, ``factor == 1`` is a copy.
+
+    Examples
+    --------
+    >>> zoom(np.zeros((4, 4), np.uint8), 1.5).shape
+    (4, 4)
+    """
+    check_image(img)
+    warp = zoom_warp(img.shape, factor)
+    if factor == 1:
+        _check_apply_args(interpolation, border, fill)
+        return img.copy()
+    return warp.apply(img, interpolation=interpolation, border=border, fill=fill)
+
+
+def shear(
+    img: np.ndarray,
+    factor: float,
+    axis: str = "x",
+    *,
+    interpolation: str = "bilinear",
+    border: str = "reflect",
+    fill: float = 0.0,
+) -> np.ndarray:
+    """Shear about the centre: ``x' = x + factor * (y - cy)`` (``axis="y"`` analogous).
+
+    Examples
+    --------
+    >>> shear(np.zeros((4, 4, 3), np.float32), 0.3, axis="y").shape
+    (4, 4, 3)
+    """
+    check_image(img)
+    warp = shear_warp(img.shape, factor, axis)
+    if factor == 0:
+        _check_apply_args(interpolation, border, fill)
+        return img.copy()
+    return warp.apply(img, interpolation=interpolation, border=border, fill=fill)
+
+
+def translate(
+    img: np.ndarray,
+    dx: float,
+    dy: float,
+    *,
+    interpolation: str = "bilinear",
+    border: str = "reflect",
+    fill: float = 0.0,
+) -> np.ndarray:
+    """Shift by ``dx`` of the width (right) and ``dy`` of the height (down).
+
+    Examples
+    --------
+    >>> translate(np.eye(4, dtype=np.uint8), 0.25, 0, border="constant")[0].tolist()
+    [0, 1, 0, 0]
+    """
+    check_image(img)
+    warp = translate_warp(img.shape, dx, dy)
+    if dx == 0 and dy == 0:
+        _check_apply_args(interpolation, border, fill)
+        return img.copy()
+    return warp.apply(img, interpolation=interpolation, border=border, fill=fill)
+
+
+def hflip(img: np.ndarray) -> np.ndarray:
+    """Mirror left-right (exact index flip).
+
+    Examples
+    --------
+    >>> hflip(np.array([[1, 2, 3]], np.uint8)).tolist()
+    [[3, 2, 1]]
+    """
+    check_image(img)
+    return img[:, ::-1].copy()
+
+
+def vflip(img: np.ndarray) -> np.ndarray:
+    """Mirror top-bottom (exact index flip).
+
+    Examples
+    --------
+    >>> vflip(np.array([[1], [2]], np.uint8)).tolist()
+    [[2], [1]]
+    """
+    check_image(img)
+    return img[::-1].copy()
+
+
+def swirl(
+    img: np.ndarray,
+    strength: float,
+    radius: float | None = None,
+    *,
+    interpolation: str = "bilinear",
+    border: str = "reflect",
+    fill: float = 0.0,
+) -> np.ndarray:
+    """Swirl about the centre (scikit-image semantics, see :func:`swirl_warp`).
+
+    Examples
+    --------
+    >>> swirl(np.zeros((6, 6), np.uint16), 2.0).dtype
+    dtype('uint16')
+    """
+    check_image(img)
+    if strength == 0:
+        _check_apply_args(interpolation, border, fill)
+        check_real(strength, "strength")
+        if radius is not None:
+            check_real(radius, "radius", low=0.0, low_inclusive=False)
+        return img.copy()
+    warp = swirl_warp(img.shape, strength, radius)
+    return warp.apply(img, interpolation=interpolation, border=border, fill=fill)
+
+
+def elastic(
+    img: np.ndarray,
+    alpha: float,
+    sigma: float,
+    *,
+    seed: int | np.random.Generator,
+    interpolation: str = "bilinear",
+    border: str = "reflect",
+    fill: float = 0.0,
+) -> np.ndarray:
+    """Simard-style elastic deformation (see :func:`elastic_warp`).
+
+    Examples
+    --------
+    >>> elastic(np.zeros((8, 8), np.uint8), 1.0, 2.0, seed=0).shape
+    (8, 8)
+    """
+    check_image(img)
+    warp = elastic_warp(img.shape, alpha, sigma, seed=seed)
+    return warp.apply(img, interpolation=interpolation, border=border, fill=fill)
+
+
+def pad_and_crop(
+    img: np.ndarray,
+    padding: int,
+    top: int,
+    left: int,
+    *,
+    interpolation: str = "bilinear",
+    border: str = "reflect",
+    fill: float = 0.0,
+) -> np.ndarray:
+    """Pad by ``padding`` pixels (border mode applies), crop H x W at ``(top, left)``.
+
+    ``top`` and ``left`` lie in ``[0, 2 * padding]``; ``(padding, padding)`` is a copy.
+    The shift is a whole number of pixels, so the result is exact for any
+    ``interpolation``.
+
+    Examples
+    --------
+    >>> pad_and_crop(np.arange(4, dtype=np.uint8).reshape(1, 4), 1, 1, 2).tolist()
+    [[1, 2, 3, 2]]
+    """
+    check_image(img)
+    warp = pad_and_crop_warp(img.shape, padding, top, left)
+    if top == padding and left == padding:
+        _check_apply_args(interpolation, border, fill)
+        return img.copy()
+    return warp.apply(img, interpolation=interpolation, border=border, fill=fill)
