@@ -1,0 +1,39 @@
+"""tanda-transforms: learn data-augmentation policies (TANDA) and use them as transforms.
+
+Users bring transformation functions (TFs); a generator learns, adversarially and without
+labels, which sequences of TFs keep data realistic; the result is a :class:`TANDAPolicy` that
+works in ``torchvision.transforms.Compose`` and, through
+:class:`tanda_transforms.albumentations.TANDA`, in ``albumentations.Compose``.
+
+Example:
+    >>> import numpy as np
+    >>> from tanda_transforms import TANDAPolicy, TF
+    >>> policy = TANDAPolicy([TF("rotate", degrees=5), TF("hflip")], seq_len=2, seed=0)
+    >>> policy(np.zeros((8, 8, 3), np.uint8)).shape
+    (8, 8, 3)
+"""
+
+__version__ = "0.1.0"
+
+from tanda_transforms.generators import MeanFieldSampler, RecurrentSampler, SequenceSampler
+from tanda_transforms.policy import PolicyNotFoundError, TANDAPolicy, gallery_names
+from tanda_transforms.policy_file import PolicyFileError
+from tanda_transforms.registry import UnknownOpError, available_ops, register_op
+from tanda_transforms.tfs import TF, TFLibrary, available_packs
+
+__all__ = [
+    "TANDAPolicy",
+    "TF",
+    "TFLibrary",
+    "MeanFieldSampler",
+    "RecurrentSampler",
+    "SequenceSampler",
+    "PolicyFileError",
+    "PolicyNotFoundError",
+    "UnknownOpError",
+    "available_ops",
+    "available_packs",
+    "gallery_names",
+    "register_op",
+    "__version__",
+]

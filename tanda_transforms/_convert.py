@@ -1,0 +1,74 @@
+"""Conversions between the image types a transform meets and the numpy H x W (x C) arrays the
+ops work on. Every path keeps dtype, shape and value range; anything the ops cannot take
+exactly raises a clear error instead of being cast.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+import numpy as np
+import PIL.Image
+import torch
+
+__all__ = ["apply_to_image", "check_float_range"]
+
+_TORCH_DTYPES = (torch.uint8, torch.uint16, torch.float32)
+_PIL_MODES = ("L", "RGB", "RGBA", "I;16")
+
+
+def check_float_range(array: np.ndarray, what: str) -> None:
+    """Float images must hold values in [0, 1]: the ops would otherwise clip them."""
+    if array.dtype == np.float32 and array.size:
+        low, high = float(array.min()), float(array.max())
+        if not (0.0 <= low and high <= 1.0):
+            raise ValueError(
+                f"{what}: float32 images must have values in [0, 1], got [{low:.4g}, {high:.4g}]; "
+                "apply normalisation after the TANDA policy, not before"
+            )
+
+
+def _pil_apply(img: PIL.Image.Image, fn: Callable[[np.ndarray], np.ndarray]) -> PIL.Image.Image:
+    if img.mode not in _PIL_MODES:
+        raise TypeError(
+            f"PIL image mode {img.mode!r} is not supported; expected one of {_PIL_MODES} "
+            "(convert with img.convert('RGB') or 'L')"
+        )
+    out = fn(np.asarray(img))
+    return PIL.Image.fromarray(out, mode=img.mode) if img.mode != "I;16" else _from_i16(out)
+
+
+def _from_i16(array: np.ndarray) -> PIL.Image.Image:
+    return PIL.Image.fromarray(array.astype("<u2", copy=False), mode="I;16")
+
+
+def _tensor_apply(img: torch.Tensor, fn: Callable[[np.ndarray], np.ndarray]) -> torch.Tensor:
+    if img.dtype not in _TORCH_DTYPES:
+        raise TypeError(
+            f"tensor images must be uint8, uint16 or float32 (values in [0, 1]), got {img.dtype}"
+        )
+    if img.ndim < 3:
+        raise ValueError(f"tensor images are C x H x W (or ... x C x H x W), got shape "
+                         f"{tuple(img.shape)}")
+    flat = img.detach().cpu().reshape(-1, *img.shape[-3:])
+    outs = [fn(np.ascontiguousarray(one.permute(1, 2, 0).numpy())) for one in flat]
+    out = torch.from_numpy(np.stack(outs)).permute(0, 3, 1, 2).reshape(img.shape)
+    return out.to(img.device).contiguous()
+
+
+def apply_to_image(img, fn: Callable[[np.ndarray], np.ndarray]):
+    """Apply ``fn`` (numpy H x W x C -> same) to a PIL image, tensor or numpy array.
+
+    Tensors are C x H x W, or batched ... x C x H x W where every image gets the same ``fn``
+    (as torchvision's transforms do). The result has the input's type, dtype and shape.
+    """
+    if isinstance(img, PIL.Image.Image):
+        return _pil_apply(img, fn)
+    if isinstance(img, torch.Tensor):
+        return _tensor_apply(img, fn)
+    if isinstance(img, np.ndarray):
+        return fn(img)
+    raise TypeError(
+        "expected a PIL image, a torch tensor (C x H x W) or a numpy array (H x W or H x W x C), "
+        f"got {type(img).__name__}"
+    )

@@ -1,0 +1,215 @@
+"""Sequence samplers: the TANDA generator's interface.
+
+A sampler draws ``n`` sequences of ``seq_len`` TF indices in ``[0, n_tfs)`` with their
+per-step log-probabilities. Two kinds, as in the paper:
+
+- :class:`MeanFieldSampler`: one categorical over the TFs, i.i.d. per step. With all logits zero
+  it is uniform: the paper's "heuristic" baseline (random composition of the same TFs).
+- :class:`RecurrentSampler`: an LSTM (or GRU) fed the previous action, so it can learn which
+  TF should follow which (e.g. never two big rotations in a row).
+
+Every sampler takes a ``torch.Generator`` so sampling is reproducible, and is described by
+plain data (:meth:`SequenceSampler.config`) plus its ``state_dict``.
+
+Example:
+    >>> import torch
+    >>> from tanda_transforms.generators import MeanFieldSampler, RecurrentSampler
+    >>> g = torch.Generator().manual_seed(0)
+    >>> actions, log_probs = RecurrentSampler(5).sample(3, 4, generator=g)
+    >>> actions.shape, log_probs.shape
+    (torch.Size([3, 4]), torch.Size([3, 4]))
+    >>> MeanFieldSampler(4).tf_probabilities().tolist()
+    [0.25, 0.25, 0.25, 0.25]
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import torch
+from torch import nn
+
+__all__ = [
+    "SequenceSampler",
+    "MeanFieldSampler",
+    "RecurrentSampler",
+    "build_sampler",
+    "SAMPLER_KINDS",
+]
+
+
+def _check_counts(n: int, seq_len: int) -> None:
+    for name, value in (("n", n), ("seq_len", seq_len)):
+        if not isinstance(value, int) or isinstance(value, bool) or value < 1:
+            raise ValueError(f"{name} must be a positive int, got {value!r}")
+
+
+class SequenceSampler(nn.Module):
+    """Base class: subclasses define :meth:`step_logits` and :meth:`config`."""
+
+    kind: str = ""
+
+    def __init__(self, n_tfs: int) -> None:
+        super().__init__()
+        if not isinstance(n_tfs, int) or n_tfs < 1:
+            raise ValueError(f"n_tfs must be a positive int, got {n_tfs!r}")
+        self.n_tfs = n_tfs
+
+    def config(self) -> dict[str, Any]:
+        """Plain data that, with ``state_dict``, rebuilds this sampler."""
+        raise NotImplementedError
+
+    def log_prob(self, actions: torch.Tensor) -> torch.Tensor:
+        """Per-step log-probabilities (``n x L``) of given action sequences (``n x L``)."""
+        logits = self.sequence_logits(actions)
+        return torch.log_softmax(logits, -1).gather(-1, actions.unsqueeze(-1)).squeeze(-1)
+
+    def sequence_logits(self, actions: torch.Tensor) -> torch.Tensor:
+        """Logits ``n x L x K`` for each step of given sequences (teacher forcing)."""
+        raise NotImplementedError
+
+    def sample(
+        self, n: int, seq_len: int, generator: torch.Generator | None = None
+    ) -> tuple[torch.Tensor, torch.Tensor]:
+        """Draw ``n`` sequences of ``seq_len`` actions; returns (actions, log-probs), ``n x L``.
+
+        Log-probabilities carry gradients when autograd is on (for REINFORCE).
+        """
+        raise NotImplementedError
+
+    @torch.no_grad()
+    def tf_probabilities(
+        self, seq_len: int = 10, n: int = 4096, generator: torch.Generator | None = None
+    ) -> torch.Tensor:
+        """How often each TF is chosen per step (estimated by sampling where not exact)."""
+        actions, _ = self.sample(n, seq_len, generator=generator)
+        counts = torch.bincount(actions.flatten().cpu(), minlength=self.n_tfs)
+        return counts.double() / counts.sum()
+
+    def _device(self) -> torch.device:
+        return next(self.parameters()).device
+
+
+def _draw(logits: torch.Tensor, generator: torch.Generator | None) -> torch.Tensor:
+    probs = torch.softmax(logits.detach().float(), -1)
+    return torch.multinomial(probs, 1, generator=generator).squeeze(-1)
+
+
+class MeanFieldSampler(SequenceSampler):
+    """One categorical over the TFs, drawn independently at every step.
+
+    Args:
+        n_tfs: number of TFs (K).
+        logits: optional initial logits (length K); zeros (uniform) by default.
+
+    Example:
+        >>> import torch
+        >>> s = MeanFieldSampler(3, logits=[0.0, 0.0, 100.0])
+        >>> s.sample(2, 3, generator=torch.Generator().manual_seed(0))[0].tolist()
+        [[2, 2, 2], [2, 2, 2]]
+    """
+
+    kind = "mean_field"
+
+    def __init__(self, n_tfs: int, logits: list[float] | None = None) -> None:
+        super().__init__(n_tfs)
+        init = torch.zeros(n_tfs) if logits is None else torch.as_tensor(logits, dtype=torch.float)
+        if init.shape != (n_tfs,):
+            raise ValueError(f"logits must have length n_tfs={n_tfs}, got {tuple(init.shape)}")
+        self.logits = nn.Parameter(init.clone())
+
+    def config(self) -> dict[str, Any]:
+        return {"kind": self.kind, "n_tfs": self.n_tfs}
+
+    def sequence_logits(self, actions: torch.Tensor) -> torch.Tensor:
+        return self.logits.expand(*actions.shape, self.n_tfs)
+
+    def sample(self, n, seq_len, generator=None):
+        _check_counts(n, seq_len)
+        logits = self.logits.expand(n * seq_len, self.n_tfs)
+        actions = _draw(logits, generator).view(n, seq_len)
+        return actions, self.log_prob(actions)
+
+    @torch.no_grad()
+    def tf_probabilities(self, seq_len=10, n=4096, generator=None):
+        """Exact: the softmax of the logits."""
+        return torch.softmax(self.logits.double(), -1).cpu()
+
+
+class RecurrentSampler(SequenceSampler):
+    """A state-based generator: an LSTM or GRU whose input is the previous action.
+
+    Args:
+        n_tfs: number of TFs (K).
+        hidden_size: width of the recurrent state.
+        cell: ``"lstm"`` (the paper's choice) or ``"gru"``.
+
+    Example:
+        >>> import torch
+        >>> s = RecurrentSampler(4, hidden_size=8)
+        >>> a, lp = s.sample(2, 5, generator=torch.Generator().manual_seed(1))
+        >>> torch.allclose(lp, s.log_prob(a))
+        True
+    """
+
+    def __init__(self, n_tfs: int, hidden_size: int = 64, cell: str = "lstm") -> None:
+        super().__init__(n_tfs)
+        rnn = {"lstm": nn.LSTM, "gru": nn.GRU}.get(cell)
+        if rnn is None:
+            raise ValueError(f"cell must be 'lstm' or 'gru', got {cell!r}")
+        self.kind = cell
+        self.hidden_size = hidden_size
+        self.embed = nn.Embedding(n_tfs + 1, hidden_size)  # index n_tfs is the start token
+        self.rnn = rnn(hidden_size, hidden_size, batch_first=True)
+        self.head = nn.Linear(hidden_size, n_tfs)
+
+    def config(self) -> dict[str, Any]:
+        return {"kind": self.kind, "n_tfs": self.n_tfs, "hidden_size": self.hidden_size}
+
+    def _start(self, n: int) -> torch.Tensor:
+        return torch.full((n, 1), self.n_tfs, dtype=torch.long, device=self._device())
+
+    def sequence_logits(self, actions: torch.Tensor) -> torch.Tensor:
+        inputs = torch.cat([self._start(actions.shape[0]), actions[:, :-1]], dim=1)
+        out, _ = self.rnn(self.embed(inputs))
+        return self.head(out)
+
+    def sample(self, n, seq_len, generator=None):
+        _check_counts(n, seq_len)
+        prev, state = self._start(n), None
+        actions, log_probs = [], []
+        for _ in range(seq_len):
+            out, state = self.rnn(self.embed(prev), state)
+            logits = self.head(out[:, 0])
+            action = _draw(logits, generator)
+            log_probs.append(torch.log_softmax(logits, -1).gather(-1, action[:, None])[:, 0])
+            actions.append(action)
+            prev = action[:, None]
+        return torch.stack(actions, 1), torch.stack(log_probs, 1)
+
+
+SAMPLER_KINDS = ("mean_field", "lstm", "gru")
+
+
+def build_sampler(config: dict[str, Any]) -> SequenceSampler:
+    """A fresh sampler from :meth:`SequenceSampler.config` output (plain data).
+
+    Example:
+        >>> build_sampler({"kind": "gru", "n_tfs": 3, "hidden_size": 4}).kind
+        'gru'
+    """
+    if not isinstance(config, dict):
+        raise ValueError(f"a sampler config is a dict, got {type(config).__name__}")
+    kind = config.get("kind")
+    n_tfs = config.get("n_tfs")
+    if kind == "mean_field" and set(config) == {"kind", "n_tfs"}:
+        return MeanFieldSampler(n_tfs)
+    if kind in ("lstm", "gru") and set(config) == {"kind", "n_tfs", "hidden_size"}:
+        hidden = config["hidden_size"]
+        if not isinstance(hidden, int) or not 1 <= hidden <= 4096:
+            raise ValueError(f"hidden_size must be an int in [1, 4096], got {hidden!r}")
+        return RecurrentSampler(n_tfs, hidden_size=hidden, cell=kind)
+    raise ValueError(
+        f"unknown sampler config {config!r:.200}; expected kind in {SAMPLER_KINDS} "
+        "with keys kind, n_tfs (and hidden_size for lstm/gru)"
+    )

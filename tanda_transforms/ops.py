@@ -1,0 +1,154 @@
+"""The built-in op table: every op a TF can name, registered with its kind.
+
+Deterministic ops are thin wrappers of :mod:`tanda_transforms.functional`. The few ops whose
+TF has a random part (where a cutout lands, the offsets of pad-and-crop, the noise of elastic
+deformation and Gaussian noise) draw it from the ``rng`` the caller passes.
+
+Sizes that depend on resolution are fractions, so one TF means the same on a 28x28 digit and
+a 1024x1024 mammogram: ``translate(dx=0.1)`` moves by a tenth of the width, ``cutout(size=0.25)``
+blanks a square a quarter of the smaller side, ``pad_and_crop(padding=0.125)`` pads by an eighth.
+
+Example:
+    >>> import numpy as np
+    >>> from tanda_transforms.registry import get_op
+    >>> img = np.arange(16, dtype=np.uint8).reshape(4, 4)
+    >>> get_op("hflip").fn(img)[0].tolist()
+    [3, 2, 1, 0]
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from tanda_transforms import functional as F
+from tanda_transforms.registry import register_op
+
+Warp = F.AffineWarp | F.DenseWarp
+
+
+def _shape(img: np.ndarray) -> tuple[int, int]:
+    F.check_image(img)
+    return img.shape[0], img.shape[1]
+
+
+def _finish(img: np.ndarray, warp: Warp, warp_only: bool) -> np.ndarray | Warp:
+    return warp if warp_only else warp.apply(img)
+
+
+# --- geometric ------------------------------------------------------------------------------
+
+
+@register_op("rotate", kind="geometric")
+def rotate(img: np.ndarray, degrees: float, *, warp_only: bool = False):
+    """Rotate counter-clockwise by ``degrees`` about the centre."""
+    return _finish(img, F.rotate_warp(_shape(img), degrees), warp_only)
+
+
+@register_op("zoom", kind="geometric")
+def zoom(img: np.ndarray, factor: float, *, warp_only: bool = False):
+    """Scale about the centre; ``factor > 1`` magnifies."""
+    return _finish(img, F.zoom_warp(_shape(img), factor), warp_only)
+
+
+@register_op("shear", kind="geometric")
+def shear(img: np.ndarray, factor: float, axis: str = "x", *, warp_only: bool = False):
+    """Shear along ``axis`` by ``factor``."""
+    return _finish(img, F.shear_warp(_shape(img), factor, axis=axis), warp_only)
+
+
+@register_op("translate", kind="geometric")
+def translate(img: np.ndarray, dx: float = 0.0, dy: float = 0.0, *, warp_only: bool = False):
+    """Shift by fractions of the width (``dx``) and height (``dy``)."""
+    return _finish(img, F.translate_warp(_shape(img), dx, dy), warp_only)
+
+
+@register_op("hflip", kind="geometric")
+def hflip(img: np.ndarray, *, warp_only: bool = False):
+    """Mirror left-right."""
+    return F.hflip_warp(_shape(img)) if warp_only else F.hflip(img)
+
+
+@register_op("vflip", kind="geometric")
+def vflip(img: np.ndarray, *, warp_only: bool = False):
+    """Mirror top-bottom."""
+    return F.vflip_warp(_shape(img)) if warp_only else F.vflip(img)
+
+
+@register_op("swirl", kind="geometric")
+def swirl(img: np.ndarray, strength: float, radius: float | None = None, *, warp_only=False):
+    """Swirl about the centre (scikit-image semantics)."""
+    return _finish(img, F.swirl_warp(_shape(img), strength, radius), warp_only)
+
+
+@register_op("elastic", kind="geometric", random=True)
+def elastic(img: np.ndarray, alpha: float, sigma: float, *, rng, warp_only: bool = False):
+    """Elastic deformation with RMS displacement ``alpha`` pixels, smoothness ``sigma``."""
+    return _finish(img, F.elastic_warp(_shape(img), alpha, sigma, seed=rng), warp_only)
+
+
+@register_op("pad_and_crop", kind="geometric", random=True)
+def pad_and_crop(img: np.ndarray, padding: float = 0.125, *, rng, warp_only: bool = False):
+    """Pad by ``padding`` (a fraction of the smaller side), crop back at a random offset."""
+    h, w = _shape(img)
+    if not 0 <= padding < 1:
+        raise ValueError(f"padding must be a fraction in [0, 1), got {padding!r}")
+    pad = int(round(padding * min(h, w)))
+    top, left = (int(v) for v in rng.integers(0, 2 * pad + 1, size=2))
+    return _finish(img, F.pad_and_crop_warp((h, w), pad, top, left), warp_only)
+
+
+# --- morphology -----------------------------------------------------------------------------
+
+
+@register_op("erosion", kind="photometric")
+def erosion(img: np.ndarray, size: int = 3):
+    """Grey erosion with a square ``size`` x ``size`` kernel."""
+    return F.erosion(img, size)
+
+
+@register_op("dilation", kind="photometric")
+def dilation(img: np.ndarray, size: int = 3):
+    """Grey dilation with a square ``size`` x ``size`` kernel."""
+    return F.dilation(img, size)
+
+
+# --- photometric ----------------------------------------------------------------------------
+
+
+def _register_plain(name: str, fn) -> None:
+    """Register a functional op whose arguments map one to one."""
+    register_op(name, kind="photometric")(fn)
+
+
+for _name in (
+    "brightness",
+    "contrast",
+    "saturation",
+    "hue_shift",
+    "gamma",
+    "gaussian_blur",
+    "sharpen",
+    "equalize",
+    "autocontrast",
+    "posterize",
+    "solarize",
+    "invert",
+):
+    _register_plain(_name, getattr(F, _name))
+
+
+@register_op("gaussian_noise", kind="photometric", random=True)
+def gaussian_noise(img: np.ndarray, std: float, *, rng):
+    """Add Gaussian noise of ``std`` (a fraction of the value range)."""
+    return F.gaussian_noise(img, std, seed=rng)
+
+
+@register_op("cutout", kind="photometric", random=True)
+def cutout(img: np.ndarray, size: float = 0.25, fill: float = 0.0, *, rng):
+    """Blank a square of side ``size`` (fraction of the smaller side) centred at random."""
+    h, w = _shape(img)
+    if not 0 < size <= 1:
+        raise ValueError(f"size must be a fraction in (0, 1], got {size!r}")
+    side = max(1, int(round(size * min(h, w))))
+    cy, cx = int(rng.integers(0, h)), int(rng.integers(0, w))
+    return F.cutout(img, cy - side // 2, cx - side // 2, side, side, fill=fill)

@@ -1,0 +1,353 @@
+"""TANDAPolicy: a TF library, a sequence sampler and a length, as a torchvision v2 transform.
+
+Each call samples one sequence of ``seq_len`` TFs and applies it, in order. Sequences are drawn
+from the sampler in blocks (``block_size`` at a time), so a recurrent sampler costs one model
+pass per block, not per image.
+
+Randomness: the policy owns its random streams. With ``seed=`` they are reproducible; with
+``seed=None`` they are seeded from torch's global generator (so ``torch.manual_seed`` controls
+them). Inside a DataLoader worker the stream also mixes in ``torch.initial_seed()``, which the
+DataLoader makes different for every worker and every epoch.
+
+Example:
+    >>> import numpy as np
+    >>> from tanda_transforms import TANDAPolicy
+    >>> policy = TANDAPolicy("mnist", seq_len=3, seed=0)
+    >>> digit = np.zeros((28, 28), np.uint8)
+    >>> out = policy(digit)
+    >>> out.shape, out.dtype
+    ((28, 28), dtype('uint8'))
+    >>> len(policy.last_sequence)
+    3
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Sequence
+from importlib import resources
+from typing import Any
+
+import numpy as np
+import PIL.Image
+import torch
+from torchvision import tv_tensors
+from torchvision.transforms import v2
+
+from tanda_transforms import _convert, policy_file
+from tanda_transforms.generators import MeanFieldSampler, SequenceSampler, build_sampler
+from tanda_transforms.policy_file import PolicyFileError
+from tanda_transforms.registry import UnknownOpError
+from tanda_transforms.tfs import TF, TFLibrary
+
+__all__ = ["TANDAPolicy", "PolicyNotFoundError", "gallery_names"]
+
+MAX_SEQ_LEN = 1000
+MAX_TFS = 100_000
+_FORMAT = "tanda-policy"
+
+
+class PolicyNotFoundError(FileNotFoundError):
+    """Neither a policy file at that path nor a gallery policy of that name exists."""
+
+
+class _Stream:
+    """The random streams of one process: a torch generator for sequences, numpy for TFs."""
+
+    def __init__(self, seed: int, block_size: int) -> None:
+        self.key = _process_key()
+        self.torch_gen = torch.Generator().manual_seed(seed % 2**63)
+        self.np_rng = np.random.default_rng(seed)
+        self.block_size = block_size
+        self.block: list[tuple[int, ...]] = []
+
+    def next_actions(self, sampler: SequenceSampler, seq_len: int) -> tuple[int, ...]:
+        if not self.block:
+            device = next(sampler.parameters()).device
+            if self.torch_gen.device != device:  # the sampler moved (e.g. to CUDA for learning)
+                state = self.torch_gen.initial_seed()
+                self.torch_gen = torch.Generator(device).manual_seed(state)
+            with torch.no_grad():
+                actions, _ = sampler.sample(self.block_size, seq_len, self.torch_gen)
+            self.block = [tuple(row) for row in actions.tolist()][::-1]
+        return self.block.pop()
+
+
+def _process_key() -> tuple[int, int | None]:
+    info = torch.utils.data.get_worker_info()
+    return os.getpid(), None if info is None else info.id
+
+
+def _stream_seed(seed: int | None) -> int:
+    """Seed for this process: the policy seed, mixed with the worker's torch seed in workers."""
+    if torch.utils.data.get_worker_info() is not None:
+        entropy = [0 if seed is None else seed, torch.initial_seed()]
+        return int(np.random.SeedSequence(entropy).generate_state(2, np.uint32).view(np.uint64)[0])
+    if seed is None:
+        return int(torch.randint(0, 2**62, (1,)).item())
+    return seed
+
+
+class TANDAPolicy(v2.Transform):
+    """A learned (or uniform) augmentation policy: sample a TF sequence, apply it.
+
+    Args:
+        tfs: a pack name (``"mnist"``, ``"cifar10"``, ``"mammography"``), a :class:`TFLibrary`
+            or a list of :class:`TF`.
+        sampler: a :class:`~tanda_transforms.generators.SequenceSampler` over ``len(tfs)`` TFs;
+            ``None`` means uniform (the paper's heuristic baseline).
+        seq_len: number of TFs applied per image (L).
+        seed: seed of the policy's random streams; ``None`` draws one from torch's global RNG.
+        block_size: sequences drawn from the sampler at a time.
+        metadata: free-form JSON-able information saved with the policy (e.g. training history).
+
+    Inputs: a PIL image (modes L, RGB, RGBA, I;16), a numpy array H x W or H x W x C, a tensor
+    or ``tv_tensors.Image`` C x H x W (batched ... x C x H x W get one sequence, as torchvision
+    does), of dtype uint8, uint16 or float32 in [0, 1]. The output has the input's type, dtype,
+    shape and range. ``tv_tensors.Mask`` and ``BoundingBoxes`` in the same call follow the
+    geometric TFs.
+
+    Example:
+        >>> import torch
+        >>> from torchvision import transforms
+        >>> pipeline = transforms.Compose([TANDAPolicy("cifar10", seq_len=2, seed=0)])
+        >>> pipeline(torch.rand(3, 32, 32)).shape
+        torch.Size([3, 32, 32])
+    """
+
+    _transformed_types = (torch.Tensor, PIL.Image.Image, np.ndarray)
+
+    def __init__(
+        self,
+        tfs: str | TFLibrary | Sequence[TF],
+        sampler: SequenceSampler | None = None,
+        seq_len: int = 10,
+        *,
+        seed: int | None = None,
+        block_size: int = 256,
+        metadata: dict[str, Any] | None = None,
+    ) -> None:
+        super().__init__()
+        self.library = TFLibrary.coerce(tfs)
+        if not isinstance(seq_len, int) or not 1 <= seq_len <= MAX_SEQ_LEN:
+            raise ValueError(f"seq_len must be an int in [1, {MAX_SEQ_LEN}], got {seq_len!r}")
+        if seed is not None and (not isinstance(seed, int) or seed < 0):
+            raise ValueError(f"seed must be a non-negative int or None, got {seed!r}")
+        if not isinstance(block_size, int) or block_size < 1:
+            raise ValueError(f"block_size must be a positive int, got {block_size!r}")
+        self.sampler = MeanFieldSampler(len(self.library)) if sampler is None else sampler
+        if self.sampler.n_tfs != len(self.library):
+            raise ValueError(
+                f"sampler draws from {self.sampler.n_tfs} TFs but the library has "
+                f"{len(self.library)}"
+            )
+        self.seq_len, self.seed, self.block_size = seq_len, seed, block_size
+        self.metadata = dict(metadata or {})
+        self._stream: _Stream | None = None
+        self._forced_params: dict[str, Any] | None = None
+        self.last_params: dict[str, Any] | None = None
+
+    # --- randomness ---------------------------------------------------------------------
+
+    def manual_seed(self, seed: int | None) -> TANDAPolicy:
+        """Reseed the policy's streams (``None``: from torch's global RNG on next use)."""
+        self.seed, self._stream = seed, None
+        return self
+
+    def _current_stream(self) -> _Stream:
+        if self._stream is None or self._stream.key != _process_key():
+            self._stream = _Stream(_stream_seed(self.seed), self.block_size)
+        return self._stream
+
+    def __getstate__(self) -> dict[str, Any]:
+        state = super().__getstate__()
+        return {**state, "_stream": None}
+
+    # --- sampling -----------------------------------------------------------------------
+
+    def draw_actions(self, n: int, generator: torch.Generator) -> list[tuple[int, ...]]:
+        """Draw ``n`` TF-index sequences from the sampler with ``generator`` (for adapters)."""
+        with torch.no_grad():
+            actions, _ = self.sampler.sample(n, self.seq_len, generator)
+        return [tuple(row) for row in actions.tolist()]
+
+    def sample_params(self) -> dict[str, Any]:
+        """Draw the parameters of one call: TF indices and a seed per step."""
+        stream = self._current_stream()
+        actions = stream.next_actions(self.sampler, self.seq_len)
+        seeds = stream.np_rng.integers(0, 2**63, size=self.seq_len).tolist()
+        return {"actions": actions, "step_seeds": seeds}
+
+    def sample_sequences(self, n: int = 1) -> list[list[str]]:
+        """Draw ``n`` sequences as readable TF names (from the same stream as calls)."""
+        return [self.names(self.sample_params()["actions"]) for _ in range(n)]
+
+    def names(self, actions: Sequence[int]) -> list[str]:
+        """Readable names of a sequence of TF indices."""
+        return [repr(self.library[a]) for a in actions]
+
+    @property
+    def history(self) -> dict[str, list] | None:
+        """The training history kept by :func:`~tanda_transforms.learn_policy`, if any."""
+        return self.metadata.get("training", {}).get("history")
+
+    @property
+    def last_sequence(self) -> list[str] | None:
+        """Names of the TFs applied by the last call (``None`` before the first)."""
+        return None if self.last_params is None else self.names(self.last_params["actions"])
+
+    # --- applying -----------------------------------------------------------------------
+
+    def make_params(self, flat_inputs: list[Any]) -> dict[str, Any]:
+        params = self._forced_params or self.sample_params()
+        self.last_params = params
+        return params
+
+    def transform(self, inpt: Any, params: dict[str, Any]) -> Any:
+        if isinstance(inpt, tv_tensors.TVTensor) and not isinstance(inpt, tv_tensors.Image):
+            from tanda_transforms import targets
+
+            return targets.transform_target(self.library, inpt, params)
+        return _convert.apply_to_image(inpt, lambda a: self.apply_params(a, params))
+
+    def apply_params(self, array: np.ndarray, params: dict[str, Any]) -> np.ndarray:
+        """Apply sampled parameters (``actions``, ``step_seeds``) to a numpy image."""
+        _convert.check_float_range(array, type(self).__name__)
+        for index, seed in zip(params["actions"], params["step_seeds"], strict=True):
+            tf = self.library[index]
+            array = tf(array, np.random.default_rng(seed) if tf.random else None)
+        return array
+
+    def apply_sequence(self, img: Any, sequence: Sequence[int | str | TF], seed: int = 0) -> Any:
+        """Apply a given sequence (TF indices, TF names or TFs) to ``img``.
+
+        Example:
+            >>> import numpy as np
+            >>> p = TANDAPolicy("mnist", seq_len=2)
+            >>> img = np.eye(4, dtype=np.uint8)
+            >>> bool((p.apply_sequence(img, ["zoom(factor=1.1)", 0]) >= 0).all())
+            True
+        """
+        actions = tuple(self._index_of(item) for item in sequence)
+        seeds = np.random.default_rng(seed).integers(0, 2**63, size=len(actions)).tolist()
+        return self._call_with(img, {"actions": actions, "step_seeds": seeds})
+
+    def replay(self, img: Any) -> Any:
+        """Apply exactly what the last call applied (same TFs and random parts)."""
+        if self.last_params is None:
+            raise RuntimeError("nothing to replay: the policy has not been called yet")
+        return self._call_with(img, self.last_params)
+
+    def _call_with(self, inputs: Any, params: dict[str, Any]) -> Any:
+        self._forced_params = params
+        try:
+            return self(inputs)
+        finally:
+            self._forced_params = None
+
+    def _index_of(self, item: int | str | TF) -> int:
+        if isinstance(item, int) and not isinstance(item, bool):
+            if not 0 <= item < len(self.library):
+                raise IndexError(f"TF index {item} out of range [0, {len(self.library)})")
+            return item
+        names = self.library.names
+        key = repr(item) if isinstance(item, TF) else item
+        if key not in names:
+            raise ValueError(f"{key!r} is not in this policy's library: {names}")
+        return names.index(key)
+
+    # --- files --------------------------------------------------------------------------
+
+    def to_bytes(self) -> bytes:
+        """The policy file's bytes (see :mod:`tanda_transforms.policy_file`)."""
+        from tanda_transforms import __version__
+
+        header = {
+            "format": _FORMAT,
+            "package_version": __version__,
+            "library": self.library.to_spec(),
+            "sampler": self.sampler.config(),
+            "seq_len": self.seq_len,
+            "metadata": self.metadata,
+        }
+        state = {f"sampler.{k}": v for k, v in self.sampler.state_dict().items()}
+        return policy_file.encode(header, state)
+
+    def save(self, path: str | os.PathLike) -> None:
+        """Write the policy to ``path`` (atomically)."""
+        policy_file.write_atomic(path, self.to_bytes())
+
+    @classmethod
+    def from_bytes(cls, blob: bytes, *, seed: int | None = None) -> TANDAPolicy:
+        """Rebuild a policy from :meth:`to_bytes` output; never unpickles or runs code."""
+        header, tensors = policy_file.decode(blob)
+        return _policy_from_parts(cls, header, tensors, seed)
+
+    @classmethod
+    def load(cls, name_or_path: str | os.PathLike, *, seed: int | None = None) -> TANDAPolicy:
+        """Load a policy file, or a gallery policy by name (see :func:`gallery_names`).
+
+        Example:
+            >>> TANDAPolicy.load("example", seed=0).seq_len
+            3
+        """
+        path = _resolve(name_or_path)
+        return cls.from_bytes(policy_file.read_bytes(path), seed=seed)
+
+
+def _policy_from_parts(cls, header: dict, tensors: dict, seed: int | None) -> TANDAPolicy:
+    if header.get("format") != _FORMAT:
+        raise PolicyFileError(f"not a TANDA policy (format {header.get('format')!r})")
+    spec, seq_len = header.get("library"), header.get("seq_len")
+    if not isinstance(spec, list) or not 1 <= len(spec) <= MAX_TFS:
+        raise PolicyFileError(f"policy 'library' must be a list of 1..{MAX_TFS} TF specs")
+    if not isinstance(seq_len, int) or not 1 <= seq_len <= MAX_SEQ_LEN:
+        raise PolicyFileError(f"policy 'seq_len' must be an int in [1, {MAX_SEQ_LEN}]")
+    metadata = header.get("metadata", {})
+    if not isinstance(metadata, dict):
+        raise PolicyFileError("policy 'metadata' must be a JSON object")
+    try:
+        library = TFLibrary.from_spec(spec)
+        sampler = build_sampler(header.get("sampler"))
+    except (UnknownOpError, TypeError, ValueError) as err:
+        raise PolicyFileError(f"invalid policy: {err}") from None
+    _load_sampler_state(sampler, tensors)
+    return cls(library, sampler, seq_len, seed=seed, metadata=metadata)
+
+
+def _load_sampler_state(sampler: SequenceSampler, tensors: dict[str, torch.Tensor]) -> None:
+    state = {k.removeprefix("sampler."): v for k, v in tensors.items()}
+    expected = sampler.state_dict()
+    if set(state) != set(expected):
+        raise PolicyFileError(
+            f"sampler weights {sorted(state)} do not match the declared sampler {sorted(expected)}"
+        )
+    for key, value in expected.items():
+        if state[key].shape != value.shape or state[key].dtype != value.dtype:
+            raise PolicyFileError(
+                f"sampler weight {key!r}: expected {value.dtype} {tuple(value.shape)}, "
+                f"got {state[key].dtype} {tuple(state[key].shape)}"
+            )
+    if not all(torch.isfinite(v).all() for v in state.values() if v.is_floating_point()):
+        raise PolicyFileError("sampler weights contain NaN or infinite values")
+    sampler.load_state_dict(state)
+
+
+def gallery_names() -> list[str]:
+    """Names of the policies shipped with the package (``TANDAPolicy.load(name)``)."""
+    folder = resources.files("tanda_transforms") / "gallery"
+    return sorted(p.name[: -len(".tanda")] for p in folder.iterdir() if p.name.endswith(".tanda"))
+
+
+def _resolve(name_or_path: str | os.PathLike):
+    if not isinstance(name_or_path, str | os.PathLike):
+        raise TypeError(f"expected a path or a gallery name, got {type(name_or_path).__name__}")
+    if os.path.exists(name_or_path):
+        return name_or_path
+    name = os.fspath(name_or_path)
+    if name in gallery_names():
+        return resources.files("tanda_transforms") / "gallery" / f"{name}.tanda"
+    raise PolicyNotFoundError(
+        f"no policy file at {name!r} and no gallery policy of that name; "
+        f"gallery policies: {gallery_names()}"
+    )

@@ -1,0 +1,110 @@
+"""The op registry: one table from op name to the function that applies it.
+
+A registered op is a function ``op(img, **args) -> img`` on a numpy image (see
+:mod:`tanda_transforms.functional`). Ops that need randomness (elastic deformation, noise,
+a cutout at a random place) also take a keyword ``rng: numpy.random.Generator``; the policy
+passes one seeded from its own generator, so nothing reads a global random state.
+
+Each op has a kind:
+
+- ``"geometric"``: moves pixels. It must also accept ``warp_only=True`` and then return the
+  :class:`~tanda_transforms.functional.geometric.AffineWarp` or ``DenseWarp`` it would apply,
+  so that masks, boxes and keypoints can follow the image.
+- ``"photometric"``: changes values only; targets stay as they are.
+
+Example:
+    >>> import numpy as np
+    >>> from tanda_transforms.registry import register_op, get_op
+    >>> @register_op("halve", kind="photometric")
+    ... def halve(img):
+    ...     return (img // 2).astype(img.dtype)
+    >>> get_op("halve").fn(np.full((2, 2), 8, np.uint8))[0, 0]
+    np.uint8(4)
+"""
+
+from __future__ import annotations
+
+import inspect
+from collections.abc import Callable
+from dataclasses import dataclass
+
+__all__ = ["OpSpec", "register_op", "get_op", "available_ops", "UnknownOpError"]
+
+_KINDS = ("geometric", "photometric")
+
+
+class UnknownOpError(KeyError):
+    """Raised when a TF names an op that is not registered."""
+
+    def __str__(self) -> str:  # KeyError quotes its message; keep it readable
+        return str(self.args[0])
+
+
+@dataclass(frozen=True)
+class OpSpec:
+    """A registered op: its name, function, kind and whether it takes ``rng``."""
+
+    name: str
+    fn: Callable
+    kind: str
+    random: bool
+
+    @property
+    def parameters(self) -> dict[str, inspect.Parameter]:
+        """The op's arguments after the image (and without ``rng`` / ``warp_only``)."""
+        params = list(inspect.signature(self.fn).parameters.values())[1:]
+        return {p.name: p for p in params if p.name not in ("rng", "warp_only")}
+
+
+_REGISTRY: dict[str, OpSpec] = {}
+
+
+def register_op(
+    name: str, *, kind: str, random: bool = False, replace: bool = False
+) -> Callable[[Callable], Callable]:
+    """Register ``fn`` under ``name`` so TFs and policy files can name it.
+
+    Args:
+        name: the op name used in TF specs (``"rotate"``).
+        kind: ``"geometric"`` or ``"photometric"``.
+        random: whether the op takes a keyword ``rng`` (a ``numpy.random.Generator``).
+        replace: allow replacing an op already registered under ``name``.
+    """
+    if kind not in _KINDS:
+        raise ValueError(f"kind must be one of {_KINDS}, got {kind!r}")
+    if not isinstance(name, str) or not name.isidentifier():
+        raise ValueError(f"op name must be a Python identifier, got {name!r}")
+
+    def decorator(fn: Callable) -> Callable:
+        if name in _REGISTRY and not replace:
+            raise ValueError(f"op {name!r} is already registered; pass replace=True")
+        params = inspect.signature(fn).parameters
+        if random and "rng" not in params:
+            raise TypeError(f"random op {name!r} must take a keyword argument 'rng'")
+        if kind == "geometric" and "warp_only" not in params:
+            raise TypeError(f"geometric op {name!r} must take a keyword argument 'warp_only'")
+        _REGISTRY[name] = OpSpec(name=name, fn=fn, kind=kind, random=random)
+        return fn
+
+    return decorator
+
+
+def get_op(name: str) -> OpSpec:
+    """The registered op called ``name``; an unknown name lists the known ones."""
+    _ensure_builtins()
+    try:
+        return _REGISTRY[name]
+    except KeyError:
+        known = ", ".join(sorted(_REGISTRY))
+        raise UnknownOpError(f"unknown op {name!r}; known ops: {known}") from None
+
+
+def available_ops() -> list[str]:
+    """Names of every registered op, sorted."""
+    _ensure_builtins()
+    return sorted(_REGISTRY)
+
+
+def _ensure_builtins() -> None:
+    # The built-in table registers itself on import; importing here avoids a cycle.
+    from tanda_transforms import ops  # noqa: F401

@@ -1,0 +1,136 @@
+"""Targets that follow the image: masks, bounding boxes and keypoints.
+
+Geometric TFs move targets through the very warp that moved the image (built from the same
+per-step seeds, so a random elastic field is the same field); photometric TFs leave them alone.
+
+Conventions:
+- masks are warped with nearest-neighbour sampling and the image's border mode, so values
+  (class ids) are never blended;
+- keypoints are ``(x, y)`` pixel positions, ``(col, row)`` of the pixel centre;
+- boxes are ``(x_min, y_min, x_max, y_max)`` in continuous coordinates, where pixel
+  ``(col, row)`` spans ``[col, col + 1) x [row, row + 1)``. Under non-affine warps (swirl,
+  elastic) a box becomes the bounding box of its warped outline (sampled points on its edges),
+  clipped to the image.
+
+Example:
+    >>> import numpy as np
+    >>> from tanda_transforms import TFLibrary, TF
+    >>> lib = TFLibrary([TF("hflip")])
+    >>> params = {"actions": (0,), "step_seeds": (0,)}
+    >>> warp_boxes(np.array([[0.0, 0.0, 2.0, 1.0]]), geometric_warps(lib, params, (4, 8)), (4, 8))
+    array([[6., 0., 8., 1.]])
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any
+
+import numpy as np
+import torch
+from torchvision import tv_tensors
+from torchvision.transforms.v2 import functional as TVF
+
+from tanda_transforms.tfs import TFLibrary
+
+__all__ = ["geometric_warps", "warp_mask", "warp_points", "warp_boxes", "transform_target"]
+
+_EDGE_SAMPLES = 16
+_MASK_DTYPES = (np.uint8, np.uint16, np.float32)
+
+
+def geometric_warps(library: TFLibrary, params: dict[str, Any], shape: tuple[int, int]) -> list:
+    """The warps of the geometric steps of ``params`` for an image of ``shape`` (H, W)."""
+    canvas = np.empty(tuple(shape), np.uint8)  # warps depend on the shape only
+    warps = []
+    for index, seed in zip(params["actions"], params["step_seeds"], strict=True):
+        tf = library[index]
+        if tf.kind == "geometric":
+            warps.append(tf.warp(canvas, np.random.default_rng(seed) if tf.random else None))
+    return warps
+
+
+def warp_mask(mask: np.ndarray, warps: Sequence) -> np.ndarray:
+    """Warp an H x W (x C) mask: nearest-neighbour, dtype kept (bool and int labels too)."""
+    if not isinstance(mask, np.ndarray):
+        raise TypeError(f"mask must be a numpy array, got {type(mask).__name__}")
+    work, restore = _as_mask_work_array(mask)
+    for warp in warps:
+        work = warp.apply(work, interpolation="nearest")
+    return restore(work)
+
+
+def _as_mask_work_array(mask: np.ndarray):
+    if mask.dtype in _MASK_DTYPES:
+        return mask, lambda out: out
+    if mask.dtype == np.bool_:
+        return mask.view(np.uint8), lambda out: out.astype(bool)
+    if np.issubdtype(mask.dtype, np.integer):
+        if mask.size and (mask.min() < 0 or mask.max() > np.iinfo(np.uint16).max):
+            raise ValueError(
+                f"integer masks must hold labels in [0, 65535], got [{mask.min()}, {mask.max()}]"
+            )
+        return mask.astype(np.uint16), lambda out: out.astype(mask.dtype)
+    raise TypeError(f"mask dtype must be bool, an integer type or float32, got {mask.dtype}")
+
+
+def warp_points(points: np.ndarray, warps: Sequence) -> np.ndarray:
+    """Move ``N x 2`` pixel positions ``(x, y)`` through the warps, in order."""
+    points = np.asarray(points, dtype=np.float64).reshape(-1, 2)
+    for warp in warps:
+        points = warp.map_points(points)
+    return points
+
+
+def warp_boxes(boxes: np.ndarray, warps: Sequence, shape: tuple[int, int]) -> np.ndarray:
+    """Move ``N x 4`` boxes ``(x_min, y_min, x_max, y_max)`` and clip them to ``shape``."""
+    boxes = np.asarray(boxes, dtype=np.float64).reshape(-1, 4)
+    if not warps or not len(boxes):
+        return boxes.copy()
+    t = np.linspace(0.0, 1.0, _EDGE_SAMPLES)
+    x0, y0, x1, y1 = (boxes[:, i : i + 1] for i in range(4))
+    xs = np.concatenate([x0 + (x1 - x0) * t, x0 + (x1 - x0) * t, x0 + 0 * t, x1 + 0 * t], 1)
+    ys = np.concatenate([y0 + 0 * t, y1 + 0 * t, y0 + (y1 - y0) * t, y0 + (y1 - y0) * t], 1)
+    outline = np.stack([xs, ys], -1).reshape(-1, 2) - 0.5  # edges -> pixel-centre coordinates
+    moved = (warp_points(outline, warps) + 0.5).reshape(len(boxes), -1, 2)
+    h, w = shape
+    out = np.concatenate([moved.min(1), moved.max(1)], 1)
+    out[:, 0::2] = out[:, 0::2].clip(0, w)
+    out[:, 1::2] = out[:, 1::2].clip(0, h)
+    return out
+
+
+def transform_target(library: TFLibrary, target: Any, params: dict[str, Any]) -> Any:
+    """Move a torchvision ``Mask``, ``BoundingBoxes`` or ``KeyPoints`` as the image moved."""
+    if isinstance(target, tv_tensors.Mask):
+        return _tv_mask(library, target, params)
+    if isinstance(target, tv_tensors.BoundingBoxes):
+        return _tv_boxes(library, target, params)
+    keypoints = getattr(tv_tensors, "KeyPoints", None)
+    if keypoints is not None and isinstance(target, keypoints):
+        warps = geometric_warps(library, params, target.canvas_size)
+        moved = warp_points(target.detach().cpu().numpy(), warps)
+        out = torch.from_numpy(moved).to(target.dtype).reshape(target.shape)
+        return tv_tensors.wrap(out.to(target.device), like=target)
+    raise TypeError(
+        f"TANDAPolicy transforms images, Mask, BoundingBoxes and KeyPoints; got {type(target)}"
+    )
+
+
+def _tv_mask(library: TFLibrary, mask: tv_tensors.Mask, params: dict[str, Any]):
+    h, w = mask.shape[-2:]
+    warps = geometric_warps(library, params, (h, w))
+    flat = mask.detach().cpu().reshape(-1, h, w).numpy()
+    out = np.stack([warp_mask(m, warps) for m in flat]) if len(flat) else flat.copy()
+    return tv_tensors.wrap(torch.from_numpy(out).reshape(mask.shape).to(mask.device), like=mask)
+
+
+def _tv_boxes(library: TFLibrary, boxes: tv_tensors.BoundingBoxes, params: dict[str, Any]):
+    fmt = boxes.format
+    if fmt.name not in ("XYXY", "XYWH", "CXCYWH"):
+        raise TypeError(f"box format {fmt.name} is not supported; use XYXY, XYWH or CXCYWH")
+    xyxy = TVF.convert_bounding_box_format(boxes, new_format=tv_tensors.BoundingBoxFormat.XYXY)
+    warps = geometric_warps(library, params, boxes.canvas_size)
+    moved = warp_boxes(xyxy.detach().cpu().numpy(), warps, boxes.canvas_size)
+    out = tv_tensors.wrap(torch.from_numpy(moved).to(boxes.dtype).to(boxes.device), like=xyxy)
+    return TVF.convert_bounding_box_format(out, new_format=fmt)

@@ -1,0 +1,217 @@
+"""Transformation functions (TFs) and libraries of them.
+
+A :class:`TF` is an op name plus bound arguments, ``rotate(degrees=5)``: deterministic apart from
+an explicit ``rng`` for the few ops with a random part, printable, comparable, hashable and plain
+data (``to_dict`` / ``from_dict`` give JSON). A :class:`TFLibrary` is an ordered tuple of TFs: the
+action space of a generator. Its spec is a list of such dicts, so a policy file names its TFs
+and reloads without the code that trained it.
+
+Example:
+    >>> from tanda_transforms.tfs import TF, TFLibrary
+    >>> TF("rotate", degrees=5)
+    rotate(degrees=5)
+    >>> lib = TFLibrary.pack("mnist")
+    >>> len(lib), lib[0]
+    (25, rotate(degrees=-10.0))
+    >>> TFLibrary.from_spec(lib.to_spec()) == lib
+    True
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Iterable, Iterator, Sequence
+from typing import Any
+
+import numpy as np
+
+from tanda_transforms.registry import get_op
+
+__all__ = ["TF", "TFLibrary", "available_packs"]
+
+_SCALARS = (bool, int, float, str, type(None))
+
+
+def _check_arg(op: str, name: str, value: Any) -> Any:
+    if isinstance(value, np.generic):
+        value = value.item()
+    if not isinstance(value, _SCALARS):
+        raise TypeError(
+            f"TF {op}: argument {name!r} must be a JSON scalar (bool, int, float, str or None), "
+            f"got {type(value).__name__}"
+        )
+    if isinstance(value, float) and not math.isfinite(value):
+        raise ValueError(f"TF {op}: argument {name!r} must be finite, got {value!r}")
+    return value
+
+
+class TF:
+    """One transformation function: a registered op with its arguments bound.
+
+    Args:
+        op: a registered op name (see :func:`tanda_transforms.registry.available_ops`).
+        **args: the op's arguments; missing ones take the op's defaults.
+
+    Example:
+        >>> import numpy as np
+        >>> tf = TF("zoom", factor=1.0)
+        >>> tf(np.eye(3, dtype=np.uint8)).tolist()
+        [[1, 0, 0], [0, 1, 0], [0, 0, 1]]
+    """
+
+    __slots__ = ("op", "args", "_spec")
+
+    def __init__(self, op: str, **args: Any) -> None:
+        spec = get_op(op)
+        params = spec.parameters
+        unknown = sorted(set(args) - set(params))
+        if unknown:
+            raise TypeError(f"TF {op}: unknown argument(s) {unknown}; it takes {list(params)}")
+        missing = [n for n, p in params.items() if p.default is p.empty and n not in args]
+        if missing:
+            raise TypeError(f"TF {op}: missing required argument(s) {missing}")
+        bound = {n: _check_arg(op, n, args[n]) for n in params if n in args}
+        object.__setattr__(self, "op", op)
+        object.__setattr__(self, "args", tuple(bound.items()))
+        object.__setattr__(self, "_spec", spec)
+
+    def __setattr__(self, name: str, value: Any) -> None:
+        raise AttributeError("TF is immutable")
+
+    @property
+    def kind(self) -> str:
+        """``"geometric"`` (moves pixels; targets follow) or ``"photometric"``."""
+        return self._spec.kind
+
+    @property
+    def random(self) -> bool:
+        """Whether applying this TF draws from an ``rng``."""
+        return self._spec.random
+
+    def __call__(self, img: np.ndarray, rng: np.random.Generator | None = None) -> np.ndarray:
+        """Apply to a numpy image; ``rng`` is required for TFs with a random part."""
+        return self._spec.fn(img, **dict(self.args), **self._rng_kwargs(rng))
+
+    def warp(self, img: np.ndarray, rng: np.random.Generator | None = None):
+        """The warp a geometric TF applies to ``img`` (to move targets the same way)."""
+        if self.kind != "geometric":
+            raise TypeError(f"{self!r} is photometric: it has no warp")
+        return self._spec.fn(img, **dict(self.args), warp_only=True, **self._rng_kwargs(rng))
+
+    def _rng_kwargs(self, rng: np.random.Generator | None) -> dict:
+        if not self.random:
+            return {}
+        if not isinstance(rng, np.random.Generator):
+            raise TypeError(f"{self!r} has a random part: pass rng=numpy.random.Generator")
+        return {"rng": rng}
+
+    def to_dict(self) -> dict[str, Any]:
+        """Plain data: ``{"op": name, "args": {...}}``."""
+        return {"op": self.op, "args": dict(self.args)}
+
+    @classmethod
+    def from_dict(cls, spec: Any) -> TF:
+        """Build from :meth:`to_dict` output; anything else raises a clear error."""
+        if not isinstance(spec, dict) or set(spec) - {"op", "args"} or "op" not in spec:
+            raise ValueError(f"a TF spec is a dict {{'op': str, 'args': dict}}, got {spec!r:.200}")
+        args = spec.get("args", {})
+        if not isinstance(spec["op"], str) or not isinstance(args, dict):
+            raise ValueError(f"a TF spec is a dict {{'op': str, 'args': dict}}, got {spec!r:.200}")
+        return cls(spec["op"], **args)
+
+    def __repr__(self) -> str:
+        return f"{self.op}({', '.join(f'{k}={v!r}' for k, v in self.args)})"
+
+    def __eq__(self, other: object) -> bool:
+        return isinstance(other, TF) and (self.op, self.args) == (other.op, other.args)
+
+    def __hash__(self) -> int:
+        return hash((self.op, self.args))
+
+
+class TFLibrary(Sequence[TF]):
+    """An ordered, immutable list of TFs: the action space a generator samples from.
+
+    Args:
+        tfs: TFs, or specs (dicts) that :meth:`TF.from_dict` accepts.
+
+    Example:
+        >>> lib = TFLibrary([TF("hflip"), TF("rotate", degrees=5)])
+        >>> lib.names
+        ['hflip()', 'rotate(degrees=5)']
+        >>> (lib + [TF("invert")]).names[-1]
+        'invert()'
+    """
+
+    def __init__(self, tfs: Iterable[TF | dict]) -> None:
+        items = tuple(tf if isinstance(tf, TF) else TF.from_dict(tf) for tf in tfs)
+        if not items:
+            raise ValueError("a TFLibrary needs at least one TF")
+        dupes = sorted({repr(t) for t in items if items.count(t) > 1})
+        if dupes:
+            raise ValueError(f"a TFLibrary lists each TF once; repeated: {dupes}")
+        self._tfs = items
+
+    @classmethod
+    def pack(cls, name: str) -> TFLibrary:
+        """A built-in pack: ``"mnist"``, ``"cifar10"`` or ``"mammography"``."""
+        from tanda_transforms.packs import PACKS
+
+        if name not in PACKS:
+            raise KeyError(f"unknown TF pack {name!r}; available packs: {sorted(PACKS)}")
+        return cls(PACKS[name]())
+
+    @classmethod
+    def coerce(cls, tfs: str | TFLibrary | Iterable[TF | dict]) -> TFLibrary:
+        """A library from a pack name, a library, or a list of TFs or specs."""
+        if isinstance(tfs, TFLibrary):
+            return tfs
+        if isinstance(tfs, str):
+            return cls.pack(tfs)
+        return cls(tfs)
+
+    def to_spec(self) -> list[dict[str, Any]]:
+        """Plain data: a list of :meth:`TF.to_dict` dicts."""
+        return [tf.to_dict() for tf in self._tfs]
+
+    @classmethod
+    def from_spec(cls, spec: Any) -> TFLibrary:
+        """Rebuild from :meth:`to_spec` output."""
+        if not isinstance(spec, list):
+            raise ValueError(f"a TFLibrary spec is a list of TF specs, got {type(spec).__name__}")
+        return cls(spec)
+
+    @property
+    def names(self) -> list[str]:
+        """Readable names, one per TF, in order."""
+        return [repr(tf) for tf in self._tfs]
+
+    def __len__(self) -> int:
+        return len(self._tfs)
+
+    def __getitem__(self, index):  # type: ignore[override]
+        if isinstance(index, slice):
+            return TFLibrary(self._tfs[index])
+        return self._tfs[index]
+
+    def __iter__(self) -> Iterator[TF]:
+        return iter(self._tfs)
+
+    def __add__(self, other: Iterable[TF | dict]) -> TFLibrary:
+        return TFLibrary((*self._tfs, *TFLibrary.coerce(other)))
+
+    def __eq__(self, other: object) -> bool:
+        return isinstance(other, TFLibrary) and self._tfs == other._tfs
+
+    def __hash__(self) -> int:
+        return hash(self._tfs)
+
+    def __repr__(self) -> str:
+        return f"TFLibrary([{', '.join(self.names)}])"
+
+
+def available_packs() -> list[str]:
+    """Names of the built-in TF packs."""
+    from tanda_transforms.packs import PACKS
+
+    return sorted(PACKS)
