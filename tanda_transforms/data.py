@@ -19,6 +19,8 @@ from __future__ import annotations
 
 import gzip
 import io
+import math
+import numbers
 import os
 import pickle
 import re
@@ -113,17 +115,6 @@ def _open_maybe_gzip(path: Path) -> IO[bytes]:
     return open(path, "rb")
 
 
-def _read_exact(stream: IO[bytes], buffer: memoryview) -> int:
-    """Fill ``buffer`` from ``stream``; return the number of bytes actually read (short at EOF)."""
-    total = 0
-    while total < len(buffer):
-        got = stream.readinto(buffer[total:])  # type: ignore[attr-defined]
-        if not got:
-            break
-        total += got
-    return total
-
-
 def read_idx(path: PathLike) -> np.ndarray:
     """Read an IDX file (the MNIST file format), gzipped or not.
 
@@ -190,27 +181,23 @@ def read_idx(path: PathLike) -> np.ndarray:
                 )
             shape = tuple(int.from_bytes(size_bytes[4 * i : 4 * i + 4], "big") for i in range(ndim))
             dtype = np.dtype(_IDX_DTYPES[type_code])
-            data = np.empty(shape, dtype=dtype)
-            expected = data.nbytes
-            got = _read_exact(stream, memoryview(data).cast("B"))
-            if got < expected:
-                raise ValueError(
-                    f"{path}: truncated: header (magic {magic}) declares shape "
-                    f"{' x '.join(map(str, shape))} of {dtype.newbyteorder('=').name} "
-                    f"= {expected} bytes of data, but only {got} bytes follow"
-                )
-            extra = 0
-            while chunk := stream.read(1 << 20):
-                extra += len(chunk)
-            if extra:
-                raise ValueError(
-                    f"{path}: header (magic {magic}) declares shape "
-                    f"{' x '.join(map(str, shape))} = {expected} bytes of data, but {extra} "
-                    "more bytes follow them"
-                )
+            expected = math.prod(shape) * dtype.itemsize
+            # Read what is there (not what the header claims, which may be corrupt), then compare.
+            payload = stream.read()
     except (gzip.BadGzipFile, EOFError, zlib.error) as exc:
         raise ValueError(f"{path}: corrupt gzip stream ({exc})") from exc
-    return data.astype(dtype.newbyteorder("="), copy=False)
+    declared = (
+        f"header (magic {magic}) declares shape {' x '.join(map(str, shape))} of "
+        f"{dtype.newbyteorder('=').name} = {expected} bytes of data"
+    )
+    if len(payload) < expected:
+        raise ValueError(f"{path}: truncated: {declared}, but only {len(payload)} bytes follow")
+    if len(payload) > expected:
+        raise ValueError(
+            f"{path}: {declared}, but {len(payload) - expected} more bytes follow them"
+        )
+    # astype copies: the result is writable and in native byte order.
+    return np.frombuffer(payload, dtype=dtype).reshape(shape).astype(dtype.newbyteorder("="))
 
 
 # Standard MNIST file stems, with the dotted variant some unpackers produce.
@@ -923,15 +910,19 @@ def lesion_mask(shape: tuple[int, ...], abnormalities: Iterable[MiasAbnormality]
     """
     height, width = int(shape[0]), int(shape[1])
     mask = np.zeros((height, width), dtype=bool)
-    rows = np.arange(height)[:, None]
-    cols = np.arange(width)[None, :]
     for abnormality in abnormalities:
-        if not abnormality.located:
+        centre = abnormality.center(height)
+        if centre is None or abnormality.radius is None:
             continue
-        row, col = abnormality.center(height)  # type: ignore[misc]
-        radius = abnormality.radius
-        assert radius is not None
-        mask |= (rows - row) ** 2 + (cols - col) ** 2 <= radius**2
+        (row, col), radius = centre, abnormality.radius
+        # Only the disc's bounding box (clipped to the image) is evaluated.
+        top, bottom = max(row - radius, 0), min(row + radius + 1, height)
+        left, right = max(col - radius, 0), min(col + radius + 1, width)
+        if top >= bottom or left >= right:
+            continue  # entirely outside the image
+        rows = np.arange(top, bottom)[:, None]
+        cols = np.arange(left, right)[None, :]
+        mask[top:bottom, left:right] |= (rows - row) ** 2 + (cols - col) ** 2 <= radius**2
     return mask
 
 
@@ -991,8 +982,10 @@ class MiasDataset:
     ) -> None:
         if len(records) != len(paths):
             raise ValueError(f"{len(records)} records but {len(paths)} image paths")
-        if size is not None and (not isinstance(size, int) or size < 1):
-            raise ValueError(f"size must be a positive int or None, got {size!r}")
+        if size is not None:
+            if isinstance(size, bool) or not isinstance(size, numbers.Integral) or size < 1:
+                raise ValueError(f"size must be a positive int or None, got {size!r}")
+            size = int(size)
         self.records = list(records)
         self.paths = list(paths)
         self.size = size
