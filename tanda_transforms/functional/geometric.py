@@ -113,16 +113,15 @@ def _base_grid(h: int, w: int) -> tuple[np.ndarray, np.ndarray]:
 
 
 @functools.lru_cache(maxsize=16)
-def _polar_grid(h: int, w: int) -> tuple[np.ndarray, np.ndarray]:
-    """Read-only float32 ``(rho, theta)`` of every pixel about the image centre."""
+def _centred_grid(h: int, w: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Read-only float32 offsets ``(dx, dy)`` from the image centre and their length."""
     xs, ys = _base_grid(h, w)
     dx = xs - np.float32((w - 1) / 2.0)
     dy = ys - np.float32((h - 1) / 2.0)
     rho = np.hypot(dx, dy)
-    theta = np.arctan2(dy, dx)
-    rho.flags.writeable = False
-    theta.flags.writeable = False
-    return rho, theta
+    for a in (dx, dy, rho):
+        a.flags.writeable = False
+    return dx, dy, rho
 
 
 def _centre(h: int, w: int) -> tuple[float, float]:
@@ -270,6 +269,7 @@ class DenseWarp:
         self.map_y: np.ndarray = np.ascontiguousarray(map_y)
         self.shape: tuple[int, int] = (int(map_x.shape[0]), int(map_x.shape[1]))
         self._fields: tuple[np.ndarray, ...] | None = None
+        self._tree = None  # scipy cKDTree of the map values, built on demand
 
     def __repr__(self) -> str:
         return f"DenseWarp(shape={self.shape})"
@@ -325,9 +325,10 @@ class DenseWarp:
         The inverse maps are inverted numerically: starting from ``dst = src``, Newton
         steps ``dst += J^-1 (src - M(dst))`` with bilinearly sampled maps ``M`` and
         their finite-difference Jacobian ``J`` (a plain fixed-point step
-        ``dst += src - M(dst)`` where ``J`` is near-singular).  Outside the image the
-        displacement is extended with its edge value.  Where the warp folds over, one
-        of the pre-images is returned.
+        ``dst += src - M(dst)`` where ``J`` is near-singular).  Points that have not
+        converged to 1e-3 pixels are restarted from the output pixel whose map value is
+        nearest.  Outside the image the displacement is extended with its edge value.
+        Where the warp folds over, one of the pre-images is returned.
 
         Examples
         --------
@@ -336,20 +337,47 @@ class DenseWarp:
         """
         src = _check_points(points)
         iterations = check_int(iterations, "iterations", low=1)
-        dx, dy, dxx, dxy, dyx, dyy = self._displacement_fields()
-        dst = src.copy()
+        best, err = self._newton(src, src.copy(), iterations)
+        stuck = np.flatnonzero(err > 1e-3)
+        if len(stuck):
+            from scipy.spatial import cKDTree
+
+            if self._tree is None:
+                self._tree = cKDTree(
+                    np.stack([self.map_x.ravel(), self.map_y.ravel()], axis=1).astype(np.float64)
+                )
+            _, nearest = self._tree.query(src[stuck])
+            h, w = self.shape
+            start = np.stack([nearest % w, nearest // w], axis=1).astype(np.float64)
+            retry, retry_err = self._newton(src[stuck], start, iterations)
+            better = retry_err < err[stuck]
+            best[stuck[better]] = retry[better]
+        return best
+
+    def _residual(self, src: np.ndarray, dst: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        dx, dy = self._displacement_fields()[:2]
+        x, y = dst[:, 0], dst[:, 1]
+        return (
+            src[:, 0] - (x + _sample_bilinear(dx, x, y)),
+            src[:, 1] - (y + _sample_bilinear(dy, x, y)),
+        )
+
+    def _newton(
+        self, src: np.ndarray, dst: np.ndarray, iterations: int
+    ) -> tuple[np.ndarray, np.ndarray]:
+        """Newton iterations for ``M(dst) = src``; returns the best ``dst`` and residual."""
+        dxx, dxy, dyx, dyy = self._displacement_fields()[2:]
         best = dst.copy()
         best_err = np.full(len(src), np.inf)
-        for _ in range(iterations):
-            x, y = dst[:, 0], dst[:, 1]
-            rx = src[:, 0] - (x + _sample_bilinear(dx, x, y))
-            ry = src[:, 1] - (y + _sample_bilinear(dy, x, y))
+        for i in range(iterations + 1):
+            rx, ry = self._residual(src, dst)
             err = np.hypot(rx, ry)
             better = err < best_err
             best[better] = dst[better]
             best_err[better] = err[better]
-            if np.all(best_err < 1e-6):
+            if i == iterations or np.all(best_err < 1e-6):
                 break
+            x, y = dst[:, 0], dst[:, 1]
             a = 1.0 + _sample_bilinear(dxx, x, y)
             b = _sample_bilinear(dxy, x, y)
             c = _sample_bilinear(dyx, x, y)
@@ -360,14 +388,7 @@ class DenseWarp:
             step_x = np.where(ok, (d * rx - b * ry) / safe, rx)
             step_y = np.where(ok, (a * ry - c * rx) / safe, ry)
             dst = dst + np.stack([step_x, step_y], axis=1)
-        x, y = dst[:, 0], dst[:, 1]
-        err = np.hypot(
-            src[:, 0] - (x + _sample_bilinear(dx, x, y)),
-            src[:, 1] - (y + _sample_bilinear(dy, x, y)),
-        )
-        better = err < best_err
-        best[better] = dst[better]
-        return best
+        return best, best_err
 
 
 def _check_same_shape(img: np.ndarray, shape: tuple[int, int]) -> None:
@@ -508,16 +529,21 @@ def swirl_warp(shape: tuple[int, ...], strength: float, radius: float | None = N
     if radius is None:
         radius = min(h, w) / 2.0
     radius = check_real(radius, "radius", low=0.0, low_inclusive=False)
-    rho, theta = _polar_grid(h, w)
-    cx, cy = _centre(h, w)
+    xs, ys = _base_grid(h, w)
+    dx, dy, rho = _centred_grid(h, w)
+    # Rotate each offset from the centre by phi = strength * decay.  Written as a
+    # displacement so that where phi is 0 (strength 0, or far out) it is exactly 0.
     scale = np.float32(radius * math.log(2.0) / 5.0)
-    angle = theta + np.float32(strength) * np.exp(-rho / scale)
-    map_x = np.cos(angle)
-    map_x *= rho
-    map_x += np.float32(cx)
-    map_y = np.sin(angle)
-    map_y *= rho
-    map_y += np.float32(cy)
+    phi = np.exp(-rho / scale)
+    phi *= np.float32(strength)
+    sin = np.sin(phi)
+    cos_m1 = np.sin(phi / np.float32(2))
+    cos_m1 **= 2
+    cos_m1 *= np.float32(-2)  # cos(phi) - 1, without cancellation
+    map_x = dx * cos_m1 - dy * sin
+    map_x += xs
+    map_y = dx * sin + dy * cos_m1
+    map_y += ys
     return DenseWarp(map_x, map_y)
 
 

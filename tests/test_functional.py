@@ -1,0 +1,723 @@
+"""Tests for tanda_transforms.functional: contract, known answers and reference libraries."""
+
+from __future__ import annotations
+
+import colorsys
+
+import numpy as np
+import pytest
+import scipy.ndimage as ndi
+
+from tanda_transforms import functional as F
+from tanda_transforms.functional.geometric import _sample_bilinear
+
+DTYPES = [np.uint8, np.uint16, np.float32]
+H, W = 12, 16
+SHAPES = [(H, W), (H, W, 1), (H, W, 3), (H, W, 5)]
+
+
+def make_image(shape, dtype, seed=0):
+    """Random image covering the dtype range."""
+    rng = np.random.default_rng(seed)
+    if np.dtype(dtype) == np.float32:
+        return rng.random(shape, dtype=np.float32)
+    vmax = np.iinfo(dtype).max
+    return rng.integers(0, vmax, shape, dtype=dtype, endpoint=True)
+
+
+def smooth_image(shape, seed=0):
+    """A smooth float32 image in [0, 1] (small gradients, for interpolation checks)."""
+    rng = np.random.default_rng(seed)
+    x = ndi.gaussian_filter(rng.random(shape), sigma=(2.0, 2.0) + (0,) * (len(shape) - 2))
+    x = (x - x.min()) / (x.max() - x.min())
+    return x.astype(np.float32)
+
+
+def pil():
+    return pytest.importorskip("PIL.Image"), pytest.importorskip("PIL.ImageEnhance")
+
+
+# (op, kwargs) for every op; colour ops separately because they need H x W x 3.
+OPS = [
+    (F.rotate, {"degrees": 30.0}),
+    (F.rotate, {"degrees": -17.0, "interpolation": "nearest", "border": "constant", "fill": 0.5}),
+    (F.zoom, {"factor": 1.3}),
+    (F.zoom, {"factor": 0.7, "border": "edge"}),
+    (F.shear, {"factor": 0.2}),
+    (F.shear, {"factor": -0.3, "axis": "y"}),
+    (F.translate, {"dx": 0.1, "dy": -0.2}),
+    (F.hflip, {}),
+    (F.vflip, {}),
+    (F.swirl, {"strength": 2.0}),
+    (F.swirl, {"strength": -1.0, "radius": 30.0, "border": "constant"}),
+    (F.elastic, {"alpha": 2.0, "sigma": 3.0, "seed": 0}),
+    (F.pad_and_crop, {"padding": 4, "top": 1, "left": 7}),
+    (F.brightness, {"factor": 1.4}),
+    (F.contrast, {"factor": 0.6}),
+    (F.gamma, {"gamma": 0.7}),
+    (F.gaussian_blur, {"sigma": 1.2}),
+    (F.sharpen, {"factor": 2.0}),
+    (F.gaussian_noise, {"std": 0.05, "seed": 0}),
+    (F.cutout, {"top": -2, "left": 3, "height": 6, "width": 5, "fill": 0.5}),
+    (F.equalize, {}),
+    (F.autocontrast, {}),
+    (F.posterize, {"bits": 3}),
+    (F.solarize, {"threshold": 0.5}),
+    (F.invert, {}),
+    (F.erosion, {"size": 3}),
+    (F.dilation, {"size": 5}),
+]
+COLOUR_OPS = [
+    (F.saturation, {"factor": 1.5}),
+    (F.hue_shift, {"shift": 0.2}),
+]
+ALL_OPS = OPS + COLOUR_OPS
+
+
+def op_id(case):
+    fn, kwargs = case
+    return fn.__name__ + "".join(f"-{k}={v}" for k, v in kwargs.items())
+
+
+OP_IDS = [op_id(c) for c in OPS]
+COLOUR_IDS = [op_id(c) for c in COLOUR_OPS]
+ALL_IDS = OP_IDS + COLOUR_IDS
+
+
+def check_contract(fn, kwargs, img):
+    before = img.copy()
+    out = fn(img, **kwargs)
+    assert isinstance(out, np.ndarray)
+    assert out.dtype == img.dtype
+    assert out.shape == img.shape
+    assert out is not img
+    assert not np.shares_memory(out, img)
+    np.testing.assert_array_equal(img, before)  # input untouched
+    if out.dtype == np.float32:
+        assert np.all((out >= 0) & (out <= 1))
+    return out
+
+
+# --------------------------------------------------------------------------- contract
+
+
+def test_table_covers_every_op():
+    ops = {
+        name
+        for name in F.__all__
+        if callable(getattr(F, name))
+        and not name.endswith("_warp")
+        and name not in {"AffineWarp", "DenseWarp", "check_image", "value_max"}
+        and name not in {"to_float32", "from_float32"}
+    }
+    assert ops == {fn.__name__ for fn, _ in ALL_OPS}
+
+
+@pytest.mark.parametrize("shape", SHAPES, ids=str)
+@pytest.mark.parametrize("dtype", DTYPES, ids=lambda d: np.dtype(d).name)
+@pytest.mark.parametrize("case", OPS, ids=OP_IDS)
+def test_contract(case, dtype, shape):
+    fn, kwargs = case
+    check_contract(fn, kwargs, make_image(shape, dtype))
+
+
+@pytest.mark.parametrize("dtype", DTYPES, ids=lambda d: np.dtype(d).name)
+@pytest.mark.parametrize("case", COLOUR_OPS, ids=COLOUR_IDS)
+def test_contract_colour(case, dtype):
+    fn, kwargs = case
+    check_contract(fn, kwargs, make_image((H, W, 3), dtype))
+
+
+@pytest.mark.parametrize("shape", [(H, W), (H, W, 1), (H, W, 5)], ids=str)
+@pytest.mark.parametrize("case", COLOUR_OPS, ids=COLOUR_IDS)
+def test_colour_ops_need_rgb(case, shape):
+    fn, kwargs = case
+    with pytest.raises(ValueError, match="H x W x 3"):
+        fn(make_image(shape, np.uint8), **kwargs)
+
+
+def test_non_contiguous_input():
+    img = make_image((H, 2 * W, 3), np.uint8)[:, ::2]
+    for fn, kwargs in ALL_OPS:
+        check_contract(fn, kwargs, img)
+
+
+# --------------------------------------------------------------------------- identities
+
+IDENTITIES = [
+    (F.rotate, {"degrees": 0.0}),
+    (F.rotate, {"degrees": 360.0}),
+    (F.zoom, {"factor": 1.0}),
+    (F.shear, {"factor": 0.0}),
+    (F.shear, {"factor": 0.0, "axis": "y"}),
+    (F.translate, {"dx": 0.0, "dy": 0.0}),
+    (F.swirl, {"strength": 0.0}),
+    (F.elastic, {"alpha": 0.0, "sigma": 2.0, "seed": 1}),
+    (F.pad_and_crop, {"padding": 3, "top": 3, "left": 3}),
+    (F.sharpen, {"factor": 1.0}),
+    (F.brightness, {"factor": 1.0}),
+    (F.contrast, {"factor": 1.0}),
+    (F.gamma, {"gamma": 1.0}),
+    (F.gaussian_blur, {"sigma": 0.0}),
+    (F.gaussian_noise, {"std": 0.0, "seed": 3}),
+    (F.cutout, {"top": 2, "left": 2, "height": 0, "width": 4}),
+    (F.cutout, {"top": 20, "left": 2, "height": 3, "width": 4}),
+    (F.erosion, {"size": 1}),
+    (F.dilation, {"size": 1}),
+]
+
+
+@pytest.mark.parametrize("shape", SHAPES, ids=str)
+@pytest.mark.parametrize("dtype", DTYPES, ids=lambda d: np.dtype(d).name)
+@pytest.mark.parametrize("case", IDENTITIES, ids=[op_id(c) for c in IDENTITIES])
+def test_identity(case, dtype, shape):
+    fn, kwargs = case
+    img = make_image(shape, dtype)
+    out = check_contract(fn, kwargs, img)
+    np.testing.assert_array_equal(out, img)
+
+
+@pytest.mark.parametrize("dtype", DTYPES, ids=lambda d: np.dtype(d).name)
+@pytest.mark.parametrize(
+    "case", [(F.saturation, {"factor": 1.0}), (F.hue_shift, {"shift": 0.0})], ids=str
+)
+def test_identity_colour(case, dtype):
+    fn, kwargs = case
+    img = make_image((H, W, 3), dtype)
+    np.testing.assert_array_equal(check_contract(fn, kwargs, img), img)
+
+
+@pytest.mark.parametrize("shape", SHAPES, ids=str)
+@pytest.mark.parametrize("dtype", DTYPES, ids=lambda d: np.dtype(d).name)
+@pytest.mark.parametrize(
+    "warp",
+    [
+        lambda s: F.rotate_warp(s, 0),
+        lambda s: F.translate_warp(s, 0, 0),
+        lambda s: F.pad_and_crop_warp(s, 2, 2, 2),
+        lambda s: F.swirl_warp(s, 0.0),
+        lambda s: F.elastic_warp(s, 0.0, 1.0, seed=0),
+    ],
+    ids=["rotate", "translate", "pad_and_crop", "swirl", "elastic"],
+)
+def test_identity_warps_are_exact(warp, dtype, shape):
+    """Identity warps go through cv2 without a short-cut and are still exact."""
+    img = make_image(shape, dtype)
+    for interpolation in ("bilinear", "nearest"):
+        out = warp(shape).apply(img, interpolation=interpolation)
+        np.testing.assert_array_equal(out, img)
+
+
+@pytest.mark.parametrize("shape", SHAPES, ids=str)
+@pytest.mark.parametrize("dtype", DTYPES, ids=lambda d: np.dtype(d).name)
+def test_involutions(dtype, shape):
+    img = make_image(shape, dtype)
+    np.testing.assert_array_equal(F.hflip(F.hflip(img)), img)
+    np.testing.assert_array_equal(F.vflip(F.vflip(img)), img)
+    np.testing.assert_array_equal(F.invert(F.invert(img)), img)
+    np.testing.assert_array_equal(F.rotate(F.rotate(img, 180), 180), img)
+
+
+# --------------------------------------------------------------------------- geometric
+
+
+@pytest.mark.parametrize("channels", [None, 1, 3, 5])
+@pytest.mark.parametrize("dtype", DTYPES, ids=lambda d: np.dtype(d).name)
+def test_rotate_quarter_turns_match_rot90(dtype, channels):
+    shape = (W, W) if channels is None else (W, W, channels)
+    img = make_image(shape, dtype)
+    # np.rot90 turns counter-clockwise as displayed, like a positive angle
+    np.testing.assert_array_equal(F.rotate(img, 90), np.rot90(img))
+    np.testing.assert_array_equal(F.rotate(img, -90), np.rot90(img, -1))
+    np.testing.assert_array_equal(F.rotate(img, 270), np.rot90(img, 3))
+    np.testing.assert_array_equal(F.rotate(img, 180), np.rot90(img, 2))
+    rect = make_image((H, W) if channels is None else (H, W, channels), dtype)
+    np.testing.assert_array_equal(F.rotate(rect, 180), rect[::-1, ::-1])
+
+
+def test_flips_are_index_flips():
+    img = make_image((H, W, 5), np.uint16)
+    np.testing.assert_array_equal(F.hflip(img), img[:, ::-1])
+    np.testing.assert_array_equal(F.vflip(img), img[::-1])
+
+
+@pytest.mark.parametrize("shape", [(W, W), (W, W, 3)], ids=str)
+@pytest.mark.parametrize("dtype", [np.uint8, np.float32], ids=lambda d: np.dtype(d).name)
+def test_rotate_90_matches_scipy(dtype, shape):
+    img = make_image(shape, dtype)
+    expected = ndi.rotate(img, 90, reshape=False, order=1)
+    np.testing.assert_array_equal(F.rotate(img, 90), expected)
+
+
+def test_rotate_30_close_to_scipy():
+    img = smooth_image((24, 32))
+    expected = ndi.rotate(img, 30, reshape=False, order=1, mode="mirror")
+    # cv2 quantises sample positions to 1/32 pixel
+    np.testing.assert_allclose(F.rotate(img, 30), expected, atol=0.01)
+
+
+@pytest.mark.parametrize("dtype", DTYPES, ids=lambda d: np.dtype(d).name)
+def test_translate_whole_pixels(dtype):
+    img = make_image((H, W, 3), dtype)
+    out = F.translate(img, 0.25, 0.0, border="constant")  # 4 pixels right
+    np.testing.assert_array_equal(out[:, 4:], img[:, :-4])
+    assert np.all(out[:, :4] == 0)
+    out = F.translate(img, 0.0, -0.25, border="constant", fill=1.0)  # 3 pixels up
+    np.testing.assert_array_equal(out[:-3], img[3:])
+    assert np.all(out[-3:] == F.value_max(dtype))
+
+
+@pytest.mark.parametrize(
+    "border,np_mode", [("reflect", "reflect"), ("edge", "edge"), ("constant", "constant")]
+)
+@pytest.mark.parametrize("dtype", DTYPES, ids=lambda d: np.dtype(d).name)
+def test_pad_and_crop_matches_numpy_pad(dtype, border, np_mode):
+    img = make_image((H, W, 3), dtype)
+    pad = 5
+    padded = np.pad(img, ((pad, pad), (pad, pad), (0, 0)), mode=np_mode)
+    for top, left in [(0, 0), (10, 10), (2, 9), (7, 1)]:
+        out = F.pad_and_crop(img, pad, top, left, border=border)
+        np.testing.assert_array_equal(out, padded[top : top + H, left : left + W])
+
+
+def test_zoom_and_shear_known_points():
+    np.testing.assert_allclose(
+        F.zoom_warp((5, 7), 2.0).map_points(np.array([[3.0, 2.0], [4.0, 3.0]])),
+        [[3.0, 2.0], [5.0, 4.0]],
+    )
+    np.testing.assert_allclose(
+        F.shear_warp((5, 7), 0.5, "x").map_points(np.array([[1.0, 4.0]])), [[2.0, 4.0]]
+    )
+    np.testing.assert_allclose(
+        F.shear_warp((5, 7), 0.5, "y").map_points(np.array([[5.0, 1.0]])), [[5.0, 2.0]]
+    )
+
+
+def test_zoom_magnifies():
+    img = np.zeros((17, 17), np.float32)
+    img[6:11, 6:11] = 1.0  # 5 x 5 square about the centre
+    assert (F.zoom(img, 2.0, border="constant") > 0.5).sum() > (img > 0.5).sum() * 3
+    assert (F.zoom(img, 0.5, border="constant") > 0.5).sum() < (img > 0.5).sum()
+
+
+def test_rotate_map_points_matches_rot90():
+    warp = F.rotate_warp((W, W), 90)
+    cols, rows = np.meshgrid(np.arange(W), np.arange(W))
+    pts = np.stack([cols.ravel(), rows.ravel()], axis=1).astype(float)
+    moved = warp.map_points(pts)
+    img = np.arange(W * W, dtype=np.uint16).reshape(W, W)
+    out = np.rot90(img)
+    got = out[np.rint(moved[:, 1]).astype(int), np.rint(moved[:, 0]).astype(int)]
+    np.testing.assert_array_equal(got, img[rows.ravel(), cols.ravel()])
+    np.testing.assert_allclose(moved, np.rint(moved), atol=1e-12)
+
+
+def test_swirl_scikit_image_semantics():
+    img = smooth_image((25, 25))
+    out = F.swirl(img, 3.0)  # default radius 12.5: twist ~1/1000 of 3 rad there
+    yy, xx = np.mgrid[:25, :25]
+    outside = np.hypot(xx - 12, yy - 12) >= 12.5
+    np.testing.assert_allclose(out[outside], img[outside], atol=0.01)
+    assert out[12, 12] == pytest.approx(img[12, 12], abs=1e-6)  # the centre stays
+    assert np.abs(out - img).max() > 0.1
+    # destination (rho, theta) samples the source at angle theta + strength * decay
+    warp = F.swirl_warp((25, 25), 1.0, radius=10.0)
+    rho = 2.0
+    decay = np.exp(-rho / (10.0 * np.log(2) / 5))
+    assert warp.map_x[12, 14] == pytest.approx(12 + rho * np.cos(decay), abs=1e-4)
+    assert warp.map_y[12, 14] == pytest.approx(12 + rho * np.sin(decay), abs=1e-4)
+
+
+def test_elastic_rms_displacement():
+    warp = F.elastic_warp((32, 24), 2.5, 4.0, seed=7)
+    xs, ys = np.meshgrid(np.arange(24), np.arange(32))
+    assert (warp.map_x - xs).std() == pytest.approx(2.5, rel=1e-3)
+    assert (warp.map_y - ys).std() == pytest.approx(2.5, rel=1e-3)
+
+
+@pytest.mark.parametrize(
+    "op,kwargs",
+    [(F.elastic, {"alpha": 2.0, "sigma": 3.0}), (F.gaussian_noise, {"std": 0.1})],
+    ids=["elastic", "gaussian_noise"],
+)
+@pytest.mark.parametrize("dtype", DTYPES, ids=lambda d: np.dtype(d).name)
+def test_seeded_ops_are_deterministic(op, kwargs, dtype):
+    img = make_image((H, W, 3), dtype)
+    a = op(img, **kwargs, seed=1)
+    np.testing.assert_array_equal(a, op(img, **kwargs, seed=1))
+    assert not np.array_equal(a, op(img, **kwargs, seed=2))
+    np.testing.assert_array_equal(a, op(img, **kwargs, seed=np.random.default_rng(1)))
+    gen = np.random.default_rng(5)
+    assert not np.array_equal(op(img, **kwargs, seed=gen), op(img, **kwargs, seed=gen))
+
+
+def test_seed_is_required():
+    img = make_image((H, W), np.uint8)
+    with pytest.raises(TypeError):
+        F.elastic(img, 1.0, 2.0)  # type: ignore[call-arg]
+    with pytest.raises(TypeError):
+        F.gaussian_noise(img, 0.1)  # type: ignore[call-arg]
+
+
+WARPS = [
+    ("rotate33", lambda s: F.rotate_warp(s, 33.0)),
+    ("rotate-90", lambda s: F.rotate_warp(s, -90.0)),
+    ("translate", lambda s: F.translate_warp(s, 0.15, -0.1)),
+    ("hflip", lambda s: F.hflip_warp(s)),
+    ("vflip", lambda s: F.vflip_warp(s)),
+    ("zoom", lambda s: F.zoom_warp(s, 1.3)),
+    ("shear", lambda s: F.shear_warp(s, 0.3, "y")),
+    ("pad_and_crop", lambda s: F.pad_and_crop_warp(s, 4, 1, 6)),
+    ("swirl", lambda s: F.swirl_warp(s, 2.5)),
+    ("swirl_neg", lambda s: F.swirl_warp(s, -1.5, radius=20.0)),
+    ("elastic", lambda s: F.elastic_warp(s, 1.5, 4.0, seed=3)),
+]
+
+
+@pytest.mark.parametrize("name,make", WARPS, ids=[n for n, _ in WARPS])
+def test_map_points_follow_a_bright_pixel(name, make):
+    shape = (24, 32)
+    warp = make(shape)
+    checked = 0
+    for x in range(1, 32, 3):
+        for y in range(1, 24, 3):
+            (qx, qy), = warp.map_points(np.array([[x, y]], float))
+            if not (1 <= qx <= 30 and 1 <= qy <= 22):
+                continue  # moved out of the image
+            img = np.zeros(shape, np.float32)
+            img[y, x] = 1.0
+            out = warp.apply(img, border="constant")
+            row, col = np.unravel_index(np.argmax(out), shape)
+            assert np.hypot(qx - col, qy - row) <= 1.0, (name, x, y, qx, qy, col, row)
+            checked += 1
+    assert checked >= 40
+
+
+@pytest.mark.parametrize("name,make", WARPS[-3:], ids=[n for n, _ in WARPS[-3:]])
+def test_dense_map_points_inverts_the_maps(name, make):
+    warp = make((24, 32))
+    src = np.random.default_rng(0).uniform([0, 0], [31, 23], size=(50, 2))
+    dst = warp.map_points(src)
+    back = np.stack(
+        [_sample_bilinear(warp.map_x.astype(float), dst[:, 0], dst[:, 1]),
+         _sample_bilinear(warp.map_y.astype(float), dst[:, 0], dst[:, 1])],
+        axis=1,
+    )
+    inside = (dst >= 0).all(axis=1) & (dst[:, 0] <= 31) & (dst[:, 1] <= 23)
+    np.testing.assert_allclose(back[inside], src[inside], atol=1e-3)
+
+
+def test_affine_map_points_is_exact():
+    warp = F.translate_warp((10, 20), 0.1, 0.3)
+    np.testing.assert_array_equal(warp.map_points(np.array([[1.5, 2.0]])), [[3.5, 5.0]])
+    assert F.hflip_warp((10, 20)).map_points(np.zeros((0, 2))).shape == (0, 2)
+
+
+# --------------------------------------------------------------------------- photometric
+
+
+@pytest.mark.parametrize("factor", [0.0, 0.5, 1.7])
+@pytest.mark.parametrize(
+    "name,fn", [("Brightness", F.brightness), ("Contrast", F.contrast),
+                ("Color", F.saturation), ("Sharpness", F.sharpen)],
+)
+def test_enhance_matches_pil(name, fn, factor):
+    image, enhance = pil()
+    img = make_image((H, W, 3), np.uint8)
+    expected = np.asarray(getattr(enhance, name)(image.fromarray(img)).enhance(factor))
+    # PIL truncates and rounds intermediate images to integers; we round once.
+    assert np.abs(fn(img, factor).astype(int) - expected).max() <= 2
+
+
+def test_contrast_single_channel_matches_pil():
+    image, enhance = pil()
+    img = make_image((H, W), np.uint8)
+    expected = np.asarray(enhance.Contrast(image.fromarray(img)).enhance(0.4))
+    assert np.abs(F.contrast(img, 0.4).astype(int) - expected).max() <= 2
+
+
+@pytest.mark.parametrize("dtype", DTYPES, ids=lambda d: np.dtype(d).name)
+def test_enhance_degenerate_images(dtype):
+    img = make_image((H, W, 3), dtype)
+    vmax = F.value_max(dtype)
+    assert np.all(F.brightness(img, 0.0) == 0)
+    grey = F.saturation(img, 0.0)
+    np.testing.assert_array_equal(grey[..., 0], grey[..., 1])
+    np.testing.assert_array_equal(grey[..., 0], grey[..., 2])
+    flat = F.contrast(img, 0.0)
+    mean = np.mean(img.astype(np.float64), axis=(0, 1)) @ [0.299, 0.587, 0.114]
+    np.testing.assert_allclose(flat, mean, atol=0.5 if vmax > 1 else 1e-6)
+    five = make_image((H, W, 5), dtype)
+    np.testing.assert_allclose(F.contrast(five, 0.0), five.astype(np.float64).mean(),
+                               atol=0.5 if vmax > 1 else 1e-6)
+
+
+def test_float_pointwise_formulas():
+    img = make_image((H, W, 3), np.float32)
+    np.testing.assert_allclose(F.brightness(img, 1.5), np.clip(img * 1.5, 0, 1), atol=1e-6)
+    np.testing.assert_allclose(F.gamma(img, 2.0), img**2, atol=1e-6)
+    np.testing.assert_allclose(F.invert(img), 1 - img, atol=1e-7)
+    np.testing.assert_array_equal(F.solarize(img, 0.0), F.invert(img))
+    np.testing.assert_array_equal(F.solarize(img, 0.6), np.where(img >= 0.6, 1 - img, img))
+
+
+def test_gamma_integer_lut():
+    img = np.arange(256, dtype=np.uint8).reshape(16, 16)
+    expected = np.rint((np.arange(256) / 255.0) ** 0.5 * 255).reshape(16, 16)
+    assert np.abs(F.gamma(img, 0.5).astype(int) - expected).max() <= 1
+    img16 = np.array([[0, 1000, 65535]], np.uint16)
+    np.testing.assert_array_equal(F.gamma(img16, 2.0), [[0, 15, 65535]])
+
+
+def test_hue_shift_matches_colorsys():
+    img = make_image((6, 7, 3), np.float32)
+    for shift in (0.3, -0.45, 0.5):
+        expected = np.empty(img.shape)
+        for idx in np.ndindex(img.shape[:2]):
+            h, s, v = colorsys.rgb_to_hsv(*img[idx].astype(float))
+            expected[idx] = colorsys.hsv_to_rgb((h + shift) % 1.0, s, v)
+        np.testing.assert_allclose(F.hue_shift(img, shift), expected, atol=1e-5)
+
+
+@pytest.mark.parametrize("dtype", DTYPES, ids=lambda d: np.dtype(d).name)
+def test_hue_shift_keeps_grey_and_full_turn(dtype):
+    grey = np.repeat(make_image((H, W, 1), dtype), 3, axis=2)
+    np.testing.assert_array_equal(F.hue_shift(grey, 0.3), grey)
+    img = make_image((H, W, 3), dtype)
+    back = F.hue_shift(F.hue_shift(img, 0.5), -0.5)
+    tol = 1e-5 if dtype == np.float32 else 1
+    assert np.abs(back.astype(np.float64) - img).max() <= tol
+
+
+@pytest.mark.parametrize("sigma", [0.7, 1.5, 5.0])
+@pytest.mark.parametrize("dtype", DTYPES, ids=lambda d: np.dtype(d).name)
+def test_gaussian_blur_matches_scipy(dtype, sigma):
+    img = make_image((H, W, 3), dtype)
+    expected = ndi.gaussian_filter(img.astype(np.float64), (sigma, sigma, 0), mode="mirror")
+    tol = 1e-5 if dtype == np.float32 else 0.51  # float32 work buffer, rounded once
+    assert np.abs(F.gaussian_blur(img, sigma) - expected).max() <= tol
+
+
+def test_sharpen_leaves_border_and_smooths_inside():
+    img = make_image((H, W), np.float32)
+    out = F.sharpen(img, 0.0)
+    np.testing.assert_array_equal(out[0], img[0])
+    np.testing.assert_array_equal(out[:, -1], img[:, -1])
+    kernel = np.array([[1, 1, 1], [1, 5, 1], [1, 1, 1]]) / 13
+    expected = ndi.correlate(img.astype(np.float64), kernel)
+    np.testing.assert_allclose(out[1:-1, 1:-1], expected[1:-1, 1:-1], atol=1e-6)
+
+
+def test_gaussian_noise_statistics():
+    img = np.full((64, 64), 0.5, np.float32)
+    out = F.gaussian_noise(img, 0.1, seed=0)
+    assert (out - 0.5).std() == pytest.approx(0.1, rel=0.05)
+    assert abs((out - 0.5).mean()) < 0.01
+    sat = F.gaussian_noise(np.full((8, 8), 128, np.uint8), 2.0, seed=0)
+    assert sat.max() == 255 and sat.min() == 0  # clipped, not wrapped
+
+
+@pytest.mark.parametrize("dtype", DTYPES, ids=lambda d: np.dtype(d).name)
+def test_cutout_clips_rectangle(dtype):
+    img = make_image((H, W, 3), dtype)
+    out = F.cutout(img, -3, W - 2, 5, 10, fill=1.0)
+    expected = img.copy()
+    expected[0:2, W - 2 :] = F.value_max(dtype)
+    np.testing.assert_array_equal(out, expected)
+    half = F.cutout(img, 1, 1, 2, 2, fill=0.5)[1, 1, 0]
+    assert half == (0.5 if dtype == np.float32 else np.rint(F.value_max(dtype) / 2))
+
+
+def test_equalize_matches_pil_on_large_image():
+    image, _ = pil()
+    from PIL import ImageOps
+
+    rng = np.random.default_rng(0)
+    img = (rng.beta(2, 5, (256, 256, 3)) * 255).astype(np.uint8)
+    expected = np.asarray(ImageOps.equalize(image.fromarray(img)))
+    # PIL rounds its step size down to an integer (we do not), which only matters when
+    # the image has few pixels per level; with 65536 pixels it is at most one level.
+    assert np.abs(F.equalize(img).astype(int) - expected).max() <= 1
+
+
+@pytest.mark.parametrize("dtype", DTYPES, ids=lambda d: np.dtype(d).name)
+def test_equalize_flattens_histogram(dtype):
+    rng = np.random.default_rng(1)
+    x = rng.beta(2, 8, (64, 64)).astype(np.float32)
+    img = F.from_float32(x, dtype)
+    out = F.to_float32(F.equalize(img))
+    assert out.mean() == pytest.approx(0.5, abs=0.03)
+    assert out.max() == 1.0 and out.min() == 0.0
+    order = np.argsort(img.ravel(), kind="stable")
+    assert np.all(np.diff(out.ravel()[order]) >= 0)  # monotone mapping
+    const = np.full((4, 4), img[0, 0], dtype)
+    np.testing.assert_array_equal(F.equalize(const), const)
+
+
+def test_equalize_small_image_uses_full_range():
+    img = np.array([[0, 0, 1, 2]], np.uint8)
+    np.testing.assert_array_equal(F.equalize(img), [[0, 0, 171, 255]])
+
+
+def test_autocontrast_matches_pil():
+    image, _ = pil()
+    from PIL import ImageOps
+
+    rng = np.random.default_rng(0)
+    img = (rng.beta(2, 5, (H, W, 3)) * 200 + 20).astype(np.uint8)
+    expected = np.asarray(ImageOps.autocontrast(image.fromarray(img)))
+    assert np.abs(F.autocontrast(img).astype(int) - expected).max() <= 1
+
+
+@pytest.mark.parametrize("dtype", DTYPES, ids=lambda d: np.dtype(d).name)
+def test_autocontrast_per_channel(dtype):
+    img = make_image((H, W, 3), dtype) // 2 if dtype != np.float32 else make_image(
+        (H, W, 3), dtype
+    ) * np.float32(0.5) + np.float32(0.25)
+    img[..., 1] = img[0, 0, 1]  # constant channel stays as it is
+    out = F.autocontrast(img)
+    vmax = F.value_max(dtype)
+    for c in (0, 2):
+        assert out[..., c].min() == 0 and out[..., c].max() == pytest.approx(vmax)
+    np.testing.assert_array_equal(out[..., 1], img[..., 1])
+
+
+@pytest.mark.parametrize("bits", range(1, 9))
+def test_posterize_matches_pil(bits):
+    image, _ = pil()
+    from PIL import ImageOps
+
+    img = make_image((H, W, 3), np.uint8)
+    expected = np.asarray(ImageOps.posterize(image.fromarray(img), bits))
+    np.testing.assert_array_equal(F.posterize(img, bits), expected)
+
+
+def test_posterize_uint16_and_float():
+    img16 = np.array([[65535, 1234]], np.uint16)
+    np.testing.assert_array_equal(F.posterize(img16, 4), [[0xF000, 0]])
+    np.testing.assert_array_equal(F.posterize(img16, 16), img16)
+    img = make_image((H, W), np.float32)
+    out = F.posterize(img, 3)
+    np.testing.assert_array_equal(out * 8, np.floor(out * 8))
+    assert len(np.unique(out)) <= 8
+    assert np.all(out <= img) and np.all(img - out < 1 / 8)
+
+
+@pytest.mark.parametrize("threshold", [0, 1, 64, 128, 200, 255])
+def test_solarize_matches_pil(threshold):
+    image, _ = pil()
+    from PIL import ImageOps
+
+    img = make_image((H, W, 3), np.uint8)
+    expected = np.asarray(ImageOps.solarize(image.fromarray(img), threshold))
+    np.testing.assert_array_equal(F.solarize(img, threshold / 255), expected)
+
+
+def test_invert_matches_pil():
+    image, _ = pil()
+    from PIL import ImageOps
+
+    img = make_image((H, W, 3), np.uint8)
+    np.testing.assert_array_equal(F.invert(img), np.asarray(ImageOps.invert(image.fromarray(img))))
+    img16 = make_image((H, W), np.uint16)
+    np.testing.assert_array_equal(F.invert(img16), 65535 - img16)
+
+
+# --------------------------------------------------------------------------- morphology
+
+
+@pytest.mark.parametrize("size", [3, 5, 7])
+@pytest.mark.parametrize("shape", [(H, W), (H, W, 3), (H, W, 5)], ids=str)
+@pytest.mark.parametrize("dtype", DTYPES, ids=lambda d: np.dtype(d).name)
+def test_morphology_matches_scipy(dtype, shape, size):
+    img = make_image(shape, dtype)
+    footprint = (size, size) + (1,) * (len(shape) - 2)
+    np.testing.assert_array_equal(F.erosion(img, size), ndi.grey_erosion(img, size=footprint))
+    np.testing.assert_array_equal(F.dilation(img, size), ndi.grey_dilation(img, size=footprint))
+
+
+# --------------------------------------------------------------------------- errors
+
+
+@pytest.mark.parametrize("case", ALL_OPS, ids=ALL_IDS)
+def test_every_op_rejects_bad_images(case):
+    fn, kwargs = case
+    good = make_image((H, W, 3), np.uint8)
+    with pytest.raises(TypeError, match="numpy.ndarray"):
+        fn(good.tolist(), **kwargs)
+    with pytest.raises(TypeError, match="float64"):
+        fn(good.astype(np.float64), **kwargs)
+    with pytest.raises(TypeError, match="int32"):
+        fn(good.astype(np.int32), **kwargs)
+    with pytest.raises(ValueError, match="dimensions"):
+        fn(good[np.newaxis], **kwargs)
+    with pytest.raises(ValueError, match="dimensions"):
+        fn(good[0, :, 0], **kwargs)
+
+
+BAD_ARGS = [
+    (F.gaussian_blur, {"sigma": -1.0}, ValueError, "sigma"),
+    (F.gaussian_blur, {"sigma": float("nan")}, ValueError, "sigma"),
+    (F.posterize, {"bits": 0}, ValueError, "bits"),
+    (F.posterize, {"bits": 9}, ValueError, "bits"),
+    (F.posterize, {"bits": 2.0}, TypeError, "bits"),
+    (F.elastic, {"alpha": 1.0, "sigma": -2.0, "seed": 0}, ValueError, "sigma"),
+    (F.elastic, {"alpha": 1.0, "sigma": 2.0, "seed": "x"}, TypeError, "seed"),
+    (F.gaussian_noise, {"std": 0.1, "seed": 1.5}, TypeError, "seed"),
+    (F.gaussian_noise, {"std": -0.1, "seed": 0}, ValueError, "std"),
+    (F.rotate, {"degrees": 10, "interpolation": "cubic"}, ValueError, "interpolation"),
+    (F.rotate, {"degrees": 10, "border": "wrap"}, ValueError, "border"),
+    (F.rotate, {"degrees": 0, "border": "wrap"}, ValueError, "border"),
+    (F.rotate, {"degrees": "10"}, TypeError, "degrees"),
+    (F.translate, {"dx": 0.1, "dy": 0, "fill": 2.0}, ValueError, "fill"),
+    (F.zoom, {"factor": 0.0}, ValueError, "factor"),
+    (F.shear, {"factor": 0.1, "axis": "z"}, ValueError, "axis"),
+    (F.swirl, {"strength": 1.0, "radius": -1.0}, ValueError, "radius"),
+    (F.pad_and_crop, {"padding": 2, "top": 5, "left": 0}, ValueError, "top"),
+    (F.pad_and_crop, {"padding": -1, "top": 0, "left": 0}, ValueError, "padding"),
+    (F.hue_shift, {"shift": 0.7}, ValueError, "shift"),
+    (F.brightness, {"factor": -0.5}, ValueError, "factor"),
+    (F.contrast, {"factor": float("inf")}, ValueError, "factor"),
+    (F.gamma, {"gamma": 0.0}, ValueError, "gamma"),
+    (F.solarize, {"threshold": 1.5}, ValueError, "threshold"),
+    (F.cutout, {"top": 0, "left": 0, "height": -1, "width": 2}, ValueError, "height"),
+    (F.erosion, {"size": 2}, ValueError, "odd"),
+    (F.dilation, {"size": 0}, ValueError, "size"),
+]
+
+
+@pytest.mark.parametrize(
+    "fn,kwargs,exc,match", BAD_ARGS, ids=[f"{c[0].__name__}-{c[3]}" for c in BAD_ARGS]
+)
+def test_bad_arguments(fn, kwargs, exc, match):
+    with pytest.raises(exc, match=match):
+        fn(make_image((H, W, 3), np.uint8), **kwargs)
+
+
+def test_warp_errors():
+    img = make_image((H, W), np.uint8)
+    with pytest.raises(ValueError, match="warp was built for"):
+        F.rotate_warp((H + 1, W), 10).apply(img)
+    with pytest.raises(ValueError, match="N x 2"):
+        F.rotate_warp((H, W), 10).map_points(np.zeros((3, 3)))
+    with pytest.raises(ValueError, match="N x 2"):
+        F.swirl_warp((H, W), 1.0).map_points(np.zeros(4))
+    with pytest.raises(TypeError, match="float32"):
+        F.DenseWarp(np.zeros((H, W)), np.zeros((H, W)))
+    with pytest.raises(ValueError, match="invertible"):
+        F.AffineWarp(np.zeros((2, 3)), (H, W))
+
+
+def test_helpers():
+    assert F.value_max(np.uint16) == 65535.0
+    with pytest.raises(TypeError, match="int32"):
+        F.value_max(np.int32)
+    img = make_image((H, W, 3), np.uint16)
+    x = F.to_float32(img)
+    assert x.dtype == np.float32 and x.max() <= 1.0
+    np.testing.assert_array_equal(F.from_float32(x, np.uint16), img)
+    np.testing.assert_array_equal(
+        F.from_float32(np.array([-0.1, 0.5, 1.5], np.float32), np.uint8), [0, 128, 255]
+    )
+    with pytest.raises(TypeError, match="float32"):
+        F.from_float32(np.zeros(3), np.uint8)
