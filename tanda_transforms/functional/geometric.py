@@ -95,7 +95,9 @@ def _border_value(fill: float, dtype: np.dtype) -> tuple[float, float, float, fl
 
 def _check_points(points: object) -> np.ndarray:
     if not isinstance(points, np.ndarray):
-        raise TypeError(f"points must be a numpy.ndarray of shape N x 2, got {type(points)}")
+        raise TypeError(
+            f"points must be a numpy.ndarray of shape N x 2, got {type(points).__name__}"
+        )
     if points.ndim != 2 or points.shape[1] != 2:
         raise ValueError(f"points must have shape N x 2 of (x, y), got shape {points.shape}")
     if points.dtype.kind not in "iuf":
@@ -176,7 +178,9 @@ class AffineWarp:
 
     def __init__(self, matrix: np.ndarray, shape: tuple[int, int]) -> None:
         if not isinstance(matrix, np.ndarray):
-            raise TypeError(f"matrix must be a numpy.ndarray of shape 2 x 3, got {type(matrix)}")
+            raise TypeError(
+                f"matrix must be a numpy.ndarray of shape 2 x 3, got {type(matrix).__name__}"
+            )
         if matrix.shape != (2, 3):
             raise ValueError(f"matrix must have shape (2, 3), got {matrix.shape}")
         matrix = matrix.astype(np.float64)
@@ -307,8 +311,8 @@ class DenseWarp:
         if self._fields is None:
             h, w = self.shape
             xs, ys = _base_grid(h, w)
-            dx = (self.map_x - xs).astype(np.float64)
-            dy = (self.map_y - ys).astype(np.float64)
+            dx = self.map_x - xs  # float32, like the maps
+            dy = self.map_y - ys
             grads = []
             for field in (dx, dy):
                 if h > 1 and w > 1:
