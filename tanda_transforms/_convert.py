@@ -10,6 +10,7 @@ from collections.abc import Callable
 import numpy as np
 import PIL.Image
 import torch
+from torchvision import tv_tensors
 
 __all__ = ["apply_to_image", "check_float_range"]
 
@@ -34,12 +35,10 @@ def _pil_apply(img: PIL.Image.Image, fn: Callable[[np.ndarray], np.ndarray]) -> 
             f"PIL image mode {img.mode!r} is not supported; expected one of {_PIL_MODES} "
             "(convert with img.convert('RGB') or 'L')"
         )
-    out = fn(np.asarray(img))
-    return PIL.Image.fromarray(out, mode=img.mode) if img.mode != "I;16" else _from_i16(out)
-
-
-def _from_i16(array: np.ndarray) -> PIL.Image.Image:
-    return PIL.Image.fromarray(array.astype("<u2", copy=False), mode="I;16")
+    out = PIL.Image.fromarray(fn(np.asarray(img)))
+    if out.mode != img.mode:  # cannot happen for the modes above: ops keep dtype and shape
+        raise RuntimeError(f"PIL mode changed from {img.mode} to {out.mode}")
+    return out
 
 
 def _tensor_apply(img: torch.Tensor, fn: Callable[[np.ndarray], np.ndarray]) -> torch.Tensor:
@@ -48,12 +47,14 @@ def _tensor_apply(img: torch.Tensor, fn: Callable[[np.ndarray], np.ndarray]) -> 
             f"tensor images must be uint8, uint16 or float32 (values in [0, 1]), got {img.dtype}"
         )
     if img.ndim < 3:
-        raise ValueError(f"tensor images are C x H x W (or ... x C x H x W), got shape "
-                         f"{tuple(img.shape)}")
+        raise ValueError(
+            f"tensor images are C x H x W (or ... x C x H x W), got shape {tuple(img.shape)}"
+        )
     flat = img.detach().cpu().reshape(-1, *img.shape[-3:])
     outs = [fn(np.ascontiguousarray(one.permute(1, 2, 0).numpy())) for one in flat]
     out = torch.from_numpy(np.stack(outs)).permute(0, 3, 1, 2).reshape(img.shape)
-    return out.to(img.device).contiguous()
+    out = out.to(img.device).contiguous()
+    return tv_tensors.wrap(out, like=img) if isinstance(img, tv_tensors.TVTensor) else out
 
 
 def apply_to_image(img, fn: Callable[[np.ndarray], np.ndarray]):

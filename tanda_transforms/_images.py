@@ -31,8 +31,9 @@ def _one_image(item: Any, index: int) -> np.ndarray:
         return item.detach().cpu().permute(1, 2, 0).numpy()
     if isinstance(item, np.ndarray):
         return item
-    raise TypeError(f"image {index}: expected a PIL image, tensor or numpy array, got "
-                    f"{type(item).__name__}")
+    raise TypeError(
+        f"image {index}: expected a PIL image, tensor or numpy array, got {type(item).__name__}"
+    )
 
 
 def as_image_array(data: Any) -> np.ndarray:
@@ -53,8 +54,9 @@ def as_image_array(data: Any) -> np.ndarray:
             raise ValueError(f"all images must share one shape; got {sorted(shapes)[:5]}")
         array = np.stack(items)
     else:
-        raise TypeError(f"expected an array, a Dataset or an iterable of images, got "
-                        f"{type(data).__name__}")
+        raise TypeError(
+            f"expected an array, a Dataset or an iterable of images, got {type(data).__name__}"
+        )
     if array.dtype not in _DTYPES:
         raise TypeError(f"images must be uint8, uint16 or float32 in [0, 1], got {array.dtype}")
     if array.ndim not in (3, 4) or len(array) == 0:

@@ -84,8 +84,15 @@ class LearnConfig:
     checkpoint_every: int = 100
 
     def __post_init__(self) -> None:
-        positive = ("seq_len", "batch_size", "seqs_per_point", "hidden_size", "d_width",
-                    "log_every", "checkpoint_every")
+        positive = (
+            "seq_len",
+            "batch_size",
+            "seqs_per_point",
+            "hidden_size",
+            "d_width",
+            "log_every",
+            "checkpoint_every",
+        )
         for name in positive:
             value = getattr(self, name)
             if not isinstance(value, int) or value < 1:
@@ -160,8 +167,9 @@ class Learner:
             1, math.ceil(config.epochs * len(images) / config.batch_size)
         )
         self.order: np.ndarray = np.empty(0, np.int64)
-        self.history: dict[str, list] = {k: [] for k in ("step", "d_loss", "g_loss", "d_acc",
-                                                          "cost", "tf_freq")}
+        self.history: dict[str, list] = {
+            k: [] for k in ("step", "d_loss", "g_loss", "d_acc", "cost", "tf_freq")
+        }
         self._pending: list[dict[str, Any]] = []
         self.timing = {"tfs": 0.0, "discriminator": 0.0, "generator": 0.0}
 
@@ -180,8 +188,10 @@ class Learner:
         current = list(np.repeat(real, self.config.seqs_per_point, axis=0))
         states = [current]
         for t in range(actions.shape[1]):
-            current = [self.library[a](x, self.np_rng) if self.library[a].random
-                       else self.library[a](x) for x, a in zip(current, actions[:, t], strict=True)]
+            current = [
+                self.library[a](x, self.np_rng) if self.library[a].random else self.library[a](x)
+                for x, a in zip(current, actions[:, t], strict=True)
+            ]
             states.append(current)
         self.timing["tfs"] += time.perf_counter() - t0
         return states
@@ -190,8 +200,9 @@ class Learner:
         """One generator update and one discriminator update; returns the step's losses."""
         cfg = self.config
         real = self._next_batch()
-        actions, log_probs = self.sampler.sample(len(real) * cfg.seqs_per_point, cfg.seq_len,
-                                                 self.torch_gen)
+        actions, log_probs = self.sampler.sample(
+            len(real) * cfg.seqs_per_point, cfg.seq_len, self.torch_gen
+        )
         states = self._roll_out(real, actions.cpu().numpy())
         t0 = time.perf_counter()
         x = torch.stack([_to_unit_tensor(s, self.scale) for s in states]).to(self.device)
@@ -227,14 +238,15 @@ class Learner:
     def _discriminator_update(self, real: torch.Tensor, fake: torch.Tensor) -> tuple[float, float]:
         logits = self.disc(torch.cat([real, fake]))
         real_logits, fake_logits = logits[: len(real)], logits[len(real) :]
-        loss = tnf.binary_cross_entropy_with_logits(real_logits, torch.ones_like(real_logits)) + \
-            tnf.binary_cross_entropy_with_logits(fake_logits, torch.zeros_like(fake_logits))
+        loss = tnf.binary_cross_entropy_with_logits(
+            real_logits, torch.ones_like(real_logits)
+        ) + tnf.binary_cross_entropy_with_logits(fake_logits, torch.zeros_like(fake_logits))
         _check_finite("discriminator loss", loss, self.step_index)
         self.d_opt.zero_grad(set_to_none=True)
         loss.backward()
         self.d_opt.step()
         acc = 0.5 * ((real_logits > 0).float().mean() + (fake_logits < 0).float().mean())
-        return float(loss), float(acc)
+        return float(loss.detach()), float(acc)
 
     def _record(self, out: dict[str, float], actions: torch.Tensor) -> None:
         counts = torch.bincount(actions.flatten().cpu(), minlength=len(self.library))
@@ -293,8 +305,8 @@ class Learner:
 def _check_finite(what: str, value: torch.Tensor, step: int) -> None:
     if not torch.isfinite(value):
         raise FloatingPointError(
-            f"{what} became {float(value)} at step {step}: the run is stopped before saving "
-            "garbage. Lower the learning rates (d_lr, g_lr) or check the data for NaN."
+            f"{what} became {float(value.detach())} at step {step}: the run is stopped before "
+            "saving garbage. Lower the learning rates (d_lr, g_lr) or check the data for NaN."
         )
 
 
@@ -356,8 +368,13 @@ def learn_policy(
         learner.load_checkpoint(resume)
     total = learner.total_steps
     started = time.perf_counter()
-    for _ in tqdm(range(learner.step_index, total), disable=not progress, desc="learn_policy",
-                  initial=learner.step_index, total=total):
+    for _ in tqdm(
+        range(learner.step_index, total),
+        disable=not progress,
+        desc="learn_policy",
+        initial=learner.step_index,
+        total=total,
+    ):
         learner.step()
         if callback is not None:
             callback(learner)

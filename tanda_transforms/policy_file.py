@@ -5,8 +5,8 @@ Layout (all integers little-endian)::
     8 bytes   magic b"TANDAPOL"
     4 bytes   uint32 format version (1)
     8 bytes   uint64 header length in bytes (at most 16 MiB)
-    header    UTF-8 JSON object; its "tensors" entry maps each name to
-              {"dtype": "float32" | "float64" | "int64", "shape": [...], "offset": int, "nbytes": int}
+    header    UTF-8 JSON object; its "tensors" entry maps each name to {"dtype": "float32" |
+              "float64" | "int64", "shape": [...], "offset": int, "nbytes": int}
     data      the tensors' bytes, offsets relative to the start of this section
 
 Reading checks every declared size against the bytes actually present before allocating
@@ -57,8 +57,12 @@ def encode(header: dict[str, Any], tensors: dict[str, torch.Tensor]) -> bytes:
         if dtype not in _DTYPES:
             raise TypeError(f"tensor {name!r}: dtype {dtype} not storable; use {sorted(_DTYPES)}")
         data = array.astype(array.dtype.newbyteorder("<"), copy=False).tobytes()
-        table[name] = {"dtype": dtype, "shape": list(array.shape), "offset": offset,
-                       "nbytes": len(data)}
+        table[name] = {
+            "dtype": dtype,
+            "shape": list(array.shape),
+            "offset": offset,
+            "nbytes": len(data),
+        }
         chunks.append(data)
         offset += len(data)
     try:

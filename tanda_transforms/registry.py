@@ -24,9 +24,12 @@ Example:
 
 from __future__ import annotations
 
+import functools
 import inspect
+import typing
 from collections.abc import Callable
 from dataclasses import dataclass
+from typing import Any
 
 __all__ = ["OpSpec", "register_op", "get_op", "available_ops", "UnknownOpError"]
 
@@ -52,11 +55,53 @@ class OpSpec:
     @property
     def parameters(self) -> dict[str, inspect.Parameter]:
         """The op's arguments after the image (and without ``rng`` / ``warp_only``)."""
-        params = list(inspect.signature(self.fn).parameters.values())[1:]
+        params = list(_signature(self.fn).parameters.values())[1:]
         return {p.name: p for p in params if p.name not in ("rng", "warp_only")}
 
 
 _REGISTRY: dict[str, OpSpec] = {}
+
+
+@functools.cache
+def _signature(fn: Callable) -> inspect.Signature:
+    try:  # resolve string annotations (our modules use postponed evaluation)
+        return inspect.signature(fn, eval_str=True)
+    except (NameError, TypeError):
+        return inspect.signature(fn)
+
+
+def check_arg_type(op: str, param: inspect.Parameter, value: Any) -> None:
+    """Raise TypeError when ``value`` does not fit the op's annotation for ``param``.
+
+    Only plain annotations are checked (float, int, str, bool, unions with None); an op
+    without annotations accepts any JSON scalar.
+    """
+    allowed = _allowed_types(param.annotation)
+    if allowed is None or (value is None and param.default is None):
+        return
+    if isinstance(value, bool) and bool not in allowed:
+        ok = False
+    else:
+        ok = isinstance(value, allowed)
+    if not ok:
+        names = "/".join(t.__name__ for t in allowed)
+        raise TypeError(f"TF {op}: argument {param.name!r} must be {names}, got {value!r}")
+
+
+def _allowed_types(annotation: Any) -> tuple[type, ...] | None:
+    if annotation is inspect.Parameter.empty:
+        return None
+    args = typing.get_args(annotation) or (annotation,)
+    simple = {
+        float: (int, float),
+        int: (int,),
+        str: (str,),
+        bool: (bool,),
+        type(None): (type(None),),
+    }
+    if not all(a in simple for a in args):
+        return None
+    return tuple(t for a in args for t in simple[a])
 
 
 def register_op(

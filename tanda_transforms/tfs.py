@@ -25,7 +25,7 @@ from typing import Any
 
 import numpy as np
 
-from tanda_transforms.registry import get_op
+from tanda_transforms.registry import check_arg_type, get_op
 
 __all__ = ["TF", "TFLibrary", "available_packs"]
 
@@ -71,6 +71,8 @@ class TF:
         if missing:
             raise TypeError(f"TF {op}: missing required argument(s) {missing}")
         bound = {n: _check_arg(op, n, args[n]) for n in params if n in args}
+        for name, value in bound.items():
+            check_arg_type(op, params[name], value)
         object.__setattr__(self, "op", op)
         object.__setattr__(self, "args", tuple(bound.items()))
         object.__setattr__(self, "_spec", spec)

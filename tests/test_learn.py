@@ -1,0 +1,146 @@
+"""learn_policy: it learns to avoid destructive TFs, is reproducible, resumes, fails loudly."""
+
+import numpy as np
+import pytest
+import torch
+from torch import nn
+
+from tanda_transforms import TF, TANDAPolicy
+from tanda_transforms.learn import LearnConfig, discounted_cost_to_go, learn_policy
+
+HARMLESS = [
+    TF("rotate", degrees=5),
+    TF("rotate", degrees=-5),
+    TF("hflip"),
+    TF("vflip"),
+    TF("zoom", factor=1.1),
+    TF("shear", factor=0.1),
+]
+DESTRUCTIVE = [TF("invert"), TF("brightness", factor=8.0), TF("gaussian_noise", std=0.5)]
+FAST = {"batch_size": 16, "d_width": 8, "progress": False}
+
+
+def blobs(n: int, size: int = 16, seed: int = 0) -> np.ndarray:
+    """Soft bright blobs on a dark background: simple data with an obvious 'realistic'."""
+    rng = np.random.default_rng(seed)
+    yy, xx = np.mgrid[:size, :size]
+    out = np.zeros((n, size, size), np.float32)
+    for i in range(n):
+        for _ in range(2):
+            cy, cx = rng.uniform(4, size - 4, 2)
+            r = rng.uniform(1.5, 3)
+            out[i] += np.exp(-((yy - cy) ** 2 + (xx - cx) ** 2) / (2 * r * r))
+    return (np.clip(out, 0, 1) * 255).astype(np.uint8)
+
+
+@pytest.mark.parametrize("generator", ["mean_field", "lstm"])
+def test_learning_suppresses_destructive_tfs(generator):
+    policy = learn_policy(
+        blobs(256),
+        HARMLESS + DESTRUCTIVE,
+        generator=generator,
+        seq_len=3,
+        steps=150,
+        seed=0,
+        d_lr=1e-3,
+        g_lr=1e-2,
+        **FAST,
+    )
+    probs = policy.sampler.tf_probabilities(seq_len=3, generator=torch.Generator().manual_seed(0))
+    uniform_share = len(DESTRUCTIVE) / len(probs)
+    learned_share = float(probs[len(HARMLESS) :].sum())
+    assert learned_share < uniform_share / 3, (learned_share, probs.tolist())
+
+
+def test_history_is_returned_and_saved(tmp_path):
+    policy = learn_policy(
+        blobs(64), HARMLESS, generator="mean_field", seq_len=2, steps=4, seed=0, log_every=2, **FAST
+    )
+    history = policy.history
+    assert history["step"] == [2, 4]
+    for key in ("d_loss", "g_loss", "d_acc", "cost"):
+        assert len(history[key]) == 2 and all(np.isfinite(history[key]))
+    assert len(history["tf_freq"][0]) == len(HARMLESS)
+    assert abs(sum(history["tf_freq"][0]) - 1) < 1e-3
+    policy.save(tmp_path / "p.tanda")
+    loaded = TANDAPolicy.load(tmp_path / "p.tanda")
+    assert loaded.history == history
+    assert loaded.metadata["training"]["config"]["d_width"] == 8
+
+
+def _weights(policy):
+    return torch.cat([p.detach().flatten() for p in policy.sampler.parameters()])
+
+
+def test_same_seed_reproduces_the_run_on_cpu():
+    runs = [
+        learn_policy(
+            blobs(64), HARMLESS + DESTRUCTIVE, generator="lstm", seq_len=3, steps=3, seed=s, **FAST
+        )
+        for s in (1, 1, 2)
+    ]
+    assert torch.equal(_weights(runs[0]), _weights(runs[1]))
+    assert not torch.equal(_weights(runs[0]), _weights(runs[2]))
+
+
+def test_resume_continues_exactly(tmp_path):
+    args = dict(generator="lstm", seq_len=3, seed=0, checkpoint_every=2, **FAST)
+    data, tfs = blobs(64), HARMLESS + DESTRUCTIVE
+    straight = learn_policy(data, tfs, steps=4, **args)
+    ckpt = tmp_path / "run.ckpt"
+    learn_policy(data, tfs, steps=2, checkpoint=ckpt, **args)
+    resumed = learn_policy(data, tfs, steps=4, resume=ckpt, **args)
+    assert torch.equal(_weights(straight), _weights(resumed))
+    assert resumed.metadata["training"]["steps"] == 4
+
+
+class _NaNDiscriminator(nn.Module):
+    def __init__(self):
+        super().__init__()
+        self.w = nn.Parameter(torch.ones(1))
+
+    def forward(self, x):
+        return x.flatten(1).mean(1) * self.w * float("nan")
+
+
+def test_nan_loss_stops_the_run_with_a_clear_error(tmp_path):
+    with pytest.raises(FloatingPointError, match="step 0"):
+        learn_policy(
+            blobs(32),
+            HARMLESS,
+            generator="mean_field",
+            seq_len=2,
+            steps=3,
+            discriminator=_NaNDiscriminator(),
+            checkpoint=tmp_path / "c.ckpt",
+            **FAST,
+        )
+    assert not (tmp_path / "c.ckpt").exists()
+
+
+def test_data_forms_and_errors():
+    rgb = np.random.default_rng(0).integers(0, 255, (16, 3, 12, 12), dtype=np.uint8)
+    dataset = [(torch.from_numpy(x), 0) for x in rgb]  # (tensor C x H x W, label) items
+    policy = learn_policy(
+        dataset,
+        [TF("hflip"), TF("saturation", factor=1.5)],
+        generator="mean_field",
+        seq_len=2,
+        steps=1,
+        **FAST,
+    )
+    assert policy.seq_len == 2
+    with pytest.raises(ValueError, match="one shape"):
+        learn_policy([np.zeros((4, 4), np.uint8), np.zeros((5, 5), np.uint8)], HARMLESS, **FAST)
+    with pytest.raises(TypeError, match="uint8, uint16 or float32"):
+        learn_policy(np.zeros((4, 8, 8)), HARMLESS, **FAST)
+    with pytest.raises(ValueError, match="generator"):
+        learn_policy(blobs(8), HARMLESS, generator="transformer", **FAST)
+    with pytest.raises(ValueError, match="gamma"):
+        LearnConfig(gamma=2.0)
+
+
+def test_discounted_cost_to_go():
+    costs = torch.tensor([[1.0, 2.0, 4.0]])
+    expected = [[1 + 0.5 * 2 + 0.25 * 4, 2 + 0.5 * 4, 4.0]]
+    assert discounted_cost_to_go(costs, 0.5).tolist() == expected

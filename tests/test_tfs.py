@@ -1,0 +1,121 @@
+"""TFs, libraries, packs and the op registry."""
+
+import json
+
+import numpy as np
+import pytest
+
+from tanda_transforms import TF, TFLibrary, UnknownOpError, available_ops, register_op
+from tanda_transforms.registry import _REGISTRY
+
+
+def test_tf_is_printable_comparable_hashable_and_json():
+    tf = TF("rotate", degrees=5)
+    assert repr(tf) == "rotate(degrees=5)"
+    assert tf == TF("rotate", degrees=5) and tf != TF("rotate", degrees=-5)
+    assert len({tf, TF("rotate", degrees=5)}) == 1
+    spec = json.loads(json.dumps(tf.to_dict()))
+    assert TF.from_dict(spec) == tf
+    with pytest.raises(AttributeError):
+        tf.op = "zoom"
+
+
+def test_tf_argument_errors_are_clear():
+    with pytest.raises(TypeError, match="unknown argument"):
+        TF("rotate", angle=5)
+    with pytest.raises(TypeError, match="missing required"):
+        TF("rotate")
+    with pytest.raises(TypeError, match="JSON scalar"):
+        TF("rotate", degrees=[5])
+    with pytest.raises(ValueError, match="finite"):
+        TF("rotate", degrees=float("nan"))
+    with pytest.raises(ValueError, match="TF spec"):
+        TF.from_dict({"op": "rotate", "args": {}, "code": "print(1)"})
+
+
+def test_unknown_op_lists_known_ones():
+    with pytest.raises(UnknownOpError, match="known ops: .*rotate"):
+        TF("teleport")
+
+
+@pytest.mark.parametrize("pack, size", [("mnist", 25), ("cifar10", 33)])
+def test_paper_packs_have_the_papers_sizes(pack, size):
+    lib = TFLibrary.pack(pack)
+    assert len(lib) == size
+    assert TFLibrary.from_spec(json.loads(json.dumps(lib.to_spec()))) == lib
+
+
+def test_mnist_pack_contents():
+    names = TFLibrary.pack("mnist").names
+    for expected in (
+        "rotate(degrees=-10.0)",
+        "zoom(factor=1.1)",
+        "shear(factor=0.4)",
+        "swirl(strength=-0.1)",
+        "elastic(alpha=1.25, sigma=1.0)",
+        "erosion(size=3)",
+    ):
+        assert expected in names
+
+
+def test_mammography_pack_has_no_colour_ops():
+    ops = {tf.op for tf in TFLibrary.pack("mammography")}
+    assert not ops & {"hue_shift", "saturation"}
+    img = np.full((32, 32), 1000, np.uint16)
+    rng = np.random.default_rng(0)
+    for tf in TFLibrary.pack("mammography"):
+        out = tf(img, rng)
+        assert out.dtype == np.uint16 and out.shape == img.shape
+
+
+def test_unknown_pack_lists_packs():
+    with pytest.raises(KeyError, match="mammography"):
+        TFLibrary.pack("imagenet")
+
+
+def test_library_rejects_duplicates_and_empty():
+    with pytest.raises(ValueError, match="repeated"):
+        TFLibrary([TF("hflip"), TF("hflip")])
+    with pytest.raises(ValueError, match="at least one"):
+        TFLibrary([])
+
+
+def test_user_registered_op_works_in_a_library():
+    @register_op("test_add_one", kind="photometric")
+    def add_one(img, amount: int = 1):
+        return (img + amount).astype(img.dtype)
+
+    try:
+        lib = TFLibrary([{"op": "test_add_one", "args": {"amount": 2}}])
+        assert "test_add_one" in available_ops()
+        assert lib[0](np.zeros((2, 2), np.uint8)).tolist() == [[2, 2], [2, 2]]
+        with pytest.raises(ValueError, match="already registered"):
+            register_op("test_add_one", kind="photometric")(add_one)
+    finally:
+        _REGISTRY.pop("test_add_one")
+
+
+def test_register_op_checks_its_contract():
+    with pytest.raises(ValueError, match="kind"):
+        register_op("x1", kind="magic")
+    with pytest.raises(TypeError, match="rng"):
+        register_op("x2", kind="photometric", random=True)(lambda img: img)
+    with pytest.raises(TypeError, match="warp_only"):
+        register_op("x3", kind="geometric")(lambda img: img)
+
+
+def test_random_tf_requires_an_rng_and_is_deterministic_with_one():
+    tf = TF("elastic", alpha=1.0, sigma=1.0)
+    img = np.random.default_rng(0).integers(0, 255, (16, 16), dtype=np.uint8)
+    with pytest.raises(TypeError, match="rng"):
+        tf(img)
+    a = tf(img, np.random.default_rng(3))
+    b = tf(img, np.random.default_rng(3))
+    np.testing.assert_array_equal(a, b)
+
+
+def test_geometric_tf_exposes_its_warp_photometric_does_not():
+    img = np.zeros((8, 8), np.uint8)
+    assert TF("rotate", degrees=5).warp(img) is not None
+    with pytest.raises(TypeError, match="photometric"):
+        TF("invert").warp(img)
