@@ -16,6 +16,7 @@ Example:
 __version__ = "0.1.0"
 
 from tanda_transforms.generators import MeanFieldSampler, RecurrentSampler, SequenceSampler
+from tanda_transforms.learn import LearnConfig, learn_policy  # noqa: E402
 from tanda_transforms.policy import PolicyNotFoundError, TANDAPolicy, gallery_names
 from tanda_transforms.policy_file import PolicyFileError
 from tanda_transforms.registry import UnknownOpError, available_ops, register_op
@@ -23,6 +24,8 @@ from tanda_transforms.tfs import TF, TFLibrary, available_packs
 
 __all__ = [
     "TANDAPolicy",
+    "learn_policy",
+    "LearnConfig",
     "TF",
     "TFLibrary",
     "MeanFieldSampler",

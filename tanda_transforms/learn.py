@@ -26,7 +26,7 @@ Example:
     >>> policy = learn_policy(images, [TF("hflip"), TF("invert")], generator="mean_field",
     ...                       seq_len=2, steps=2, batch_size=4, seed=0, progress=False)
     >>> policy.seq_len, len(policy.history["step"])
-    (2, 2)
+    (2, 1)
 """
 
 from __future__ import annotations
