@@ -159,8 +159,22 @@ class TANDA(A.DualTransform):
         if isinstance(self._source, str):
             shown = repr(self._source)
         else:
-            shown = f"<TANDAPolicy: {len(self._policy.library)} TFs, seq_len={self._policy.seq_len}>"
+            policy = self._policy
+            shown = f"<TANDAPolicy: {len(policy.library)} TFs, seq_len={policy.seq_len}>"
         return f"TANDA(policy={shown}, block_size={self.block_size}, p={self.p})"
+
+    def __getstate__(self) -> dict[str, Any]:
+        # Pickle (DataLoader workers, deepcopy) carries the policy as its file bytes: plain
+        # data that any process rebuilds with TANDAPolicy.from_bytes.
+        state = self.__dict__.copy()
+        state["_policy"] = self._policy.to_bytes()
+        state["_warp_cache"] = None
+        return state
+
+    def __setstate__(self, state: dict[str, Any]) -> None:
+        state = dict(state)
+        state["_policy"] = TANDAPolicy.from_bytes(state["_policy"])
+        self.__dict__.update(state)
 
     # --- parameters ---------------------------------------------------------------------
 

@@ -1,0 +1,189 @@
+"""TANDA inside albumentations: seeding, serialization, and targets following the image."""
+
+from __future__ import annotations
+
+import pickle
+
+import albumentations as A
+import numpy as np
+import pytest
+
+from tanda_transforms import TF, TANDAPolicy
+from tanda_transforms.albumentations import TANDA
+
+H, W = 24, 32
+
+
+def _image(seed: int = 0, shape=(H, W, 3)) -> np.ndarray:
+    return np.random.default_rng(seed).integers(0, 256, shape, dtype=np.uint8)
+
+
+def _object_policy() -> TANDAPolicy:
+    return TANDAPolicy(
+        [TF("rotate", degrees=10), TF("hflip"), TF("brightness", factor=1.2)], seq_len=3
+    )
+
+
+def _run(pipeline: A.Compose, n: int = 4) -> list[np.ndarray]:
+    return [pipeline(image=_image(i))["image"] for i in range(n)]
+
+
+def _targets_pipeline(transform, keypoint_format: str = "xya") -> A.Compose:
+    return A.Compose(
+        [transform],
+        seed=0,
+        bbox_params=A.BboxParams(format="pascal_voc", label_fields=["box_labels"]),
+        keypoint_params=A.KeypointParams(
+            format=keypoint_format, label_fields=["point_labels"], remove_invisible=False
+        ),
+    )
+
+
+def _targets() -> dict:
+    mask = np.zeros((H, W), np.uint8)
+    mask[4:10, 3:12] = 1
+    mask[15:20, 20:30] = 2
+    return {
+        "image": _image(),
+        "mask": mask,
+        "bboxes": np.array([[3.0, 4.0, 12.0, 10.0], [20.0, 15.0, 30.0, 20.0]]),
+        "box_labels": [1, 2],
+        "keypoints": np.array([[3.0, 4.0, 30.0], [20.5, 15.25, 100.0], [0.0, 23.0, 0.0]]),
+        "point_labels": [0, 1, 2],
+    }
+
+
+def test_compose_with_normalize_on_uint8_rgb():
+    pipeline = A.Compose([TANDA(TANDAPolicy("cifar10", seq_len=3)), A.Normalize()], seed=0)
+    out = pipeline(image=_image())["image"]
+    assert out.shape == (H, W, 3) and out.dtype == np.float32
+    assert np.isfinite(out).all()
+
+
+def test_same_seed_same_outputs_different_seed_different():
+    def make(seed):
+        return A.Compose([TANDA(TANDAPolicy("cifar10", seq_len=3), block_size=2)], seed=seed)
+
+    first, again, other = _run(make(5)), _run(make(5)), _run(make(6))
+    assert all(np.array_equal(a, b) for a, b in zip(first, again, strict=True))
+    assert not all(np.array_equal(a, b) for a, b in zip(first, other, strict=True))
+
+
+def test_reseeding_the_pipeline_restarts_the_stream():
+    pipeline = A.Compose([TANDA(TANDAPolicy("cifar10", seq_len=3))], seed=3)
+    first = _run(pipeline)
+    pipeline.set_random_seed(3)  # new generators: the pre-drawn block must be discarded
+    assert all(np.array_equal(a, b) for a, b in zip(first, _run(pipeline), strict=True))
+
+
+@pytest.mark.parametrize("source", ["example", "object"])
+def test_to_dict_from_dict_and_save_load_round_trip(source, tmp_path):
+    policy = "example" if source == "example" else _object_policy()
+    pipeline = A.Compose([TANDA(policy, p=0.9, block_size=8), A.Normalize()], seed=11)
+    data = A.to_dict(pipeline)
+    spec = data["transform"]["transforms"][0]
+    assert spec["__class_fullname__"] == "tanda_transforms.albumentations.TANDA"
+    assert spec["block_size"] == 8 and spec["p"] == 0.9
+    if source == "example":
+        assert spec["policy"] == "example"
+    else:
+        assert set(spec["policy"]) == {"tanda_policy_base64"}
+
+    path = tmp_path / "pipeline.json"
+    A.save(pipeline, path, data_format="json")
+    restored = [A.from_dict(data), A.load(path, data_format="json")]
+    expected = _run(A.Compose([TANDA(policy, p=0.9, block_size=8), A.Normalize()], seed=11))
+    for other in restored:
+        other.set_random_seed(11)
+        assert all(np.array_equal(a, b) for a, b in zip(expected, _run(other), strict=True))
+        assert A.to_dict(other) == data
+
+
+def test_invalid_serialized_policy_is_rejected():
+    with pytest.raises(ValueError):
+        TANDA({"tanda_policy_base64": "not base64!"})
+    with pytest.raises(ValueError):
+        TANDA({"pickle": "x"})
+
+
+def test_p_zero_leaves_the_image_untouched():
+    image = _image()
+    out = A.Compose([TANDA(_object_policy(), p=0.0)], seed=0)(image=image)["image"]
+    assert np.array_equal(out, image)
+
+
+def test_hflip_policy_matches_albumentations_horizontal_flip():
+    policy = TANDAPolicy([TF("hflip")], seq_len=1)
+    data = _targets()
+    ours = _targets_pipeline(TANDA(policy))(**data)
+    theirs = _targets_pipeline(A.HorizontalFlip(p=1.0))(**data)
+    assert np.array_equal(ours["image"], data["image"][:, ::-1])
+    assert np.array_equal(ours["mask"], data["mask"][:, ::-1])
+    for key in ("image", "mask"):
+        assert np.array_equal(ours[key], theirs[key])
+    for key in ("bboxes", "keypoints"):  # keypoints: x, y and angle
+        np.testing.assert_allclose(ours[key], theirs[key], atol=1e-4)
+    assert ours["box_labels"] == [1, 2] and ours["point_labels"] == [0, 1, 2]
+
+
+def test_rotated_box_encloses_the_rotated_mask_blob():
+    size = 48
+    mask = np.zeros((size, size), np.uint8)
+    mask[10:20, 12:26] = 1
+    box = np.array([[12.0, 10.0, 26.0, 20.0]])  # pascal_voc: pixel col spans [col, col + 1)
+    policy = TANDAPolicy([TF("rotate", degrees=20)], seq_len=1)
+    pipeline = A.Compose(
+        [TANDA(policy)], seed=0, bbox_params=A.BboxParams(format="pascal_voc", label_fields=[])
+    )
+    out = pipeline(image=np.zeros((size, size, 3), np.uint8), mask=mask, bboxes=box)
+    rows, cols = np.nonzero(out["mask"])
+    blob = np.array([cols.min(), rows.min(), cols.max() + 1, rows.max() + 1], np.float64)
+    moved = np.asarray(out["bboxes"], np.float64)[0]
+    assert not np.allclose(moved, box[0])
+    assert (moved[:2] <= blob[:2] + 1.0).all() and (moved[2:] >= blob[2:] - 1.0).all()
+    np.testing.assert_allclose(moved, blob, atol=1.0)
+
+
+def test_photometric_policy_leaves_targets_alone():
+    policy = TANDAPolicy([TF("brightness", factor=1.2)], seq_len=2)
+    data = _targets()
+    out = _targets_pipeline(TANDA(policy))(**data)
+    assert not np.array_equal(out["image"], data["image"])
+    assert np.array_equal(out["mask"], data["mask"])
+    np.testing.assert_allclose(out["bboxes"], data["bboxes"], atol=1e-5)
+    np.testing.assert_allclose(out["keypoints"], data["keypoints"], atol=1e-5)
+
+
+def test_keypoints_follow_a_rotation():
+    policy = TANDAPolicy([TF("rotate", degrees=90)], seq_len=1)
+    keypoints = np.array([[10.0, 12.0, 0.0, 2.0]])  # xyas: pointing right (+x)
+    pipeline = A.Compose([TANDA(policy)], seed=0, keypoint_params=A.KeypointParams(format="xyas"))
+    out = pipeline(image=_image(shape=(25, 25, 3)), keypoints=keypoints)
+    # 90 degrees counter-clockwise about (12, 12): (10, 12) -> (12, 14), +x now points up
+    np.testing.assert_allclose(out["keypoints"][0], [12.0, 14.0, 270.0, 2.0], atol=1e-4)
+
+
+@pytest.mark.parametrize(
+    ("shape", "dtype"), [((H, W), np.uint16), ((H, W, 1), np.uint8), ((H, W, 3), np.float32)]
+)
+def test_grayscale_uint16_and_float_images(shape, dtype):
+    rng = np.random.default_rng(0)
+    image = (rng.random(shape) * (65535 if dtype == np.uint16 else 1)).astype(dtype)
+    out = A.Compose([TANDA(_object_policy())], seed=0)(image=image)["image"]
+    assert out.shape == image.shape and out.dtype == image.dtype
+
+
+def test_masks_list_and_images_batch_follow():
+    policy = TANDAPolicy([TF("hflip")], seq_len=1)
+    data = _targets()
+    masks = [data["mask"], data["mask"] * 3]
+    out = A.Compose([TANDA(policy)], seed=0)(image=data["image"], masks=masks)
+    for before, after in zip(masks, out["masks"], strict=True):
+        assert np.array_equal(after, before[:, ::-1])
+
+
+def test_pickle_keeps_the_stream():
+    pipeline = A.Compose([TANDA(TANDAPolicy("mnist", seq_len=4), block_size=4)], seed=9)
+    pipeline(image=_image())
+    clone = pickle.loads(pickle.dumps(pipeline))  # as DataLoader workers receive it
+    assert all(np.array_equal(a, b) for a, b in zip(_run(pipeline), _run(clone), strict=True))
