@@ -80,6 +80,10 @@ class TF:
     def __setattr__(self, name: str, value: Any) -> None:
         raise AttributeError("TF is immutable")
 
+    def __reduce__(self):
+        # pickle / deepcopy (DataLoader workers under spawn) rebuild from plain data
+        return (TF.from_dict, (self.to_dict(),))
+
     @property
     def kind(self) -> str:
         """``"geometric"`` (moves pixels; targets follow) or ``"photometric"``."""

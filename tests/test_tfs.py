@@ -119,3 +119,20 @@ def test_geometric_tf_exposes_its_warp_photometric_does_not():
     assert TF("rotate", degrees=5).warp(img) is not None
     with pytest.raises(TypeError, match="photometric"):
         TF("invert").warp(img)
+
+
+def test_tf_pickles_and_deep_copies():
+    import copy
+    import pickle
+
+    tf = TF("elastic", alpha=1.0, sigma=2.0)
+    assert pickle.loads(pickle.dumps(tf)) == tf
+    assert copy.deepcopy(tf) == tf
+
+
+def test_tf_argument_types_follow_the_op_annotations():
+    with pytest.raises(TypeError, match="float"):
+        TF("rotate", degrees="5")
+    with pytest.raises(TypeError, match="int"):
+        TF("posterize", bits=4.5)
+    assert TF("rotate", degrees=5).args == (("degrees", 5),)
