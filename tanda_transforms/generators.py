@@ -68,6 +68,11 @@ class SequenceSampler(nn.Module):
         """Logits ``n x L x K`` for each step of given sequences (teacher forcing)."""
         raise NotImplementedError
 
+    def entropy(self, actions: torch.Tensor) -> torch.Tensor:
+        """Entropy ``n x L`` of each step's distribution along given sequences."""
+        log_p = torch.log_softmax(self.sequence_logits(actions), -1)
+        return -(log_p.exp() * log_p).sum(-1)
+
     def sample(
         self, n: int, seq_len: int, generator: torch.Generator | None = None
     ) -> tuple[torch.Tensor, torch.Tensor]:

@@ -76,6 +76,7 @@ class LearnConfig:
     eps: float = 1e-4
     d_lr: float = 1e-4
     g_lr: float = 1e-3
+    entropy_weight: float = 0.0
     hidden_size: int = 64
     d_width: int = 32
     steps: int | None = None
@@ -100,6 +101,8 @@ class LearnConfig:
         for name in ("alpha", "eps", "d_lr", "g_lr", "epochs"):
             if not getattr(self, name) > 0:
                 raise ValueError(f"{name} must be > 0, got {getattr(self, name)!r}")
+        if not self.entropy_weight >= 0:
+            raise ValueError(f"entropy_weight must be >= 0, got {self.entropy_weight!r}")
         if not 0 <= self.gamma <= 1:
             raise ValueError(f"gamma must be in [0, 1], got {self.gamma!r}")
         if self.steps is not None and (not isinstance(self.steps, int) or self.steps < 1):
@@ -158,6 +161,11 @@ class Learner:
             self.sampler = _build_generator(generator, len(library), config).to(device)
             channels = 1 if images.ndim == 3 else images.shape[-1]
             self.disc = (discriminator or ConvDiscriminator(channels, config.d_width)).to(device)
+        # channels-last convolutions are ~1.5x faster on CPUs; only for our own network
+        self.memory_format = (
+            torch.channels_last if discriminator is None else torch.contiguous_format
+        )
+        self.disc = self.disc.to(memory_format=self.memory_format)
         self.g_opt = torch.optim.Adam(self.sampler.parameters(), lr=config.g_lr)
         self.d_opt = torch.optim.Adam(self.disc.parameters(), lr=config.d_lr, betas=(0.5, 0.999))
         self.torch_gen = torch.Generator(device).manual_seed(seed)
@@ -168,7 +176,7 @@ class Learner:
         )
         self.order: np.ndarray = np.empty(0, np.int64)
         self.history: dict[str, list] = {
-            k: [] for k in ("step", "d_loss", "g_loss", "d_acc", "cost", "tf_freq")
+            k: [] for k in ("step", "d_loss", "g_loss", "d_acc", "cost", "entropy", "tf_freq")
         }
         self._pending: list[dict[str, Any]] = []
         self.timing = {"tfs": 0.0, "discriminator": 0.0, "generator": 0.0}
@@ -197,30 +205,38 @@ class Learner:
         return states
 
     def step(self) -> dict[str, float]:
-        """One generator update and one discriminator update; returns the step's losses."""
+        """One discriminator update and one generator update; returns the step's losses.
+
+        D scores every intermediate ``x_t`` with its pre-update weights: ``x_0`` (the real
+        batch) and ``x_L`` come from the forward pass of D's own update, so only
+        ``x_1 .. x_(L-1)`` need an extra, gradient-free pass.
+        """
         cfg = self.config
+        n = cfg.seqs_per_point
         real = self._next_batch()
-        actions, log_probs = self.sampler.sample(
-            len(real) * cfg.seqs_per_point, cfg.seq_len, self.torch_gen
-        )
+        actions, log_probs = self.sampler.sample(len(real) * n, cfg.seq_len, self.torch_gen)
         states = self._roll_out(real, actions.cpu().numpy())
         t0 = time.perf_counter()
         x = torch.stack([_to_unit_tensor(s, self.scale) for s in states]).to(self.device)
         with torch.no_grad():
-            logits = self.disc(x.flatten(0, 1)).view(len(states), -1)
+            middle = self._score(x[1:-1].flatten(0, 1)).view(len(states) - 2, -1)
+        d_loss, d_acc, real_logits, final_logits = self._discriminator_update(x[0][::n], x[-1])
+        logits = torch.cat([real_logits.repeat_interleave(n)[None], middle, final_logits[None]])
         self.timing["discriminator"] += time.perf_counter() - t0
         t0 = time.perf_counter()
-        g_loss, cost = self._generator_update(x, logits, log_probs)
+        g_loss, cost, entropy = self._generator_update(x, logits, actions, log_probs)
         self.timing["generator"] += time.perf_counter() - t0
-        t0 = time.perf_counter()
-        d_loss, d_acc = self._discriminator_update(x[0][:: cfg.seqs_per_point], x[-1])
-        self.timing["discriminator"] += time.perf_counter() - t0
         self.step_index += 1
-        out = {"d_loss": d_loss, "g_loss": g_loss, "d_acc": d_acc, "cost": cost}
+        out = {"d_loss": d_loss, "g_loss": g_loss, "d_acc": d_acc, "cost": cost, "entropy": entropy}
         self._record(out, actions)
         return out
 
-    def _generator_update(self, x, logits, log_probs) -> tuple[float, float]:
+    def _score(self, x: torch.Tensor) -> torch.Tensor:
+        if not len(x):
+            return x.new_zeros(0)
+        return self.disc(x.contiguous(memory_format=self.memory_format))
+
+    def _generator_update(self, x, logits, actions, log_probs) -> tuple[float, float, float]:
         cfg = self.config
         z = _standardise(x.flatten(0, 1)).view(x.shape[0], x.shape[1], -1)
         dist = ((z[1:] - z[0]) ** 2).mean(-1)  # L x M
@@ -229,14 +245,16 @@ class Learner:
         to_go = discounted_cost_to_go((cost[1:] - cost[:-1]).T, cfg.gamma)  # M x L
         advantage = to_go - to_go.mean(0, keepdim=True)
         loss = (advantage.detach() * log_probs).sum(1).mean()
+        entropy = self.sampler.entropy(actions).sum(1).mean()
+        loss = loss - cfg.entropy_weight * entropy
         _check_finite("generator loss", loss, self.step_index)
         self.g_opt.zero_grad(set_to_none=True)
         loss.backward()
         self.g_opt.step()
-        return float(loss.detach()), float(cost[-1].mean())
+        return float(loss.detach()), float(cost[-1].mean()), float(entropy.detach())
 
-    def _discriminator_update(self, real: torch.Tensor, fake: torch.Tensor) -> tuple[float, float]:
-        logits = self.disc(torch.cat([real, fake]))
+    def _discriminator_update(self, real: torch.Tensor, fake: torch.Tensor):
+        logits = self._score(torch.cat([real, fake]))
         real_logits, fake_logits = logits[: len(real)], logits[len(real) :]
         loss = tnf.binary_cross_entropy_with_logits(
             real_logits, torch.ones_like(real_logits)
@@ -246,7 +264,7 @@ class Learner:
         loss.backward()
         self.d_opt.step()
         acc = 0.5 * ((real_logits > 0).float().mean() + (fake_logits < 0).float().mean())
-        return float(loss.detach()), float(acc)
+        return float(loss.detach()), float(acc), real_logits.detach(), fake_logits.detach()
 
     def _record(self, out: dict[str, float], actions: torch.Tensor) -> None:
         counts = torch.bincount(actions.flatten().cpu(), minlength=len(self.library))
@@ -254,7 +272,7 @@ class Learner:
         if self.step_index % self.config.log_every and self.step_index != self.total_steps:
             return
         self.history["step"].append(self.step_index)
-        for key in ("d_loss", "g_loss", "d_acc", "cost"):
+        for key in ("d_loss", "g_loss", "d_acc", "cost", "entropy"):
             self.history[key].append(float(np.mean([p[key] for p in self._pending])))
         freq = np.mean([p["tf_freq"] for p in self._pending], axis=0)
         self.history["tf_freq"].append([round(float(f), 5) for f in freq])

@@ -86,7 +86,7 @@ def misspecified_tfs() -> list[TF]:
     """TFs that plainly destroy realism, for the paper's misspecification experiment."""
     return [
         TF("invert"),
-        TF("brightness", factor=4.0),
+        TF("brightness", factor=0.25),
         TF("gaussian_noise", std=0.5),
         TF("zoom", factor=3.0),
         TF("rotate", degrees=180.0),
