@@ -14,6 +14,7 @@ from __future__ import annotations
 import numbers
 from collections.abc import Callable
 
+import cv2
 import numpy as np
 
 __all__ = [
@@ -236,14 +237,22 @@ def apply_lut(img: np.ndarray, lut: np.ndarray) -> np.ndarray:
     >>> apply_lut(np.array([[0, 1]], np.uint8), 255 - np.arange(256, dtype=np.uint8))
     array([[255, 254]], dtype=uint8)
     """
-    if img.dtype not in (np.uint8, np.uint16):
+    if img.dtype == np.uint8:
+        size = 256
+    elif img.dtype == np.uint16:
+        size = 65536
+    else:
         raise TypeError(f"apply_lut needs a uint8 or uint16 image, got {img.dtype}")
-    size = int(value_max(img.dtype)) + 1
     if lut.shape != (size,) or lut.dtype != img.dtype:
         raise ValueError(
             f"lut must have shape ({size},) and dtype {img.dtype}, "
             f"got shape {lut.shape} and dtype {lut.dtype}"
         )
+    if size == 256:
+        # cv2.LUT is an exact table look-up like np.take, about twice as fast.  A 2-D
+        # contiguous view (rows x values) works for any channel count.
+        flat = np.ascontiguousarray(img).reshape(img.shape[0], -1)
+        return cv2.LUT(flat, lut).reshape(img.shape)
     return np.take(lut, img)
 
 
