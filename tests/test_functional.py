@@ -9,7 +9,8 @@ import pytest
 import scipy.ndimage as ndi
 
 from tanda_transforms import functional as F
-from tanda_transforms.functional.geometric import _sample_bilinear
+from tanda_transforms.functional._validate import apply_lut
+from tanda_transforms.functional.geometric import _sample_bilinear, _swirl_maps
 
 DTYPES = [np.uint8, np.uint16, np.float32]
 H, W = 12, 16
@@ -92,6 +93,7 @@ def check_contract(fn, kwargs, img):
     assert out.shape == img.shape
     assert out is not img
     assert not np.shares_memory(out, img)
+    assert out.flags.writeable  # a fresh array, never a cached read-only one
     np.testing.assert_array_equal(img, before)  # input untouched
     if out.dtype == np.float32:
         assert np.all((out >= 0) & (out <= 1))
@@ -413,6 +415,73 @@ def test_affine_map_points_is_exact():
     assert F.hflip_warp((10, 20)).map_points(np.zeros((0, 2))).shape == (0, 2)
 
 
+def test_affine_inverse_matches_numpy():
+    """The closed-form inverse that warpAffine gets equals numpy's matrix inverse."""
+    rng = np.random.default_rng(0)
+    warps = [F.rotate_warp((H, W), 33.0), F.shear_warp((H, W), 0.4, "y"),
+             F.zoom_warp((H, W), 0.6), F.translate_warp((H, W), 0.2, -0.1)]
+    warps += [F.AffineWarp(rng.normal(size=(2, 3)), (H, W)) for _ in range(20)]
+    for warp in warps:
+        full = np.vstack([warp.matrix, [0.0, 0.0, 1.0]])
+        np.testing.assert_allclose(warp._inverse, np.linalg.inv(full)[:2], rtol=1e-12,
+                                   atol=1e-12)
+    with pytest.raises(ValueError, match="finite"):
+        F.AffineWarp(np.array([[1.0, 0, np.inf], [0, 1, 0]]), (H, W))
+    with pytest.raises(ValueError, match="invertible"):
+        F.zoom_warp((H, W), 1e-7)
+
+
+def test_cached_warps_are_read_only_and_shared():
+    """Builders cache their warps per (shape, args); what they share cannot be changed."""
+    for make in (lambda: F.swirl_warp((H, W), 0.25), lambda: F.swirl_warp((H, W), -0.1, 5.0)):
+        a, b = make(), make()
+        assert a is not b
+        for m in (a.map_x, a.map_y):
+            assert not m.flags.writeable
+            with pytest.raises(ValueError, match="read-only"):
+                m[0, 0] = 1e6
+        assert a.map_x is b.map_x  # built once
+    fresh = _swirl_maps(H, W, 0.25, min(H, W) / 2.0)
+    np.testing.assert_array_equal(F.swirl_warp((H, W), 0.25).map_x, fresh[0])
+    for make in (lambda: F.rotate_warp((H, W), 5.0), lambda: F.zoom_warp((H, W), 1.1),
+                 lambda: F.shear_warp((H, W), 0.1), lambda: F.hflip_warp((H, W))):
+        warp = make()
+        for m in (warp.matrix, warp._inverse):
+            assert not m.flags.writeable
+            with pytest.raises(ValueError, match="read-only"):
+                m[0, 0] = 7.0
+        np.testing.assert_array_equal(make().matrix, warp.matrix)
+    # a warp built from a caller's matrix keeps its own copy
+    matrix = np.array([[1.0, 0.0, 2.0], [0.0, 1.0, 0.0]])
+    warp = F.AffineWarp(matrix, (H, W))
+    matrix[0, 2] = 5.0
+    assert warp.matrix[0, 2] == 2.0
+
+
+@pytest.mark.parametrize("dtype", DTYPES, ids=lambda d: np.dtype(d).name)
+@pytest.mark.parametrize("size", [(8, 9), (70, 90)], ids=str)
+def test_warps_of_rgb_equal_warps_of_each_channel(size, dtype):
+    """Large uint8/uint16 RGB images are warped as RGBA by cv2: channels stay independent."""
+    img = make_image(size + (3,), dtype)
+    warps = [F.rotate_warp(size, 5.0), F.zoom_warp(size, 0.75), F.swirl_warp(size, 0.25)]
+    for warp in warps:
+        for kwargs in ({}, {"border": "constant", "fill": 0.5}, {"interpolation": "nearest"}):
+            out = warp.apply(img, **kwargs)
+            for c in range(3):
+                np.testing.assert_array_equal(out[:, :, c], warp.apply(img[:, :, c], **kwargs))
+
+
+@pytest.mark.parametrize("shape", SHAPES + [(H, W, 4), (H, W, 9)], ids=str)
+@pytest.mark.parametrize("dtype", DTYPES, ids=lambda d: np.dtype(d).name)
+def test_flips_are_index_flips_for_every_layout(dtype, shape):
+    img = make_image(shape, dtype)
+    np.testing.assert_array_equal(F.hflip(img), img[:, ::-1])
+    np.testing.assert_array_equal(F.vflip(img), img[::-1])
+    view = make_image((H, 2 * W) + shape[2:], dtype)[:, ::-2]  # negative strides
+    np.testing.assert_array_equal(F.hflip(view), view[:, ::-1])
+    np.testing.assert_array_equal(F.vflip(view), view[::-1])
+
+
 # --------------------------------------------------------------------------- photometric
 
 
@@ -479,6 +548,35 @@ def test_hue_shift_matches_colorsys():
         np.testing.assert_allclose(F.hue_shift(img, shift), expected, atol=1e-5)
 
 
+def colorsys_hue_shift(img, shift):
+    """Reference: colorsys on every pixel (float64, [0, 1] scale), back on the dtype scale."""
+    vmax = F.value_max(img.dtype)
+    expected = np.empty(img.shape)
+    for idx in np.ndindex(img.shape[:2]):
+        h, s, v = colorsys.rgb_to_hsv(*(img[idx].astype(float) / vmax))
+        expected[idx] = colorsys.hsv_to_rgb((h + shift) % 1.0, s, v)
+    return expected * vmax
+
+
+@pytest.mark.parametrize("dtype", DTYPES, ids=lambda d: np.dtype(d).name)
+def test_hue_shift_matches_colorsys_for_every_dtype(dtype):
+    """hue_shift runs on cv2's float32 HSV (hue in degrees): pin it to colorsys."""
+    img = make_image((9, 11, 3), dtype)
+    vmax = F.value_max(dtype)
+    # primaries, secondaries and hues just either side of red, where the hue wraps
+    special = np.array([[1, 0, 0], [1, 1, 0], [0, 1, 0], [0, 1, 1], [0, 0, 1], [1, 0, 1],
+                        [1, 0, 0.002], [1, 0.002, 0], [0.5, 0.25, 0.25], [0.9, 0.9, 0.1],
+                        [0.3, 0.3, 0.3]])
+    img[0] = F.from_float32(special.astype(np.float32), dtype)
+    for shift in (0.1, -0.1, 0.25, -0.25, 0.45, 0.5, -0.5, -1e-9, 1 / 3):
+        out = F.hue_shift(img, shift)
+        expected = colorsys_hue_shift(img, shift)
+        if dtype == np.float32:
+            np.testing.assert_allclose(out, expected, atol=1e-5)
+        else:  # rounded once; a value within float32 error of a half level goes either way
+            assert np.abs(out - expected).max() <= 0.5 + 1e-6 * vmax, shift
+
+
 @pytest.mark.parametrize("dtype", DTYPES, ids=lambda d: np.dtype(d).name)
 def test_hue_shift_keeps_grey_and_full_turn(dtype):
     grey = np.repeat(make_image((H, W, 1), dtype), 3, axis=2)
@@ -487,6 +585,54 @@ def test_hue_shift_keeps_grey_and_full_turn(dtype):
     back = F.hue_shift(F.hue_shift(img, 0.5), -0.5)
     tol = 1e-5 if dtype == np.float32 else 1
     assert np.abs(back.astype(np.float64) - img).max() <= tol
+
+
+@pytest.mark.parametrize("factor", [0.0, 0.5, 0.75, 1.25, 1.5, 3.0])
+def test_saturation_uint8_matrix_matches_float_formula(factor):
+    """uint8 saturation is one fixed-point cv2.transform: within one level of the formula."""
+    rng = np.random.default_rng(0)
+    img = rng.integers(0, 256, (64, 64, 3), dtype=np.uint8)
+    img[0, :8] = [[0, 0, 0], [255, 255, 255], [255, 0, 0], [0, 255, 0], [0, 0, 255],
+                  [255, 255, 0], [0, 255, 255], [7, 7, 7]]
+    x = img.astype(np.float64)
+    grey = (x @ [0.299, 0.587, 0.114])[:, :, np.newaxis]
+    expected = np.clip(np.rint((x - grey) * factor + grey), 0, 255)
+    out = F.saturation(img, factor)
+    assert np.abs(out - expected).max() <= 1
+    assert np.abs(F.saturation(img[:, ::2], factor) - expected[:, ::2]).max() <= 1
+
+
+@pytest.mark.parametrize("shape", SHAPES, ids=str)
+@pytest.mark.parametrize("dtype", DTYPES, ids=lambda d: np.dtype(d).name)
+def test_contrast_uses_float64_mean(dtype, shape):
+    """contrast's grey level (cv2.mean) equals the float64 numpy mean it replaced."""
+    img = make_image(shape, dtype)
+    x = img.astype(np.float64).reshape(H, W, -1)
+    mean = x.mean(axis=(0, 1)) @ [0.299, 0.587, 0.114] if x.shape[2] == 3 else x.mean()
+    tol = 0.5 if dtype != np.float32 else 1e-6
+    np.testing.assert_allclose(F.contrast(img, 0.0), np.full(shape, mean), atol=tol)
+    np.testing.assert_allclose(F.contrast(img[:, ::-1], 0.0), np.full(shape, mean), atol=tol)
+
+
+@pytest.mark.parametrize("shape", SHAPES + [(1, 1), (3, 700, 7)], ids=str)
+@pytest.mark.parametrize("dtype", [np.uint8, np.uint16], ids=lambda d: np.dtype(d).name)
+def test_apply_lut_is_a_table_lookup(dtype, shape):
+    img = make_image(shape, dtype, seed=3)
+    lut = make_image((int(F.value_max(dtype)) + 1,), dtype, seed=4)
+    np.testing.assert_array_equal(apply_lut(img, lut), lut[img])
+    view = img[::-1, ::2]
+    np.testing.assert_array_equal(apply_lut(view, lut), lut[view])
+
+
+@pytest.mark.parametrize("factor", [0.0, 0.5, 1.25, 1.5])
+@pytest.mark.parametrize("dtype", DTYPES, ids=lambda d: np.dtype(d).name)
+def test_brightness_table_matches_formula(dtype, factor):
+    """brightness caches its integer table per factor; results follow the float32 formula."""
+    img = make_image((H, W, 3), dtype)
+    x = F.to_float32(img) * np.float32(factor)
+    expected = F.from_float32(x, dtype)
+    for _ in range(2):  # the second call uses the cached table
+        np.testing.assert_array_equal(F.brightness(img, factor), expected)
 
 
 @pytest.mark.parametrize("sigma", [0.7, 1.5, 5.0])
