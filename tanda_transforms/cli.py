@@ -1,0 +1,701 @@
+"""The ``tanda`` command: learn, look at and apply TANDA augmentation policies.
+
+Subcommands::
+
+    tanda demo                      learn a small policy on 500 real MNIST digits (shipped)
+    tanda learn --data PATH         learn a policy from your images (no --data: the demo data)
+    tanda show POLICY               TF probabilities, frequent sequences, a picture grid
+    tanda apply POLICY IN OUT       write augmented copies of every image in a folder
+    tanda gallery                   list the policies shipped with the package
+
+``POLICY`` is a ``.tanda`` file or the name of a gallery policy. Run ``tanda SUBCOMMAND --help``
+for every option. Mistakes in the input (a missing file, an unknown pack, a bad ``--set``)
+print one ``tanda: error: ...`` line and exit with status 2.
+
+Example
+-------
+>>> from tanda_transforms.cli import main
+>>> main(["gallery"])  # doctest: +ELLIPSIS
+name ...
+0
+"""
+
+from __future__ import annotations
+
+import argparse
+import dataclasses
+import json
+import os
+import sys
+import textwrap
+import time
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any
+
+import cv2
+import numpy as np
+
+from tanda_transforms.policy_file import PolicyFileError
+from tanda_transforms.registry import UnknownOpError
+
+__all__ = ["main", "build_parser", "load_data", "parse_overrides", "DEMO_STEPS"]
+
+#: Steps of ``tanda demo`` (and of ``tanda learn`` without ``--data``, ``--steps``, ``--epochs``):
+#: about a minute and a half on 2 CPU cores.
+DEMO_STEPS = 60
+#: Batch size of the demo: half the paper's 32, so twice the steps fit in the same time.
+DEMO_BATCH_SIZE = 16
+READERS = ("auto", "mnist", "cifar10", "mias", "folder", "npy")
+
+
+class CliError(Exception):
+    """A mistake in the command line or its inputs: reported in one line, exit status 2."""
+
+
+# --- parsing ------------------------------------------------------------------------------
+
+
+def _config_fields() -> dict[str, Any]:
+    from tanda_transforms.learn import LearnConfig
+
+    return {f.name: f.default for f in dataclasses.fields(LearnConfig)}
+
+
+def _parse_value(text: str) -> int | float | str | None:
+    if text.lower() == "none":
+        return None
+    for kind in (int, float):
+        try:
+            return kind(text)
+        except ValueError:
+            pass
+    return text
+
+
+def parse_overrides(items: Sequence[str]) -> dict[str, Any]:
+    """``["d_lr=1e-5", "seqs_per_point=3"]`` -> ``{"d_lr": 1e-05, "seqs_per_point": 3}``.
+
+    Keys must be :class:`~tanda_transforms.learn.LearnConfig` fields; values are read as int,
+    else float, else string (``none`` is ``None``). An int given for a float field becomes a
+    float.
+
+    Example
+    -------
+    >>> parse_overrides(["d_lr=1e-5", "seqs_per_point=3", "alpha=1"])
+    {'d_lr': 1e-05, 'seqs_per_point': 3, 'alpha': 1.0}
+    """
+    fields = _config_fields()
+    out: dict[str, Any] = {}
+    for item in items:
+        key, sep, text = item.partition("=")
+        key = key.strip().replace("-", "_")
+        if not sep or not key:
+            raise CliError(f"--set expects key=value, got {item!r}")
+        if key not in fields:
+            raise CliError(f"--set {key}: not a LearnConfig field; fields: {', '.join(fields)}")
+        value = _parse_value(text.strip())
+        if isinstance(fields[key], float) and isinstance(value, int):
+            value = float(value)
+        out[key] = value
+    return out
+
+
+class _Formatter(argparse.RawDescriptionHelpFormatter):
+    """Keeps the (pre-wrapped) description and examples; shows defaults that say something."""
+
+    def _get_help_string(self, action: argparse.Action) -> str:
+        text = action.help or ""
+        default = action.default
+        quiet = default is None or default is False or default == [] or default == argparse.SUPPRESS
+        if action.option_strings and not quiet:
+            text += " (default: %(default)s)"
+        return text
+
+
+def _wrap(text: str) -> str:
+    return textwrap.fill(text, width=88)
+
+
+def build_parser() -> argparse.ArgumentParser:
+    """The argument parser of ``tanda`` (all subcommands)."""
+    parser = argparse.ArgumentParser(
+        prog="tanda",
+        description=_wrap("Learn data-augmentation policies adversarially (TANDA, Ratner et al. "
+        "2017), look at them, and apply them to folders of images."),
+        epilog="Start with `tanda demo`. POLICY arguments take a .tanda file or a gallery "
+        "name (see `tanda gallery`).",
+        formatter_class=_Formatter,
+    )
+    sub = parser.add_subparsers(dest="command", metavar="COMMAND", required=True)
+    _add_learn(sub)
+    _add_demo(sub)
+    _add_show(sub)
+    _add_apply(sub)
+    sub.add_parser(
+        "gallery",
+        help="list the policies shipped with the package",
+        description=_wrap("One line per gallery policy: name, training data, TFs, sequence "
+        "length L, generator kind, description. '-' marks what a policy's metadata does not "
+        "record."),
+        formatter_class=_Formatter,
+    )
+    return parser
+
+
+def _add_learn(sub) -> None:
+    p = sub.add_parser(
+        "learn",
+        help="learn a policy from images",
+        formatter_class=_Formatter,
+        description=_wrap("Learn which sequences of TFs keep images realistic: a generator "
+        "proposes TF sequences, a discriminator tells real images from transformed ones. No "
+        "labels are used. Without --data this learns on the 500 MNIST digits shipped with the "
+        f"package ({DEMO_STEPS} steps, batch {DEMO_BATCH_SIZE}, unless --steps, --epochs or "
+        "--batch-size say otherwise). Prints where the policy went, the wall time and the "
+        "top-10 TF probabilities."),
+        epilog="examples:\n"
+        "  tanda learn --data /data/mnist --limit 5000 --steps 300 --out mnist.tanda\n"
+        "  tanda learn --data images/ --tfs cifar10 --set d_lr=1e-5 --set alpha=3e-4\n",
+    )
+    p.add_argument("--data", metavar="PATH",
+                   help="a folder of images, an .npy file (N x H x W [x C]), an .npz file (array "
+                   "'images', else its first array) or a dataset root for --reader; default: "
+                   "the 500 MNIST digits shipped with the package")
+    p.add_argument("--reader", choices=READERS, default="auto",
+                   help="how to read --data. auto: .npy/.npz -> npy; IDX files -> mnist; a "
+                   "tar, cifar-10-batches-py or data_batch_* -> cifar10; Info.txt -> mias; "
+                   "else a folder of images (all of one size and dtype, 8/16-bit kept)")
+    p.add_argument("--split", choices=("train", "test"), default="train",
+                   help="split of the mnist and cifar10 readers")
+    p.add_argument("--limit", type=_positive_int, metavar="N",
+                   help="keep only the first N images")
+    p.add_argument("--size", type=_positive_int, metavar="S",
+                   help="resize every image to S x S (cv2.INTER_AREA); mias reads films at "
+                   "this size (default for mias: 256; otherwise images are kept as they are)")
+    p.add_argument("--tfs", default="auto", metavar="PACK",
+                   help="TF pack: mnist, cifar10, mammography, or a .json file with a list of "
+                   "TF specs ({'op': ..., 'args': {...}}). auto: mammography for --reader mias, "
+                   "cifar10 for 3-channel images, mnist otherwise")
+    _add_learning_options(p)
+    p.add_argument("--out", default="policy.tanda", metavar="PATH",
+                   help="where to write the learned policy")
+
+
+def _add_learning_options(p: argparse.ArgumentParser) -> None:
+    p.add_argument("--generator", choices=("lstm", "gru", "mean_field"), default="lstm",
+                   help="sequence generator: a recurrent net fed the previous TF (lstm, gru) or "
+                   "one categorical drawn independently per step (mean_field)")
+    p.add_argument("--seq-len", type=_positive_int, metavar="L",
+                   help="TFs per sequence (default: LearnConfig.seq_len = 10)")
+    p.add_argument("--steps", type=_positive_int, metavar="N",
+                   help="training steps (one generator and one discriminator update each); "
+                   "default: from --epochs")
+    p.add_argument("--epochs", type=float, metavar="F",
+                   help="passes over the data, used when --steps is not given (default: "
+                   "LearnConfig.epochs = 1.0)")
+    p.add_argument("--batch-size", type=_positive_int, metavar="B",
+                   help="real images per step; each gets seqs_per_point sequences (default: "
+                   "LearnConfig.batch_size = 32)")
+    p.add_argument("--seed", type=_non_negative_int, default=0,
+                   help="seed of sampling, batches, TF randomness and initial weights")
+    p.add_argument("--device", choices=("cpu", "cuda"),
+                   help="where the networks train (TFs always run on the CPU); default: cuda "
+                   "if available, else cpu")
+    p.add_argument("--checkpoint", metavar="PATH",
+                   help="write a checkpoint here every checkpoint_every steps and at the end")
+    p.add_argument("--resume", metavar="PATH",
+                   help="continue from this checkpoint (same data, TFs and settings)")
+    p.add_argument("--set", action="append", default=[], metavar="KEY=VALUE", dest="overrides",
+                   help="override any LearnConfig field, e.g. --set d_lr=1e-5 --set "
+                   f"d_width=16; repeatable. Fields: {', '.join(_config_fields())}")
+    p.add_argument("--no-progress", action="store_true", help="do not show a progress bar")
+
+
+def _add_demo(sub) -> None:
+    p = sub.add_parser(
+        "demo",
+        help="learn a small policy on shipped MNIST digits (a minute or two on a CPU)",
+        formatter_class=_Formatter,
+        description=_wrap("Learn an LSTM policy over the paper's 25 MNIST TFs (L = 10) on the 500 "
+        "real MNIST digits shipped with the package, then write OUT_DIR/policy.tanda, "
+        "OUT_DIR/policy.png (originals and augmented samples) and print a summary. Takes "
+        "about 1-2 minutes on 2 CPU cores."),
+    )
+    p.add_argument("--out-dir", default="tanda-demo", metavar="DIR",
+                   help="folder for policy.tanda and policy.png (created if missing)")
+    p.add_argument("--steps", type=_positive_int, default=DEMO_STEPS, metavar="N",
+                   help="training steps (more steps, sharper policy)")
+    p.add_argument("--seed", type=_non_negative_int, default=0, help="seed of the whole run")
+    p.add_argument("--device", choices=("cpu", "cuda"),
+                   help="where the networks train; default: cuda if available, else cpu")
+    p.add_argument("--no-progress", action="store_true", help="do not show a progress bar")
+
+
+def _add_show(sub) -> None:
+    p = sub.add_parser(
+        "show",
+        help="print a policy's TF probabilities and frequent sequences; draw a sample grid",
+        formatter_class=_Formatter,
+        description=_wrap("Print the policy's TF probabilities (sorted), its most frequent "
+        "sequences among 2000 sampled, and its metadata (training steps, wall time, ...). "
+        "Write a PNG grid: each row an original image, then augmented samples of it, enlarged "
+        "with nearest-neighbour. Without --images the originals are real digits from the "
+        "shipped MNIST sample for grayscale policies (trained on 1-channel data, or, without "
+        "that record, using the mnist pack), else synthetic colour pictures drawn with numpy "
+        "and OpenCV (a gradient, a disc, a bar, a triangle)."),
+    )
+    p.add_argument("policy", metavar="POLICY", help="a .tanda file or a gallery policy name")
+    p.add_argument("--out", default="grid.png", metavar="PNG", help="where to write the grid")
+    p.add_argument("--images", metavar="PATH",
+                   help="originals for the grid: a folder of images, .npy or .npz (read as "
+                   "`tanda learn --data` reads it, --reader auto)")
+    p.add_argument("--n", type=_positive_int, default=8,
+                   help="rows of the grid (originals), and augmented samples per row")
+    p.add_argument("--seed", type=_non_negative_int, default=0,
+                   help="seed of the sampling (sequences, picked images)")
+    p.add_argument("--top", type=_positive_int, default=10,
+                   help="frequent sequences to list")
+    p.add_argument("--samples", type=_positive_int, default=2000,
+                   help="sequences sampled to find the most frequent ones")
+
+
+def _add_apply(sub) -> None:
+    p = sub.add_parser(
+        "apply",
+        help="write augmented copies of every image in a folder",
+        formatter_class=_Formatter,
+        description=_wrap("Read every image in IN_DIR (not sub-folders; .png .jpg .jpeg .bmp .tif "
+        ".tiff .pgm .ppm, 8 and 16 bit kept), apply the policy --copies times, and write "
+        "OUT_DIR/<name>_<k>.png for k = 0 .. copies-1, in the image's dtype (16-bit PNG for "
+        "uint16; float32 images are written as <name>_<k>.tiff)."),
+    )
+    p.add_argument("policy", metavar="POLICY", help="a .tanda file or a gallery policy name")
+    p.add_argument("in_dir", metavar="IN_DIR", help="folder of images to augment")
+    p.add_argument("out_dir", metavar="OUT_DIR", help="folder for the copies (created if missing)")
+    p.add_argument("--copies", type=_positive_int, default=1, help="augmented copies per image")
+    p.add_argument("--seed", type=_non_negative_int, default=0, help="seed of the policy")
+
+
+def _positive_int(text: str) -> int:
+    value = _non_negative_int(text)
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"expected a positive integer, got {text!r}")
+    return value
+
+
+def _non_negative_int(text: str) -> int:
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected an integer, got {text!r}") from None
+    if value < 0:
+        raise argparse.ArgumentTypeError(f"expected a non-negative integer, got {text!r}")
+    return value
+
+
+# --- data ---------------------------------------------------------------------------------
+
+_TAR_SUFFIXES = (".tar", ".tar.gz", ".tgz", ".tar.bz2", ".tar.xz")
+
+
+def guess_reader(path: Path) -> str:
+    """The reader ``--reader auto`` picks for ``path`` (see ``tanda learn --help``).
+
+    Example
+    -------
+    >>> guess_reader(Path("digits.npz"))
+    'npy'
+    """
+    name = path.name.lower()
+    if name.endswith((".npy", ".npz")):
+        return "npy"
+    if name.endswith(_TAR_SUFFIXES):
+        return "cifar10"
+    if not path.is_dir():
+        return "folder"
+    for folder in (path, path / "MNIST" / "raw", path / "raw"):
+        if folder.is_dir() and any("idx3-ubyte" in p.name or "idx1-ubyte" in p.name
+                                   for p in folder.iterdir()):
+            return "mnist"
+    if (path / "cifar-10-batches-py").is_dir() or (path / "data_batch_1").is_file():
+        return "cifar10"
+    if (path / "test_batch").is_file():
+        return "cifar10"
+    if any(p.is_file() and p.name.lower().endswith(_TAR_SUFFIXES) for p in path.iterdir()):
+        return "cifar10"
+    if any((path / n).is_file() for n in ("Info.txt", "info.txt", "INFO.TXT")):
+        return "mias"
+    from tanda_transforms.data import CIFAR10_CLASSES
+
+    train = path / "train"
+    if train.is_dir() and any((train / c).is_dir() for c in CIFAR10_CLASSES):
+        return "cifar10"
+    return "folder"
+
+
+def _load_npy(path: Path) -> np.ndarray:
+    try:
+        if path.suffix.lower() == ".npz":
+            with np.load(path, allow_pickle=False) as archive:
+                if not archive.files:
+                    raise CliError(f"{path}: the .npz file holds no arrays")
+                key = "images" if "images" in archive.files else archive.files[0]
+                return np.asarray(archive[key])
+        return np.load(path, allow_pickle=False)
+    except (ValueError, OSError) as err:
+        if isinstance(err, FileNotFoundError):
+            raise
+        raise CliError(f"{path}: cannot read as a numpy file ({err})") from None
+
+
+def load_data(
+    path: str | os.PathLike | None,
+    reader: str = "auto",
+    split: str = "train",
+    limit: int | None = None,
+    size: int | None = None,
+) -> tuple[np.ndarray, str]:
+    """Read images as ``tanda learn`` does; returns ``(images N x H x W [x C], reader used)``.
+
+    ``path=None`` gives the 500 MNIST digits shipped with the package (reader ``"sample"``).
+
+    Example
+    -------
+    >>> images, reader = load_data(None, limit=10)
+    >>> images.shape, reader
+    ((10, 28, 28), 'sample')
+    """
+    if path is None:
+        from tanda_transforms.data import load_mnist_sample
+
+        images, reader = load_mnist_sample()[0], "sample"
+    else:
+        path = Path(path)
+        if not path.exists():
+            raise CliError(f"data not found: {path}")
+        if reader == "auto":
+            reader = guess_reader(path)
+        images = _read(path, reader, split, limit, size)
+    if limit is not None:
+        images = images[:limit]
+    if size is not None and images.shape[1:3] != (size, size):
+        images = np.stack([_resize(im, size) for im in images])
+    return images, reader
+
+
+def _resize(image: np.ndarray, size: int) -> np.ndarray:
+    out = cv2.resize(image, (size, size), interpolation=cv2.INTER_AREA)
+    return out[..., None] if image.ndim == 3 and out.ndim == 2 else out
+
+
+def _read(path: Path, reader: str, split: str, limit: int | None, size: int | None):
+    from tanda_transforms import data
+
+    if reader == "npy":
+        return _load_npy(path)
+    if reader == "mnist":
+        return data.load_mnist(path, split)[0]
+    if reader == "cifar10":
+        return data.load_cifar10(path, split)[0]
+    if reader == "mias":
+        films = data.load_mias(path, size=size or 256)
+        count = len(films) if limit is None else min(limit, len(films))
+        return np.stack([films[i]["image"] for i in range(count)])
+    if reader == "folder":
+        if not path.is_dir():
+            raise CliError(f"{path}: expected a folder of images, an .npy or .npz file")
+        images, names = data.load_image_folder(path)
+        if isinstance(images, list):
+            if size is None:
+                kinds = sorted({f"{im.shape} {im.dtype}" for im in images})
+                raise CliError(f"{path}: images differ in size or dtype ({', '.join(kinds[:4])}); "
+                               "pass --size S to resize them all")
+            if len({im.dtype for im in images}) > 1 or len({im.ndim for im in images}) > 1:
+                raise CliError(f"{path}: images differ in dtype or channels; convert them first")
+            images = np.stack([_resize(im, size) for im in images[:limit]])
+        return images
+    raise CliError(f"unknown reader {reader!r}; choose from {', '.join(READERS)}")
+
+
+def _library(tfs: str, images: np.ndarray, reader: str):
+    from tanda_transforms.tfs import TFLibrary, available_packs
+
+    if tfs == "auto":
+        if reader == "mias":
+            tfs = "mammography"
+        elif images.ndim == 4 and images.shape[-1] == 3:
+            tfs = "cifar10"
+        else:
+            tfs = "mnist"
+    if tfs.lower().endswith(".json"):
+        path = Path(tfs)
+        if not path.is_file():
+            raise CliError(f"TF list not found: {path}")
+        try:
+            spec = json.loads(path.read_text())
+        except (json.JSONDecodeError, UnicodeDecodeError) as err:
+            raise CliError(f"{path}: not valid JSON ({err})") from None
+        return TFLibrary.from_spec(spec)
+    if tfs not in available_packs():
+        raise CliError(f"unknown TF pack {tfs!r}; available packs: {', '.join(available_packs())}"
+                       " (or a .json file of TF specs)")
+    return TFLibrary.pack(tfs)
+
+
+# --- subcommands --------------------------------------------------------------------------
+
+
+def _device(name: str | None) -> str | None:
+    if name == "cuda":
+        import torch
+
+        if not torch.cuda.is_available():
+            raise CliError("--device cuda: no CUDA device is available here")
+    return name
+
+
+def _learn_config(args: argparse.Namespace, no_data: bool):
+    from tanda_transforms.learn import LearnConfig
+
+    overrides = parse_overrides(args.overrides)
+    flags = {"seq_len": args.seq_len, "steps": args.steps, "epochs": args.epochs,
+             "batch_size": args.batch_size}
+    for key, value in flags.items():
+        if value is None:
+            continue
+        if key in overrides and overrides[key] != value:
+            raise CliError(f"{key} given twice (--{key.replace('_', '-')} {value} and --set "
+                           f"{key}={overrides[key]})")
+        overrides[key] = value
+    if no_data:
+        if "steps" not in overrides and "epochs" not in overrides:
+            overrides["steps"] = DEMO_STEPS
+        overrides.setdefault("batch_size", DEMO_BATCH_SIZE)
+    try:
+        return LearnConfig(**overrides)
+    except (TypeError, ValueError) as err:
+        raise CliError(f"bad learning setting: {err}") from None
+
+
+def _print_probabilities(policy, top: int = 10) -> None:
+    from tanda_transforms.show import tf_probabilities
+
+    probs = tf_probabilities(policy)
+    order = np.argsort(-probs, kind="stable")[:top]
+    names = policy.library.names
+    width = max(len(names[i]) for i in order)
+    print(f"top {len(order)} TF probabilities per step (uniform = {1 / len(probs):.4f}):")
+    for i in order:
+        print(f"  {names[i]:<{width}}  {probs[i]:.4f}")
+
+
+def _train(images: np.ndarray, library, config, args: argparse.Namespace, generator: str,
+           checkpoint: str | None = None, resume: str | None = None):
+    from tanda_transforms.learn import learn_policy
+
+    if resume is not None and not Path(resume).is_file():
+        raise CliError(f"checkpoint to resume not found: {resume}")
+    channels = 1 if images.ndim == 3 else images.shape[-1]
+    print(f"learning a {generator} policy: {len(images)} images of "
+          f"{' x '.join(map(str, images.shape[1:]))} {images.dtype} ({channels} channel"
+          f"{'s' if channels > 1 else ''}), {len(library)} TFs, L = {config.seq_len}",
+          flush=True)
+    started = time.perf_counter()
+    policy = learn_policy(images, library, generator=generator, seed=args.seed, config=config,
+                          device=_device(args.device), checkpoint=checkpoint, resume=resume,
+                          progress=not args.no_progress)
+    return policy, time.perf_counter() - started
+
+
+def cmd_learn(args: argparse.Namespace) -> int:
+    """``tanda learn``: read data, learn, save, print the top TF probabilities."""
+    config = _learn_config(args, no_data=args.data is None)
+    images, reader = load_data(args.data, args.reader, args.split, args.limit, args.size)
+    library = _library(args.tfs, images, reader)
+    policy, wall = _train(images, library, config, args, args.generator, args.checkpoint,
+                          args.resume)
+    source = "the shipped MNIST sample" if args.data is None else str(args.data)
+    policy.metadata["data"] = f"{source} ({reader}, {len(images)} images)"
+    policy.save(args.out)
+    steps = policy.metadata["training"]["steps"]
+    print(f"policy written to {args.out}")
+    print(f"wall time: {wall:.1f} s for {steps} steps")
+    _print_probabilities(policy)
+    return 0
+
+
+def cmd_demo(args: argparse.Namespace) -> int:
+    """``tanda demo``: learn on the shipped MNIST digits; write the policy and its grid."""
+    from tanda_transforms.learn import LearnConfig
+    from tanda_transforms.show import default_images, sample_grid, summarise
+    from tanda_transforms.tfs import TFLibrary
+
+    images, _ = load_data(None)
+    config = LearnConfig(seq_len=10, steps=args.steps, batch_size=DEMO_BATCH_SIZE)
+    policy, wall = _train(images, TFLibrary.pack("mnist"), config, args, "lstm")
+    policy.metadata["data"] = f"the shipped MNIST sample ({len(images)} digits)"
+    policy.metadata["recipe"] = f"tanda demo --steps {args.steps} --seed {args.seed}"
+    out = Path(args.out_dir)
+    out.mkdir(parents=True, exist_ok=True)
+    policy.save(out / "policy.tanda")
+    grid = sample_grid(policy, default_images(policy, 8, args.seed), n_aug=8, seed=args.seed)
+    _write_png(out / "policy.png", grid)
+    print(f"policy written to {out / 'policy.tanda'}, picture to {out / 'policy.png'}")
+    print(f"wall time: {wall:.1f} s for {args.steps} steps")
+    print(summarise(policy, n_samples=2000, top=10, seed=args.seed))
+    return 0
+
+
+def _write_png(path: Path, rgb: np.ndarray) -> None:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    if not cv2.imwrite(str(path), np.ascontiguousarray(rgb[..., ::-1])):
+        raise CliError(f"could not write {path} (is the name a .png?)")
+
+
+def _load_policy(name: str, seed: int | None = None):
+    from tanda_transforms.policy import TANDAPolicy
+
+    return TANDAPolicy.load(name, seed=seed)
+
+
+def cmd_show(args: argparse.Namespace) -> int:
+    """``tanda show``: summary to stdout, sample grid to a PNG."""
+    from tanda_transforms.show import default_images, sample_grid, summarise
+
+    policy = _load_policy(args.policy, args.seed)
+    print(summarise(policy, n_samples=args.samples, top=args.top, seed=args.seed))
+    if args.images is not None:
+        images, _ = load_data(args.images)
+        if len(images) > args.n:
+            pick = np.random.default_rng(args.seed).choice(len(images), args.n, replace=False)
+            images = images[np.sort(pick)]
+    else:
+        images = default_images(policy, args.n, args.seed)
+    try:
+        grid = sample_grid(policy, images, n_aug=args.n, seed=args.seed)
+    except ValueError as err:
+        raise CliError(f"cannot apply the policy to these images: {err}") from None
+    _write_png(Path(args.out), grid)
+    print(f"grid ({len(images)} originals x {args.n} samples) written to {args.out}")
+    return 0
+
+
+def _to_file_layout(image: np.ndarray) -> np.ndarray:
+    if image.ndim == 3 and image.shape[-1] == 3:
+        return cv2.cvtColor(image, cv2.COLOR_RGB2BGR)
+    if image.ndim == 3 and image.shape[-1] == 4:
+        return cv2.cvtColor(image, cv2.COLOR_RGBA2BGRA)
+    return image
+
+
+def cmd_apply(args: argparse.Namespace) -> int:
+    """``tanda apply``: augmented copies of a folder of images, dtype kept."""
+    from tanda_transforms.data import load_image_folder
+
+    policy = _load_policy(args.policy, args.seed)
+    if not Path(args.in_dir).is_dir():
+        raise CliError(f"input folder not found: {args.in_dir}")
+    images, names = load_image_folder(args.in_dir)
+    out = Path(args.out_dir)
+    out.mkdir(parents=True, exist_ok=True)
+    written = 0
+    for image, name in zip(images, names, strict=True):
+        suffix = ".tiff" if image.dtype == np.float32 else ".png"
+        for k in range(args.copies):
+            try:
+                result = policy(image)
+            except ValueError as err:
+                raise CliError(f"{name}: {err}") from None
+            target = out / f"{Path(name).stem}_{k}{suffix}"
+            if not cv2.imwrite(str(target), _to_file_layout(np.ascontiguousarray(result))):
+                raise CliError(f"could not write {target}")
+            written += 1
+    print(f"wrote {written} images ({len(names)} x {args.copies}) to {out}")
+    return 0
+
+
+def gallery_rows() -> list[list[str]]:
+    """One row per gallery policy: name, data, TFs, L, generator, description.
+
+    Example
+    -------
+    >>> gallery_rows()[0][:5]
+    ['example', '-', 'mnist pack (25 TFs)', '3', 'mean_field']
+    """
+    from tanda_transforms.policy import gallery_names
+    from tanda_transforms.show import describe_library
+
+    rows = []
+    for name in gallery_names():
+        try:
+            policy = _load_policy(name)
+        except (PolicyFileError, OSError) as err:
+            rows.append([name, "-", "-", "-", "-", f"cannot load: {err}"])
+            continue
+        meta = policy.metadata
+        training = meta.get("training") if isinstance(meta.get("training"), dict) else {}
+        data = meta.get("data")
+        if data is None and training.get("data_shape"):
+            shape = " x ".join(str(s) for s in training["data_shape"])
+            data = f"{shape} {training.get('data_dtype', '')}".rstrip()
+        if isinstance(data, dict):
+            data = data.get("name") or json.dumps(data, sort_keys=True)
+        kind = policy.sampler.config().get("kind") or training.get("generator") or "-"
+        rows.append([name, _cell(data), describe_library(policy.library), str(policy.seq_len),
+                     str(kind), _cell(meta.get("description"), width=100)])
+    return rows
+
+
+def _cell(value: Any, width: int = 60) -> str:
+    if value is None or value == "":
+        return "-"
+    text = " ".join(str(value).split())
+    return text if len(text) <= width else text[: width - 3] + "..."
+
+
+def cmd_gallery(args: argparse.Namespace) -> int:
+    """``tanda gallery``: a table of the shipped policies."""
+    header = ["name", "data", "TFs", "L", "generator", "description"]
+    rows = gallery_rows()
+    if not rows:
+        print("no gallery policies installed")
+        return 0
+    widths = [max(len(r[i]) for r in [header, *rows]) for i in range(len(header) - 1)]
+    for row in [header, *rows]:
+        cells = [c.ljust(w) for c, w in zip(row, widths, strict=False)]
+        print("  ".join([*cells, row[-1]]).rstrip())
+    return 0
+
+
+_COMMANDS = {"learn": cmd_learn, "demo": cmd_demo, "show": cmd_show, "apply": cmd_apply,
+             "gallery": cmd_gallery}
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Run ``tanda`` with ``argv`` (default ``sys.argv[1:]``); returns the exit status.
+
+    0: done; 2: a usage or input error (reported as one ``tanda: error: ...`` line on stderr);
+    130: interrupted.
+    """
+    parser = build_parser()
+    try:
+        args = parser.parse_args(argv)
+    except SystemExit as exit_:  # --help (0) or an argparse usage error (2, already printed)
+        return int(exit_.code or 0) if not isinstance(exit_.code, str) else 2
+    try:
+        return _COMMANDS[args.command](args)
+    except BrokenPipeError:  # e.g. `tanda show ... | head`: stop quietly, as other tools do
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        return 1
+    except KeyboardInterrupt:
+        print("tanda: interrupted", file=sys.stderr)
+        return 130
+    except (CliError, OSError, PolicyFileError, UnknownOpError, ValueError, TypeError) as err:
+        message = err.args[0] if isinstance(err, KeyError) and err.args else err
+        print(f"tanda: error: {' '.join(str(message).split())}", file=sys.stderr)
+        return 2
+
+
+if __name__ == "__main__":
+    sys.exit(main())
