@@ -257,7 +257,7 @@ def _saturation_matrix(factor: float) -> np.ndarray:
 
 
 # Hue values at or above 360 degrees (there are none below 0) are wrapped by subtracting
-# this table: cv2.threshold puts 360 where H > 360 - ulp and 0 elsewhere (S and V <= 1).
+# this table: cv2.threshold puts 360 where H > 360 - ulp and 0 elsewhere (S <= 1, V <= 255).
 _HUE_WRAP = float(np.nextafter(np.float32(360.0), np.float32(0.0)))
 
 
@@ -290,15 +290,18 @@ def hue_shift(img: np.ndarray, shift: float) -> np.ndarray:
     shift = check_real(shift, "shift", low=-0.5, high=0.5)
     if shift == 0:
         return img.copy()
-    x = np.ascontiguousarray(to_float32(img))  # a copy; cv2 works in it in place
-    hsv = cv2.cvtColor(x, cv2.COLOR_RGB2HSV, dst=x)  # in place: H in [0, 360), S, V in [0, 1]
+    # A float32 copy that cv2 works in, in place.  uint8 stays on its 0..255 scale (one
+    # pass less): V <= 255 is still below the hue wrap threshold.
+    x = img.astype(np.float32) if img.dtype == np.uint8 else to_float32(img)
+    x = np.ascontiguousarray(x)
+    hsv = cv2.cvtColor(x, cv2.COLOR_RGB2HSV, dst=x)  # in place: H in [0, 360), S in [0, 1]
     cv2.add(hsv, ((360.0 * shift) % 360.0, 0.0, 0.0, 0.0), dst=hsv)
     over = cv2.threshold(hsv, _HUE_WRAP, 360.0, cv2.THRESH_BINARY)[1]
     cv2.subtract(hsv, over, dst=hsv)
     x = cv2.cvtColor(hsv, cv2.COLOR_HSV2RGB, dst=hsv)
     if img.dtype == np.uint8:
-        # x is in [0, 1] here, so |255 x| rounded half to even is what from_float32 gives
-        return cv2.convertScaleAbs(x, alpha=255.0)
+        # x is in [0, 255] here, so |x| rounded half to even is what from_float32 gives
+        return cv2.convertScaleAbs(x)
     return from_float32(x, img.dtype)
 
 
