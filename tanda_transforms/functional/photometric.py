@@ -256,11 +256,6 @@ def _saturation_matrix(factor: float) -> np.ndarray:
     return matrix
 
 
-# Hue values at or above 360 degrees (there are none below 0) are wrapped by subtracting
-# this table: cv2.threshold puts 360 where H > 360 - ulp and 0 elsewhere (S <= 1, V <= 255).
-_HUE_WRAP = float(np.nextafter(np.float32(360.0), np.float32(0.0)))
-
-
 def hue_shift(img: np.ndarray, shift: float) -> np.ndarray:
     """Rotate the hue by ``shift`` of the hue circle, keeping HSV saturation and value.
 
@@ -290,14 +285,14 @@ def hue_shift(img: np.ndarray, shift: float) -> np.ndarray:
     shift = check_real(shift, "shift", low=-0.5, high=0.5)
     if shift == 0:
         return img.copy()
-    # A float32 copy that cv2 works in, in place.  uint8 stays on its 0..255 scale (one
-    # pass less): V <= 255 is still below the hue wrap threshold.
+    # A float32 copy that cv2 works in, in place (uint8 on its 0..255 scale: HSV is
+    # scale-free apart from V, so this saves a pass).
     x = img.astype(np.float32) if img.dtype == np.uint8 else to_float32(img)
     x = np.ascontiguousarray(x)
     hsv = cv2.cvtColor(x, cv2.COLOR_RGB2HSV, dst=x)  # in place: H in [0, 360), S in [0, 1]
+    # H + shift lies in [0, 720); cv2's HSV -> RGB takes the hue sector modulo 6, so it
+    # wraps by itself (pinned by test_hue_shift_matches_colorsys_for_every_dtype).
     cv2.add(hsv, ((360.0 * shift) % 360.0, 0.0, 0.0, 0.0), dst=hsv)
-    over = cv2.threshold(hsv, _HUE_WRAP, 360.0, cv2.THRESH_BINARY)[1]
-    cv2.subtract(hsv, over, dst=hsv)
     x = cv2.cvtColor(hsv, cv2.COLOR_HSV2RGB, dst=hsv)
     if img.dtype == np.uint8:
         # x is in [0, 255] here, so |x| rounded half to even is what from_float32 gives
