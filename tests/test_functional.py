@@ -442,6 +442,11 @@ def test_cached_warps_are_read_only_and_shared():
             with pytest.raises(ValueError, match="read-only"):
                 m[0, 0] = 1e6
         assert a.map_x is b.map_x  # built once
+    margin, padded_x, padded_y = F.swirl_warp((H, W), 2.0)._padded
+    assert margin > 0
+    for m in (padded_x, padded_y):
+        with pytest.raises(ValueError, match="read-only"):
+            m[0, 0] = 1e6
     fresh = _swirl_maps(H, W, 0.25, min(H, W) / 2.0)
     np.testing.assert_array_equal(F.swirl_warp((H, W), 0.25).map_x, fresh[0])
     for make in (lambda: F.rotate_warp((H, W), 5.0), lambda: F.zoom_warp((H, W), 1.1),
@@ -474,17 +479,22 @@ def test_warps_of_rgb_equal_warps_of_each_channel(size, dtype):
 
 @pytest.mark.parametrize("border", ["reflect", "edge"])
 @pytest.mark.parametrize("dtype", DTYPES, ids=lambda d: np.dtype(d).name)
-def test_padded_affine_warps_match_cv2_border_handling(dtype, border, monkeypatch):
-    """Large images are padded before a bilinear affine warp; compare with cv2's own border
-    handling (the padding switched off) on noise, the worst case for rounding."""
+def test_padded_warps_match_cv2_border_handling(dtype, border, monkeypatch):
+    """Large images are padded before a bilinear affine warp or cached swirl; compare with
+    cv2's own border handling (the padding switched off) on noise, the worst case for
+    rounding."""
     shape = (80, 96, 3)
     img = make_image(shape, dtype)
     warps = [F.rotate_warp(shape, 5.0), F.rotate_warp(shape, -33.0), F.zoom_warp(shape, 0.75),
              F.zoom_warp(shape, 0.9), F.shear_warp(shape, 0.25, "y"),
-             F.translate_warp(shape, 0.1, -0.07)]
+             F.translate_warp(shape, 0.1, -0.07), F.swirl_warp(shape, 0.25, 280.0),
+             F.swirl_warp(shape, -2.0)]
+    assert all(w._padded[0] > 0 for w in warps[-2:])
     padded = [warp.apply(img, border=border) for warp in warps]
     exact = [F.pad_and_crop_warp(shape, 9, 0, 17).apply(img, border=border)]
     monkeypatch.setattr(geometric, "_padded_inverse", lambda *args: (0, None))
+    for warp in warps[-2:]:
+        warp._padded = None
     tol = 1e-4 if dtype == np.float32 else 1 if dtype == np.uint8 else 3
     for warp, out in zip(warps, padded, strict=True):
         assert np.abs(out.astype(np.float64) - warp.apply(img, border=border)).max() <= tol

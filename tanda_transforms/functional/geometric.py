@@ -377,6 +377,8 @@ class DenseWarp:
         self.shape: tuple[int, int] = (int(map_x.shape[0]), int(map_x.shape[1]))
         self._fields: tuple[np.ndarray, ...] | None = None
         self._tree = None  # scipy cKDTree of the map values, built on demand
+        # (margin, map_x + margin, map_y + margin) for padded warps (see _pad_plan)
+        self._padded: tuple[int, np.ndarray | None, np.ndarray | None] | None = None
 
     def __repr__(self) -> str:
         return f"DenseWarp(shape={self.shape})"
@@ -401,11 +403,29 @@ class DenseWarp:
         flags, border_mode, fill = _check_apply_args(interpolation, border, fill)
         value = _border_value(fill, img.dtype)
         map_x, map_y = self.map_x, self.map_y
+        margin = 0
+        if (
+            self._padded is not None
+            and flags == cv2.INTER_LINEAR
+            and border_mode != cv2.BORDER_CONSTANT
+            and self.shape[0] * self.shape[1] >= _PAD_MIN_PIXELS
+        ):
+            margin, padded_x, padded_y = self._padded
 
-        def warp(chunk: np.ndarray) -> np.ndarray:
-            return cv2.remap(
-                chunk, map_x, map_y, flags, borderMode=border_mode, borderValue=value
-            )
+        if margin:
+            # As in AffineWarp.apply: pad once rather than cv2's per-pixel border path.
+            def warp(chunk: np.ndarray) -> np.ndarray:
+                padded = cv2.copyMakeBorder(chunk, margin, margin, margin, margin, border_mode)
+                return cv2.remap(
+                    padded, padded_x, padded_y, flags, borderMode=cv2.BORDER_CONSTANT
+                )
+
+        else:
+
+            def warp(chunk: np.ndarray) -> np.ndarray:
+                return cv2.remap(
+                    chunk, map_x, map_y, flags, borderMode=border_mode, borderValue=value
+                )
 
         return _run_warp(warp, img)
 
@@ -649,19 +669,40 @@ def swirl_warp(shape: tuple[int, ...], strength: float, radius: float | None = N
     if radius is None:
         radius = min(h, w) / 2.0
     radius = check_real(radius, "radius", low=0.0, low_inclusive=False)
-    if h * w <= _DENSE_CACHE_MAX_PIXELS:
-        map_x, map_y = _swirl_maps_cached(h, w, strength, radius)
-    else:
-        map_x, map_y = _swirl_maps(h, w, strength, radius)
-    return DenseWarp(map_x, map_y)
+    if h * w > _DENSE_CACHE_MAX_PIXELS:
+        return DenseWarp(*_swirl_maps(h, w, strength, radius))
+    map_x, map_y, padded = _swirl_maps_cached(h, w, strength, radius)
+    warp = DenseWarp(map_x, map_y)
+    warp._padded = padded
+    return warp
 
 
 @functools.lru_cache(maxsize=_WARP_CACHE_SIZE)
 def _swirl_maps_cached(
     h: int, w: int, strength: float, radius: float
-) -> tuple[np.ndarray, np.ndarray]:
-    """Read-only swirl maps, shared by every warp built with these arguments."""
-    return _frozen(*_swirl_maps(h, w, strength, radius))
+) -> tuple[np.ndarray, np.ndarray, tuple[int, np.ndarray | None, np.ndarray | None]]:
+    """Read-only swirl maps and their padded version, shared by every warp built with
+    these arguments."""
+    map_x, map_y = _frozen(*_swirl_maps(h, w, strength, radius))
+    return map_x, map_y, _pad_plan(map_x, map_y)
+
+
+def _pad_plan(
+    map_x: np.ndarray, map_y: np.ndarray
+) -> tuple[int, np.ndarray | None, np.ndarray | None]:
+    """``(margin, map_x + margin, map_y + margin)`` (read-only) such that a bilinear remap
+    of the image padded by ``margin`` samples only inside it; ``(0, None, None)`` when
+    every sample is already inside or padding would more than double the image."""
+    h, w = map_x.shape
+    reach = max(
+        -float(map_x.min()), -float(map_y.min()),
+        float(map_x.max()) - (w - 1), float(map_y.max()) - (h - 1),
+    )
+    margin = math.ceil(reach) + 2  # + the bilinear neighbour and rounding slack
+    if reach <= 0 or margin > max(h, w) // 2 + 2:
+        return 0, None, None
+    shift = np.float32(margin)
+    return (margin, *_frozen(map_x + shift, map_y + shift))
 
 
 def _swirl_maps(h: int, w: int, strength: float, radius: float) -> tuple[np.ndarray, np.ndarray]:
