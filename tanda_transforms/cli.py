@@ -209,6 +209,10 @@ def _add_learning_options(p: argparse.ArgumentParser) -> None:
     p.add_argument("--set", action="append", default=[], metavar="KEY=VALUE", dest="overrides",
                    help="override any LearnConfig field, e.g. --set d_lr=1e-5 --set "
                    f"d_width=16; repeatable. Fields: {', '.join(_config_fields())}")
+    p.add_argument("--threads", type=_positive_int, metavar="N",
+                   help="CPU threads torch may use (default: torch's choice, usually one per "
+                   "core); 1 is about as fast for these small networks and much faster when "
+                   "other programs keep the cores busy")
     p.add_argument("--no-progress", action="store_true", help="do not show a progress bar")
 
 
@@ -229,6 +233,10 @@ def _add_demo(sub) -> None:
     p.add_argument("--seed", type=_non_negative_int, default=0, help="seed of the whole run")
     p.add_argument("--device", choices=("cpu", "cuda"),
                    help="where the networks train; default: cuda if available, else cpu")
+    p.add_argument("--threads", type=_positive_int, metavar="N",
+                   help="CPU threads torch may use (default: torch's choice, usually one per "
+                   "core); 1 is about as fast for these small networks and much faster when "
+                   "other programs keep the cores busy")
     p.add_argument("--no-progress", action="store_true", help="do not show a progress bar")
 
 
@@ -501,6 +509,10 @@ def _train(images: np.ndarray, library, config, args: argparse.Namespace, genera
           f"{' x '.join(map(str, images.shape[1:]))} {images.dtype} ({channels} channel"
           f"{'s' if channels > 1 else ''}), {len(library)} TFs, L = {config.seq_len}",
           flush=True)
+    if args.threads is not None:
+        import torch
+
+        torch.set_num_threads(args.threads)
     started = time.perf_counter()
     policy = learn_policy(images, library, generator=generator, seed=args.seed, config=config,
                           device=_device(args.device), checkpoint=checkpoint, resume=resume,

@@ -9,12 +9,22 @@ from pathlib import Path
 import cv2
 import numpy as np
 import pytest
+import torch
 
 from tanda_transforms import TANDAPolicy, TFLibrary, cli
 from tanda_transforms.cli import guess_reader, main, parse_overrides
 from tanda_transforms.show import grid_size, sample_grid, summarise
 
 TINY = ["--steps", "2", "--seq-len", "2", "--set", "d_width=4", "--no-progress"]
+
+
+@pytest.fixture(autouse=True)
+def one_torch_thread():
+    """The networks here are tiny: one thread is as fast, and far faster on a busy machine."""
+    threads = torch.get_num_threads()
+    torch.set_num_threads(1)
+    yield
+    torch.set_num_threads(threads)
 
 
 @pytest.fixture
@@ -85,7 +95,8 @@ def test_learn_checkpoint_and_resume(tiny_npy: Path, tmp_path: Path) -> None:
 def test_learn_without_data_uses_shipped_mnist(tmp_path: Path) -> None:
     out = tmp_path / "p.tanda"
     assert main(["learn", "--steps", "1", "--seq-len", "2", "--set", "d_width=4",
-                 "--no-progress", "--out", str(out)]) == 0
+                 "--threads", "2", "--no-progress", "--out", str(out)]) == 0
+    assert torch.get_num_threads() == 2  # the fixture puts it back
     training = TANDAPolicy.load(out).metadata["training"]
     assert training["data_shape"] == [500, 28, 28]
     assert training["config"]["batch_size"] == 16  # the demo's batch size
