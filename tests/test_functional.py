@@ -447,6 +447,14 @@ def test_cached_warps_are_read_only_and_shared():
     for m in (padded_x, padded_y):
         with pytest.raises(ValueError, match="read-only"):
             m[0, 0] = 1e6
+    # replacing a cached warp's maps replaces the warp: its padded maps are not used
+    shape = (80, 80)
+    img = make_image(shape, np.uint8)
+    warp = F.swirl_warp(shape, 1.0)
+    assert warp._padded[0] > 0
+    warp.map_x = warp.map_x + np.float32(3)
+    expected = F.DenseWarp(warp.map_x, warp.map_y).apply(img)
+    np.testing.assert_array_equal(warp.apply(img), expected)
     fresh = _swirl_maps(H, W, 0.25, min(H, W) / 2.0)
     np.testing.assert_array_equal(F.swirl_warp((H, W), 0.25).map_x, fresh[0])
     for make in (lambda: F.rotate_warp((H, W), 5.0), lambda: F.zoom_warp((H, W), 1.1),

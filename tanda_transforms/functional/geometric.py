@@ -377,8 +377,10 @@ class DenseWarp:
         self.shape: tuple[int, int] = (int(map_x.shape[0]), int(map_x.shape[1]))
         self._fields: tuple[np.ndarray, ...] | None = None
         self._tree = None  # scipy cKDTree of the map values, built on demand
-        # (margin, map_x + margin, map_y + margin) for padded warps (see _pad_plan)
+        # (margin, map_x + margin, map_y + margin) for padded warps (see _pad_plan), and
+        # the maps it was made for
         self._padded: tuple[int, np.ndarray | None, np.ndarray | None] | None = None
+        self._padded_for: tuple[np.ndarray, np.ndarray] | None = None
 
     def __repr__(self) -> str:
         return f"DenseWarp(shape={self.shape})"
@@ -406,6 +408,8 @@ class DenseWarp:
         margin = 0
         if (
             self._padded is not None
+            and self._padded_for[0] is map_x  # the maps were not replaced since
+            and self._padded_for[1] is map_y
             and flags == cv2.INTER_LINEAR
             and border_mode != cv2.BORDER_CONSTANT
             and self.shape[0] * self.shape[1] >= _PAD_MIN_PIXELS
@@ -673,7 +677,7 @@ def swirl_warp(shape: tuple[int, ...], strength: float, radius: float | None = N
         return DenseWarp(*_swirl_maps(h, w, strength, radius))
     map_x, map_y, padded = _swirl_maps_cached(h, w, strength, radius)
     warp = DenseWarp(map_x, map_y)
-    warp._padded = padded
+    warp._padded, warp._padded_for = padded, (warp.map_x, warp.map_y)
     return warp
 
 
