@@ -15,6 +15,10 @@ centre ``((W - 1) / 2, (H - 1) / 2)``.
 Border modes: ``"reflect"`` mirrors without repeating the edge pixel (``numpy.pad`` /
 ``torch`` "reflect", ``cv2.BORDER_REFLECT_101``), ``"edge"`` repeats the edge pixel and
 ``"constant"`` fills with ``fill``, a fraction of the dtype range in [0, 1].
+
+Builders of deterministic warps (rotate, zoom, shear, swirl, ...) cache what they compute
+per (shape, arguments), so warps built alike share arrays; shared arrays are read-only
+(``AffineWarp.matrix``, swirl ``map_x`` / ``map_y``).
 """
 
 from __future__ import annotations
