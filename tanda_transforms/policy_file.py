@@ -144,6 +144,9 @@ def write_atomic(path: str | os.PathLike, blob: bytes) -> None:
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
     fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", dir=path.parent)
+    umask = os.umask(0)
+    os.umask(umask)
+    os.fchmod(fd, 0o666 & ~umask)  # mkstemp makes owner-only files; give the usual mode
     try:
         with os.fdopen(fd, "wb") as handle:
             handle.write(blob)

@@ -153,3 +153,14 @@ def test_save_is_atomic_and_leaves_no_temporary_files(tmp_path):
     policy = TANDAPolicy([TF("hflip")], seq_len=1)
     policy.save(tmp_path / "sub" / "p.tanda")
     assert [p.name for p in (tmp_path / "sub").iterdir()] == ["p.tanda"]
+
+
+def test_saved_file_gets_the_usual_permissions(tmp_path):
+    import os
+
+    umask = os.umask(0o022)
+    try:
+        TANDAPolicy([TF("hflip")], seq_len=1).save(tmp_path / "p.tanda")
+    finally:
+        os.umask(umask)
+    assert (tmp_path / "p.tanda").stat().st_mode & 0o777 == 0o644
