@@ -72,7 +72,7 @@ def mammography_pack() -> list[TF]:
         *_each("zoom", "factor", (0.9, 1.1)),
         *_signed("shear", "factor", (0.1, 0.2)),
         TF("hflip"),
-        *_each("elastic", "alpha", (2.0, 4.0), sigma=8.0),
+        *_each("elastic", "alpha", (100.0, 200.0), sigma=8.0),  # ~2 and ~4 px RMS, smooth
         *_each("contrast", "factor", (0.8, 1.2)),
         *_each("brightness", "factor", (0.9, 1.1)),
         *_each("gamma", "gamma", (0.8, 1.25)),

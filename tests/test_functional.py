@@ -331,11 +331,16 @@ def test_swirl_scikit_image_semantics():
     assert warp.map_y[12, 14] == pytest.approx(12 + rho * np.sin(decay), abs=1e-4)
 
 
-def test_elastic_rms_displacement():
-    warp = F.elastic_warp((32, 24), 2.5, 4.0, seed=7)
+def test_elastic_displacement_is_alpha_times_smoothed_noise():
     xs, ys = np.meshgrid(np.arange(24), np.arange(32))
-    assert (warp.map_x - xs).std() == pytest.approx(2.5, rel=1e-3)
-    assert (warp.map_y - ys).std() == pytest.approx(2.5, rel=1e-3)
+    one = F.elastic_warp((32, 24), 1.0, 4.0, seed=7)
+    three = F.elastic_warp((32, 24), 3.0, 4.0, seed=7)
+    np.testing.assert_allclose(three.map_x - xs, 3 * (one.map_x - xs), atol=1e-4)
+    raw = F.elastic_warp((32, 24), 2.0, 0.0, seed=7)  # no smoothing: U(-alpha, alpha)
+    assert np.abs(raw.map_y - ys).max() <= 2.0 and (raw.map_y - ys).std() > 1.0
+    # Simard's setting (alpha 34, sigma 4) moves pixels by about 1.4 px RMS
+    simard = F.elastic_warp((256, 256), 34.0, 4.0, seed=0)
+    assert 1.2 < float(np.sqrt(((simard.map_x - np.arange(256)) ** 2).mean())) < 1.6
 
 
 @pytest.mark.parametrize(
