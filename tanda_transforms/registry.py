@@ -151,5 +151,7 @@ def available_ops() -> list[str]:
 
 
 def _ensure_builtins() -> None:
-    # The built-in table registers itself on import; importing here avoids a cycle.
-    from tanda_transforms import ops  # noqa: F401
+    # The built-in and domain tables register themselves on import; importing here (not at
+    # module level) avoids a cycle, and lets a policy file name a domain TF without the user
+    # importing tanda_transforms.domains first.
+    from tanda_transforms import domains, ops  # noqa: F401
