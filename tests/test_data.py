@@ -9,9 +9,11 @@ from __future__ import annotations
 
 import doctest
 import gzip
+import importlib
 import io
 import os
 import pickle
+import pkgutil
 import struct
 import tarfile
 from pathlib import Path
@@ -571,9 +573,15 @@ def test_mias_dataset_with_torch_dataloader(tmp_path: Path) -> None:
 
 
 def test_docstring_examples_run() -> None:
-    result = doctest.testmod(data, optionflags=doctest.ELLIPSIS)
-    assert result.attempted > 10
-    assert result.failed == 0
+    # ``data`` is a package with one module per dataset, and doctest.testmod only collects a
+    # module's own functions and classes, not ones it re-exports: run every submodule.
+    modules = [
+        importlib.import_module(f"{data.__name__}.{info.name}")
+        for info in pkgutil.iter_modules(data.__path__)
+    ]
+    results = [doctest.testmod(m, optionflags=doctest.ELLIPSIS) for m in (data, *modules)]
+    assert sum(r.attempted for r in results) > 10
+    assert sum(r.failed for r in results) == 0
 
 
 # --------------------------------------------------------------------------------------------
