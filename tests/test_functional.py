@@ -669,6 +669,23 @@ def test_apply_lut_is_a_table_lookup(dtype, shape):
     np.testing.assert_array_equal(apply_lut(view, lut), lut[view])
 
 
+@pytest.mark.parametrize("chunk", [1, 7, 48, None], ids=lambda c: f"chunk={c}")
+@pytest.mark.parametrize("shape", [(H, W), (H, W, 3), (1, 50), (300, 301)], ids=str)
+def test_apply_lut_uint16_blocks_equal_np_take(shape, chunk, monkeypatch):
+    """Large uint16 images are looked up in row blocks (to bound np.take's intp copy of
+    the indices); the result is the single np.take it replaced, for any block size."""
+    from tanda_transforms.functional import _validate
+
+    if chunk is not None:
+        monkeypatch.setattr(_validate, "_LUT_CHUNK", chunk)
+    img = make_image(shape, np.uint16, seed=5)
+    lut = make_image((65536,), np.uint16, seed=6)
+    for view in (img, img[::-1, ::3], np.asfortranarray(img)):
+        out = apply_lut(view, lut)
+        np.testing.assert_array_equal(out, np.take(lut, view))
+        assert out.dtype == np.uint16 and out.shape == view.shape
+
+
 @pytest.mark.parametrize("factor", [0.0, 0.5, 1.25, 1.5])
 @pytest.mark.parametrize("dtype", DTYPES, ids=lambda d: np.dtype(d).name)
 def test_brightness_table_matches_formula(dtype, factor):

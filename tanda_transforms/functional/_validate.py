@@ -45,6 +45,10 @@ _DTYPE_NAMES = "uint8, uint16 or float32"
 #: cv2 functions reliably handle at most this many channels per call.
 _CV2_MAX_CHANNELS = 4
 
+#: uint16 images with more values than this are looked up in row blocks of about this many
+#: values (see apply_lut), so the index copy np.take makes stays small.
+_LUT_CHUNK = 1 << 16
+
 
 def check_image(img: object, name: str = "img") -> None:
     """Validate an image argument; raise if it is not a supported image.
@@ -253,7 +257,19 @@ def apply_lut(img: np.ndarray, lut: np.ndarray) -> np.ndarray:
         # contiguous view (rows x values) works for any channel count.
         flat = np.ascontiguousarray(img).reshape(img.shape[0], -1)
         return cv2.LUT(flat, lut).reshape(img.shape)
-    return np.take(lut, img)
+    if img.size <= _LUT_CHUNK:
+        return np.take(lut, img)
+    # np.take first converts the uint16 indices to intp, 8 bytes per value: 4x the image
+    # (lut[img] does not, but is up to 4x slower at 1 MP).  Taking blocks of rows into the
+    # output bounds that copy by the block (at least one row) and is faster than one big
+    # take.  uint16 indices always lie inside the 65536-entry table, so mode="clip"
+    # changes nothing; it avoids the output buffer that the default mode="raise" makes.
+    out = np.empty(img.shape, lut.dtype)
+    rows = max(1, _LUT_CHUNK // (img.size // img.shape[0]))
+    for start in range(0, img.shape[0], rows):
+        block = slice(start, start + rows)
+        np.take(lut, img[block], out=out[block], mode="clip")
+    return out
 
 
 def check_real(
