@@ -5,12 +5,13 @@ labels, which sequences of TFs keep data realistic; the result is a :class:`TAND
 works in ``torchvision.transforms.Compose`` and, through
 :class:`tanda_transforms.albumentations.TANDA`, in ``albumentations.Compose``.
 
-Example:
-    >>> import numpy as np
-    >>> from tanda_transforms import TANDAPolicy, TF
-    >>> policy = TANDAPolicy([TF("rotate", degrees=5), TF("hflip")], seq_len=2, seed=0)
-    >>> policy(np.zeros((8, 8, 3), np.uint8)).shape
-    (8, 8, 3)
+Examples
+--------
+>>> import numpy as np
+>>> from tanda_transforms import TANDAPolicy, TF
+>>> policy = TANDAPolicy([TF("rotate", degrees=5), TF("hflip")], seq_len=2, seed=0)
+>>> policy(np.zeros((8, 8, 3), np.uint8)).shape
+(8, 8, 3)
 """
 
 __version__ = "0.1.0"
