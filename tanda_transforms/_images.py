@@ -39,9 +39,10 @@ def _one_image(item: Any, index: int) -> np.ndarray:
 def as_image_array(data: Any) -> np.ndarray:
     """Stack images into N x H x W (x C), keeping their dtype.
 
-    Example:
-        >>> as_image_array([np.zeros((4, 4), np.uint8)] * 3).shape
-        (3, 4, 4)
+    Examples
+    --------
+    >>> as_image_array([np.zeros((4, 4), np.uint8)] * 3).shape
+    (3, 4, 4)
     """
     if isinstance(data, np.ndarray):
         array = data
