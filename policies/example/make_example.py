@@ -1,7 +1,7 @@
 """Write the gallery's `example` policy: a uniform mean-field sampler over the MNIST pack, L = 3.
 
 It is not learned: it exists so that loading a gallery policy by name can be shown and tested
-before (and independently of) the learned gallery. Run from the repository root:
+before (and independently of) the learned gallery. Run from the repository root::
 
     python policies/example/make_example.py
 """
