@@ -12,14 +12,15 @@ Each op has a kind:
   so that masks, boxes and keypoints can follow the image.
 - ``"photometric"``: changes values only; targets stay as they are.
 
-Example:
-    >>> import numpy as np
-    >>> from tanda_transforms.registry import register_op, get_op
-    >>> @register_op("halve", kind="photometric")
-    ... def halve(img):
-    ...     return (img // 2).astype(img.dtype)
-    >>> get_op("halve").fn(np.full((2, 2), 8, np.uint8))[0, 0]
-    np.uint8(4)
+Examples
+--------
+>>> import numpy as np
+>>> from tanda_transforms.registry import register_op, get_op
+>>> @register_op("halve", kind="photometric")
+... def halve(img):
+...     return (img // 2).astype(img.dtype)
+>>> get_op("halve").fn(np.full((2, 2), 8, np.uint8))[0, 0]
+np.uint8(4)
 """
 
 from __future__ import annotations
@@ -109,11 +110,16 @@ def register_op(
 ) -> Callable[[Callable], Callable]:
     """Register ``fn`` under ``name`` so TFs and policy files can name it.
 
-    Args:
-        name: the op name used in TF specs (``"rotate"``).
-        kind: ``"geometric"`` or ``"photometric"``.
-        random: whether the op takes a keyword ``rng`` (a ``numpy.random.Generator``).
-        replace: allow replacing an op already registered under ``name``.
+    Parameters
+    ----------
+    name
+        The op name used in TF specs (``"rotate"``).
+    kind
+        ``"geometric"`` or ``"photometric"``.
+    random
+        Whether the op takes a keyword ``rng`` (a ``numpy.random.Generator``).
+    replace
+        Allow replacing an op already registered under ``name``.
     """
     if kind not in _KINDS:
         raise ValueError(f"kind must be one of {_KINDS}, got {kind!r}")
