@@ -6,15 +6,16 @@ data (``to_dict`` / ``from_dict`` give JSON). A :class:`TFLibrary` is an ordered
 action space of a generator. Its spec is a list of such dicts, so a policy file names its TFs
 and reloads without the code that trained it.
 
-Example:
-    >>> from tanda_transforms.tfs import TF, TFLibrary
-    >>> TF("rotate", degrees=5)
-    rotate(degrees=5)
-    >>> lib = TFLibrary.pack("mnist")
-    >>> len(lib), lib[0]
-    (25, rotate(degrees=-10.0))
-    >>> TFLibrary.from_spec(lib.to_spec()) == lib
-    True
+Examples
+--------
+>>> from tanda_transforms.tfs import TF, TFLibrary
+>>> TF("rotate", degrees=5)
+rotate(degrees=5)
+>>> lib = TFLibrary.pack("mnist")
+>>> len(lib), lib[0]
+(25, rotate(degrees=-10.0))
+>>> TFLibrary.from_spec(lib.to_spec()) == lib
+True
 """
 
 from __future__ import annotations
@@ -48,15 +49,19 @@ def _check_arg(op: str, name: str, value: Any) -> Any:
 class TF:
     """One transformation function: a registered op with its arguments bound.
 
-    Args:
-        op: a registered op name (see :func:`tanda_transforms.registry.available_ops`).
-        **args: the op's arguments; missing ones take the op's defaults.
+    Parameters
+    ----------
+    op
+        A registered op name (see :func:`tanda_transforms.registry.available_ops`).
+    **args
+        The op's arguments; missing ones take the op's defaults.
 
-    Example:
-        >>> import numpy as np
-        >>> tf = TF("zoom", factor=1.0)
-        >>> tf(np.eye(3, dtype=np.uint8)).tolist()
-        [[1, 0, 0], [0, 1, 0], [0, 0, 1]]
+    Examples
+    --------
+    >>> import numpy as np
+    >>> tf = TF("zoom", factor=1.0)
+    >>> tf(np.eye(3, dtype=np.uint8)).tolist()
+    [[1, 0, 0], [0, 1, 0], [0, 0, 1]]
     """
 
     __slots__ = ("op", "args", "_spec")
@@ -138,15 +143,18 @@ class TF:
 class TFLibrary(Sequence[TF]):
     """An ordered, immutable list of TFs: the action space a generator samples from.
 
-    Args:
-        tfs: TFs, or specs (dicts) that :meth:`TF.from_dict` accepts.
+    Parameters
+    ----------
+    tfs
+        TFs, or specs (dicts) that :meth:`TF.from_dict` accepts.
 
-    Example:
-        >>> lib = TFLibrary([TF("hflip"), TF("rotate", degrees=5)])
-        >>> lib.names
-        ['hflip()', 'rotate(degrees=5)']
-        >>> (lib + [TF("invert")]).names[-1]
-        'invert()'
+    Examples
+    --------
+    >>> lib = TFLibrary([TF("hflip"), TF("rotate", degrees=5)])
+    >>> lib.names
+    ['hflip()', 'rotate(degrees=5)']
+    >>> (lib + [TF("invert")]).names[-1]
+    'invert()'
     """
 
     def __init__(self, tfs: Iterable[TF | dict]) -> None:
