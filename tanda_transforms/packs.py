@@ -5,10 +5,11 @@ Each pack is a function returning a fresh list of :class:`~tanda_transforms.tfs.
 table below is the single place the lists live. Domain-specific mammography TFs (lesion
 transplant) need a pool of donor images and are added by :mod:`tanda_transforms.domains`.
 
-Example:
-    >>> from tanda_transforms.packs import PACKS
-    >>> [len(PACKS[name]()) for name in ("mnist", "cifar10")]
-    [25, 33]
+Examples
+--------
+>>> from tanda_transforms.packs import PACKS
+>>> [len(PACKS[name]()) for name in ("mnist", "cifar10")]
+[25, 33]
 """
 
 from __future__ import annotations
