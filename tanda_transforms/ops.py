@@ -9,12 +9,13 @@ a 1024x1024 mammogram: ``translate(dx=0.1)`` moves by a tenth of the width, ``cu
 blanks a square a quarter of the smaller side, ``pad_and_crop(padding=0.125)`` pads by an eighth,
 ``swirl(radius=3.5)`` has a radius of 3.5 times the smaller side.
 
-Example:
-    >>> import numpy as np
-    >>> from tanda_transforms.registry import get_op
-    >>> img = np.arange(16, dtype=np.uint8).reshape(4, 4)
-    >>> get_op("hflip").fn(img)[0].tolist()
-    [3, 2, 1, 0]
+Examples
+--------
+>>> import numpy as np
+>>> from tanda_transforms.registry import get_op
+>>> img = np.arange(16, dtype=np.uint8).reshape(4, 4)
+>>> get_op("hflip").fn(img)[0].tolist()
+[3, 2, 1, 0]
 """
 
 from __future__ import annotations
