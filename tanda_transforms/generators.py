@@ -11,15 +11,16 @@ per-step log-probabilities. Two kinds, as in the paper:
 Every sampler takes a ``torch.Generator`` so sampling is reproducible, and is described by
 plain data (:meth:`SequenceSampler.config`) plus its ``state_dict``.
 
-Example:
-    >>> import torch
-    >>> from tanda_transforms.generators import MeanFieldSampler, RecurrentSampler
-    >>> g = torch.Generator().manual_seed(0)
-    >>> actions, log_probs = RecurrentSampler(5).sample(3, 4, generator=g)
-    >>> actions.shape, log_probs.shape
-    (torch.Size([3, 4]), torch.Size([3, 4]))
-    >>> MeanFieldSampler(4).tf_probabilities().tolist()
-    [0.25, 0.25, 0.25, 0.25]
+Examples
+--------
+>>> import torch
+>>> from tanda_transforms.generators import MeanFieldSampler, RecurrentSampler
+>>> g = torch.Generator().manual_seed(0)
+>>> actions, log_probs = RecurrentSampler(5).sample(3, 4, generator=g)
+>>> actions.shape, log_probs.shape
+(torch.Size([3, 4]), torch.Size([3, 4]))
+>>> MeanFieldSampler(4).tf_probabilities().tolist()
+[0.25, 0.25, 0.25, 0.25]
 """
 
 from __future__ import annotations
@@ -103,15 +104,19 @@ def _draw(logits: torch.Tensor, generator: torch.Generator | None) -> torch.Tens
 class MeanFieldSampler(SequenceSampler):
     """One categorical over the TFs, drawn independently at every step.
 
-    Args:
-        n_tfs: number of TFs (K).
-        logits: optional initial logits (length K); zeros (uniform) by default.
+    Parameters
+    ----------
+    n_tfs
+        Number of TFs (K).
+    logits
+        Optional initial logits (length K); zeros (uniform) by default.
 
-    Example:
-        >>> import torch
-        >>> s = MeanFieldSampler(3, logits=[0.0, 0.0, 100.0])
-        >>> s.sample(2, 3, generator=torch.Generator().manual_seed(0))[0].tolist()
-        [[2, 2, 2], [2, 2, 2]]
+    Examples
+    --------
+    >>> import torch
+    >>> s = MeanFieldSampler(3, logits=[0.0, 0.0, 100.0])
+    >>> s.sample(2, 3, generator=torch.Generator().manual_seed(0))[0].tolist()
+    [[2, 2, 2], [2, 2, 2]]
     """
 
     kind = "mean_field"
@@ -144,17 +149,22 @@ class MeanFieldSampler(SequenceSampler):
 class RecurrentSampler(SequenceSampler):
     """A state-based generator: an LSTM or GRU whose input is the previous action.
 
-    Args:
-        n_tfs: number of TFs (K).
-        hidden_size: width of the recurrent state.
-        cell: ``"lstm"`` (the paper's choice) or ``"gru"``.
+    Parameters
+    ----------
+    n_tfs
+        Number of TFs (K).
+    hidden_size
+        Width of the recurrent state.
+    cell
+        ``"lstm"`` (the paper's choice) or ``"gru"``.
 
-    Example:
-        >>> import torch
-        >>> s = RecurrentSampler(4, hidden_size=8)
-        >>> a, lp = s.sample(2, 5, generator=torch.Generator().manual_seed(1))
-        >>> torch.allclose(lp, s.log_prob(a))
-        True
+    Examples
+    --------
+    >>> import torch
+    >>> s = RecurrentSampler(4, hidden_size=8)
+    >>> a, lp = s.sample(2, 5, generator=torch.Generator().manual_seed(1))
+    >>> torch.allclose(lp, s.log_prob(a))
+    True
     """
 
     def __init__(self, n_tfs: int, hidden_size: int = 64, cell: str = "lstm") -> None:
@@ -199,9 +209,10 @@ SAMPLER_KINDS = ("mean_field", "lstm", "gru")
 def build_sampler(config: dict[str, Any]) -> SequenceSampler:
     """A fresh sampler from :meth:`SequenceSampler.config` output (plain data).
 
-    Example:
-        >>> build_sampler({"kind": "gru", "n_tfs": 3, "hidden_size": 4}).kind
-        'gru'
+    Examples
+    --------
+    >>> build_sampler({"kind": "gru", "n_tfs": 3, "hidden_size": 4}).kind
+    'gru'
     """
     if not isinstance(config, dict):
         raise ValueError(f"a sampler config is a dict, got {type(config).__name__}")
