@@ -13,12 +13,13 @@ Reading checks every declared size against the bytes actually present before all
 anything, rejects non-finite JSON constants, unknown dtypes and versions, and never evaluates
 or unpickles anything: a hostile file can only produce a :class:`PolicyFileError`.
 
-Example:
-    >>> import torch
-    >>> blob = encode({"seq_len": 3}, {"w": torch.arange(4.0)})
-    >>> header, tensors = decode(blob)
-    >>> header["seq_len"], tensors["w"].tolist()
-    (3, [0.0, 1.0, 2.0, 3.0])
+Examples
+--------
+>>> import torch
+>>> blob = encode({"seq_len": 3}, {"w": torch.arange(4.0)})
+>>> header, tensors = decode(blob)
+>>> header["seq_len"], tensors["w"].tolist()
+(3, [0.0, 1.0, 2.0, 3.0])
 """
 
 from __future__ import annotations
