@@ -12,13 +12,14 @@ Conventions:
   elastic) a box becomes the bounding box of its warped outline (sampled points on its edges),
   clipped to the image.
 
-Example:
-    >>> import numpy as np
-    >>> from tanda_transforms import TFLibrary, TF
-    >>> lib = TFLibrary([TF("hflip")])
-    >>> params = {"actions": (0,), "step_seeds": (0,)}
-    >>> warp_boxes(np.array([[0.0, 0.0, 2.0, 1.0]]), geometric_warps(lib, params, (4, 8)), (4, 8))
-    array([[6., 0., 8., 1.]])
+Examples
+--------
+>>> import numpy as np
+>>> from tanda_transforms import TFLibrary, TF
+>>> lib = TFLibrary([TF("hflip")])
+>>> params = {"actions": (0,), "step_seeds": (0,)}
+>>> warp_boxes(np.array([[0.0, 0.0, 2.0, 1.0]]), geometric_warps(lib, params, (4, 8)), (4, 8))
+array([[6., 0., 8., 1.]])
 """
 
 from __future__ import annotations
