@@ -16,11 +16,12 @@ the convolutions but
 Any ``nn.Module`` mapping ``N x C x H x W`` float images in [-1, 1] to ``N`` (or ``N x 1``)
 logits can be passed to :func:`~tanda_transforms.learn.learn_policy` instead.
 
-Example:
-    >>> import torch
-    >>> d = ConvDiscriminator(in_channels=3, width=8)
-    >>> d(torch.zeros(2, 3, 32, 32)).shape
-    torch.Size([2])
+Examples
+--------
+>>> import torch
+>>> d = ConvDiscriminator(in_channels=3, width=8)
+>>> d(torch.zeros(2, 3, 32, 32)).shape
+torch.Size([2])
 """
 
 from __future__ import annotations
@@ -42,9 +43,12 @@ def _block(c_in: int, c_out: int, norm: bool) -> list[nn.Module]:
 class ConvDiscriminator(nn.Module):
     """Four 5x5 stride-2 convolutions, GroupNorm on layers 2-4, a linear logit.
 
-    Args:
-        in_channels: channels of the images (1 for grayscale, 3 for RGB, any other count).
-        width: channels of the first convolution; later layers double it.
+    Parameters
+    ----------
+    in_channels
+        Channels of the images (1 for grayscale, 3 for RGB, any other count).
+    width
+        Channels of the first convolution; later layers double it.
     """
 
     def __init__(self, in_channels: int, width: int = 32) -> None:
