@@ -9,16 +9,17 @@ Randomness: the policy owns its random streams. With ``seed=`` they are reproduc
 them). Inside a DataLoader worker the stream also mixes in ``torch.initial_seed()``, which the
 DataLoader makes different for every worker and every epoch.
 
-Example:
-    >>> import numpy as np
-    >>> from tanda_transforms import TANDAPolicy
-    >>> policy = TANDAPolicy("mnist", seq_len=3, seed=0)
-    >>> digit = np.zeros((28, 28), np.uint8)
-    >>> out = policy(digit)
-    >>> out.shape, out.dtype
-    ((28, 28), dtype('uint8'))
-    >>> len(policy.last_sequence)
-    3
+Examples
+--------
+>>> import numpy as np
+>>> from tanda_transforms import TANDAPolicy
+>>> policy = TANDAPolicy("mnist", seq_len=3, seed=0)
+>>> digit = np.zeros((28, 28), np.uint8)
+>>> out = policy(digit)
+>>> out.shape, out.dtype
+((28, 28), dtype('uint8'))
+>>> len(policy.last_sequence)
+3
 """
 
 from __future__ import annotations
@@ -91,28 +92,36 @@ def _stream_seed(seed: int | None) -> int:
 class TANDAPolicy(v2.Transform):
     """A learned (or uniform) augmentation policy: sample a TF sequence, apply it.
 
-    Args:
-        tfs: a pack name (``"mnist"``, ``"cifar10"``, ``"mammography"``), a :class:`TFLibrary`
-            or a list of :class:`TF`.
-        sampler: a :class:`~tanda_transforms.generators.SequenceSampler` over ``len(tfs)`` TFs;
-            ``None`` means uniform (the paper's heuristic baseline).
-        seq_len: number of TFs applied per image (L).
-        seed: seed of the policy's random streams; ``None`` draws one from torch's global RNG.
-        block_size: sequences drawn from the sampler at a time.
-        metadata: free-form JSON-able information saved with the policy (e.g. training history).
-
     Inputs: a PIL image (modes L, RGB, RGBA, I;16), a numpy array H x W or H x W x C, a tensor
     or ``tv_tensors.Image`` C x H x W (batched ... x C x H x W get one sequence, as torchvision
     does), of dtype uint8, uint16 or float32 in [0, 1]. The output has the input's type, dtype,
     shape and range. ``tv_tensors.Mask`` and ``BoundingBoxes`` in the same call follow the
     geometric TFs.
 
-    Example:
-        >>> import torch
-        >>> from torchvision import transforms
-        >>> pipeline = transforms.Compose([TANDAPolicy("cifar10", seq_len=2, seed=0)])
-        >>> pipeline(torch.rand(3, 32, 32)).shape
-        torch.Size([3, 32, 32])
+    Parameters
+    ----------
+    tfs
+        A pack name (``"mnist"``, ``"cifar10"``, ``"mammography"``), a :class:`TFLibrary` or a
+        list of :class:`TF`.
+    sampler
+        A :class:`~tanda_transforms.generators.SequenceSampler` over ``len(tfs)`` TFs; ``None``
+        means uniform (the paper's heuristic baseline).
+    seq_len
+        Number of TFs applied per image (L).
+    seed
+        Seed of the policy's random streams; ``None`` draws one from torch's global RNG.
+    block_size
+        Sequences drawn from the sampler at a time.
+    metadata
+        Free-form JSON-able information saved with the policy (e.g. training history).
+
+    Examples
+    --------
+    >>> import torch
+    >>> from torchvision import transforms
+    >>> pipeline = transforms.Compose([TANDAPolicy("cifar10", seq_len=2, seed=0)])
+    >>> pipeline(torch.rand(3, 32, 32)).shape
+    torch.Size([3, 32, 32])
     """
 
     _transformed_types = (torch.Tensor, PIL.Image.Image, np.ndarray)
@@ -221,12 +230,13 @@ class TANDAPolicy(v2.Transform):
     def apply_sequence(self, img: Any, sequence: Sequence[int | str | TF], seed: int = 0) -> Any:
         """Apply a given sequence (TF indices, TF names or TFs) to ``img``.
 
-        Example:
-            >>> import numpy as np
-            >>> p = TANDAPolicy("mnist", seq_len=2)
-            >>> img = np.eye(4, dtype=np.uint8)
-            >>> bool((p.apply_sequence(img, ["zoom(factor=1.1)", 0]) >= 0).all())
-            True
+        Examples
+        --------
+        >>> import numpy as np
+        >>> p = TANDAPolicy("mnist", seq_len=2)
+        >>> img = np.eye(4, dtype=np.uint8)
+        >>> bool((p.apply_sequence(img, ["zoom(factor=1.1)", 0]) >= 0).all())
+        True
         """
         actions = tuple(self._index_of(item) for item in sequence)
         seeds = np.random.default_rng(seed).integers(0, 2**63, size=len(actions)).tolist()
@@ -287,9 +297,10 @@ class TANDAPolicy(v2.Transform):
     def load(cls, name_or_path: str | os.PathLike, *, seed: int | None = None) -> TANDAPolicy:
         """Load a policy file, or a gallery policy by name (see :func:`gallery_names`).
 
-        Example:
-            >>> TANDAPolicy.load("example", seed=0).seq_len
-            3
+        Examples
+        --------
+        >>> TANDAPolicy.load("example", seed=0).seq_len
+        3
         """
         path = _resolve(name_or_path)
         return cls.from_bytes(policy_file.read_bytes(path), seed=seed)
