@@ -18,15 +18,16 @@ reference code's flaws are avoided: its t = 0 diversity term was the constant ``
 batch norm ran in train mode for real and eval mode for transformed images (our default D uses
 GroupNorm, identical in both; see :mod:`tanda_transforms.discriminators`).
 
-Example:
-    >>> import numpy as np
-    >>> from tanda_transforms import TF
-    >>> from tanda_transforms.learn import learn_policy
-    >>> images = np.random.default_rng(0).integers(0, 255, (64, 8, 8), dtype=np.uint8)
-    >>> policy = learn_policy(images, [TF("hflip"), TF("invert")], generator="mean_field",
-    ...                       seq_len=2, steps=2, batch_size=4, seed=0, progress=False)
-    >>> policy.seq_len, len(policy.history["step"])
-    (2, 1)
+Examples
+--------
+>>> import numpy as np
+>>> from tanda_transforms import TF
+>>> from tanda_transforms.learn import learn_policy
+>>> images = np.random.default_rng(0).integers(0, 255, (64, 8, 8), dtype=np.uint8)
+>>> policy = learn_policy(images, [TF("hflip"), TF("invert")], generator="mean_field",
+...                       seq_len=2, steps=2, batch_size=4, seed=0, progress=False)
+>>> policy.seq_len, len(policy.history["step"])
+(2, 1)
 """
 
 from __future__ import annotations
@@ -145,9 +146,10 @@ def _standardise(x: torch.Tensor) -> torch.Tensor:
 def discounted_cost_to_go(step_costs: torch.Tensor, gamma: float) -> torch.Tensor:
     """``R_t = sum_(k >= t) gamma^(k-t) r_k`` along the last axis.
 
-    Example:
-        >>> discounted_cost_to_go(torch.tensor([[1.0, 1.0, 1.0]]), 0.5).tolist()
-        [[1.75, 1.5, 1.0]]
+    Examples
+    --------
+    >>> discounted_cost_to_go(torch.tensor([[1.0, 1.0, 1.0]]), 0.5).tolist()
+    [[1.75, 1.5, 1.0]]
     """
     out = torch.empty_like(step_costs)
     running = torch.zeros_like(step_costs[..., 0])
@@ -374,25 +376,40 @@ def learn_policy(
 ) -> TANDAPolicy:
     """Learn a TANDA policy from unlabeled images.
 
-    Args:
-        data: images N x H x W (x C) of uint8, uint16 or float32 in [0, 1]; or a torch Dataset
-            or any iterable of images (PIL, numpy H x W (x C), tensors C x H x W; for
-            ``(image, label)`` items the label is ignored). All images must share one shape.
-        tfs: a pack name, a :class:`TFLibrary` or a list of :class:`TF`.
-        generator: ``"lstm"`` (default), ``"gru"`` or ``"mean_field"``.
-        seq_len: TFs per sequence (L); shorthand for ``config.seq_len``.
-        seed: makes a CPU run reproducible (sampling, batches, TF randomness, initial weights).
-        config: a :class:`LearnConfig`; keyword ``overrides`` (``steps=200``) replace fields.
-        discriminator: an ``nn.Module`` from N x C x H x W images in [-1, 1] to N logits.
-        device: ``"cuda"`` to train on a GPU (TFs still run on the CPU); default: CUDA if
-            available.
-        checkpoint: path written atomically every ``config.checkpoint_every`` steps.
-        resume: a checkpoint to continue from (same data, TFs and config).
-        progress: show a tqdm progress bar.
-        callback: called with the :class:`Learner` after every step.
+    Parameters
+    ----------
+    data
+        Images N x H x W (x C) of uint8, uint16 or float32 in [0, 1]; or a torch Dataset
+        or any iterable of images (PIL, numpy H x W (x C), tensors C x H x W; for
+        ``(image, label)`` items the label is ignored). All images must share one shape.
+    tfs
+        A pack name, a :class:`TFLibrary` or a list of :class:`TF`.
+    generator
+        ``"lstm"`` (default), ``"gru"`` or ``"mean_field"``.
+    seq_len
+        TFs per sequence (L); shorthand for ``config.seq_len``.
+    seed
+        Makes a CPU run reproducible (sampling, batches, TF randomness, initial weights).
+    config
+        A :class:`LearnConfig`; keyword ``overrides`` (``steps=200``) replace fields.
+    discriminator
+        An ``nn.Module`` from N x C x H x W images in [-1, 1] to N logits.
+    device
+        ``"cuda"`` to train on a GPU (TFs still run on the CPU); default: CUDA if
+        available.
+    checkpoint
+        Path written atomically every ``config.checkpoint_every`` steps.
+    resume
+        A checkpoint to continue from (same data, TFs and config).
+    progress
+        Show a tqdm progress bar.
+    callback
+        Called with the :class:`Learner` after every step.
 
-    Returns:
-        A :class:`TANDAPolicy` whose ``metadata["training"]`` holds the config, the history
+    Returns
+    -------
+    TANDAPolicy
+        The learned policy, whose ``metadata["training"]`` holds the config, the history
         (losses, discriminator accuracy, TF frequencies) and timings.
     """
     config = dataclasses.replace(config or LearnConfig(), **overrides)
