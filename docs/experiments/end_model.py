@@ -1,0 +1,335 @@
+"""End-model comparison of augmentation conditions (the paper's Table 1 protocol), and its report.
+
+Run every condition for one dataset, print a table and append the results to
+``docs/experiments/results_<dataset>.json``::
+
+    python docs/experiments/end_model.py --dataset mnist --seeds 0 1 2 --epochs 30 \\
+        --policies policies/            # mnist_mf.tanda, mnist_lstm.tanda (else: skipped)
+
+Render ``docs/results.md`` and ``docs/results.png`` from the results files (no training)::
+
+    python docs/experiments/end_model.py --render
+
+Conditions: none, basic, heuristic, tanda_mf, tanda_lstm, randaugment, trivialaugment,
+autoaugment (see ``tanda_transforms/evaluation/augment.py``); each is applied alone unless
+``--with-basic``. A policy condition whose file is missing is skipped with a note. Policies
+must be learned on the training pool only, e.g.::
+
+    python docs/experiments/end_model.py --dataset mias --export-unlabeled /tmp/mias_train.npy
+    tanda learn --data /tmp/mias_train.npy --tfs mammography --generator mean_field \\
+        --out policies/mias_mf.tanda
+
+Do not use a policy that saw test data: for ``mias`` that rules out policies learned on all
+322 films (e.g. a gallery policy learned on every mini-MIAS film) and lesion-transplant TFs
+whose lesion pool includes test patients; learn on ``--export-unlabeled`` output instead.
+
+``--smoke`` marks a run as a smoke test: its results go to /tmp/tanda_smoke/ unless ``--out``
+says otherwise and ``--render`` never shows them. Needs the dataset files (see
+../shared/data/README.md); matplotlib for the plot.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from pathlib import Path
+from typing import Any
+
+from tanda_transforms.evaluation.augment import CONDITIONS, DATASETS
+from tanda_transforms.evaluation.command import (
+    add_run_arguments,
+    append_record,
+    evaluate_task,
+    format_table,
+    prepare,
+)
+
+HERE = Path(__file__).resolve().parent
+DOCS = HERE.parent
+DATA = HERE.parents[2] / "shared" / "data"
+DATA_FOLDERS = {"mnist": "mnist", "cifar10": "cifar10", "mias": "mini-mias"}
+SMOKE_DIR = Path("/tmp/tanda_smoke")
+
+#: Ratner et al. 2017, Table 1 (end-model test accuracy, %). The mammography numbers are for
+#: DDSM with domain-specific TFs: another dataset and task than our mini-MIAS patches.
+PAPER: dict[str, dict[str, Any]] = {
+    "mnist": {
+        "setting": "MNIST, 1 % of the labels",
+        "values": {"none": 90.2, "basic": 95.3, "heuristic": 95.9, "tanda_mf": 96.5,
+                   "tanda_lstm": 96.7},
+    },
+    "cifar10": {
+        "setting": "CIFAR-10, 10 % of the labels",
+        "values": {"none": 66.0, "basic": 73.1, "heuristic": 77.5, "tanda_mf": 79.8,
+                   "tanda_lstm": 81.5},
+    },
+    "mias": {
+        "setting": "DDSM with domain-specific TFs (not the same data or task as ours)",
+        "values": {"none": 57.6, "basic": 58.8, "heuristic": 53.7, "tanda_mf": 59.9,
+                   "tanda_lstm": 62.7},
+    },
+}
+TITLES = {"mnist": "MNIST", "cifar10": "CIFAR-10", "mias": "Mammography (mini-MIAS)"}
+#: Settings that must match for runs to be merged into one table.
+SAME_SETTINGS = ("label_fraction", "epochs", "batch_size", "lr", "seeds", "model", "width",
+                 "blocks", "with_basic", "seq_len", "weight_decay", "momentum")
+
+
+# --- running ----------------------------------------------------------------------------------
+
+
+def run(args: argparse.Namespace) -> int:
+    if args.data is None:
+        args.data = str(DATA / DATA_FOLDERS[args.dataset])
+    if args.smoke:
+        print("=" * 72 + "\nSMOKE RUN: timings and plumbing only; these are not results.\n"
+              + "=" * 72)
+    task, config, paths, plan = prepare(args)
+    if task is None:
+        return 0
+    if not plan["conditions"]:
+        print("nothing to run")
+        return 1
+    print(f"{task.description}: pool {len(task.train_labels)}, labeled fraction "
+          f"{config.label_fraction}, test {len(task.test_labels)}; model {config.model} "
+          f"(width {config.width}, blocks {config.blocks}), {config.epochs} epochs, "
+          f"seeds {list(config.seeds)}, conditions {plan['conditions']}")
+    record = evaluate_task(
+        task, plan["conditions"], config, paths, skipped=plan["skipped"], smoke=args.smoke
+    )
+    print(format_table(record))
+    out = args.out
+    if out is None:
+        folder = SMOKE_DIR if args.smoke else HERE
+        out = folder / f"results_{args.dataset}.json"
+    append_record(out, record)
+    print(f"appended to {out}")
+    return 0
+
+
+# --- report -----------------------------------------------------------------------------------
+
+
+def _settings(run_record: dict[str, Any]) -> tuple:
+    config = run_record["config"]
+    info = run_record.get("task_info", {})
+    return (
+        *(json.dumps(config.get(k)) for k in SAME_SETTINGS),
+        info.get("test_limit"),
+        info.get("mias_task"),
+        info.get("split_seed"),
+    )
+
+
+def select_runs(path: Path, include_smoke: bool = False) -> dict[str, Any] | None:
+    """The latest run of a results file, with conditions missing from it taken from earlier
+    runs with the same settings (so conditions run in separate invocations share one table).
+    Returns a merged record, or ``None`` if the file has no usable run."""
+    runs = json.loads(path.read_text())["runs"]
+    runs = [r for r in runs if include_smoke or not r.get("smoke")]
+    if not runs:
+        return None
+    latest = runs[-1]
+    merged = dict(latest)
+    merged["conditions"] = {}
+    merged["dates"] = []
+    merged["policies"] = {}
+    for earlier in reversed(runs):
+        if _settings(earlier) != _settings(latest):
+            continue
+        used = False
+        for name, entry in earlier["conditions"].items():
+            if name not in merged["conditions"]:
+                merged["conditions"][name] = entry
+                used = True
+                if name in earlier.get("policies", {}):
+                    merged["policies"][name] = earlier["policies"][name]
+        if used:
+            merged["dates"].append(earlier["date"])
+            if "heuristic" in earlier["conditions"] and "heuristic" in earlier.get("policies", {}):
+                merged["policies"].setdefault("heuristic", earlier["policies"]["heuristic"])
+    order = [c for c in CONDITIONS if c in merged["conditions"]]
+    merged["conditions"] = {c: merged["conditions"][c] for c in order}
+    return merged
+
+
+def _fmt(value: float | None) -> str:
+    return "—" if value is None else f"{value:.1f}"
+
+
+def render_markdown(records: dict[str, dict[str, Any]]) -> str:
+    """``docs/results.md`` from merged records (dataset -> record); only measured numbers."""
+    smoke = any(r.get("smoke") for r in records.values())
+    lines = ["# End-model results", ""]
+    if smoke:
+        lines += ["**SMOKE RUN: these numbers test the plumbing, they are not results.**", ""]
+    lines += [
+        "Generated by `python docs/experiments/end_model.py --render` from "
+        "`docs/experiments/results_<dataset>.json`. The *ours* columns hold only what those runs "
+        "measured: test accuracy in %, mean ± sample standard deviation over the seeds (the same "
+        "seeds for every condition; each seed fixes the labeled subset, the initialisation and "
+        "the batch order). The *paper* column is Ratner et al. 2017, Table 1 (ResNet-56 end "
+        "models on CIFAR-10, trained far longer than ours, so compare the ordering of the "
+        "conditions, not the absolute numbers).",
+        "",
+        "Conditions: `none`; `basic` = zero-pad 4 px + random crop (+ horizontal flip for "
+        "CIFAR-10 and mammography); `heuristic` = uniform random sequences of the TANDA TFs "
+        "(same TFs and L as the learned policies); `tanda_mf` / `tanda_lstm` = learned "
+        "policies; `randaugment`, `trivialaugment`, `autoaugment` (CIFAR-10 policy) from "
+        "torchvision with default settings.",
+        "",
+    ]
+    for dataset, record in records.items():
+        config, machine, info = record["config"], record["machine"], record.get("task_info", {})
+        paper = PAPER[dataset]
+        lines += [f"## {TITLES[dataset]}", ""]
+        lines += [
+            f"- Task: {record['task']}; {record['n_labeled']} labeled training items "
+            f"(label fraction {config['label_fraction']}, pool {record['n_pool']}), "
+            f"{record['n_test']} test items"
+            + (" (fixed stratified subset of the test set)" if info.get("test_limit") else "")
+            + ".",
+            f"- End model: `{config['model']}` (width {config['width']}, blocks "
+            f"{config['blocks']}), {config['epochs']} epochs, batch {config['batch_size']}, "
+            f"SGD lr {config['lr']} (cosine), weight decay {config['weight_decay']}.",
+            f"- Seeds: {config['seeds']}. Augmentations "
+            + ("composed with basic (basic first)." if config["with_basic"]
+               else "applied alone (not composed with basic)."),
+            f"- Machine: {machine['cpu'] or machine['platform']}, {machine['cores_available']} "
+            f"cores available, {machine['torch_threads']} torch threads, device "
+            f"{machine['device']}{' (' + machine['gpu'] + ')' if machine.get('gpu') else ''}; "
+            f"torch {machine['torch']}. Run(s): {', '.join(record['dates'])}.",
+        ]
+        if dataset == "mias":
+            lines.append(
+                f"- Patient split: {info.get('train_patients')} train / "
+                f"{info.get('test_patients')} test patients (split seed "
+                f"{info.get('split_seed')}); patch classes train {info.get('train_class_counts')}"
+                f", test {info.get('test_class_counts')}. Paper column: {paper['setting']}."
+            )
+        for name, pol in record.get("policies", {}).items():
+            lines.append(
+                f"- Policy of `{name}`: `{pol['path']}` ({pol.get('generator')}, L = "
+                f"{pol.get('seq_len')}, {pol.get('n_tfs')} TFs"
+                + (f", sha256 {pol['sha256'][:12]}" if pol.get("sha256") else "")
+                + ")."
+            )
+        for name, reason in record.get("skipped", {}).items():
+            if name not in record["conditions"]:
+                lines.append(f"- `{name}` not run: {reason}.")
+        lines += [
+            "",
+            "| condition | ours: mean ± std | n | per seed | wall time (s) | paper |",
+            "|---|---:|---:|---|---:|---:|",
+        ]
+        names = list(record["conditions"]) + [
+            c for c in paper["values"] if c not in record["conditions"]
+        ]
+        for name in names:
+            entry = record["conditions"].get(name)
+            paper_value = _fmt(paper["values"].get(name))
+            if entry is None:
+                lines.append(f"| {name} | not run | | | | {paper_value} |")
+                continue
+            per_seed = ", ".join(f"{a:.2f}" for a in entry["accuracy"])
+            lines.append(
+                f"| {name} | {entry['mean']:.2f} ± {entry['std']:.2f} | {len(entry['accuracy'])} "
+                f"| {per_seed} | {sum(entry['wall_seconds']):.0f} | {paper_value} |"
+            )
+        lines.append("")
+    lines += [
+        "![End-model accuracy per condition, ours beside the paper's](results.png)",
+        "",
+        "## Conclusions",
+        "",
+        "<!-- CONCLUSIONS: to be written by the maintainer from the measured numbers above. -->",
+        "",
+        "*To be written.*",
+        "",
+    ]
+    return "\n".join(lines)
+
+
+def render_plot(records: dict[str, dict[str, Any]], path: Path) -> None:
+    """Grouped bars per dataset: ours (mean, error bar = std) beside the paper's value."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    fig, axes = plt.subplots(1, len(records), figsize=(5.5 * len(records), 4.2), squeeze=False)
+    for ax, (dataset, record) in zip(axes[0], records.items(), strict=True):
+        paper = PAPER[dataset]["values"]
+        names = [c for c in CONDITIONS if c in record["conditions"] or c in paper]
+        x = range(len(names))
+        ours = [record["conditions"].get(c) for c in names]
+        ax.bar([i - 0.2 for i in x], [e["mean"] if e else 0 for e in ours], 0.4,
+               yerr=[e["std"] if e else 0 for e in ours], capsize=3, label="ours",
+               color="tab:blue")
+        ax.bar([i + 0.2 for i in x], [paper.get(c, 0) for c in names], 0.4,
+               label="paper" + (" (DDSM)" if dataset == "mias" else ""), color="tab:gray",
+               hatch="//", alpha=0.6)
+        values = [e["mean"] - e["std"] for e in ours if e] + [v for v in paper.values()]
+        bottom = max(0, min(values) - 5)
+        ax.set_ylim(bottom, 108)
+        for i, entry in enumerate(ours):
+            if entry is None:
+                ax.text(i - 0.2, bottom + 1, "not run", rotation=90, ha="center", va="bottom",
+                        fontsize=7, color="tab:blue")
+        ax.set_xticks(list(x), names, rotation=35, ha="right", fontsize=8)
+        ax.set_title(TITLES[dataset] + (" — SMOKE" if record.get("smoke") else ""), fontsize=10)
+        ax.set_ylabel("test accuracy (%)")
+        ax.legend(fontsize=8, loc="upper center", ncol=2, frameon=False)
+    fig.tight_layout()
+    fig.savefig(path, dpi=120)
+    plt.close(fig)
+
+
+def render(args: argparse.Namespace) -> int:
+    results_dir = Path(args.results_dir) if args.results_dir else HERE
+    report_dir = Path(args.report_dir) if args.report_dir else DOCS
+    records: dict[str, dict[str, Any]] = {}
+    for dataset in DATASETS:
+        path = results_dir / f"results_{dataset}.json"
+        if path.exists():
+            merged = select_runs(path, include_smoke=args.include_smoke)
+            if merged is not None:
+                records[dataset] = merged
+    if not records:
+        print(f"no results to render in {results_dir}")
+        return 1
+    report_dir.mkdir(parents=True, exist_ok=True)
+    (report_dir / "results.md").write_text(render_markdown(records))
+    render_plot(records, report_dir / "results.png")
+    print(f"wrote {report_dir / 'results.md'} and {report_dir / 'results.png'}")
+    return 0
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(
+        description=__doc__.split("\n")[0], formatter_class=argparse.RawDescriptionHelpFormatter
+    )
+    # --data defaults to ../shared/data/<dataset> next to the repository (see run()).
+    add_run_arguments(parser, require_dataset=False, require_data=False)
+    parser.add_argument("--out", type=Path,
+                        help="results JSON to append to (default: docs/experiments/"
+                        "results_<dataset>.json; with --smoke: /tmp/tanda_smoke/)")
+    parser.add_argument("--render", action="store_true",
+                        help="write docs/results.md and docs/results.png from the results files")
+    parser.add_argument("--results-dir", help="--render: where results_<dataset>.json are")
+    parser.add_argument("--report-dir", help="--render: where results.md/png go (default docs/)")
+    parser.add_argument("--include-smoke", action="store_true",
+                        help="--render: include smoke runs (marked SMOKE); for testing only")
+    args = parser.parse_args(argv)
+    if args.render:
+        if args.include_smoke and args.report_dir is None:
+            parser.error("--include-smoke needs --report-dir (smoke runs never go to docs/)")
+        return render(args)
+    if args.dataset is None:
+        parser.error("--dataset is required (or --render)")
+    return run(args)
+
+
+if __name__ == "__main__":
+    sys.exit(main())

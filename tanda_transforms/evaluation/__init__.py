@@ -1,0 +1,61 @@
+"""End-model evaluation: does an augmentation policy help a classifier trained on few labels?
+
+The paper's protocol (Ratner et al. 2017, section 5): train an end model on a small labeled
+subset with each augmentation condition and compare test accuracies, over several seeds.
+
+* :mod:`~tanda_transforms.evaluation.subsets`: seeded, class-stratified labeled subsets;
+* :mod:`~tanda_transforms.evaluation.augment`: the conditions (none, basic, heuristic,
+  tanda_mf, tanda_lstm, randaugment, trivialaugment, autoaugment);
+* :mod:`~tanda_transforms.evaluation.models`: small end models for 2 CPU cores;
+* :mod:`~tanda_transforms.evaluation.training`: :class:`EvalConfig`, :func:`train_and_test`,
+  :func:`run_conditions`;
+* :mod:`~tanda_transforms.evaluation.mias`: mini-MIAS patches split by patient;
+* :mod:`~tanda_transforms.evaluation.tasks`: the three tasks as arrays;
+* :mod:`~tanda_transforms.evaluation.command`: ``tanda evaluate``.
+
+:mod:`tanda_transforms.evaluate` re-exports the public names.
+"""
+
+from tanda_transforms.evaluation.augment import (
+    CONDITIONS,
+    DATASETS,
+    POLICY_CONDITIONS,
+    make_augment,
+)
+from tanda_transforms.evaluation.command import add_evaluate_parser, run_evaluate
+from tanda_transforms.evaluation.mias import PatchSet, mias_patches, patient_of, split_by_patient
+from tanda_transforms.evaluation.subsets import build_subset, stratified_indices
+from tanda_transforms.evaluation.tasks import Task, load_task
+from tanda_transforms.evaluation.training import (
+    DEFAULTS,
+    EvalConfig,
+    TrainResult,
+    fit,
+    run_conditions,
+    summarize,
+    train_and_test,
+)
+
+__all__ = [
+    "CONDITIONS",
+    "DATASETS",
+    "DEFAULTS",
+    "POLICY_CONDITIONS",
+    "EvalConfig",
+    "PatchSet",
+    "Task",
+    "TrainResult",
+    "add_evaluate_parser",
+    "build_subset",
+    "fit",
+    "load_task",
+    "make_augment",
+    "mias_patches",
+    "patient_of",
+    "run_conditions",
+    "run_evaluate",
+    "split_by_patient",
+    "stratified_indices",
+    "summarize",
+    "train_and_test",
+]

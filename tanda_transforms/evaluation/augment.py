@@ -1,0 +1,393 @@
+"""The augmentation conditions compared by the end-model harness.
+
+Every condition is a callable: a numpy ``uint8`` image ``H x W`` or ``H x W x C`` in, an image
+of the same shape and dtype out. Each owns its random stream, seeded, so a run is reproducible
+and independent of torch's global generator:
+
+``none``
+    The image unchanged.
+``basic``
+    Zero-pad 4 px on each side, crop back to the original size at a random offset, and (for
+    CIFAR-10 and mammography, as in the paper; not for MNIST, whose digits are not mirror
+    symmetric) flip horizontally with probability 1/2.
+``heuristic``
+    Uniform random sequences of the TANDA TFs: ``TANDAPolicy(pack, seq_len=L)``, the paper's
+    heuristic baseline. With ``policy_path`` it takes that policy's TFs and ``L``, so the
+    baseline draws from exactly the learned policy's action space.
+``tanda_mf``, ``tanda_lstm``
+    A learned policy, loaded from ``policy_path`` (a ``.tanda`` file or a gallery name).
+``randaugment``, ``trivialaugment``, ``autoaugment``
+    torchvision's ``RandAugment()``, ``TrivialAugmentWide()`` and
+    ``AutoAugment(AutoAugmentPolicy.CIFAR10)`` with their default settings, applied to the
+    ``uint8`` tensor. torchvision accepts 1-channel tensors, so MNIST and mammograms are fed as
+    they are (no 3-channel copy): the colour ops (``Color`` = saturation, and hue) are then
+    identities, all other ops act on the single channel. The CIFAR-10 AutoAugment policy is
+    used for every dataset (it is the policy the issue names; on MNIST it includes ``Invert``).
+
+Composition with ``basic``: each condition is applied alone by default. With
+``with_basic=True`` the basic pad-crop(-flip) runs first and the condition after it (the
+order of torchvision's and AutoAugment's reference CIFAR recipes: crop and flip, then the
+policy). ``with_basic`` has no effect on ``none`` and ``basic``.
+
+Streams in DataLoader workers: in a worker the stream mixes the seed with
+``torch.initial_seed()``, which the DataLoader makes different for every worker and every
+epoch, so workers never repeat each other. (``TANDAPolicy`` does the same.)
+
+Examples
+--------
+>>> import numpy as np
+>>> image = np.zeros((28, 28), np.uint8)
+>>> augment = make_augment("basic", "mnist", seed=0)
+>>> augment(image).shape, augment(image).dtype
+((28, 28), dtype('uint8'))
+>>> rgb = np.zeros((32, 32, 3), np.uint8)
+>>> make_augment("randaugment", "cifar10", seed=1)(rgb).shape
+(32, 32, 3)
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Callable
+from typing import Any
+
+import numpy as np
+import torch
+from torchvision.transforms import v2
+
+from tanda_transforms.policy import PolicyNotFoundError, TANDAPolicy
+
+__all__ = [
+    "CONDITIONS",
+    "DATASETS",
+    "POLICY_CONDITIONS",
+    "TORCHVISION_CONDITIONS",
+    "Chain",
+    "Identity",
+    "PadCropFlip",
+    "TorchvisionAugment",
+    "make_augment",
+    "reseed",
+]
+
+Augment = Callable[[np.ndarray], np.ndarray]
+
+#: Every condition, in the order tables list them.
+CONDITIONS: tuple[str, ...] = (
+    "none",
+    "basic",
+    "heuristic",
+    "tanda_mf",
+    "tanda_lstm",
+    "randaugment",
+    "trivialaugment",
+    "autoaugment",
+)
+#: Conditions that need a learned policy file.
+POLICY_CONDITIONS: tuple[str, ...] = ("tanda_mf", "tanda_lstm")
+TORCHVISION_CONDITIONS: tuple[str, ...] = ("randaugment", "trivialaugment", "autoaugment")
+DATASETS: tuple[str, ...] = ("mnist", "cifar10", "mias")
+#: The TF pack of each dataset (the heuristic baseline's TFs when no policy file is given).
+PACKS: dict[str, str] = {"mnist": "mnist", "cifar10": "cifar10", "mias": "mammography"}
+#: Whether ``basic`` flips horizontally.
+FLIPS: dict[str, bool] = {"mnist": False, "cifar10": True, "mias": True}
+BASIC_PAD = 4
+
+
+def _stream_seed(seed: int) -> int:
+    info = torch.utils.data.get_worker_info()
+    if info is None:
+        return seed
+    state = np.random.SeedSequence([seed, torch.initial_seed()]).generate_state(2, np.uint32)
+    return int(state.view(np.uint64)[0])
+
+
+def _process_key() -> tuple[int, int | None]:
+    info = torch.utils.data.get_worker_info()
+    return os.getpid(), None if info is None else info.id
+
+
+class _Seeded:
+    """A numpy random stream per process (and per DataLoader worker), started from ``seed``."""
+
+    def __init__(self, seed: int = 0) -> None:
+        self.manual_seed(seed)
+
+    def manual_seed(self, seed: int) -> _Seeded:
+        """Restart the stream from ``seed``."""
+        if isinstance(seed, bool) or not isinstance(seed, int | np.integer) or seed < 0:
+            raise ValueError(f"seed must be a non-negative int, got {seed!r}")
+        self.seed = int(seed)
+        self._rng: np.random.Generator | None = None
+        self._key: tuple[int, int | None] | None = None
+        return self
+
+    @property
+    def rng(self) -> np.random.Generator:
+        key = _process_key()
+        if self._rng is None or self._key != key:
+            self._rng, self._key = np.random.default_rng(_stream_seed(self.seed)), key
+        return self._rng
+
+    def __getstate__(self) -> dict[str, Any]:
+        return {**self.__dict__, "_rng": None, "_key": None}
+
+
+def _check_image(image: np.ndarray) -> np.ndarray:
+    if not isinstance(image, np.ndarray) or image.dtype != np.uint8 or image.ndim not in (2, 3):
+        what = image.dtype if isinstance(image, np.ndarray) else type(image).__name__
+        shape = getattr(image, "shape", None)
+        raise TypeError(f"expected a uint8 numpy image H x W (x C), got {what} {shape}")
+    return image
+
+
+class Identity:
+    """The ``none`` condition: returns the image itself."""
+
+    def __call__(self, image: np.ndarray) -> np.ndarray:
+        return _check_image(image)
+
+    def manual_seed(self, seed: int) -> Identity:
+        return self
+
+    def __repr__(self) -> str:
+        return "Identity()"
+
+
+class PadCropFlip(_Seeded):
+    """Zero-pad ``pad`` pixels, crop a random window of the original size, maybe flip.
+
+    Parameters
+    ----------
+    pad
+        Pixels of zero padding on each side (the crop moves the image by up to ``pad``).
+    flip
+        Also flip left-right with probability 1/2.
+    seed
+        Seed of the stream.
+
+    Examples
+    --------
+    >>> crop = PadCropFlip(pad=2, flip=False, seed=0)
+    >>> out = crop(np.full((6, 6), 255, np.uint8))
+    >>> out.shape, int(out.sum()) <= 255 * 36
+    ((6, 6), True)
+    """
+
+    def __init__(self, pad: int = BASIC_PAD, flip: bool = True, seed: int = 0) -> None:
+        if isinstance(pad, bool) or not isinstance(pad, int) or pad < 0:
+            raise ValueError(f"pad must be a non-negative int, got {pad!r}")
+        self.pad, self.flip = pad, bool(flip)
+        super().__init__(seed)
+
+    def __call__(self, image: np.ndarray) -> np.ndarray:
+        image = _check_image(image)
+        rng, pad = self.rng, self.pad
+        height, width = image.shape[:2]
+        dy, dx = (int(v) for v in rng.integers(0, 2 * pad + 1, size=2))
+        out = np.zeros_like(image)
+        # Source window [dy - pad, dy - pad + height) of the unpadded image, clipped.
+        top, left = dy - pad, dx - pad
+        src_rows = slice(max(top, 0), min(top + height, height))
+        src_cols = slice(max(left, 0), min(left + width, width))
+        dst_rows = slice(src_rows.start - top, src_rows.stop - top)
+        dst_cols = slice(src_cols.start - left, src_cols.stop - left)
+        out[dst_rows, dst_cols] = image[src_rows, src_cols]
+        if self.flip and rng.random() < 0.5:
+            out = np.ascontiguousarray(out[:, ::-1])
+        return out
+
+    def __repr__(self) -> str:
+        return f"PadCropFlip(pad={self.pad}, flip={self.flip}, seed={self.seed})"
+
+
+def _torchvision_transform(name: str) -> v2.Transform:
+    if name == "randaugment":
+        return v2.RandAugment()
+    if name == "trivialaugment":
+        return v2.TrivialAugmentWide()
+    if name == "autoaugment":
+        return v2.AutoAugment(v2.AutoAugmentPolicy.CIFAR10)
+    raise ValueError(f"not a torchvision condition: {name!r}; expected {TORCHVISION_CONDITIONS}")
+
+
+class TorchvisionAugment(_Seeded):
+    """A torchvision v2 auto-augmentation on a numpy ``uint8`` image, with its own stream.
+
+    torchvision draws from torch's global CPU generator; here each call seeds it from this
+    object's stream and restores its state afterwards, so the global generator is left
+    untouched and the sequence of outputs depends only on ``seed``.
+
+    Parameters
+    ----------
+    name
+        ``"randaugment"``, ``"trivialaugment"`` or ``"autoaugment"`` (CIFAR-10 policy).
+    seed
+        Seed of the stream.
+
+    Examples
+    --------
+    >>> t = TorchvisionAugment("trivialaugment", seed=0)
+    >>> img = np.arange(64, dtype=np.uint8).reshape(8, 8)
+    >>> bool((t(img) == TorchvisionAugment("trivialaugment", seed=0)(img)).all())
+    True
+    """
+
+    def __init__(self, name: str, seed: int = 0) -> None:
+        self.name = name
+        self.transform = _torchvision_transform(name)
+        super().__init__(seed)
+
+    def __call__(self, image: np.ndarray) -> np.ndarray:
+        image = _check_image(image)
+        if image.ndim == 3 and image.shape[2] not in (1, 3):
+            raise ValueError(f"{self.name}: expected 1 or 3 channels, got {image.shape[2]}")
+        tensor = torch.from_numpy(np.ascontiguousarray(image))
+        tensor = tensor[None] if image.ndim == 2 else tensor.permute(2, 0, 1)
+        # Seed torch's CPU generator for this call, then put its state back (about 4 us;
+        # torch.manual_seed / fork_rng cost about 150 us, as much as the augmentation).
+        generator = torch.default_generator
+        saved = generator.get_state()
+        try:
+            generator.manual_seed(int(self.rng.integers(0, 2**63)))
+            out = self.transform(tensor)
+        finally:
+            generator.set_state(saved)
+        out = out[0] if image.ndim == 2 else out.permute(1, 2, 0)
+        return np.ascontiguousarray(out.numpy())
+
+    def __repr__(self) -> str:
+        return f"TorchvisionAugment({self.name!r}, seed={self.seed})"
+
+
+class Chain:
+    """Apply augmentations in order (e.g. basic, then a policy)."""
+
+    def __init__(self, *steps: Augment) -> None:
+        self.steps = steps
+
+    def __call__(self, image: np.ndarray) -> np.ndarray:
+        for step in self.steps:
+            image = step(image)
+        return image
+
+    def manual_seed(self, seed: int) -> Chain:
+        """Reseed every step (step ``k`` gets a seed derived from ``seed`` and ``k``)."""
+        for k, step in enumerate(self.steps):
+            derived = int(np.random.SeedSequence([seed, k]).generate_state(1, np.uint32)[0])
+            reseed(step, derived)
+        return self
+
+    def __repr__(self) -> str:
+        return f"Chain({', '.join(map(repr, self.steps))})"
+
+
+def reseed(augment: Augment, seed: int) -> Augment:
+    """Restart ``augment``'s random stream from ``seed`` if it has one (``manual_seed``).
+
+    Parameters
+    ----------
+    augment
+        A condition's callable (or any callable; those without ``manual_seed`` are left as
+        they are).
+    seed
+        The new seed.
+
+    Returns
+    -------
+    callable
+        ``augment`` itself.
+    """
+    method = getattr(augment, "manual_seed", None)
+    if callable(method):
+        method(int(seed))
+    return augment
+
+
+def _load_policy(condition: str, policy_path: str | os.PathLike, seed: int) -> TANDAPolicy:
+    try:
+        return TANDAPolicy.load(policy_path, seed=seed)
+    except PolicyNotFoundError as err:
+        raise PolicyNotFoundError(
+            f"condition {condition!r}: policy file not found: {os.fspath(policy_path)!r} "
+            f"({err})"
+        ) from None
+
+
+def make_augment(
+    condition: str,
+    dataset: str,
+    policy_path: str | os.PathLike | None = None,
+    seq_len: int = 10,
+    *,
+    seed: int = 0,
+    with_basic: bool = False,
+) -> Augment:
+    """The augmentation callable of one condition (see the module docstring).
+
+    Parameters
+    ----------
+    condition
+        One of :data:`CONDITIONS`.
+    dataset
+        ``"mnist"``, ``"cifar10"`` or ``"mias"``: picks the TF pack of ``heuristic`` and
+        whether ``basic`` flips.
+    policy_path
+        ``.tanda`` file (or gallery name) of ``tanda_mf`` / ``tanda_lstm`` (required there).
+        For ``heuristic`` it is optional: when given, the heuristic uses that policy's TFs and
+        sequence length with a uniform sampler. Ignored by the other conditions.
+    seq_len
+        ``L`` of the heuristic baseline when no ``policy_path`` is given.
+    seed
+        Seed of the condition's random stream.
+    with_basic
+        Run the basic pad-crop(-flip) before the condition.
+
+    Returns
+    -------
+    callable
+        ``uint8`` image ``H x W (x C)`` in, same shape and dtype out. It has a
+        ``manual_seed(seed)`` method.
+
+    Raises
+    ------
+    ValueError
+        Unknown condition or dataset, or a policy condition without ``policy_path``.
+    PolicyNotFoundError
+        (a ``FileNotFoundError``) if ``policy_path`` is neither a file nor a gallery name.
+
+    Examples
+    --------
+    >>> aug = make_augment("heuristic", "mnist", seq_len=2, seed=0)
+    >>> aug(np.zeros((28, 28), np.uint8)).shape
+    (28, 28)
+    >>> make_augment("tanda_mf", "mnist", policy_path="no/such.tanda")  # doctest: +ELLIPSIS
+    Traceback (most recent call last):
+    ...
+    tanda_transforms.policy.PolicyNotFoundError: condition 'tanda_mf': policy file not found: ...
+    """
+    if condition not in CONDITIONS:
+        raise ValueError(f"unknown condition {condition!r}; expected one of {CONDITIONS}")
+    if dataset not in DATASETS:
+        raise ValueError(f"unknown dataset {dataset!r}; expected one of {DATASETS}")
+    augment: Any
+    if condition == "none":
+        return Identity()
+    if condition == "basic":
+        return PadCropFlip(BASIC_PAD, FLIPS[dataset], seed=seed)
+    if condition == "heuristic":
+        if policy_path is not None:
+            learned = _load_policy(condition, policy_path, seed)
+            augment = TANDAPolicy(learned.library, seq_len=learned.seq_len, seed=seed)
+        else:
+            augment = TANDAPolicy(PACKS[dataset], seq_len=seq_len, seed=seed)
+    elif condition in POLICY_CONDITIONS:
+        if policy_path is None:
+            raise ValueError(f"condition {condition!r} needs a policy file (policy_path)")
+        augment = _load_policy(condition, policy_path, seed)
+    else:
+        augment = TorchvisionAugment(condition, seed=seed)
+    if with_basic:
+        augment = Chain(PadCropFlip(BASIC_PAD, FLIPS[dataset]), augment)
+        augment.manual_seed(seed)
+    return augment
