@@ -9,15 +9,16 @@ makes runs reproducible exactly as it does for the built-in transforms, and ``A.
 ``A.from_dict`` / ``A.save`` / ``A.load`` work (import this module before ``A.load``, so
 that albumentations knows the class).
 
-Example:
-    >>> import albumentations as A
-    >>> import numpy as np
-    >>> from tanda_transforms import TF, TANDAPolicy
-    >>> from tanda_transforms.albumentations import TANDA
-    >>> policy = TANDAPolicy([TF("rotate", degrees=10), TF("hflip")], seq_len=2)
-    >>> pipeline = A.Compose([TANDA(policy)], seed=0)
-    >>> pipeline(image=np.zeros((16, 16, 3), np.uint8))["image"].shape
-    (16, 16, 3)
+Examples
+--------
+>>> import albumentations as A
+>>> import numpy as np
+>>> from tanda_transforms import TF, TANDAPolicy
+>>> from tanda_transforms.albumentations import TANDA
+>>> policy = TANDAPolicy([TF("rotate", degrees=10), TF("hflip")], seq_len=2)
+>>> pipeline = A.Compose([TANDA(policy)], seed=0)
+>>> pipeline(image=np.zeros((16, 16, 3), np.uint8))["image"].shape
+(16, 16, 3)
 """
 
 from __future__ import annotations

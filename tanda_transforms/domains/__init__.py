@@ -3,11 +3,12 @@
 ``import tanda_transforms.domains`` is all that is needed before building TFs (or loading
 policy files) that name ``lesion_transplant`` or ``mammo_exposure``.
 
-Example:
-    >>> import tanda_transforms.domains
-    >>> from tanda_transforms import available_ops
-    >>> {"lesion_transplant", "mammo_exposure"} <= set(available_ops())
-    True
+Examples
+--------
+>>> import tanda_transforms.domains
+>>> from tanda_transforms import available_ops
+>>> {"lesion_transplant", "mammo_exposure"} <= set(available_ops())
+True
 """
 
 from tanda_transforms.domains.mammography import (

@@ -19,21 +19,22 @@ loading a policy never loads a pool. The string is either a name registered in t
 with :func:`register_lesion_pool`, or the path of a ``.npz`` file written by
 :meth:`LesionPool.save` (read with ``allow_pickle=False``, validated, cached by path).
 
-Example:
-    >>> import numpy as np
-    >>> from tanda_transforms import TFLibrary
-    >>> from tanda_transforms.domains import LesionPool, register_lesion_pool
-    >>> from tanda_transforms.domains import domain_mammography_tfs
-    >>> yy, xx = np.mgrid[-12:13, -12:13]
-    >>> blob = (80 + 120 * np.exp(-(yy**2 + xx**2) / 40.0)).astype(np.uint8)
-    >>> register_lesion_pool("doc-pool", LesionPool([blob], [yy**2 + xx**2 <= 36]), replace=True)
-    >>> lib = TFLibrary.pack("mammography") + domain_mammography_tfs("doc-pool")
-    >>> len(lib), lib[-7]
-    (31, lesion_transplant(pool='doc-pool'))
-    >>> breast = np.full((128, 96), 90, np.uint8)
-    >>> out = lib[-7](breast, np.random.default_rng(0))
-    >>> out.dtype, bool((out != breast).any())
-    (dtype('uint8'), True)
+Examples
+--------
+>>> import numpy as np
+>>> from tanda_transforms import TFLibrary
+>>> from tanda_transforms.domains import LesionPool, register_lesion_pool
+>>> from tanda_transforms.domains import domain_mammography_tfs
+>>> yy, xx = np.mgrid[-12:13, -12:13]
+>>> blob = (80 + 120 * np.exp(-(yy**2 + xx**2) / 40.0)).astype(np.uint8)
+>>> register_lesion_pool("doc-pool", LesionPool([blob], [yy**2 + xx**2 <= 36]), replace=True)
+>>> lib = TFLibrary.pack("mammography") + domain_mammography_tfs("doc-pool")
+>>> len(lib), lib[-7]
+(31, lesion_transplant(pool='doc-pool'))
+>>> breast = np.full((128, 96), 90, np.uint8)
+>>> out = lib[-7](breast, np.random.default_rng(0))
+>>> out.dtype, bool((out != breast).any())
+(dtype('uint8'), True)
 """
 
 from __future__ import annotations
