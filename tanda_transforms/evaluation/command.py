@@ -381,6 +381,9 @@ def run_evaluate(args: argparse.Namespace) -> int:
     task, config, paths, plan = prepare(args)
     if task is None:
         return 0
+    if not plan["conditions"]:
+        print("nothing to run: every requested condition was skipped", file=sys.stderr)
+        return 1
     print(f"{task.description}: pool {len(task.train_labels)}, test {len(task.test_labels)}; "
           f"{config.epochs} epochs, seeds {list(config.seeds)}, model {config.model}")
     record = evaluate_task(
@@ -394,10 +397,24 @@ def run_evaluate(args: argparse.Namespace) -> int:
     return 0
 
 
-def add_evaluate_parser(subparsers: Any) -> argparse.ArgumentParser:
-    """Add the ``evaluate`` subcommand to a ``tanda`` subparsers object."""
+def add_evaluate_parser(subparsers: Any, **parser_options: Any) -> argparse.ArgumentParser:
+    """Add the ``evaluate`` subcommand to a ``tanda`` subparsers object.
+
+    Parameters
+    ----------
+    subparsers
+        What ``ArgumentParser.add_subparsers`` returned.
+    **parser_options
+        Passed to ``add_parser`` (e.g. ``formatter_class``).
+
+    Returns
+    -------
+    argparse.ArgumentParser
+        The ``evaluate`` parser; :func:`run_evaluate` runs its parsed arguments.
+    """
     parser = subparsers.add_parser(
         "evaluate",
+        **parser_options,
         help="train end models with each augmentation condition and compare test accuracy",
         description="Train an end model on a labeled subset (MNIST 1 %%, CIFAR-10 10 %%, "
         "mini-MIAS patches) once per seed and condition (none, basic, heuristic, tanda_mf, "
