@@ -36,6 +36,7 @@ from typing import Any
 import cv2
 import numpy as np
 
+from tanda_transforms.evaluate import add_evaluate_parser, run_evaluate
 from tanda_transforms.policy_file import PolicyFileError
 from tanda_transforms.registry import UnknownOpError
 
@@ -132,6 +133,7 @@ def build_parser() -> argparse.ArgumentParser:
     _add_demo(sub)
     _add_show(sub)
     _add_apply(sub)
+    add_evaluate_parser(sub, formatter_class=_Formatter)
     sub.add_parser(
         "gallery",
         help="list the policies shipped with the package",
@@ -681,7 +683,7 @@ def cmd_gallery(args: argparse.Namespace) -> int:
 
 
 _COMMANDS = {"learn": cmd_learn, "demo": cmd_demo, "show": cmd_show, "apply": cmd_apply,
-             "gallery": cmd_gallery}
+             "gallery": cmd_gallery, "evaluate": run_evaluate}
 
 
 def main(argv: Sequence[str] | None = None) -> int:

@@ -416,7 +416,7 @@ def add_evaluate_parser(subparsers: Any, **parser_options: Any) -> argparse.Argu
         "evaluate",
         **parser_options,
         help="train end models with each augmentation condition and compare test accuracy",
-        description="Train an end model on a labeled subset (MNIST 1 %%, CIFAR-10 10 %%, "
+        description="Train an end model on a labeled subset (MNIST 1%, CIFAR-10 10%, "
         "mini-MIAS patches) once per seed and condition (none, basic, heuristic, tanda_mf, "
         "tanda_lstm, randaugment, trivialaugment, autoaugment) and print the test accuracies. "
         f"Per-dataset defaults: {json.dumps(DEFAULTS)}",
