@@ -9,7 +9,7 @@ import pytest
 import scipy.ndimage as ndi
 
 from tanda_transforms import functional as F
-from tanda_transforms.functional import geometric
+from tanda_transforms.functional import _strips, geometric
 from tanda_transforms.functional._validate import apply_lut
 from tanda_transforms.functional.geometric import _sample_bilinear, _swirl_maps
 
@@ -341,6 +341,70 @@ def test_elastic_displacement_is_alpha_times_smoothed_noise():
     # Simard's setting (alpha 34, sigma 4) moves pixels by about 1.4 px RMS
     simard = F.elastic_warp((256, 256), 34.0, 4.0, seed=0)
     assert 1.2 < float(np.sqrt(((simard.map_x - np.arange(256)) ** 2).mean())) < 1.6
+
+
+def _elastic_maps_with_full_grids(shape, alpha, sigma, seed):
+    """elastic_warp's maps as computed before 1-D grids: full meshgrids, blurred copies."""
+    import cv2
+
+    h, w = shape
+    rng = np.random.default_rng(seed)
+    xs, ys = np.meshgrid(np.arange(w, dtype=np.float32), np.arange(h, dtype=np.float32))
+    maps = []
+    for base in (xs, ys):
+        field = rng.random((h, w), dtype=np.float32)
+        field *= 2.0
+        field -= 1.0
+        if sigma > 0:
+            radius = max(1, int(4.0 * sigma + 0.5))
+            k = 2 * radius + 1
+            field = cv2.GaussianBlur(
+                field, (k, k), sigmaX=sigma, sigmaY=sigma, borderType=cv2.BORDER_REFLECT_101
+            )
+        field *= np.float32(alpha)
+        field += base
+        maps.append(field)
+    return maps
+
+
+@pytest.mark.parametrize("limit", [0, None], ids=["vectors", "cached-grids"])
+@pytest.mark.parametrize("alpha,sigma", [(2.0, 3.0), (100.0, 8.0), (1.5, 0.0)])
+def test_dense_warps_without_full_grids_equal_previous_maps(alpha, sigma, limit, monkeypatch):
+    """Above _DENSE_CACHE_MAX_PIXELS the coordinate grids are a 1 x W row and an H x 1
+    column (nothing H x W is cached) and elastic blurs in place: maps, warped images and
+    map_points equal the full-grid formulas bit for bit."""
+    shape = (37, 53)
+    img = make_image(shape, np.uint16, seed=2)
+    points = np.array([[0.0, 0.0], [10.5, 20.25], [52.0, 36.0], [30.0, 3.0]])
+    full_swirl = _swirl_maps(*shape, 1.5, 20.0)  # with the cached full grids
+    full_points = F.elastic_warp(shape, alpha, sigma, seed=3).map_points(points)
+    if limit is not None:
+        monkeypatch.setattr(geometric, "_DENSE_CACHE_MAX_PIXELS", limit)
+        xs, ys = geometric._base_grid(*shape)
+        assert xs.shape == (1, shape[1]) and ys.shape == (shape[0], 1)
+    warp = F.elastic_warp(shape, alpha, sigma, seed=3)
+    expected = _elastic_maps_with_full_grids(shape, alpha, sigma, 3)
+    np.testing.assert_array_equal(warp.map_x, expected[0])
+    np.testing.assert_array_equal(warp.map_y, expected[1])
+    np.testing.assert_array_equal(warp.map_points(points), full_points)
+    np.testing.assert_array_equal(
+        F.elastic(img, alpha, sigma, seed=3), geometric.DenseWarp(*expected).apply(img)
+    )
+    for got, want in zip(_swirl_maps(*shape, 1.5, 20.0), full_swirl, strict=True):
+        np.testing.assert_array_equal(got, want)
+
+
+def test_large_dense_warps_cache_no_full_grids():
+    """Building elastic and swirl warps of an image above the cache limit adds nothing
+    H x W to the grid caches."""
+    shape = (520, 510)  # 265,200 pixels > 512 x 512
+    assert shape[0] * shape[1] > geometric._DENSE_CACHE_MAX_PIXELS
+    before = geometric._full_grid.cache_info().currsize
+    before_centred = geometric._centred_grid_cached.cache_info().currsize
+    F.elastic_warp(shape, 2.0, 1.0, seed=0)
+    F.swirl_warp(shape, 0.5)
+    assert geometric._full_grid.cache_info().currsize == before
+    assert geometric._centred_grid_cached.cache_info().currsize == before_centred
 
 
 @pytest.mark.parametrize(
@@ -723,6 +787,30 @@ def test_gaussian_noise_statistics():
     assert abs((out - 0.5).mean()) < 0.01
     sat = F.gaussian_noise(np.full((8, 8), 128, np.uint8), 2.0, seed=0)
     assert sat.max() == 255 and sat.min() == 0  # clipped, not wrapped
+
+
+def strips_everywhere(monkeypatch, strip_pixels):
+    """Make every image use strips of about ``strip_pixels`` pixels."""
+    monkeypatch.setattr(_strips, "_STRIP_MIN_PIXELS", 0)
+    monkeypatch.setattr(_strips, "_STRIP_PIXELS", strip_pixels)
+
+
+@pytest.mark.parametrize("sigma", [0.0, 1.0, 8.0])
+def test_elastic_strips_equal_previous_maps(sigma, monkeypatch):
+    """elastic's smoothed noise drawn and blurred in row strips (a rolling window of raw
+    rows plus the kernel radius) equals the whole-field formula, and uses the generator
+    the same way."""
+    shape = (150, 40)
+    gen = np.random.default_rng(2)
+    expected = _elastic_maps_with_full_grids(shape, 3.0, sigma, gen)
+    after = gen.random(3)
+    strips_everywhere(monkeypatch, 60)
+    assert len(_strips.row_strips(*shape, 32)) > 1
+    gen = np.random.default_rng(2)
+    warp = F.elastic_warp(shape, 3.0, sigma, seed=gen)
+    np.testing.assert_array_equal(warp.map_x, expected[0])
+    np.testing.assert_array_equal(warp.map_y, expected[1])
+    np.testing.assert_array_equal(gen.random(3), after)
 
 
 @pytest.mark.parametrize("dtype", DTYPES, ids=lambda d: np.dtype(d).name)

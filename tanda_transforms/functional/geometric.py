@@ -29,6 +29,7 @@ import math
 import cv2
 import numpy as np
 
+from ._strips import row_strips
 from ._validate import (
     apply_cv2,
     check_image,
@@ -196,25 +197,51 @@ def _check_points(points: object) -> np.ndarray:
     return points.astype(np.float64)
 
 
-@functools.lru_cache(maxsize=16)
 def _base_grid(h: int, w: int) -> tuple[np.ndarray, np.ndarray]:
-    """Read-only float32 destination coordinate grids ``(xs, ys)`` of shape H x W."""
-    xs, ys = np.meshgrid(np.arange(w, dtype=np.float32), np.arange(h, dtype=np.float32))
-    xs.flags.writeable = False
-    ys.flags.writeable = False
-    return xs, ys
+    """Read-only float32 destination coordinates ``(xs, ys)``, to broadcast against H x W.
+
+    Full H x W grids for images up to ``_DENSE_CACHE_MAX_PIXELS`` (cached, as the swirl
+    maps are: adding a cached grid is faster than broadcasting on small images); above,
+    a 1 x W row and an H x 1 column (cached, tiny).  Element-wise arithmetic gives the
+    same values either way; large images never keep 8 bytes per pixel of grids.
+    """
+    if h * w <= _DENSE_CACHE_MAX_PIXELS:
+        return _full_grid(h, w)
+    return _grid_vectors(h, w)
 
 
 @functools.lru_cache(maxsize=16)
+def _full_grid(h: int, w: int) -> tuple[np.ndarray, np.ndarray]:
+    xs, ys = np.meshgrid(np.arange(w, dtype=np.float32), np.arange(h, dtype=np.float32))
+    return _frozen(xs, ys)
+
+
+@functools.lru_cache(maxsize=16)
+def _grid_vectors(h: int, w: int) -> tuple[np.ndarray, np.ndarray]:
+    xs = np.arange(w, dtype=np.float32)[np.newaxis, :]
+    ys = np.arange(h, dtype=np.float32)[:, np.newaxis]
+    return _frozen(xs, ys)
+
+
 def _centred_grid(h: int, w: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """Read-only float32 offsets ``(dx, dy)`` from the image centre and their length."""
+    """Read-only float32 offsets ``(dx, dy)`` from the image centre and their length
+    ``rho`` (H x W); ``dx``, ``dy`` broadcast like :func:`_base_grid`'s.  Cached up to
+    ``_DENSE_CACHE_MAX_PIXELS`` only."""
+    if h * w <= _DENSE_CACHE_MAX_PIXELS:
+        return _centred_grid_cached(h, w)
+    return _centred(h, w)
+
+
+def _centred(h: int, w: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     xs, ys = _base_grid(h, w)
     dx = xs - np.float32((w - 1) / 2.0)
     dy = ys - np.float32((h - 1) / 2.0)
-    rho = np.hypot(dx, dy)
-    for a in (dx, dy, rho):
-        a.flags.writeable = False
-    return dx, dy, rho
+    return _frozen(dx, dy, np.hypot(dx, dy))
+
+
+@functools.lru_cache(maxsize=16)
+def _centred_grid_cached(h: int, w: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    return _centred(h, w)
 
 
 def _centre(h: int, w: int) -> tuple[float, float]:
@@ -754,25 +781,61 @@ def elastic_warp(
     alpha = check_real(alpha, "alpha", low=0.0)
     sigma = check_real(sigma, "sigma", low=0.0)
     rng = make_rng(seed)
-    xs, ys = _base_grid(h, w)
+    xs, ys = _base_grid(h, w)  # 1 x W and H x 1 on large images: the maps are all we keep
     maps = []
     for base in (xs, ys):
-        field = rng.random((h, w), dtype=np.float32)
-        field *= 2.0
-        field -= 1.0
-        if sigma > 0:
-            radius = max(1, int(4.0 * sigma + 0.5))
-            field = cv2.GaussianBlur(
-                field,
-                (2 * radius + 1, 2 * radius + 1),
-                sigmaX=sigma,
-                sigmaY=sigma,
-                borderType=cv2.BORDER_REFLECT_101,
-            )
+        field = _smoothed_noise(rng, h, w, sigma)
         field *= np.float32(alpha)
         field += base
         maps.append(field)
     return DenseWarp(maps[0], maps[1])
+
+
+def _smoothed_noise(rng: np.random.Generator, h: int, w: int, sigma: float) -> np.ndarray:
+    """H x W float32 U(-1, 1) noise from ``rng`` smoothed with a Gaussian of ``sigma``
+    (kernel truncated at 4 sigma, reflect-101 border; ``sigma = 0``: not smoothed).
+
+    Large images are drawn and smoothed in row strips (see _strips): each strip keeps only
+    its raw rows plus the kernel radius on either side, drawn in order from the same
+    stream, so the result is the same as drawing and smoothing the whole field at once,
+    without a second full-size field.
+    """
+    radius = max(1, int(4.0 * sigma + 0.5)) if sigma > 0 else 0
+    ksize = (2 * radius + 1, 2 * radius + 1)
+    strips = row_strips(h, w, radius)
+    if len(strips) == 1:
+        field = rng.random((h, w), dtype=np.float32)
+        field *= 2.0
+        field -= 1.0
+        if sigma > 0:  # in place (dst): no second field in numpy's memory
+            field = cv2.GaussianBlur(
+                field,
+                ksize,
+                sigmaX=sigma,
+                sigmaY=sigma,
+                borderType=cv2.BORDER_REFLECT_101,
+                dst=field,
+            )
+        return field
+    out = np.empty((h, w), np.float32)
+    raw, raw_lo = np.empty((0, w), np.float32), 0  # raw noise rows raw_lo : raw_lo + len(raw)
+    for lo, start, stop, hi in strips:
+        drawn = raw_lo + len(raw)
+        if hi > drawn:
+            new = rng.random((hi - drawn, w), dtype=np.float32)
+            new *= 2.0
+            new -= 1.0
+            raw = np.concatenate([raw[lo - raw_lo :], new])
+        else:
+            raw = raw[lo - raw_lo :]
+        raw_lo = lo
+        smooth = raw
+        if sigma > 0:
+            smooth = cv2.GaussianBlur(
+                raw, ksize, sigmaX=sigma, sigmaY=sigma, borderType=cv2.BORDER_REFLECT_101
+            )
+        out[start:stop] = smooth[start - lo : stop - lo]
+    return out
 
 
 # --------------------------------------------------------------------------- ops
