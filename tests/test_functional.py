@@ -789,10 +789,76 @@ def test_gaussian_noise_statistics():
     assert sat.max() == 255 and sat.min() == 0  # clipped, not wrapped
 
 
+# Ops that process large images in row strips (see functional/_strips.py).
+STRIP_CASES = [
+    (F.gaussian_blur, {"sigma": 0.7}),
+    (F.gaussian_blur, {"sigma": 3.0}),
+    (F.sharpen, {"factor": 0.0}),
+    (F.sharpen, {"factor": 2.5}),
+    (F.gaussian_noise, {"std": 0.2, "seed": 4}),
+]
+
+
 def strips_everywhere(monkeypatch, strip_pixels):
     """Make every image use strips of about ``strip_pixels`` pixels."""
     monkeypatch.setattr(_strips, "_STRIP_MIN_PIXELS", 0)
     monkeypatch.setattr(_strips, "_STRIP_PIXELS", strip_pixels)
+
+
+@pytest.mark.parametrize("strip_pixels", [1, 150, 400])
+@pytest.mark.parametrize("shape", [(61, 47), (40, 33, 3), (30, 20, 5)], ids=str)
+@pytest.mark.parametrize("dtype", DTYPES, ids=lambda d: np.dtype(d).name)
+@pytest.mark.parametrize("case", STRIP_CASES, ids=[op_id(c) for c in STRIP_CASES])
+def test_strips_equal_whole_image(case, dtype, shape, strip_pixels, monkeypatch):
+    """Blur, sharpen and noise in row strips (with a halo of the filter's reach; noise
+    drawn strip after strip) give exactly the whole-image result."""
+    fn, kwargs = case
+    img = make_image(shape, dtype, seed=8)
+    view = img[::-1, ::2]
+    whole, whole_view = fn(img, **kwargs), fn(view, **kwargs)
+    strips_everywhere(monkeypatch, strip_pixels)
+    assert len(_strips.row_strips(shape[0], shape[1], 3)) > 1
+    np.testing.assert_array_equal(check_contract(fn, kwargs, img), whole)
+    np.testing.assert_array_equal(check_contract(fn, kwargs, view), whole_view)
+
+
+def test_gaussian_noise_strips_draw_the_same_stream(monkeypatch):
+    """Strip by strip, noise uses the generator exactly as one draw of the image's shape,
+    so a shared Generator continues identically afterwards."""
+    img = make_image((45, 31, 3), np.uint16)
+    gen = np.random.default_rng(9)
+    expected = F.from_float32(
+        F.to_float32(img) + gen.standard_normal(img.shape, dtype=np.float32) * np.float32(0.1),
+        np.uint16,
+    )
+    after = gen.random(4)
+    strips_everywhere(monkeypatch, 100)
+    gen = np.random.default_rng(9)
+    np.testing.assert_array_equal(F.gaussian_noise(img, 0.1, seed=gen), expected)
+    np.testing.assert_array_equal(gen.random(4), after)
+
+
+def test_large_blur_and_sharpen_equal_previous_whole_image_formulas():
+    """At the default strip size, an image above _STRIP_MIN_PIXELS (so in strips) gives
+    what the previous whole-image float32 code gave."""
+    import cv2
+
+    shape = (1100, 1000)
+    assert shape[0] * shape[1] > _strips._STRIP_MIN_PIXELS
+    img = make_image(shape, np.uint16, seed=1)
+    assert len(_strips.row_strips(*shape, 5)) > 1
+    x = F.to_float32(img)
+    reflect = cv2.BORDER_REFLECT_101
+    blurred = cv2.GaussianBlur(x, (11, 11), sigmaX=1.2, sigmaY=1.2, borderType=reflect)
+    np.testing.assert_array_equal(F.gaussian_blur(img, 1.2), F.from_float32(blurred, np.uint16))
+    kernel = np.array([[1, 1, 1], [1, 5, 1], [1, 1, 1]], np.float32) / np.float32(13)
+    degenerate = cv2.filter2D(x, -1, kernel, borderType=reflect)
+    inner = (slice(1, -1), slice(1, -1))
+    diff = x[inner] - degenerate[inner]
+    diff *= np.float32(1.5)
+    diff += degenerate[inner]
+    x[inner] = diff
+    np.testing.assert_array_equal(F.sharpen(img, 1.5), F.from_float32(x, np.uint16))
 
 
 @pytest.mark.parametrize("sigma", [0.0, 1.0, 8.0])
@@ -1017,3 +1083,23 @@ def test_helpers():
     )
     with pytest.raises(TypeError, match="float32"):
         F.from_float32(np.zeros(3), np.uint8)
+
+
+@pytest.mark.parametrize("dtype", DTYPES, ids=lambda d: np.dtype(d).name)
+def test_float32_into_equals_from_float32(dtype):
+    """The in-place conversion the float32 ops now end with gives from_float32's values
+    (rounding half to even, clipping) into the given array."""
+    from tanda_transforms.functional._validate import float32_into
+
+    vmax = F.value_max(dtype)
+    halves = (np.arange(-3, 8, dtype=np.float32) + np.float32(0.5)) / np.float32(vmax)
+    x = np.concatenate([halves, np.linspace(-0.5, 1.5, 101, dtype=np.float32)])
+    x = np.stack([x, x[::-1]])
+    expected = F.from_float32(x, dtype)
+    out = np.empty(x.shape, dtype)
+    assert float32_into(x.copy(), out) is out
+    np.testing.assert_array_equal(out, expected)
+    rows = np.zeros((4,) + x.shape[1:], dtype)
+    float32_into(x.copy(), rows[1:3])  # into a slice of a larger array
+    np.testing.assert_array_equal(rows[1:3], expected)
+    assert not rows[0].any() and not rows[3].any()

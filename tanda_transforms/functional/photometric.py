@@ -23,12 +23,14 @@ from collections.abc import Callable
 import cv2
 import numpy as np
 
+from ._strips import row_strips
 from ._validate import (
     apply_cv2,
     apply_lut,
     check_image,
     check_int,
     check_real,
+    float32_into,
     from_float32,
     make_rng,
     to_float32,
@@ -362,8 +364,14 @@ def gaussian_blur(img: np.ndarray, sigma: float) -> np.ndarray:
         )
 
     # cv2's 8-bit Gaussian uses low-precision fixed-point weights (errors above one
-    # level), so integer images are blurred in float32 and rounded once.
-    return from_float32(apply_cv2(blur, to_float32(img)), img.dtype)
+    # level), so integer images are blurred in float32 and rounded once.  Large images go
+    # in row strips with a halo of the kernel radius (see _strips): the same values.
+    h, w = img.shape[:2]
+    out = np.empty(img.shape, img.dtype)
+    for lo, start, stop, hi in row_strips(h, w, radius):
+        blurred = apply_cv2(blur, to_float32(img[lo:hi]))
+        float32_into(blurred[start - lo : stop - lo], out[start:stop])
+    return out
 
 
 def sharpen(img: np.ndarray, factor: float) -> np.ndarray:
@@ -390,19 +398,29 @@ def sharpen(img: np.ndarray, factor: float) -> np.ndarray:
     h, w = img.shape[:2]
     if factor == 1 or h < 3 or w < 3:
         return img.copy()
-    x = to_float32(img)
 
     def smooth(chunk: np.ndarray) -> np.ndarray:
         return cv2.filter2D(chunk, -1, _SMOOTH_KERNEL, borderType=cv2.BORDER_REFLECT_101)
 
-    degenerate = apply_cv2(smooth, x)
-    inner = (slice(1, -1), slice(1, -1))
-    # out = degenerate + factor * (x - degenerate), only where the filter applies
-    diff = x[inner] - degenerate[inner]
-    diff *= np.float32(factor)
-    diff += degenerate[inner]
-    x[inner] = diff
-    return from_float32(x, img.dtype)
+    out = np.empty(img.shape, img.dtype)
+    # Large images go in row strips with a one-row halo (see _strips): the same values.
+    for lo, start, stop, hi in row_strips(h, w, 1):
+        x = to_float32(img[lo:hi])
+        degenerate = apply_cv2(smooth, x)
+        # out = degenerate + factor * (x - degenerate), in place in x and only where the
+        # filter applies: not on the image's first and last rows and columns.  Whole rows
+        # are blended (contiguous, faster) and their first and last values put back.
+        top, bottom = max(start, 1) - lo, min(stop, h - 1) - lo
+        if top < bottom:
+            rows, smoothed = x[top:bottom], degenerate[top:bottom]
+            first, last = rows[:, 0].copy(), rows[:, -1].copy()
+            rows -= smoothed
+            rows *= np.float32(factor)
+            rows += smoothed
+            rows[:, 0], rows[:, -1] = first, last
+        del degenerate
+        float32_into(x[start - lo : stop - lo], out[start:stop])
+    return out
 
 
 def gaussian_noise(img: np.ndarray, std: float, *, seed: int | np.random.Generator) -> np.ndarray:
@@ -426,11 +444,17 @@ def gaussian_noise(img: np.ndarray, std: float, *, seed: int | np.random.Generat
     check_image(img)
     std = check_real(std, "std", low=0.0)
     rng = make_rng(seed)
-    noise = rng.standard_normal(img.shape, dtype=np.float32)
-    noise *= np.float32(std)
-    x = to_float32(img)
-    x += noise
-    return from_float32(x, img.dtype)
+    out = np.empty(img.shape, img.dtype)
+    # Large images go in row strips; the noise is drawn strip after strip, which gives the
+    # same numbers as one draw of img.shape (the generator's stream is sequential).
+    for _, start, stop, _ in row_strips(img.shape[0], img.shape[1], 0):
+        x = to_float32(img[start:stop])
+        noise = rng.standard_normal(x.shape, dtype=np.float32)
+        noise *= np.float32(std)
+        x += noise
+        del noise
+        float32_into(x, out[start:stop])
+    return out
 
 
 def cutout(
