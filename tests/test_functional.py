@@ -580,6 +580,31 @@ def test_padded_warps_match_cv2_border_handling(dtype, border, monkeypatch):
     np.testing.assert_array_equal(exact[0], out)
 
 
+@pytest.mark.parametrize("border", ["reflect", "edge"])
+def test_affine_warps_above_pad_limit_use_cv2_border_handling(border, monkeypatch):
+    """Images above _PAD_MAX_PIXELS are warped without the padded copy: exactly cv2's
+    own border handling (the unpadded warp), which the padded warp is within rounding of."""
+    import cv2
+
+    shape = (80, 96)
+    img = make_image(shape, np.uint16)
+    warps = [F.rotate_warp(shape, -10.0), F.zoom_warp(shape, 0.9), F.shear_warp(shape, 0.2)]
+    padded = [warp.apply(img, border=border) for warp in warps]
+    monkeypatch.setattr(geometric, "_PAD_MAX_PIXELS", shape[0] * shape[1] - 1)
+    mode = {"reflect": cv2.BORDER_REFLECT_101, "edge": cv2.BORDER_REPLICATE}[border]
+    differs = False  # the padded warp rounds differently: the test tells the paths apart
+    for warp, with_padding in zip(warps, padded, strict=True):
+        expected = cv2.warpAffine(
+            img, warp._inverse, shape[::-1], flags=cv2.INTER_LINEAR | cv2.WARP_INVERSE_MAP,
+            borderMode=mode,
+        )
+        out = warp.apply(img, border=border)
+        np.testing.assert_array_equal(out, expected)
+        assert np.abs(out.astype(np.int64) - with_padding).max() <= 3
+        differs |= not np.array_equal(out, with_padding)
+    assert differs
+
+
 @pytest.mark.parametrize("shape", SHAPES + [(H, W, 4), (H, W, 9)], ids=str)
 @pytest.mark.parametrize("dtype", DTYPES, ids=lambda d: np.dtype(d).name)
 def test_flips_are_index_flips_for_every_layout(dtype, shape):
