@@ -1,0 +1,70 @@
+"""Learn the mammography policies of the end-model experiment on training patients only.
+
+The end-model task (``tanda evaluate --dataset mias``) uses 64 x 64 patches cut from 128 x 128
+windows of the 1024 x 1024 mini-MIAS films (half scale), split by patient. Here:
+
+- the unlabeled training patches (test patients never enter) are the learning data;
+- the lesion pool for ``lesion_transplant`` is cut from training patients' films only, at
+  the patches' scale (films at 512 x 512), and saved as ``docs/experiments/policies/
+  mias_train_pool.npz`` (not committed: the MIAS licence allows research use, not
+  redistribution; this script recreates it). The policies name that path relative to the
+  repository root, so run the evaluation from there;
+- TFs: the "mammography" pack plus the domain-specific TFs, as in the paper's DDSM setting.
+
+    python docs/experiments/mias_policies.py [--data ../shared/data/mini-mias] [--steps 150]
+
+writes ``mias_mf.tanda`` and ``mias_lstm.tanda`` beside the pool.
+"""
+
+from __future__ import annotations
+
+import argparse
+from pathlib import Path
+
+import torch
+
+from tanda_transforms import TFLibrary, learn_policy
+from tanda_transforms.domains import LesionPool, domain_mammography_tfs
+from tanda_transforms.evaluation.mias import mias_patches, split_by_patient
+
+ROOT = Path(__file__).resolve().parents[2]
+OUT = Path("docs/experiments/policies")
+POOL = OUT / "mias_train_pool.npz"
+
+
+def training_pool(data: Path, train_patients: set[int]) -> LesionPool:
+    full = LesionPool.from_mias(data, size=512)
+    keep = [i for i, ref in enumerate(full.refs)
+            if (int(ref.split()[0][3:]) + 1) // 2 in train_patients]
+    return LesionPool([full.patches[i] for i in keep], [full.masks[i] for i in keep],
+                      refs=[full.refs[i] for i in keep],
+                      white_levels=[full.white_levels[i] for i in keep])
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("--data", type=Path, default=ROOT.parent / "shared/data/mini-mias")
+    parser.add_argument("--steps", type=int, default=150)
+    parser.add_argument("--generators", nargs="+", default=["mean_field", "lstm"])
+    args = parser.parse_args()
+    torch.set_num_threads(1)
+    train, _ = split_by_patient(mias_patches(args.data), test_fraction=0.25, seed=0)
+    pool = training_pool(args.data, set(train.patients.tolist()))
+    (ROOT / OUT).mkdir(parents=True, exist_ok=True)
+    pool.save(ROOT / POOL)
+    print(f"pool: {len(pool)} lesions of training patients -> {POOL}")
+    library = TFLibrary.pack("mammography") + domain_mammography_tfs(str(POOL))
+    for generator in args.generators:
+        policy = learn_policy(train.images, library, generator=generator, seq_len=10, seed=0,
+                              steps=args.steps, batch_size=16, d_width=16, progress=False)
+        policy.metadata["data"] = (f"mini-MIAS training-patient patches ({len(train.images)} "
+                                   f"x {train.images.shape[1:]}), unlabeled")
+        policy.metadata["recipe"] = "python docs/experiments/mias_policies.py"
+        name = {"mean_field": "mf", "lstm": "lstm"}[generator]
+        policy.save(ROOT / OUT / f"mias_{name}.tanda")
+        training = policy.metadata["training"]
+        print(f"{generator}: {training['steps']} steps, {training['wall_time_s']} s")
+
+
+if __name__ == "__main__":
+    main()
