@@ -44,7 +44,7 @@ __all__ = ["main", "build_parser", "load_data", "parse_overrides", "DEMO_STEPS"]
 
 #: Steps of ``tanda demo`` (and of ``tanda learn`` without ``--data``, ``--steps``, ``--epochs``):
 #: about a minute and a half on 2 CPU cores.
-DEMO_STEPS = 60
+DEMO_STEPS = 200
 #: Batch size of the demo: half the paper's 32, so twice the steps fit in the same time.
 DEMO_BATCH_SIZE = 16
 READERS = ("auto", "mnist", "cifar10", "mias", "folder", "npy")
