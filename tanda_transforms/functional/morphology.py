@@ -23,6 +23,14 @@ def _kernel(size: object) -> np.ndarray | None:
     return np.ones((size, size), np.uint8)
 
 
+def _morphology(img: np.ndarray, size: int, cv2_op) -> np.ndarray:
+    check_image(img)
+    kernel = _kernel(size)
+    if kernel is None:
+        return img.copy()
+    return apply_cv2(lambda chunk: cv2_op(chunk, kernel), img)
+
+
 def erosion(img: np.ndarray, size: int = 3) -> np.ndarray:
     """Grey erosion: minimum over a ``size x size`` square around each pixel.
 
@@ -38,11 +46,7 @@ def erosion(img: np.ndarray, size: int = 3) -> np.ndarray:
     >>> erosion(np.array([[5, 1, 5, 5]], np.uint8)).tolist()
     [[1, 1, 1, 5]]
     """
-    check_image(img)
-    kernel = _kernel(size)
-    if kernel is None:
-        return img.copy()
-    return apply_cv2(lambda chunk: cv2.erode(chunk, kernel), img)
+    return _morphology(img, size, cv2.erode)
 
 
 def dilation(img: np.ndarray, size: int = 3) -> np.ndarray:
@@ -60,8 +64,4 @@ def dilation(img: np.ndarray, size: int = 3) -> np.ndarray:
     >>> dilation(np.array([[0, 9, 0, 0]], np.uint8)).tolist()
     [[9, 9, 9, 0]]
     """
-    check_image(img)
-    kernel = _kernel(size)
-    if kernel is None:
-        return img.copy()
-    return apply_cv2(lambda chunk: cv2.dilate(chunk, kernel), img)
+    return _morphology(img, size, cv2.dilate)
