@@ -632,10 +632,10 @@ def cmd_apply(args: argparse.Namespace) -> int:
 def gallery_rows() -> list[list[str]]:
     """One row per gallery policy: name, data, TFs, L, generator, description.
 
-    Example
-    -------
-    >>> gallery_rows()[0][:5]
-    ['example', '-', 'mnist pack (25 TFs)', '3', 'mean_field']
+    Examples
+    --------
+    >>> [row[:5] for row in gallery_rows() if row[0] == "example"]
+    [['example', '-', 'mnist pack (25 TFs)', '3', 'mean_field']]
     """
     from tanda_transforms.policy import gallery_names
     from tanda_transforms.show import describe_library
