@@ -12,8 +12,8 @@ Subcommands::
 for every option. Mistakes in the input (a missing file, an unknown pack, a bad ``--set``)
 print one ``tanda: error: ...`` line and exit with status 2.
 
-Example
--------
+Examples
+--------
 >>> from tanda_transforms.cli import main
 >>> main(["gallery"])  # doctest: +ELLIPSIS
 name ...
@@ -81,8 +81,8 @@ def parse_overrides(items: Sequence[str]) -> dict[str, Any]:
     else float, else string (``none`` is ``None``). An int given for a float field becomes a
     float.
 
-    Example
-    -------
+    Examples
+    --------
     >>> parse_overrides(["d_lr=1e-5", "seqs_per_point=3", "alpha=1"])
     {'d_lr': 1e-05, 'seqs_per_point': 3, 'alpha': 1.0}
     """
@@ -312,8 +312,8 @@ _TAR_SUFFIXES = (".tar", ".tar.gz", ".tgz", ".tar.bz2", ".tar.xz")
 def guess_reader(path: Path) -> str:
     """The reader ``--reader auto`` picks for ``path`` (see ``tanda learn --help``).
 
-    Example
-    -------
+    Examples
+    --------
     >>> guess_reader(Path("digits.npz"))
     'npy'
     """
@@ -370,8 +370,8 @@ def load_data(
 
     ``path=None`` gives the 500 MNIST digits shipped with the package (reader ``"sample"``).
 
-    Example
-    -------
+    Examples
+    --------
     >>> images, reader = load_data(None, limit=10)
     >>> images.shape, reader
     ((10, 28, 28), 'sample')

@@ -5,8 +5,8 @@ Train an end model on a labeled subset with each augmentation condition and comp
 accuracies over several seeds; ``tanda evaluate`` (:func:`add_evaluate_parser`,
 :func:`run_evaluate`) and ``docs/experiments/end_model.py`` drive it.
 
-Example
--------
+Examples
+--------
 >>> import numpy as np
 >>> from tanda_transforms.evaluate import build_subset, make_augment
 >>> augment = make_augment("basic", "cifar10", seed=0)

@@ -10,8 +10,8 @@ Pictures are made with numpy and OpenCV only (no matplotlib).
 * :func:`default_images`: what to show when no images are given (real MNIST digits for
   grayscale policies, synthetic colour pictures otherwise).
 
-Example
--------
+Examples
+--------
 >>> from tanda_transforms import TANDAPolicy
 >>> from tanda_transforms.show import default_images, sample_grid
 >>> policy = TANDAPolicy.load("example")
@@ -75,8 +75,8 @@ def tf_probabilities(policy: TANDAPolicy, seed: int = 0, n: int = 4096) -> np.nd
     Exact for a mean-field sampler; estimated from ``n`` sequences of the policy's length for a
     recurrent one (with a generator seeded by ``seed``, so the numbers are reproducible).
 
-    Example
-    -------
+    Examples
+    --------
     >>> from tanda_transforms import TANDAPolicy
     >>> float(tf_probabilities(TANDAPolicy.load("example"))[0])  # uniform over 25 TFs
     0.04
@@ -94,8 +94,8 @@ def sequence_counts(policy: TANDAPolicy, n: int = 2000, seed: int = 0) -> Counte
     collections.Counter
         Maps a tuple of TF indices to how many of the ``n`` samples were that sequence.
 
-    Example
-    -------
+    Examples
+    --------
     >>> from tanda_transforms import TANDAPolicy
     >>> counts = sequence_counts(TANDAPolicy.load("example"), n=50)
     >>> sum(counts.values())
@@ -110,8 +110,8 @@ def sequence_counts(policy: TANDAPolicy, n: int = 2000, seed: int = 0) -> Counte
 def pack_name(library: TFLibrary) -> str | None:
     """The name of the built-in pack equal to ``library``, or ``None``.
 
-    Example
-    -------
+    Examples
+    --------
     >>> pack_name(TFLibrary.pack("cifar10"))
     'cifar10'
     """
@@ -124,8 +124,8 @@ def pack_name(library: TFLibrary) -> str | None:
 def describe_library(library: TFLibrary) -> str:
     """``"mnist pack (25 TFs)"`` for a built-in pack, else ``"25 TFs: rotate, zoom, ..."``.
 
-    Example
-    -------
+    Examples
+    --------
     >>> from tanda_transforms import TF
     >>> describe_library(TFLibrary([TF("hflip"), TF("rotate", degrees=5)]))
     '2 TFs: hflip, rotate'
@@ -147,8 +147,8 @@ def _short(value: Any, width: int = 70) -> str:
 def metadata_lines(policy: TANDAPolicy) -> list[str]:
     """The policy's metadata as short ``key: value`` lines (the training history condensed).
 
-    Example
-    -------
+    Examples
+    --------
     >>> from tanda_transforms import TANDAPolicy
     >>> metadata_lines(TANDAPolicy.load("example"))[0]
     "description: uniform (heuristic) sampler over the paper's MNIST TFs; not learned"
@@ -208,8 +208,8 @@ def summarise(policy: TANDAPolicy, n_samples: int = 2000, top: int = 10, seed: i
     str
         Several lines, no trailing newline.
 
-    Example
-    -------
+    Examples
+    --------
     >>> from tanda_transforms import TANDAPolicy
     >>> text = summarise(TANDAPolicy.load("example"), n_samples=100, top=2)
     >>> text.splitlines()[0]
@@ -268,8 +268,8 @@ def synthetic_colour_images(n: int, size: int = 32, seed: int = 0) -> np.ndarray
     that flips, rotations and shears are visible, and the colours vary so that colour TFs
     are.
 
-    Example
-    -------
+    Examples
+    --------
     >>> synthetic_colour_images(2, size=32).shape
     (2, 32, 32, 3)
     """
@@ -301,8 +301,8 @@ def default_images(policy: TANDAPolicy, n: int = 8, seed: int = 0) -> np.ndarray
       channel, or, without that record, when its library is the ``mnist`` pack.
     * Otherwise: :func:`synthetic_colour_images` (32 x 32 RGB, or the training size if known).
 
-    Example
-    -------
+    Examples
+    --------
     >>> from tanda_transforms import TANDAPolicy
     >>> default_images(TANDAPolicy("cifar10"), n=3).shape
     (3, 32, 32, 3)
@@ -330,8 +330,8 @@ def to_display(image: np.ndarray, scale_max: float | None = None) -> np.ndarray:
     stretched by passing the original's maximum. Grayscale is replicated to three channels,
     alpha dropped, other channel counts shown by their first channel.
 
-    Example
-    -------
+    Examples
+    --------
     >>> to_display(np.full((2, 2), 1.0, np.float32))[0, 0].tolist()
     [255, 255, 255]
     """
@@ -378,8 +378,8 @@ def grid_size(n_rows: int, n_aug: int, tile_h: int, tile_w: int) -> tuple[int, i
     ``height = GRID_PAD + n_rows * (tile_h + GRID_PAD)`` and
     ``width = GRID_PAD + (1 + n_aug) * (tile_w + GRID_PAD) + GRID_SEPARATOR``.
 
-    Example
-    -------
+    Examples
+    --------
     >>> grid_size(2, 3, 112, 112)
     (230, 464)
     """
@@ -424,8 +424,8 @@ def sample_grid(
         ``uint8`` RGB, of the size :func:`grid_size` gives for the tile size. Tiles sit on a
         dark grey background, the originals column set apart by :data:`GRID_SEPARATOR` pixels.
 
-    Example
-    -------
+    Examples
+    --------
     >>> import numpy as np
     >>> from tanda_transforms import TANDAPolicy
     >>> grid = sample_grid(TANDAPolicy("cifar10", seq_len=2), np.zeros((1, 32, 32, 3), np.uint8),
