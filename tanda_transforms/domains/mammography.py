@@ -39,10 +39,10 @@ Examples
 
 from __future__ import annotations
 
+import io
 import math
 import os
 import re
-import tempfile
 import zipfile
 from collections.abc import Iterable, Sequence
 from pathlib import Path
@@ -58,6 +58,7 @@ from tanda_transforms.functional._validate import (
     to_float32,
     value_max,
 )
+from tanda_transforms.policy_file import write_atomic
 from tanda_transforms.registry import register_op
 from tanda_transforms.tfs import TF
 
@@ -322,15 +323,9 @@ class LesionPool:
         for i, (patch, mask) in enumerate(zip(self.patches, self.masks, strict=True)):
             arrays[f"patch_{i}"] = patch
             arrays[f"mask_{i}"] = mask
-        path.parent.mkdir(parents=True, exist_ok=True)
-        fd, tmp = tempfile.mkstemp(suffix=".npz", dir=path.parent)
-        try:
-            with os.fdopen(fd, "wb") as stream:
-                np.savez_compressed(stream, **arrays)
-            os.replace(tmp, path)
-        except BaseException:
-            Path(tmp).unlink(missing_ok=True)
-            raise
+        buffer = io.BytesIO()
+        np.savez_compressed(buffer, **arrays)
+        write_atomic(path, buffer.getvalue())
 
     @classmethod
     def load(cls, path: str | os.PathLike) -> LesionPool:
