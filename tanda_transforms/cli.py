@@ -211,6 +211,10 @@ def _add_learning_options(p: argparse.ArgumentParser) -> None:
     p.add_argument("--set", action="append", default=[], metavar="KEY=VALUE", dest="overrides",
                    help="override any LearnConfig field, e.g. --set d_lr=1e-5 --set "
                    f"d_width=16; repeatable. Fields: {', '.join(_config_fields())}")
+    _add_runtime_options(p)
+
+
+def _add_runtime_options(p: argparse.ArgumentParser) -> None:
     p.add_argument("--threads", type=_positive_int, metavar="N",
                    help="CPU threads torch may use (default: torch's choice, usually one per "
                    "core); 1 is about as fast for these small networks and much faster when "
@@ -235,11 +239,7 @@ def _add_demo(sub) -> None:
     p.add_argument("--seed", type=_non_negative_int, default=0, help="seed of the whole run")
     p.add_argument("--device", choices=("cpu", "cuda"),
                    help="where the networks train; default: cuda if available, else cpu")
-    p.add_argument("--threads", type=_positive_int, metavar="N",
-                   help="CPU threads torch may use (default: torch's choice, usually one per "
-                   "core); 1 is about as fast for these small networks and much faster when "
-                   "other programs keep the cores busy")
-    p.add_argument("--no-progress", action="store_true", help="do not show a progress bar")
+    _add_runtime_options(p)
 
 
 def _add_show(sub) -> None:

@@ -846,6 +846,17 @@ def _smoothed_noise(rng: np.random.Generator, h: int, w: int, sigma: float) -> n
 # --------------------------------------------------------------------------- ops
 
 
+def _apply_unless_identity(
+    img: np.ndarray, warp, identity: bool, interpolation: str, border: str, fill: float
+) -> np.ndarray:
+    """``warp`` applied to ``img``, or an exact copy when the op's arguments make it the identity
+    (the apply arguments are still checked, so bad ones fail either way)."""
+    if identity:
+        _check_apply_args(interpolation, border, fill)
+        return img.copy()
+    return warp.apply(img, interpolation=interpolation, border=border, fill=fill)
+
+
 def rotate(
     img: np.ndarray,
     degrees: float,
@@ -863,10 +874,7 @@ def rotate(
     """
     check_image(img)
     warp = rotate_warp(img.shape, degrees)
-    if degrees == 0:
-        _check_apply_args(interpolation, border, fill)
-        return img.copy()
-    return warp.apply(img, interpolation=interpolation, border=border, fill=fill)
+    return _apply_unless_identity(img, warp, degrees == 0, interpolation, border, fill)
 
 
 def zoom(
@@ -886,10 +894,7 @@ def zoom(
     """
     check_image(img)
     warp = zoom_warp(img.shape, factor)
-    if factor == 1:
-        _check_apply_args(interpolation, border, fill)
-        return img.copy()
-    return warp.apply(img, interpolation=interpolation, border=border, fill=fill)
+    return _apply_unless_identity(img, warp, factor == 1, interpolation, border, fill)
 
 
 def shear(
@@ -910,10 +915,7 @@ def shear(
     """
     check_image(img)
     warp = shear_warp(img.shape, factor, axis)
-    if factor == 0:
-        _check_apply_args(interpolation, border, fill)
-        return img.copy()
-    return warp.apply(img, interpolation=interpolation, border=border, fill=fill)
+    return _apply_unless_identity(img, warp, factor == 0, interpolation, border, fill)
 
 
 def translate(
@@ -934,10 +936,8 @@ def translate(
     """
     check_image(img)
     warp = translate_warp(img.shape, dx, dy)
-    if dx == 0 and dy == 0:
-        _check_apply_args(interpolation, border, fill)
-        return img.copy()
-    return warp.apply(img, interpolation=interpolation, border=border, fill=fill)
+    identity = dx == 0 and dy == 0
+    return _apply_unless_identity(img, warp, identity, interpolation, border, fill)
 
 
 def hflip(img: np.ndarray) -> np.ndarray:
@@ -1045,7 +1045,5 @@ def pad_and_crop(
     """
     check_image(img)
     warp = pad_and_crop_warp(img.shape, padding, top, left)
-    if top == padding and left == padding:
-        _check_apply_args(interpolation, border, fill)
-        return img.copy()
-    return warp.apply(img, interpolation=interpolation, border=border, fill=fill)
+    identity = top == padding and left == padding
+    return _apply_unless_identity(img, warp, identity, interpolation, border, fill)
