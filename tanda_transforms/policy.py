@@ -62,15 +62,13 @@ class _Stream:
         self.block_size = block_size
         self.block: list[tuple[int, ...]] = []
 
-    def next_actions(self, sampler: SequenceSampler, seq_len: int) -> tuple[int, ...]:
+    def next_actions(self, policy: TANDAPolicy) -> tuple[int, ...]:
         if not self.block:
-            device = next(sampler.parameters()).device
+            device = next(policy.sampler.parameters()).device
             if self.torch_gen.device != device:  # the sampler moved (e.g. to CUDA for learning)
                 state = self.torch_gen.initial_seed()
                 self.torch_gen = torch.Generator(device).manual_seed(state)
-            with torch.no_grad():
-                actions, _ = sampler.sample(self.block_size, seq_len, self.torch_gen)
-            self.block = [tuple(row) for row in actions.tolist()][::-1]
+            self.block = policy.draw_actions(self.block_size, self.torch_gen)[::-1]
         return self.block.pop()
 
 
@@ -183,7 +181,7 @@ class TANDAPolicy(v2.Transform):
     def sample_params(self) -> dict[str, Any]:
         """Draw the parameters of one call: TF indices and a seed per step."""
         stream = self._current_stream()
-        actions = stream.next_actions(self.sampler, self.seq_len)
+        actions = stream.next_actions(self)
         seeds = stream.np_rng.integers(0, 2**63, size=self.seq_len).tolist()
         return {"actions": actions, "step_seeds": seeds}
 
