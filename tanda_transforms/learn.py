@@ -218,10 +218,9 @@ class Learner:
         current = list(np.repeat(real, self.config.seqs_per_point, axis=0))
         states = [current]
         for t in range(actions.shape[1]):
-            current = [
-                self.library[a](x, self.np_rng) if self.library[a].random else self.library[a](x)
-                for x, a in zip(current, actions[:, t], strict=True)
-            ]
+            # TF.__call__ ignores the rng for TFs without a random part
+            current = [self.library[a](x, self.np_rng)
+                       for x, a in zip(current, actions[:, t], strict=True)]
             states.append(current)
         self.timing["tfs"] += time.perf_counter() - t0
         return states
