@@ -34,8 +34,9 @@ from albumentations.core.transforms_interface import BaseTransformInitSchema
 from albumentations.core.type_definitions import ALL_TARGETS
 from pydantic import Field
 
+from tanda_transforms import _convert
 from tanda_transforms.policy import TANDAPolicy
-from tanda_transforms.targets import geometric_warps, warp_boxes, warp_mask, warp_points
+from tanda_transforms.sequence import CompiledSequence, SampledSequence
 
 __all__ = ["TANDA"]
 
@@ -84,7 +85,11 @@ class TANDA(A.DualTransform):
     every transform (``A.Compose(..., seed=s)`` seeds it), and ``self.py_random`` for ``p``.
     A block of sequences is drawn with a ``torch.Generator`` seeded from
     ``random_generator``; when that generator is replaced (the pipeline was reseeded) the
-    block is discarded. Each call draws ``seq_len`` step seeds for the TFs' random parts.
+    block is discarded. Each call draws ``seq_len`` step seeds for the TFs' random parts,
+    then the policy's own ``p`` and frame shift (see :class:`~tanda_transforms.TANDAPolicy`):
+    ``TANDA(p=...)`` is albumentations' usual gate, and the policy's ``p`` applies inside it,
+    exactly as in a torchvision pipeline, so a policy saved with ``p=0.5`` behaves the same
+    in both.
     As for every albumentations transform, DataLoader workers start from copies of the same
     generator: reseed per worker (``pipeline.set_random_seed(...)`` in ``worker_init_fn``).
 
@@ -137,7 +142,7 @@ class TANDA(A.DualTransform):
         self.block_size = block_size
         self._block: list[tuple[int, ...]] = []
         self._block_owner: np.random.Generator | None = None
-        self._warp_cache: tuple[Any, list] | None = None
+        self._compiled_cache: tuple[Any, CompiledSequence] | None = None
 
     # --- serialization ------------------------------------------------------------------
 
@@ -169,7 +174,7 @@ class TANDA(A.DualTransform):
         # data that any process rebuilds with TANDAPolicy.from_bytes.
         state = self.__dict__.copy()
         state["_policy"] = self._policy.to_bytes()
-        state["_warp_cache"] = None
+        state["_compiled_cache"] = None
         return state
 
     def __setstate__(self, state: dict[str, Any]) -> None:
@@ -191,60 +196,55 @@ class TANDA(A.DualTransform):
         return tuple(int(a) for a in self._block.pop())
 
     def get_params(self) -> dict[str, Any]:
-        actions = self._next_actions()
-        seeds = self.random_generator.integers(0, 2**63, size=len(actions))
-        return {"actions": actions, "step_seeds": [int(s) for s in seeds]}
+        sequence = self._policy.finish_sample(self._next_actions(), self.random_generator)
+        return {"sequence": sequence}
 
-    def _warps(self, actions: tuple[int, ...], step_seeds: list[int], shape) -> list:
-        key = (tuple(actions), tuple(step_seeds), tuple(shape[:2]))
-        if self._warp_cache is None or self._warp_cache[0] != key:
-            params = {"actions": key[0], "step_seeds": key[1]}
-            self._warp_cache = (key, geometric_warps(self._policy.library, params, key[2]))
-        return self._warp_cache[1]
+    def _compiled(self, sequence: SampledSequence, shape) -> CompiledSequence:
+        """The call's compiled sequence, built once and shared by the image and its targets."""
+        key = (sequence, tuple(shape[:2]))
+        if self._compiled_cache is None or self._compiled_cache[0] != key:
+            self._compiled_cache = (key, self._policy.compile(sequence, shape))
+        return self._compiled_cache[1]
 
     # --- targets ------------------------------------------------------------------------
 
-    def apply(
-        self, img: np.ndarray, actions: tuple[int, ...], step_seeds: list[int], **params: Any
-    ) -> np.ndarray:
-        return self._policy.apply_params(img, {"actions": actions, "step_seeds": step_seeds})
+    def apply(self, img: np.ndarray, sequence: SampledSequence, **params: Any) -> np.ndarray:
+        if not sequence.applied:
+            return img
+        _convert.check_float_range(img, type(self).__name__)
+        return self._compiled(sequence, img.shape).apply(img)
 
-    def apply_to_mask(
-        self, mask: np.ndarray, actions: tuple[int, ...], step_seeds: list[int], **params: Any
-    ) -> np.ndarray:
-        warps = self._warps(actions, step_seeds, mask.shape)
-        return warp_mask(mask, warps) if warps else mask
+    def apply_to_mask(self, mask: np.ndarray, sequence: SampledSequence, **params: Any):
+        if not sequence.applied:
+            return mask
+        return self._compiled(sequence, mask.shape).warp_mask(mask)
 
-    def apply_to_bboxes(
-        self, bboxes: np.ndarray, actions: tuple[int, ...], step_seeds: list[int], **params: Any
-    ) -> np.ndarray:
+    def apply_to_bboxes(self, bboxes: np.ndarray, sequence: SampledSequence, **params: Any):
         h, w = params["shape"][:2]
-        warps = self._warps(actions, step_seeds, (h, w))
-        if not warps or not len(bboxes):
+        compiled = self._compiled(sequence, (h, w))
+        if not sequence.applied or not compiled.warps or not len(bboxes):
             return bboxes
         scale = np.array([w, h, w, h], np.float64)
-        moved = warp_boxes(bboxes[:, :4].astype(np.float64) * scale, warps, (h, w)) / scale
+        moved = compiled.warp_boxes(bboxes[:, :4].astype(np.float64) * scale) / scale
         out = bboxes.copy()
         out[:, :4] = moved
         return out
 
-    def apply_to_keypoints(
-        self, keypoints: np.ndarray, actions: tuple[int, ...], step_seeds: list[int], **params: Any
-    ) -> np.ndarray:
-        warps = self._warps(actions, step_seeds, params["shape"][:2])
-        if not warps or not len(keypoints):
+    def apply_to_keypoints(self, keypoints: np.ndarray, sequence: SampledSequence, **params: Any):
+        compiled = self._compiled(sequence, params["shape"][:2])
+        if not sequence.applied or not compiled.warps or not len(keypoints):
             return keypoints
         out = keypoints.copy()
         xy = keypoints[:, :2].astype(np.float64)
         if keypoints.shape[1] < 5:  # no angle / scale columns: move the points only
-            out[:, :2] = warp_points(xy, warps)
+            out[:, :2] = compiled.map_points(xy)
             return out
         # albumentations' internal layout: x, y, z, angle (radians, y down), scale, ...
         angle = keypoints[:, 3].astype(np.float64)
         step = _KEYPOINT_STEP
         along = np.stack([np.cos(angle), np.sin(angle)], 1) * step
         across = np.stack([-np.sin(angle), np.cos(angle)], 1) * step
-        moved = warp_points(np.concatenate([xy, xy + along, xy + across]), warps)
+        moved = compiled.map_points(np.concatenate([xy, xy + along, xy + across]))
         centre, tip, side = np.split(moved, 3)
         d_along, d_across = tip - centre, side - centre
         new_angle = np.mod(np.arctan2(d_along[:, 1], d_along[:, 0]), _TWO_PI)

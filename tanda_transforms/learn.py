@@ -1,9 +1,10 @@
 """learn_policy(): learn which TF sequences keep data realistic, adversarially, without labels.
 
 The generator (a sequence sampler) proposes ``seqs_per_point`` sequences of ``seq_len`` TFs for
-each real image of a batch; the TFs are applied step by step, keeping every intermediate
-``x_0 .. x_L``. A discriminator D learns to tell real images from the final ``x_L``. The
-generator is trained by REINFORCE on the per-step cost (Ratner et al. 2017, eq. 4-5)::
+each real image of a batch; every intermediate ``x_0 .. x_L`` is rendered as a policy renders
+(each geometric run resampled once, :mod:`tanda_transforms.sequence`). A discriminator D
+learns to tell real images from the final ``x_L``. The generator is trained by REINFORCE
+on the per-step cost (Ratner et al. 2017, eq. 4-5)::
 
     c_t = -log sigmoid(D(x_t)) + alpha / (d(x_0, x_t) + eps)     (t >= 1)
     c_0 = -log sigmoid(D(x_0))
@@ -50,6 +51,7 @@ from tanda_transforms._images import as_image_array
 from tanda_transforms.discriminators import ConvDiscriminator
 from tanda_transforms.generators import SAMPLER_KINDS, MeanFieldSampler, RecurrentSampler
 from tanda_transforms.policy import TANDAPolicy
+from tanda_transforms.sequence import SampledSequence
 from tanda_transforms.tfs import TF, TFLibrary
 
 __all__ = ["LearnConfig", "learn_policy", "Learner"]
@@ -213,17 +215,20 @@ class Learner:
         return self.images[batch]
 
     def _roll_out(self, real: np.ndarray, actions: np.ndarray) -> list[list[np.ndarray]]:
-        """Apply each sequence to its image; returns the L + 1 intermediates per step."""
+        """Apply each sequence to its image; returns, per step t, the images ``x_t``.
+
+        Rendered as a policy renders (one resampling per geometric run, see
+        :mod:`tanda_transforms.sequence`), so D judges what users will get.
+        """
         t0 = time.perf_counter()
-        current = list(np.repeat(real, self.config.seqs_per_point, axis=0))
-        states = [current]
-        for t in range(actions.shape[1]):
-            # TF.__call__ ignores the rng for TFs without a random part
-            current = [self.library[a](x, self.np_rng)
-                       for x, a in zip(current, actions[:, t], strict=True)]
-            states.append(current)
+        images = np.repeat(real, self.config.seqs_per_point, axis=0)
+        seeds = self.np_rng.integers(0, 2**63, size=actions.shape)
+        per_sequence = [
+            SampledSequence(tuple(a), tuple(s)).compile(self.library, x.shape).intermediates(x)
+            for x, a, s in zip(images, actions.tolist(), seeds.tolist(), strict=True)
+        ]
         self.timing["tfs"] += time.perf_counter() - t0
-        return states
+        return [list(step) for step in zip(*per_sequence, strict=True)]
 
     def step(self) -> dict[str, float]:
         """One discriminator update and one generator update; returns the step's losses.

@@ -1,6 +1,7 @@
 """The built-in op table: every op a TF can name, registered with its kind.
 
-Deterministic ops are thin wrappers of :mod:`tanda_transforms.functional`. The few ops whose
+Geometric ops are warp builders (``op(shape, **args) -> warp``), photometric ops map an image
+to an image; both are thin wrappers of :mod:`tanda_transforms.functional`. The few ops whose
 TF has a random part (where a cutout lands, the offsets of pad-and-crop, the noise of elastic
 deformation and Gaussian noise) draw it from the ``rng`` the caller passes.
 
@@ -14,8 +15,10 @@ Examples
 >>> import numpy as np
 >>> from tanda_transforms.registry import get_op
 >>> img = np.arange(16, dtype=np.uint8).reshape(4, 4)
->>> get_op("hflip").fn(img)[0].tolist()
+>>> get_op("hflip").fn(img.shape).apply(img)[0].tolist()
 [3, 2, 1, 0]
+>>> get_op("invert").fn(img)[0].tolist()
+[255, 254, 253, 252]
 """
 
 from __future__ import annotations
@@ -33,78 +36,72 @@ def _shape(img: np.ndarray) -> tuple[int, int]:
     return img.shape[0], img.shape[1]
 
 
-def _finish(img: np.ndarray, warp: Warp, warp_only: bool) -> np.ndarray | Warp:
-    return warp if warp_only else warp.apply(img)
-
-
-# --- geometric ------------------------------------------------------------------------------
+# --- geometric: warp builders (see tanda_transforms.registry) --------------------------------
 
 
 @register_op("rotate", kind="geometric")
-def rotate(img: np.ndarray, degrees: float, *, warp_only: bool = False):
+def rotate(shape: tuple[int, int], degrees: float) -> Warp:
     """Rotate counter-clockwise by ``degrees`` about the centre."""
-    return _finish(img, F.rotate_warp(_shape(img), degrees), warp_only)
+    return F.rotate_warp(shape, degrees)
 
 
 @register_op("zoom", kind="geometric")
-def zoom(img: np.ndarray, factor: float, *, warp_only: bool = False):
+def zoom(shape: tuple[int, int], factor: float) -> Warp:
     """Scale about the centre; ``factor > 1`` magnifies."""
-    return _finish(img, F.zoom_warp(_shape(img), factor), warp_only)
+    return F.zoom_warp(shape, factor)
 
 
 @register_op("shear", kind="geometric")
-def shear(img: np.ndarray, factor: float, axis: str = "x", *, warp_only: bool = False):
+def shear(shape: tuple[int, int], factor: float, axis: str = "x") -> Warp:
     """Shear along ``axis`` by ``factor``."""
-    return _finish(img, F.shear_warp(_shape(img), factor, axis=axis), warp_only)
+    return F.shear_warp(shape, factor, axis=axis)
 
 
 @register_op("translate", kind="geometric")
-def translate(img: np.ndarray, dx: float = 0.0, dy: float = 0.0, *, warp_only: bool = False):
+def translate(shape: tuple[int, int], dx: float = 0.0, dy: float = 0.0) -> Warp:
     """Shift by fractions of the width (``dx``) and height (``dy``)."""
-    return _finish(img, F.translate_warp(_shape(img), dx, dy), warp_only)
+    return F.translate_warp(shape, dx, dy)
 
 
 @register_op("hflip", kind="geometric")
-def hflip(img: np.ndarray, *, warp_only: bool = False):
+def hflip(shape: tuple[int, int]) -> Warp:
     """Mirror left-right."""
-    return F.hflip_warp(_shape(img)) if warp_only else F.hflip(img)
+    return F.hflip_warp(shape)
 
 
 @register_op("vflip", kind="geometric")
-def vflip(img: np.ndarray, *, warp_only: bool = False):
+def vflip(shape: tuple[int, int]) -> Warp:
     """Mirror top-bottom."""
-    return F.vflip_warp(_shape(img)) if warp_only else F.vflip(img)
+    return F.vflip_warp(shape)
 
 
 @register_op("swirl", kind="geometric")
-def swirl(img: np.ndarray, strength: float, radius: float = 3.5, *, warp_only: bool = False):
+def swirl(shape: tuple[int, int], strength: float, radius: float = 3.5) -> Warp:
     """Swirl about the centre (scikit-image semantics), ``strength`` radians at the centre.
 
     ``radius`` is a fraction of the smaller side. The default 3.5 matches scikit-image's own
     default (100 px) on the 28-32 px images the paper swirled, so ``swirl(strength=0.1)``
     means on a 1024 px mammogram what it meant on a digit.
     """
-    h, w = _shape(img)
     if not radius > 0:
         raise ValueError(f"radius must be a positive fraction of the smaller side, got {radius!r}")
-    return _finish(img, F.swirl_warp((h, w), strength, radius * min(h, w)), warp_only)
+    return F.swirl_warp(shape, strength, radius * min(shape[:2]))
 
 
 @register_op("elastic", kind="geometric", random=True)
-def elastic(img: np.ndarray, alpha: float, sigma: float, *, rng, warp_only: bool = False):
+def elastic(shape: tuple[int, int], alpha: float, sigma: float, *, rng) -> Warp:
     """Elastic deformation with RMS displacement ``alpha`` pixels, smoothness ``sigma``."""
-    return _finish(img, F.elastic_warp(_shape(img), alpha, sigma, seed=rng), warp_only)
+    return F.elastic_warp(shape, alpha, sigma, seed=rng)
 
 
 @register_op("pad_and_crop", kind="geometric", random=True)
-def pad_and_crop(img: np.ndarray, padding: float = 0.125, *, rng, warp_only: bool = False):
+def pad_and_crop(shape: tuple[int, int], padding: float = 0.125, *, rng) -> Warp:
     """Pad by ``padding`` (a fraction of the smaller side), crop back at a random offset."""
-    h, w = _shape(img)
     if not 0 <= padding < 1:
         raise ValueError(f"padding must be a fraction in [0, 1), got {padding!r}")
-    pad = int(round(padding * min(h, w)))
+    pad = int(round(padding * min(shape[:2])))
     top, left = (int(v) for v in rng.integers(0, 2 * pad + 1, size=2))
-    return _finish(img, F.pad_and_crop_warp((h, w), pad, top, left), warp_only)
+    return F.pad_and_crop_warp(shape, pad, top, left)
 
 
 # --- morphology -----------------------------------------------------------------------------

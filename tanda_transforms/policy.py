@@ -32,19 +32,22 @@ from typing import Any
 import numpy as np
 import PIL.Image
 import torch
+from torch.utils._pytree import tree_flatten, tree_unflatten
 from torchvision import tv_tensors
 from torchvision.transforms import v2
 
-from tanda_transforms import _convert, policy_file
+from tanda_transforms import _convert, policy_file, targets
 from tanda_transforms.generators import MeanFieldSampler, SequenceSampler, build_sampler
 from tanda_transforms.policy_file import PolicyFileError
 from tanda_transforms.registry import UnknownOpError
+from tanda_transforms.sequence import CompiledSequence, SampledSequence
 from tanda_transforms.tfs import TF, TFLibrary
 
 __all__ = ["TANDAPolicy", "PolicyNotFoundError", "gallery_names"]
 
 MAX_SEQ_LEN = 1000
 MAX_TFS = 100_000
+MAX_FRAME = 4096
 _FORMAT = "tanda-policy"
 
 
@@ -72,6 +75,16 @@ class _Stream:
         return self.block.pop()
 
 
+def _is_target(inpt: Any) -> bool:
+    return isinstance(inpt, tv_tensors.TVTensor) and not isinstance(inpt, tv_tensors.Image)
+
+
+def _check_probability(value: Any) -> float:
+    if isinstance(value, bool) or not isinstance(value, int | float) or not 0 <= value <= 1:
+        raise ValueError(f"p must be a probability in [0, 1], got {value!r}")
+    return float(value)
+
+
 def _process_key() -> tuple[int, int | None]:
     info = torch.utils.data.get_worker_info()
     return os.getpid(), None if info is None else info.id
@@ -93,8 +106,12 @@ class TANDAPolicy(v2.Transform):
     Inputs: a PIL image (modes L, RGB, RGBA, I;16), a numpy array H x W or H x W x C, a tensor
     or ``tv_tensors.Image`` C x H x W (batched ... x C x H x W get one sequence, as torchvision
     does), of dtype uint8, uint16 or float32 in [0, 1]. The output has the input's type, dtype,
-    shape and range. ``tv_tensors.Mask`` and ``BoundingBoxes`` in the same call follow the
-    geometric TFs.
+    shape and range. ``tv_tensors.Mask``, ``BoundingBoxes`` and ``KeyPoints`` in the same call
+    follow the geometric TFs.
+
+    Rendering: each run of consecutive geometric TFs is composed into one warp and resampled
+    once (see :mod:`tanda_transforms.sequence`); warps read past the image edge by
+    reflection.
 
     Parameters
     ----------
@@ -112,6 +129,15 @@ class TANDAPolicy(v2.Transform):
         Sequences drawn from the sampler at a time.
     metadata
         Free-form JSON-able information saved with the policy (e.g. training history).
+    p
+        Probability that a call transforms its input at all; otherwise the input is returned
+        unchanged (as ``transforms.RandomApply`` does). An attribute a training loop may
+        change between epochs; saved in the policy file.
+    frame
+        Context frame in pixels: after the TFs the image is shifted by a random whole number
+        of pixels in ``[-frame, frame]`` on each axis, filled by reflection (a reflect-padded
+        random crop, the reference's pad-and-crop), inside the last warp when the sequence
+        ends with geometric TFs. ``0`` (default) disables it. Saved in the policy file.
 
     Examples
     --------
@@ -120,6 +146,8 @@ class TANDAPolicy(v2.Transform):
     >>> pipeline = transforms.Compose([TANDAPolicy("cifar10", seq_len=2, seed=0)])
     >>> pipeline(torch.rand(3, 32, 32)).shape
     torch.Size([3, 32, 32])
+    >>> TANDAPolicy("mnist", seq_len=2, p=0.0)(torch.zeros(1, 8, 8)).sum().item()
+    0.0
     """
 
     _transformed_types = (torch.Tensor, PIL.Image.Image, np.ndarray)
@@ -133,6 +161,8 @@ class TANDAPolicy(v2.Transform):
         seed: int | None = None,
         block_size: int = 256,
         metadata: dict[str, Any] | None = None,
+        p: float = 1.0,
+        frame: int = 0,
     ) -> None:
         super().__init__()
         self.library = TFLibrary.coerce(tfs)
@@ -149,10 +179,38 @@ class TANDAPolicy(v2.Transform):
                 f"{len(self.library)}"
             )
         self.seq_len, self.seed, self.block_size = seq_len, seed, block_size
+        self.p, self.frame = p, frame
         self.metadata = dict(metadata or {})
         self._stream: _Stream | None = None
-        self._forced_params: dict[str, Any] | None = None
-        self.last_params: dict[str, Any] | None = None
+        #: the :class:`SampledSequence` of the last call (``None`` before the first)
+        self.last_sample: SampledSequence | None = None
+
+    @property
+    def p(self) -> float:
+        """Probability that a call transforms its input (see the class docstring)."""
+        return self._p
+
+    @p.setter
+    def p(self, value: float) -> None:
+        self._p = _check_probability(value)
+
+    @property
+    def frame(self) -> int:
+        """Context frame in pixels (see the class docstring)."""
+        return self._frame
+
+    @frame.setter
+    def frame(self, value: int) -> None:
+        if isinstance(value, bool) or not isinstance(value, int) or not 0 <= value <= MAX_FRAME:
+            raise ValueError(f"frame must be an int in [0, {MAX_FRAME}] (pixels), got {value!r}")
+        self._frame = value
+
+    def __repr__(self) -> str:
+        kind = type(self.sampler).__name__
+        return (
+            f"TANDAPolicy({len(self.library)} TFs, {kind}, seq_len={self.seq_len}, "
+            f"p={self.p}, frame={self.frame})"
+        )
 
     # --- randomness ---------------------------------------------------------------------
 
@@ -178,16 +236,35 @@ class TANDAPolicy(v2.Transform):
             actions, _ = self.sampler.sample(n, self.seq_len, generator)
         return [tuple(row) for row in actions.tolist()]
 
-    def sample_params(self) -> dict[str, Any]:
-        """Draw the parameters of one call: TF indices and a seed per step."""
+    def sample(self) -> SampledSequence:
+        """Draw what one call applies: TF indices, a seed per step, ``p``'s verdict and the
+        frame's shift.
+
+        Examples
+        --------
+        >>> s = TANDAPolicy("mnist", seq_len=3, seed=0).sample()
+        >>> len(s.actions), len(s.step_seeds), s.applied
+        (3, 3, True)
+        """
         stream = self._current_stream()
-        actions = stream.next_actions(self)
-        seeds = stream.np_rng.integers(0, 2**63, size=self.seq_len).tolist()
-        return {"actions": actions, "step_seeds": seeds}
+        return self.finish_sample(stream.next_actions(self), stream.np_rng)
+
+    def finish_sample(
+        self, actions: Sequence[int], rng: np.random.Generator
+    ) -> SampledSequence:
+        """Complete drawn ``actions`` into a :class:`SampledSequence` with ``rng`` (for adapters
+        that own their random streams): step seeds, ``p``'s verdict, the frame's shift."""
+        seeds = tuple(int(s) for s in rng.integers(0, 2**63, size=len(actions)))
+        applied = bool(rng.random() < self.p)
+        shift = (0, 0)
+        if self.frame:
+            dy, dx = rng.integers(-self.frame, self.frame + 1, size=2)
+            shift = (int(dy), int(dx))
+        return SampledSequence(tuple(int(a) for a in actions), seeds, applied, shift)
 
     def sample_sequences(self, n: int = 1) -> list[list[str]]:
         """Draw ``n`` sequences as readable TF names (from the same stream as calls)."""
-        return [self.names(self.sample_params()["actions"]) for _ in range(n)]
+        return [self.names(self.sample().actions) for _ in range(n)]
 
     def names(self, actions: Sequence[int]) -> list[str]:
         """Readable names of a sequence of TF indices."""
@@ -200,33 +277,62 @@ class TANDAPolicy(v2.Transform):
 
     @property
     def last_sequence(self) -> list[str] | None:
-        """Names of the TFs applied by the last call (``None`` before the first)."""
-        return None if self.last_params is None else self.names(self.last_params["actions"])
+        """Names of the TFs applied by the last call (``None`` before the first; ``[]`` when
+        ``p`` skipped it)."""
+        last = self.last_sample
+        if last is None:
+            return None
+        return self.names(last.actions) if last.applied else []
 
     # --- applying -----------------------------------------------------------------------
 
-    def make_params(self, flat_inputs: list[Any]) -> dict[str, Any]:
-        params = self._forced_params or self.sample_params()
-        self.last_params = params
-        return params
+    def forward(self, *inputs: Any, sequence: SampledSequence | None = None) -> Any:
+        """Transform the inputs with a freshly sampled sequence, or with ``sequence``.
+
+        Passing ``sequence`` (e.g. ``policy.last_sample``) applies exactly that draw; nothing
+        is stored on the policy but :attr:`last_sample`, so threads may share a policy.
+        """
+        if sequence is None:
+            sequence = self.sample()
+        elif not isinstance(sequence, SampledSequence):
+            raise TypeError(f"sequence must be a SampledSequence, got {type(sequence).__name__}")
+        packed = inputs if len(inputs) > 1 else inputs[0]
+        flat_inputs, spec = tree_flatten(packed)
+        needs = self._needs_transform_list(flat_inputs)
+        for inpt, need in zip(flat_inputs, needs, strict=True):
+            if need and not _is_target(inpt):
+                _convert.check_image_input(inpt, type(self).__name__)
+        self.last_sample = sequence
+        if not sequence.applied:
+            return packed
+        params = {"sequence": sequence, "compiled": {}}
+        flat_outputs = [
+            self.transform(inpt, params) if need else inpt
+            for inpt, need in zip(flat_inputs, needs, strict=True)
+        ]
+        return tree_unflatten(flat_outputs, spec)
+
+    def compile(self, sequence: SampledSequence, shape: Sequence[int]) -> CompiledSequence:
+        """The stages of ``sequence`` for images of ``shape`` (H, W (, C))."""
+        return sequence.compile(self.library, shape)
 
     def transform(self, inpt: Any, params: dict[str, Any]) -> Any:
-        if isinstance(inpt, tv_tensors.TVTensor) and not isinstance(inpt, tv_tensors.Image):
-            from tanda_transforms import targets
+        def compiled(shape: Sequence[int]) -> CompiledSequence:
+            key = (int(shape[0]), int(shape[1]))
+            cache = params["compiled"]
+            if key not in cache:
+                cache[key] = self.compile(params["sequence"], key)
+            return cache[key]
 
-            return targets.transform_target(self.library, inpt, params)
-        return _convert.apply_to_image(inpt, lambda a: self.apply_params(a, params))
-
-    def apply_params(self, array: np.ndarray, params: dict[str, Any]) -> np.ndarray:
-        """Apply sampled parameters (``actions``, ``step_seeds``) to a numpy image."""
-        _convert.check_float_range(array, type(self).__name__)
-        for index, seed in zip(params["actions"], params["step_seeds"], strict=True):
-            tf = self.library[index]
-            array = tf(array, np.random.default_rng(seed) if tf.random else None)
-        return array
+        if _is_target(inpt):
+            return targets.transform_target(inpt, compiled)
+        return _convert.apply_to_image(inpt, lambda a: compiled(a.shape).apply(a))
 
     def apply_sequence(self, img: Any, sequence: Sequence[int | str | TF], seed: int = 0) -> Any:
         """Apply a given sequence (TF indices, TF names or TFs) to ``img``.
+
+        Rendered as calls render (one resampling per geometric run), always applied (``p``
+        does not apply) and without the frame's shift.
 
         Examples
         --------
@@ -238,20 +344,13 @@ class TANDAPolicy(v2.Transform):
         """
         actions = tuple(self._index_of(item) for item in sequence)
         seeds = np.random.default_rng(seed).integers(0, 2**63, size=len(actions)).tolist()
-        return self._call_with(img, {"actions": actions, "step_seeds": seeds})
+        return self(img, sequence=SampledSequence(actions, tuple(seeds)))
 
     def replay(self, img: Any) -> Any:
         """Apply exactly what the last call applied (same TFs and random parts)."""
-        if self.last_params is None:
+        if self.last_sample is None:
             raise RuntimeError("nothing to replay: the policy has not been called yet")
-        return self._call_with(img, self.last_params)
-
-    def _call_with(self, inputs: Any, params: dict[str, Any]) -> Any:
-        self._forced_params = params
-        try:
-            return self(inputs)
-        finally:
-            self._forced_params = None
+        return self(img, sequence=self.last_sample)
 
     def _index_of(self, item: int | str | TF) -> int:
         if isinstance(item, int) and not isinstance(item, bool):
@@ -276,6 +375,8 @@ class TANDAPolicy(v2.Transform):
             "library": self.library.to_spec(),
             "sampler": self.sampler.config(),
             "seq_len": self.seq_len,
+            "p": self.p,
+            "frame": self.frame,
             "metadata": self.metadata,
         }
         state = {f"sampler.{k}": v for k, v in self.sampler.state_dict().items()}
@@ -321,7 +422,12 @@ def _policy_from_parts(cls, header: dict, tensors: dict, seed: int | None) -> TA
     except (UnknownOpError, TypeError, ValueError) as err:
         raise PolicyFileError(f"invalid policy: {err}") from None
     _load_sampler_state(sampler, tensors)
-    return cls(library, sampler, seq_len, seed=seed, metadata=metadata)
+    try:  # files written before p and frame existed apply every time, without a frame
+        policy = cls(library, sampler, seq_len, seed=seed, metadata=metadata)
+        policy.p, policy.frame = header.get("p", 1.0), header.get("frame", 0)
+    except ValueError as err:
+        raise PolicyFileError(f"invalid policy: {err}") from None
+    return policy
 
 
 def _load_sampler_state(sampler: SequenceSampler, tensors: dict[str, torch.Tensor]) -> None:

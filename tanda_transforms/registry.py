@@ -7,10 +7,13 @@ passes one seeded from its own generator, so nothing reads a global random state
 
 Each op has a kind:
 
-- ``"geometric"``: moves pixels. It must also accept ``warp_only=True`` and then return the
-  :class:`~tanda_transforms.functional.geometric.AffineWarp` or ``DenseWarp`` it would apply,
-  so that masks, boxes and keypoints can follow the image.
-- ``"photometric"``: changes values only; targets stay as they are.
+- ``"geometric"``: moves pixels. The registered function is a *warp builder*
+  ``op(shape, **args) -> warp``: given the image's ``(H, W)`` it returns the
+  :class:`~tanda_transforms.functional.AffineWarp` or
+  :class:`~tanda_transforms.functional.DenseWarp` that moves the pixels. A policy composes
+  consecutive warps into one and resamples once (see :mod:`tanda_transforms.sequence`), and
+  masks, boxes and keypoints follow the same warps.
+- ``"photometric"``: ``op(img, **args) -> img`` changes values only; targets stay as they are.
 
 Examples
 --------
@@ -46,7 +49,11 @@ class UnknownOpError(KeyError):
 
 @dataclass(frozen=True)
 class OpSpec:
-    """A registered op: its name, function, kind and whether it takes ``rng``."""
+    """A registered op: its name, function, kind and whether it takes ``rng``.
+
+    For a geometric op ``fn`` builds a warp from a shape; for a photometric op it maps an
+    image to an image.
+    """
 
     name: str
     fn: Callable
@@ -55,9 +62,9 @@ class OpSpec:
 
     @property
     def parameters(self) -> dict[str, inspect.Parameter]:
-        """The op's arguments after the image (and without ``rng`` / ``warp_only``)."""
+        """The op's arguments after the image or shape (and without ``rng``)."""
         params = list(_signature(self.fn).parameters.values())[1:]
-        return {p.name: p for p in params if p.name not in ("rng", "warp_only")}
+        return {p.name: p for p in params if p.name != "rng"}
 
 
 _REGISTRY: dict[str, OpSpec] = {}
@@ -115,7 +122,8 @@ def register_op(
     name
         The op name used in TF specs (``"rotate"``).
     kind
-        ``"geometric"`` or ``"photometric"``.
+        ``"geometric"`` (``fn(shape, **args)`` returns a warp) or ``"photometric"``
+        (``fn(img, **args)`` returns an image).
     random
         Whether the op takes a keyword ``rng`` (a ``numpy.random.Generator``).
     replace
@@ -132,8 +140,11 @@ def register_op(
         params = inspect.signature(fn).parameters
         if random and "rng" not in params:
             raise TypeError(f"random op {name!r} must take a keyword argument 'rng'")
-        if kind == "geometric" and "warp_only" not in params:
-            raise TypeError(f"geometric op {name!r} must take a keyword argument 'warp_only'")
+        if kind == "geometric" and next(iter(params), None) != "shape":
+            raise TypeError(
+                f"geometric op {name!r} must be a warp builder whose first argument is "
+                "'shape' (H, W) and which returns an AffineWarp or DenseWarp"
+            )
         _REGISTRY[name] = OpSpec(name=name, fn=fn, kind=kind, random=random)
         return fn
 

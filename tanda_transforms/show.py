@@ -35,6 +35,7 @@ import torch
 
 from tanda_transforms.generators import MeanFieldSampler
 from tanda_transforms.policy import TANDAPolicy
+from tanda_transforms.sequence import SampledSequence
 from tanda_transforms.tfs import TFLibrary, available_packs
 
 __all__ = [
@@ -450,9 +451,9 @@ def sample_grid(
         top = (float(image.max()) or None) if image.dtype == np.uint16 else None
         tiles = [image]
         for k in range(n_aug):
-            seeds = rng.integers(0, 2**63, size=policy.seq_len).tolist()
-            params = {"actions": actions[row * n_aug + k], "step_seeds": seeds}
-            tiles.append(policy.apply_params(image, params))
+            seeds = tuple(int(s) for s in rng.integers(0, 2**63, size=policy.seq_len))
+            sequence = SampledSequence(actions[row * n_aug + k], seeds)
+            tiles.append(policy.compile(sequence, image.shape).apply(image))
         y = GRID_PAD + row * (tile_h + GRID_PAD)
         for col, tile in enumerate(tiles):
             x = GRID_PAD + col * (tile_w + GRID_PAD) + (GRID_SEPARATOR if col else 0)

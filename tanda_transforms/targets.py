@@ -1,7 +1,8 @@
 """Targets that follow the image: masks, bounding boxes and keypoints.
 
-Geometric TFs move targets through the very warp that moved the image (built from the same
-per-step seeds, so a random elastic field is the same field); photometric TFs leave them alone.
+Geometric TFs move targets through the very warps that moved the image (the call's
+:class:`~tanda_transforms.sequence.CompiledSequence`, built once, so a random elastic field
+is the same field); photometric TFs leave them alone.
 
 Conventions:
 - masks are warped with nearest-neighbour sampling and the image's border mode, so values
@@ -15,16 +16,14 @@ Conventions:
 Examples
 --------
 >>> import numpy as np
->>> from tanda_transforms import TFLibrary, TF
->>> lib = TFLibrary([TF("hflip")])
->>> params = {"actions": (0,), "step_seeds": (0,)}
->>> warp_boxes(np.array([[0.0, 0.0, 2.0, 1.0]]), geometric_warps(lib, params, (4, 8)), (4, 8))
+>>> from tanda_transforms import TF
+>>> warp_boxes(np.array([[0.0, 0.0, 2.0, 1.0]]), [TF("hflip").warp((4, 8))], (4, 8))
 array([[6., 0., 8., 1.]])
 """
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from typing import Any
 
 import numpy as np
@@ -32,23 +31,10 @@ import torch
 from torchvision import tv_tensors
 from torchvision.transforms.v2 import functional as TVF
 
-from tanda_transforms.tfs import TFLibrary
-
-__all__ = ["geometric_warps", "warp_mask", "warp_points", "warp_boxes", "transform_target"]
+__all__ = ["warp_mask", "warp_points", "warp_boxes", "transform_target"]
 
 _EDGE_SAMPLES = 16
 _MASK_DTYPES = (np.uint8, np.uint16, np.float32)
-
-
-def geometric_warps(library: TFLibrary, params: dict[str, Any], shape: tuple[int, int]) -> list:
-    """The warps of the geometric steps of ``params`` for an image of ``shape`` (H, W)."""
-    canvas = np.empty(tuple(shape), np.uint8)  # warps depend on the shape only
-    warps = []
-    for index, seed in zip(params["actions"], params["step_seeds"], strict=True):
-        tf = library[index]
-        if tf.kind == "geometric":
-            warps.append(tf.warp(canvas, np.random.default_rng(seed) if tf.random else None))
-    return warps
 
 
 def warp_mask(mask: np.ndarray, warps: Sequence) -> np.ndarray:
@@ -101,16 +87,19 @@ def warp_boxes(boxes: np.ndarray, warps: Sequence, shape: tuple[int, int]) -> np
     return out
 
 
-def transform_target(library: TFLibrary, target: Any, params: dict[str, Any]) -> Any:
-    """Move a torchvision ``Mask``, ``BoundingBoxes`` or ``KeyPoints`` as the image moved."""
+def transform_target(target: Any, compiled: Callable[[tuple[int, int]], Any]) -> Any:
+    """Move a torchvision ``Mask``, ``BoundingBoxes`` or ``KeyPoints`` as the image moved.
+
+    ``compiled(shape)`` gives the :class:`~tanda_transforms.sequence.CompiledSequence` of the
+    call for that (H, W).
+    """
     if isinstance(target, tv_tensors.Mask):
-        return _tv_mask(library, target, params)
+        return _tv_mask(target, compiled(target.shape[-2:]))
     if isinstance(target, tv_tensors.BoundingBoxes):
-        return _tv_boxes(library, target, params)
+        return _tv_boxes(target, compiled(target.canvas_size))
     keypoints = getattr(tv_tensors, "KeyPoints", None)
     if keypoints is not None and isinstance(target, keypoints):
-        warps = geometric_warps(library, params, target.canvas_size)
-        moved = warp_points(target.detach().cpu().numpy(), warps)
+        moved = compiled(target.canvas_size).map_points(target.detach().cpu().numpy())
         out = torch.from_numpy(moved).to(target.dtype).reshape(target.shape)
         return tv_tensors.wrap(out.to(target.device), like=target)
     raise TypeError(
@@ -118,20 +107,18 @@ def transform_target(library: TFLibrary, target: Any, params: dict[str, Any]) ->
     )
 
 
-def _tv_mask(library: TFLibrary, mask: tv_tensors.Mask, params: dict[str, Any]):
+def _tv_mask(mask: tv_tensors.Mask, compiled: Any):
     h, w = mask.shape[-2:]
-    warps = geometric_warps(library, params, (h, w))
     flat = mask.detach().cpu().reshape(-1, h, w).numpy()
-    out = np.stack([warp_mask(m, warps) for m in flat]) if len(flat) else flat.copy()
+    out = np.stack([compiled.warp_mask(m) for m in flat]) if len(flat) else flat.copy()
     return tv_tensors.wrap(torch.from_numpy(out).reshape(mask.shape).to(mask.device), like=mask)
 
 
-def _tv_boxes(library: TFLibrary, boxes: tv_tensors.BoundingBoxes, params: dict[str, Any]):
+def _tv_boxes(boxes: tv_tensors.BoundingBoxes, compiled: Any):
     fmt = boxes.format
     if fmt.name not in ("XYXY", "XYWH", "CXCYWH"):
         raise TypeError(f"box format {fmt.name} is not supported; use XYXY, XYWH or CXCYWH")
     xyxy = TVF.convert_bounding_box_format(boxes, new_format=tv_tensors.BoundingBoxFormat.XYXY)
-    warps = geometric_warps(library, params, boxes.canvas_size)
-    moved = warp_boxes(xyxy.detach().cpu().numpy(), warps, boxes.canvas_size)
+    moved = compiled.warp_boxes(xyxy.detach().cpu().numpy())
     out = tv_tensors.wrap(torch.from_numpy(moved).to(boxes.dtype).to(boxes.device), like=xyxy)
     return TVF.convert_bounding_box_format(out, new_format=fmt)

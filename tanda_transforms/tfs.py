@@ -26,7 +26,10 @@ from typing import Any
 
 import numpy as np
 
+from tanda_transforms.functional import AffineWarp, DenseWarp, check_image
 from tanda_transforms.registry import check_arg_type, get_op
+
+Warp = AffineWarp | DenseWarp
 
 __all__ = ["TF", "TFLibrary", "available_packs"]
 
@@ -101,13 +104,30 @@ class TF:
 
     def __call__(self, img: np.ndarray, rng: np.random.Generator | None = None) -> np.ndarray:
         """Apply to a numpy image; ``rng`` is required for TFs with a random part."""
+        if self.kind == "geometric":
+            check_image(img)
+            return self.warp(img.shape, rng).apply(img)
         return self._spec.fn(img, **dict(self.args), **self._rng_kwargs(rng))
 
-    def warp(self, img: np.ndarray, rng: np.random.Generator | None = None):
-        """The warp a geometric TF applies to ``img`` (to move targets the same way)."""
+    def warp(self, shape: tuple[int, ...], rng: np.random.Generator | None = None) -> Warp:
+        """The warp a geometric TF applies to images of ``shape`` (H, W (, C)).
+
+        Examples
+        --------
+        >>> TF("hflip").warp((2, 4)).matrix.tolist()
+        [[-1.0, 0.0, 3.0], [0.0, 1.0, 0.0]]
+        """
         if self.kind != "geometric":
             raise TypeError(f"{self!r} is photometric: it has no warp")
-        return self._spec.fn(img, **dict(self.args), warp_only=True, **self._rng_kwargs(rng))
+        if not isinstance(shape, tuple | list) or len(shape) < 2:
+            raise TypeError(f"shape must be a tuple (H, W) or (H, W, C), got {shape!r:.80}")
+        warp = self._spec.fn(tuple(shape[:2]), **dict(self.args), **self._rng_kwargs(rng))
+        if not isinstance(warp, AffineWarp | DenseWarp):
+            raise TypeError(
+                f"geometric op {self.op!r} must return an AffineWarp or DenseWarp, "
+                f"got {type(warp).__name__}"
+            )
+        return warp
 
     def _rng_kwargs(self, rng: np.random.Generator | None) -> dict:
         if not self.random:

@@ -157,7 +157,7 @@ class _Digits(torch.utils.data.Dataset):
 
     def __getitem__(self, i):
         self.transform(np.zeros((8, 8), np.uint8))
-        return torch.tensor(self.transform.last_params["actions"])
+        return torch.tensor(self.transform.last_sample.actions)
 
 
 @pytest.mark.parametrize("seed", [None, 7])

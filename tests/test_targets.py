@@ -32,9 +32,7 @@ AFFINE = [
 def elastic(sigma: float, rms_pixels: float) -> TF:
     """An elastic TF displacing pixels by about ``rms_pixels`` (RMS) on an H x W image,
     whatever the scale convention of ``alpha`` (the displacement is linear in it)."""
-    warp = TF("elastic", alpha=1.0, sigma=sigma).warp(
-        np.zeros((H, W), np.uint8), np.random.default_rng(0)
-    )
+    warp = TF("elastic", alpha=1.0, sigma=sigma).warp((H, W), np.random.default_rng(0))
     xs, ys = np.meshgrid(np.arange(W), np.arange(H))
     rms = float(np.sqrt(np.mean((warp.map_x - xs) ** 2 + (warp.map_y - ys) ** 2) / 2))
     return TF("elastic", alpha=round(rms_pixels / rms, 3), sigma=sigma)

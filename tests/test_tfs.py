@@ -100,8 +100,33 @@ def test_register_op_checks_its_contract():
         register_op("x1", kind="magic")
     with pytest.raises(TypeError, match="rng"):
         register_op("x2", kind="photometric", random=True)(lambda img: img)
-    with pytest.raises(TypeError, match="warp_only"):
+    with pytest.raises(TypeError, match="warp builder"):
         register_op("x3", kind="geometric")(lambda img: img)
+
+
+def test_user_geometric_op_is_a_warp_builder_and_targets_follow():
+    from tanda_transforms import TANDAPolicy
+    from tanda_transforms.functional import AffineWarp
+    from tanda_transforms.registry import _REGISTRY
+
+    @register_op("test_shift_right", kind="geometric")
+    def shift_right(shape, pixels: int = 1):
+        return AffineWarp(np.array([[1.0, 0.0, pixels], [0.0, 1.0, 0.0]]), shape)
+
+    try:
+        policy = TANDAPolicy([TF("test_shift_right", pixels=2)], seq_len=1, seed=0)
+        img = np.zeros((4, 6), np.uint8)
+        img[1, 1] = 200
+        out = policy(img)
+        assert out[1, 3] == 200 and out[1, 2] == 0 and out[1, 4] == 0  # moved right by 2
+        compiled = policy.compile(policy.last_sample, img.shape)
+        assert compiled.map_points(np.array([[1.0, 1.0]])).tolist() == [[3.0, 1.0]]
+        with pytest.raises(TypeError, match="must return an AffineWarp"):
+            register_op("test_bad_builder", kind="geometric")(lambda shape: "oops")
+            TF("test_bad_builder").warp((4, 4))
+    finally:
+        _REGISTRY.pop("test_shift_right")
+        _REGISTRY.pop("test_bad_builder", None)
 
 
 def test_random_tf_requires_an_rng_and_is_deterministic_with_one():
@@ -115,10 +140,9 @@ def test_random_tf_requires_an_rng_and_is_deterministic_with_one():
 
 
 def test_geometric_tf_exposes_its_warp_photometric_does_not():
-    img = np.zeros((8, 8), np.uint8)
-    assert TF("rotate", degrees=5).warp(img) is not None
+    assert TF("rotate", degrees=5).warp((8, 8)).shape == (8, 8)
     with pytest.raises(TypeError, match="photometric"):
-        TF("invert").warp(img)
+        TF("invert").warp((8, 8))
 
 
 def test_tf_pickles_and_deep_copies():

@@ -335,6 +335,9 @@ class AffineWarp:
         _check_same_shape(img, self.shape)
         flags, border_mode, fill = _check_apply_args(interpolation, border, fill)
         h, w = self.shape
+        flip = _exact_flip(self.matrix, h, w)
+        if flip is not None:  # identity or mirror: an exact copy, whatever the interpolation
+            return img.copy() if flip == _NO_FLIP else apply_cv2(lambda a: cv2.flip(a, flip), img)
         value = _border_value(fill, img.dtype)
         inverse = self._inverse
         flags |= cv2.WARP_INVERSE_MAP
@@ -417,6 +420,11 @@ class DenseWarp:
         # the maps it was made for
         self._padded: tuple[int, np.ndarray | None, np.ndarray | None] | None = None
         self._padded_for: tuple[np.ndarray, np.ndarray] | None = None
+        # H x W x 2 displacement (map - grid), built on demand by warp composition (and
+        # shared by cached swirl warps); and H x W x 2 maps, set by composition, which cv2
+        # remaps from in one call
+        self._disp2: np.ndarray | None = None
+        self._xy: np.ndarray | None = None
 
     def __repr__(self) -> str:
         return f"DenseWarp(shape={self.shape})"
@@ -458,6 +466,13 @@ class DenseWarp:
                 padded = cv2.copyMakeBorder(chunk, margin, margin, margin, margin, border_mode)
                 return cv2.remap(
                     padded, padded_x, padded_y, flags, borderMode=cv2.BORDER_CONSTANT
+                )
+
+        elif self._xy is not None:  # one 2-channel map: the maps of a composed warp
+
+            def warp(chunk: np.ndarray) -> np.ndarray:
+                return cv2.remap(
+                    chunk, self._xy, None, flags, borderMode=border_mode, borderValue=value
                 )
 
         else:
@@ -556,6 +571,20 @@ class DenseWarp:
             step_y = np.where(ok, (a * ry - c * rx) / safe, ry)
             dst = dst + np.stack([step_x, step_y], axis=1)
         return best, best_err
+
+
+_NO_FLIP = 2  # not a cv2.flip code (those are 1, 0 and -1)
+
+
+def _exact_flip(matrix: np.ndarray, h: int, w: int) -> int | None:
+    """The cv2.flip code when ``matrix`` maps pixels exactly onto pixels by an identity or a
+    mirror (``_NO_FLIP`` for the identity), else None."""
+    (a, b, c), (d, e, f) = matrix.tolist()
+    if b != 0.0 or d != 0.0 or abs(a) != 1.0 or abs(e) != 1.0:
+        return None
+    if c != (0.0 if a > 0 else w - 1.0) or f != (0.0 if e > 0 else h - 1.0):
+        return None
+    return {(1.0, 1.0): _NO_FLIP, (-1.0, 1.0): 1, (1.0, -1.0): 0, (-1.0, -1.0): -1}[(a, e)]
 
 
 def _check_same_shape(img: np.ndarray, shape: tuple[int, int]) -> None:
@@ -711,20 +740,23 @@ def swirl_warp(shape: tuple[int, ...], strength: float, radius: float | None = N
     radius = check_real(radius, "radius", low=0.0, low_inclusive=False)
     if h * w > _DENSE_CACHE_MAX_PIXELS:
         return DenseWarp(*_swirl_maps(h, w, strength, radius))
-    map_x, map_y, padded = _swirl_maps_cached(h, w, strength, radius)
+    map_x, map_y, padded, disp2 = _swirl_maps_cached(h, w, strength, radius)
     warp = DenseWarp(map_x, map_y)
     warp._padded, warp._padded_for = padded, (warp.map_x, warp.map_y)
+    warp._disp2 = disp2
     return warp
 
 
 @functools.lru_cache(maxsize=_WARP_CACHE_SIZE)
-def _swirl_maps_cached(
-    h: int, w: int, strength: float, radius: float
-) -> tuple[np.ndarray, np.ndarray, tuple[int, np.ndarray | None, np.ndarray | None]]:
-    """Read-only swirl maps and their padded version, shared by every warp built with
-    these arguments."""
+def _swirl_maps_cached(h: int, w: int, strength: float, radius: float) -> tuple[
+    np.ndarray, np.ndarray, tuple[int, np.ndarray | None, np.ndarray | None], np.ndarray
+]:
+    """Read-only swirl maps, their padded version and their H x W x 2 displacement, shared
+    by every warp built with these arguments."""
     map_x, map_y = _frozen(*_swirl_maps(h, w, strength, radius))
-    return map_x, map_y, _pad_plan(map_x, map_y)
+    xs, ys = _base_grid(h, w)
+    (disp2,) = _frozen(np.dstack([map_x - xs, map_y - ys]))
+    return map_x, map_y, _pad_plan(map_x, map_y), disp2
 
 
 def _pad_plan(
