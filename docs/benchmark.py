@@ -8,6 +8,11 @@ alternating rounds; the table reports the median images/s of the rounds.
 
 Options: ``--rounds`` (default 7), ``--seconds`` (target seconds per timed round, default 1.5),
 ``--profile`` (cProfile one TANDA configuration and print where its time goes).
+
+``--rendering`` compares instead how a policy renders its sequences: fused (each run of
+geometric TFs composed into one warp and resampled once: what ``TANDAPolicy`` does) against
+step by step (every TF resamples on its own, as before), the same draws for both, on numpy
+uint8 images, for the uniform MNIST and CIFAR-10 packs at L = 10.
 """
 
 from __future__ import annotations
@@ -73,6 +78,36 @@ def bench(size: int, length: int, rounds: int, seconds: float) -> tuple[float, f
     return statistics.median(tanda_rates), statistics.median(randaug_rates)
 
 
+RENDER_CASES = (("mnist", 28, 1), ("cifar10", 32, 3), ("cifar10", 224, 3))
+
+
+def bench_rendering(pack: str, size: int, channels: int, rounds: int, seconds: float):
+    """Median images/s of fused and step-by-step rendering of the same uniform policy."""
+    from tanda_transforms.evaluation.augment import StepByStepPolicy
+
+    shape = (size, size) if channels == 1 else (size, size, channels)
+    images = [np.asarray(img.convert("L" if channels == 1 else "RGB")).reshape(shape)
+              for img in make_images(size)]
+    fused = TANDAPolicy(pack, seq_len=10, seed=0)
+    steps = StepByStepPolicy(TANDAPolicy(pack, seq_len=10, seed=0))
+    counts = {name: calibrate(t, images, seconds) for name, t in (("f", fused), ("s", steps))}
+    rates: dict[str, list[float]] = {"f": [], "s": []}
+    for r in range(rounds):
+        order = [("f", fused), ("s", steps)]
+        for name, transform in order if r % 2 == 0 else order[::-1]:
+            rates[name].append(run(transform, images, counts[name]))
+    return statistics.median(rates["f"]), statistics.median(rates["s"])
+
+
+def main_rendering(rounds: int, seconds: float) -> None:
+    print("| pack | size | fused (img/s) | step by step (img/s) | fused / step by step |")
+    print("|---|---:|---:|---:|---:|")
+    for pack, size, channels in RENDER_CASES:
+        fused, steps = bench_rendering(pack, size, channels, rounds, seconds)
+        print(f"| {pack} | {size}x{size} | {fused:,.0f} | {steps:,.0f} | {fused / steps:.2f} |",
+              flush=True)
+
+
 def profile(size: int, length: int, count: int = 400) -> None:
     images = make_images(size)
     tanda = TANDAPolicy("cifar10", seq_len=length, seed=0)
@@ -90,11 +125,16 @@ def main() -> None:
     parser.add_argument("--rounds", type=int, default=7)
     parser.add_argument("--seconds", type=float, default=1.5)
     parser.add_argument("--profile", nargs=2, type=int, metavar=("SIZE", "L"))
+    parser.add_argument("--rendering", action="store_true",
+                        help="fused vs step-by-step rendering instead of vs RandAugment")
     args = parser.parse_args()
     torch.set_num_threads(1)
     cv2.setNumThreads(1)
     if args.profile:
         profile(*args.profile)
+        return
+    if args.rendering:
+        main_rendering(args.rounds, args.seconds)
         return
     print(
         f"python {platform.python_version()}, torch {torch.__version__}, "

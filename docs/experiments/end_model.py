@@ -73,7 +73,8 @@ PAPER: dict[str, dict[str, Any]] = {
 TITLES = {"mnist": "MNIST", "cifar10": "CIFAR-10", "mias": "Mammography (mini-MIAS)"}
 #: Settings that must match for runs to be merged into one table.
 SAME_SETTINGS = ("label_fraction", "epochs", "batch_size", "lr", "seeds", "model", "width",
-                 "blocks", "with_basic", "seq_len", "weight_decay", "momentum")
+                 "blocks", "with_basic", "seq_len", "weight_decay", "momentum", "policy_p",
+                 "policy_frame", "render", "basic_border", "clean_epochs")
 
 
 # --- running ----------------------------------------------------------------------------------
@@ -111,8 +112,13 @@ def run(args: argparse.Namespace) -> int:
 # --- report -----------------------------------------------------------------------------------
 
 
+#: Settings that runs made before they existed had (policies were rendered step by step).
+OLD_DEFAULTS = {"policy_p": 1.0, "policy_frame": 0, "render": "step", "basic_border": "zero",
+                "clean_epochs": 0}
+
+
 def _settings(run_record: dict[str, Any]) -> tuple:
-    config = run_record["config"]
+    config = {**OLD_DEFAULTS, **run_record["config"]}
     info = run_record.get("task_info", {})
     return (
         *(json.dumps(config.get(k)) for k in SAME_SETTINGS),

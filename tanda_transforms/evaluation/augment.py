@@ -47,6 +47,7 @@ Examples
 
 from __future__ import annotations
 
+import dataclasses
 import os
 from collections.abc import Callable
 from typing import Any
@@ -56,6 +57,7 @@ import torch
 from torchvision.transforms import v2
 
 from tanda_transforms.policy import PolicyNotFoundError, TANDAPolicy
+from tanda_transforms.sequence import SampledSequence
 
 __all__ = [
     "CONDITIONS",
@@ -65,6 +67,8 @@ __all__ = [
     "Chain",
     "Identity",
     "PadCropFlip",
+    "PolicyRecipe",
+    "StepByStepPolicy",
     "TorchvisionAugment",
     "make_augment",
     "reseed",
@@ -92,6 +96,9 @@ PACKS: dict[str, str] = {"mnist": "mnist", "cifar10": "cifar10", "mias": "mammog
 #: Whether ``basic`` flips horizontally.
 FLIPS: dict[str, bool] = {"mnist": False, "cifar10": True, "mias": True}
 BASIC_PAD = 4
+BASIC_BORDERS: tuple[str, ...] = ("zero", "reflect")
+#: How a policy condition renders: one resampling per geometric run, or the old way.
+RENDERINGS: tuple[str, ...] = ("fused", "step")
 
 
 def _stream_seed(seed: int) -> int:
@@ -155,16 +162,20 @@ class Identity:
 
 
 class PadCropFlip(_Seeded):
-    """Zero-pad ``pad`` pixels, crop a random window of the original size, maybe flip.
+    """Pad ``pad`` pixels, crop a random window of the original size, maybe flip.
 
     Parameters
     ----------
     pad
-        Pixels of zero padding on each side (the crop moves the image by up to ``pad``).
+        Pixels of padding on each side (the crop moves the image by up to ``pad``).
     flip
         Also flip left-right with probability 1/2.
     seed
         Seed of the stream.
+    border
+        ``"zero"`` (torchvision's ``RandomCrop(padding=4)``, the paper's basic) or
+        ``"reflect"`` (the padding mirrors the image, so a policy that runs after it never
+        sees, rotates or zooms an invented black border).
 
     Examples
     --------
@@ -174,10 +185,14 @@ class PadCropFlip(_Seeded):
     ((6, 6), True)
     """
 
-    def __init__(self, pad: int = BASIC_PAD, flip: bool = True, seed: int = 0) -> None:
+    def __init__(
+        self, pad: int = BASIC_PAD, flip: bool = True, seed: int = 0, border: str = "zero"
+    ) -> None:
         if isinstance(pad, bool) or not isinstance(pad, int) or pad < 0:
             raise ValueError(f"pad must be a non-negative int, got {pad!r}")
-        self.pad, self.flip = pad, bool(flip)
+        if border not in BASIC_BORDERS:
+            raise ValueError(f"border must be one of {BASIC_BORDERS}, got {border!r}")
+        self.pad, self.flip, self.border = pad, bool(flip), border
         super().__init__(seed)
 
     def __call__(self, image: np.ndarray) -> np.ndarray:
@@ -185,6 +200,10 @@ class PadCropFlip(_Seeded):
         rng, pad = self.rng, self.pad
         height, width = image.shape[:2]
         dy, dx = (int(v) for v in rng.integers(0, 2 * pad + 1, size=2))
+        if self.border == "reflect":
+            widths = [(pad, pad), (pad, pad)] + [(0, 0)] * (image.ndim - 2)
+            out = np.pad(image, widths, mode="reflect")[dy : dy + height, dx : dx + width]
+            return self._maybe_flip(np.ascontiguousarray(out), rng)
         out = np.zeros_like(image)
         # Source window [dy - pad, dy - pad + height) of the unpadded image, clipped.
         top, left = dy - pad, dx - pad
@@ -193,12 +212,47 @@ class PadCropFlip(_Seeded):
         dst_rows = slice(src_rows.start - top, src_rows.stop - top)
         dst_cols = slice(src_cols.start - left, src_cols.stop - left)
         out[dst_rows, dst_cols] = image[src_rows, src_cols]
+        return self._maybe_flip(out, rng)
+
+    def _maybe_flip(self, out: np.ndarray, rng: np.random.Generator) -> np.ndarray:
         if self.flip and rng.random() < 0.5:
             out = np.ascontiguousarray(out[:, ::-1])
         return out
 
     def __repr__(self) -> str:
-        return f"PadCropFlip(pad={self.pad}, flip={self.flip}, seed={self.seed})"
+        return (
+            f"PadCropFlip(pad={self.pad}, flip={self.flip}, seed={self.seed}, "
+            f"border={self.border!r})"
+        )
+
+
+class StepByStepPolicy:
+    """A policy rendered the old way, every TF resampling on its own (for the ablation only).
+
+    Draws exactly what ``policy`` draws (``p``, frame shift included) and applies the TFs
+    one after the other; the frame's shift is one more resampling at the end.
+    """
+
+    def __init__(self, policy: TANDAPolicy) -> None:
+        self.policy = policy
+
+    def __call__(self, image: np.ndarray) -> np.ndarray:
+        sample = self.policy.sample()
+        if not sample.applied:
+            return image
+        for action, seed in zip(sample.actions, sample.step_seeds, strict=True):
+            image = self.policy.library[action](image, np.random.default_rng(seed))
+        if sample.frame_shift != (0, 0):
+            single = SampledSequence((), (), True, sample.frame_shift)
+            image = self.policy.compile(single, image.shape).apply(image)
+        return image
+
+    def manual_seed(self, seed: int) -> StepByStepPolicy:
+        self.policy.manual_seed(seed)
+        return self
+
+    def __repr__(self) -> str:
+        return f"StepByStepPolicy({self.policy!r})"
 
 
 def _torchvision_transform(name: str) -> v2.Transform:
@@ -322,6 +376,7 @@ def make_augment(
     *,
     seed: int = 0,
     with_basic: bool = False,
+    recipe: PolicyRecipe | None = None,
 ) -> Augment:
     """The augmentation callable of one condition (see the module docstring).
 
@@ -342,6 +397,9 @@ def make_augment(
         Seed of the condition's random stream.
     with_basic
         Run the basic pad-crop(-flip) before the condition.
+    recipe
+        How the policy conditions (``heuristic``, ``tanda_*``) are applied and how ``basic``
+        pads (default :class:`PolicyRecipe`: every image, no frame, fused, zero padding).
 
     Returns
     -------
@@ -370,24 +428,67 @@ def make_augment(
         raise ValueError(f"unknown condition {condition!r}; expected one of {CONDITIONS}")
     if dataset not in DATASETS:
         raise ValueError(f"unknown dataset {dataset!r}; expected one of {DATASETS}")
+    recipe = recipe or PolicyRecipe()
     augment: Any
     if condition == "none":
         return Identity()
     if condition == "basic":
-        return PadCropFlip(BASIC_PAD, FLIPS[dataset], seed=seed)
+        return PadCropFlip(BASIC_PAD, FLIPS[dataset], seed=seed, border=recipe.basic_border)
     if condition == "heuristic":
         if policy_path is not None:
             learned = _load_policy(condition, policy_path, seed)
             augment = TANDAPolicy(learned.library, seq_len=learned.seq_len, seed=seed)
         else:
             augment = TANDAPolicy(PACKS[dataset], seq_len=seq_len, seed=seed)
+        augment = recipe.apply_to(augment)
     elif condition in POLICY_CONDITIONS:
         if policy_path is None:
             raise ValueError(f"condition {condition!r} needs a policy file (policy_path)")
-        augment = _load_policy(condition, policy_path, seed)
+        augment = recipe.apply_to(_load_policy(condition, policy_path, seed))
     else:
         augment = TorchvisionAugment(condition, seed=seed)
     if with_basic:
-        augment = Chain(PadCropFlip(BASIC_PAD, FLIPS[dataset]), augment)
+        basic = PadCropFlip(BASIC_PAD, FLIPS[dataset], border=recipe.basic_border)
+        augment = Chain(basic, augment)
         augment.manual_seed(seed)
     return augment
+
+
+@dataclasses.dataclass(frozen=True)
+class PolicyRecipe:
+    """How the harness applies a TANDA policy (``heuristic``, ``tanda_mf``, ``tanda_lstm``).
+
+    Attributes
+    ----------
+    p
+        The policy's probability of transforming an image (``TANDAPolicy.p``).
+    frame
+        The policy's context frame in pixels (``TANDAPolicy.frame``).
+    render
+        ``"fused"`` (one resampling per geometric run, what ``TANDAPolicy`` does) or
+        ``"step"`` (every TF resamples on its own: the old rendering, for the ablation).
+    basic_border
+        Padding of ``basic`` (alone or composed): ``"zero"`` or ``"reflect"``.
+
+    Examples
+    --------
+    >>> PolicyRecipe(p=0.5).apply_to(TANDAPolicy("mnist", seq_len=2)).p
+    0.5
+    """
+
+    p: float = 1.0
+    frame: int = 0
+    render: str = "fused"
+    basic_border: str = "zero"
+
+    def __post_init__(self) -> None:
+        if self.render not in RENDERINGS:
+            raise ValueError(f"render must be one of {RENDERINGS}, got {self.render!r}")
+        if self.basic_border not in BASIC_BORDERS:
+            raise ValueError(f"basic_border must be one of {BASIC_BORDERS}, got "
+                             f"{self.basic_border!r}")
+
+    def apply_to(self, policy: TANDAPolicy) -> TANDAPolicy | StepByStepPolicy:
+        """``policy`` with this recipe's ``p`` and frame, rendered as ``render`` says."""
+        policy.p, policy.frame = self.p, self.frame
+        return policy if self.render == "fused" else StepByStepPolicy(policy)

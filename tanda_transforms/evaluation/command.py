@@ -89,6 +89,17 @@ def add_run_arguments(
     parser.add_argument("--with-basic", action="store_true",
                         help="apply the basic pad-crop(-flip) before every other condition "
                         "(default: each condition alone)")
+    parser.add_argument("--policy-p", type=float, default=1.0, metavar="P",
+                        help="probability that a policy condition transforms an image")
+    parser.add_argument("--policy-frame", type=int, default=0, metavar="PX",
+                        help="policy conditions: context frame (random shift) in pixels")
+    parser.add_argument("--render", choices=("fused", "step"), default="fused",
+                        help="policy conditions: one resampling per geometric run (fused) or "
+                        "the old step-by-step rendering (for the ablation)")
+    parser.add_argument("--basic-border", choices=("zero", "reflect"), default="zero",
+                        help="padding of basic (alone or with --with-basic)")
+    parser.add_argument("--clean-epochs", type=int, default=0, metavar="N",
+                        help="train the last N epochs without augmentation")
     parser.add_argument("--policies", metavar="DIR",
                         help="folder with <dataset>_mf.tanda and <dataset>_lstm.tanda")
     parser.add_argument("--policy-mf", metavar="PATH",
@@ -127,6 +138,11 @@ def config_from_args(args: argparse.Namespace) -> EvalConfig:
         num_workers=args.workers,
         seq_len=args.seq_len,
         with_basic=args.with_basic,
+        policy_p=args.policy_p,
+        policy_frame=args.policy_frame,
+        render=args.render,
+        basic_border=args.basic_border,
+        clean_epochs=args.clean_epochs,
         threads=args.threads,
         **overrides,
     )

@@ -35,7 +35,14 @@ import torch
 from torch import nn
 from torch.utils.data import DataLoader, Dataset
 
-from tanda_transforms.evaluation.augment import CONDITIONS, DATASETS, make_augment, reseed
+from tanda_transforms.evaluation.augment import (
+    CONDITIONS,
+    DATASETS,
+    Identity,
+    PolicyRecipe,
+    make_augment,
+    reseed,
+)
 from tanda_transforms.evaluation.models import build_model
 from tanda_transforms.evaluation.subsets import build_subset
 
@@ -94,6 +101,12 @@ class EvalConfig:
         ``L`` of the heuristic baseline when no policy file gives it.
     with_basic
         Apply the basic pad-crop(-flip) before every other condition.
+    policy_p, policy_frame, render, basic_border
+        How policies are applied and ``basic`` pads (see
+        :class:`~tanda_transforms.evaluation.augment.PolicyRecipe`).
+    clean_epochs
+        The last ``clean_epochs`` epochs train without augmentation (the reference's
+        ``p_transform_drop``); 0 keeps augmentation to the end.
     eval_batch_size
         Batch size at test time.
     threads
@@ -122,6 +135,11 @@ class EvalConfig:
     num_workers: int = 0
     seq_len: int = 10
     with_basic: bool = False
+    policy_p: float = 1.0
+    policy_frame: int = 0
+    render: str = "fused"
+    basic_border: str = "zero"
+    clean_epochs: int = 0
     eval_batch_size: int = 500
     threads: int | None = None
 
@@ -145,6 +163,17 @@ class EvalConfig:
             raise ValueError(f"seeds must be non-negative ints, got {self.seeds!r}")
         if self.device not in ("auto", "cpu", "cuda") and not self.device.startswith("cuda:"):
             raise ValueError(f"device must be auto, cpu or cuda, got {self.device!r}")
+        if not isinstance(self.clean_epochs, int) or not 0 <= self.clean_epochs <= self.epochs:
+            raise ValueError(
+                f"clean_epochs must be an int in [0, epochs={self.epochs}], got "
+                f"{self.clean_epochs!r}"
+            )
+        _ = self.recipe  # checks the policy recipe's fields
+
+    @property
+    def recipe(self) -> PolicyRecipe:
+        """How policies are applied (see :class:`PolicyRecipe`)."""
+        return PolicyRecipe(self.policy_p, self.policy_frame, self.render, self.basic_border)
 
     @classmethod
     def for_dataset(cls, dataset: str, **overrides: Any) -> EvalConfig:
@@ -373,7 +402,9 @@ def _fit(
         epoch_seconds: list[float] = []
         epoch_cpu_seconds: list[float] = []
         final_loss = float("nan")
-        for _ in range(config.epochs):
+        for epoch in range(config.epochs):
+            if epoch == config.epochs - config.clean_epochs:
+                dataset.augment = Identity()  # workers start from this state every epoch
             started, cpu_started = time.perf_counter(), time.process_time()
             model.train()
             losses = []
@@ -494,6 +525,7 @@ def run_conditions(
             config.seq_len,
             seed=0,
             with_basic=config.with_basic,
+            recipe=config.recipe,
         )
         for c in conditions
     }
