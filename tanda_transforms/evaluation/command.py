@@ -93,7 +93,7 @@ def add_run_arguments(
                         help="probability that a policy condition transforms an image")
     parser.add_argument("--policy-frame", type=int, default=0, metavar="PX",
                         help="policy conditions: context frame (random shift) in pixels")
-    parser.add_argument("--render", choices=("fused", "step"), default="fused",
+    parser.add_argument("--rendering", choices=("fused", "step"), default="fused",
                         help="policy conditions: one resampling per geometric run (fused) or "
                         "the old step-by-step rendering (for the ablation)")
     parser.add_argument("--basic-border", choices=("zero", "reflect"), default="zero",
@@ -140,7 +140,7 @@ def config_from_args(args: argparse.Namespace) -> EvalConfig:
         with_basic=args.with_basic,
         policy_p=args.policy_p,
         policy_frame=args.policy_frame,
-        render=args.render,
+        render=args.rendering,
         basic_border=args.basic_border,
         clean_epochs=args.clean_epochs,
         threads=args.threads,

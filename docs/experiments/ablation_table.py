@@ -1,0 +1,89 @@
+"""Tables of the recipe ablation (docs/experiments/ablation.sh) for docs/results.md.
+
+Reads ``docs/experiments/ablation/<dataset>_<variant>.json`` (the harness's results files) and
+prints one markdown table per dataset: a row per variant and condition, test accuracy mean ±
+sample std over the seeds, the seeds' values, and the difference to ``none`` and ``basic``
+in units of their std. Only measured numbers; nothing is trained here.
+
+    python docs/experiments/ablation_table.py [mnist cifar10]
+"""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+HERE = Path(__file__).resolve().parent
+sys.path.insert(0, str(HERE))
+
+from end_model import select_runs  # noqa: E402
+
+#: Variants in table order, and what each one changes (see ablation.sh).
+VARIANTS = {
+    "reference": "conditions no policy setting changes",
+    "step_p1": "policies alone, every image, step-by-step rendering (as before)",
+    "fused_p1": "policies alone, every image, fused rendering",
+    "fused_p05": "policies alone, p = 0.5, fused",
+    "fused_p05_frame": "policies alone, p = 0.5, frame 2 px, fused",
+    "fused_p05_clean": "policies alone, p = 0.5, last 3 epochs clean, fused",
+    "basic_reflect": "basic with reflect padding",
+    "recipe": "after basic (reflect padding), p = 0.5, fused",
+    "recipe_step": "after basic (reflect padding), p = 0.5, step-by-step rendering",
+}
+
+
+def rows(dataset: str) -> list[tuple[str, str, list[float]]]:
+    out = []
+    for variant in VARIANTS:
+        path = HERE / "ablation" / f"{dataset}_{variant}.json"
+        if not path.exists():
+            continue
+        record = select_runs(path)
+        if record is None:
+            continue
+        for condition, entry in record["conditions"].items():
+            out.append((variant, condition, list(entry["accuracy"])))
+    return out
+
+
+def _stats(values: list[float]) -> tuple[float, float]:
+    mean = sum(values) / len(values)
+    var = sum((v - mean) ** 2 for v in values) / (len(values) - 1) if len(values) > 1 else 0.0
+    return mean, var**0.5
+
+
+def table(dataset: str) -> str:
+    data = rows(dataset)
+    refs = {c: _stats(v) for variant, c, v in data if variant == "reference"}
+    lines = [
+        f"### {dataset}",
+        "",
+        "| variant | condition | mean ± std | per seed | vs none | vs basic |",
+        "|---|---|---:|---|---:|---:|",
+    ]
+    for variant, condition, values in data:
+        mean, std = _stats(values)
+        cells = []
+        for ref in ("none", "basic"):
+            if ref in refs and variant != "reference":
+                cells.append(f"{mean - refs[ref][0]:+.2f}")
+            else:
+                cells.append("")
+        seeds = ", ".join(f"{v:.2f}" for v in values)
+        lines.append(
+            f"| {variant} | {condition} | {mean:.2f} ± {std:.2f} | {seeds} | {cells[0]} | "
+            f"{cells[1]} |"
+        )
+    lines += ["", "Variants: " + "; ".join(f"`{k}` = {v}" for k, v in VARIANTS.items()) + "."]
+    return "\n".join(lines)
+
+
+def main(argv: list[str]) -> int:
+    for dataset in argv or ["mnist", "cifar10"]:
+        print(table(dataset))
+        print()
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main(sys.argv[1:]))
