@@ -234,3 +234,56 @@ def test_module_runs_as_script() -> None:
     assert result.returncode == 0, result.stderr
     for command in ("learn", "demo", "show", "apply", "gallery"):
         assert command in result.stdout
+
+
+def _fresh_python(code: str) -> subprocess.CompletedProcess:
+    return subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                          timeout=120, check=False)
+
+
+def test_help_imports_no_torch_and_answers_within_1_5_s() -> None:
+    """`tanda --help` builds only stub subparsers: no torch, no cv2 (issue 15: it took 4.6 s)."""
+    code = ("import sys, time; t = time.perf_counter(); from tanda_transforms.cli import main; "
+            "status = main(['--help']); took = time.perf_counter() - t; "
+            "print(status, 'torch' in sys.modules, 'cv2' in sys.modules, took, file=sys.stderr)")
+    times = []
+    for _ in range(3):  # best of three: the machine may be busy
+        result = _fresh_python(code)
+        status, torch_loaded, cv2_loaded, took = result.stderr.split()
+        assert (status, torch_loaded, cv2_loaded) == ("0", "False", "False")
+        assert "learn" in result.stdout and "evaluate" in result.stdout
+        times.append(float(took))
+    assert min(times) < 1.5, times
+
+
+def test_version(capsys) -> None:
+    from tanda_transforms import __version__
+
+    assert main(["--version"]) == 0
+    assert capsys.readouterr().out.strip() == f"tanda-transforms {__version__}"
+
+
+def test_stub_help_lines_match_the_full_subparsers() -> None:
+    def help_lines(parser) -> dict[str, str]:
+        sub = next(a for a in parser._actions if a.dest == "command")
+        return {action.dest: action.help for action in sub._choices_actions}
+
+    assert help_lines(cli.build_parser(full=[])) == help_lines(cli.build_parser())
+
+
+def test_learned_policy_records_a_data_description_not_a_path(tiny_npy: Path,
+                                                              tmp_path: Path) -> None:
+    out = tmp_path / "p.tanda"
+    assert main(["learn", "--data", str(tiny_npy), *TINY, "--out", str(out)]) == 0
+    data = TANDAPolicy.load(out).metadata["data"]
+    assert data == "tiny.npy (npy, 12 images); 2 batches of 32 seen (64 images, shuffled)"
+    assert str(tmp_path) not in data
+
+
+@pytest.mark.parametrize("name", ["mnist", "cifar10", "ddsm"])
+def test_gallery_metadata_names_its_data_without_a_local_path(name) -> None:
+    data = TANDAPolicy.load(name).metadata["data"]
+    assert "../" not in data and "shared/data" not in data
+    assert data.startswith({"mnist": "MNIST train split, 10,000 images",
+                            "cifar10": "CIFAR-10 train split (JPEG copy",
+                            "ddsm": "mini-MIAS, all 322 films"}[name])
