@@ -287,10 +287,13 @@ def _add_show(sub) -> None:
         "show",
         help=HELP["show"],
         formatter_class=_Formatter,
-        description=_wrap("Print the policy's TF probabilities (sorted), its most frequent "
-        "sequences among 2000 sampled, and its metadata (training steps, wall time, ...). "
-        "Write a PNG grid: each row an original image, then augmented samples of it, enlarged "
-        "with nearest-neighbour. Without --images the originals are real digits from the "
+        description=_wrap("Print the policy's TF probabilities per step (sorted; exact for a "
+        "mean-field policy, else estimated from 4096 sampled sequences, the numbers `tanda "
+        "learn` prints), its most frequent consecutive pairs and whole sequences among "
+        "--samples sampled, and its metadata (training steps, wall time, the discriminator's "
+        "last accuracy and what it means). Write a PNG grid under a header naming the columns: "
+        "each row an original image, then augmented samples of it, enlarged with "
+        "nearest-neighbour. Without --images the originals are real digits from the "
         "shipped MNIST sample for grayscale policies (trained on 1-channel data, or, without "
         "that record, using the mnist pack), else synthetic colour pictures drawn with numpy "
         "and OpenCV (a gradient, a disc, a bar, a triangle)."),
@@ -307,7 +310,7 @@ def _add_show(sub) -> None:
     p.add_argument("--top", type=_positive_int, default=10,
                    help="frequent sequences to list")
     p.add_argument("--samples", type=_positive_int, default=2000,
-                   help="sequences sampled to find the most frequent ones")
+                   help="sequences sampled to count frequent pairs and sequences")
 
 
 def _add_apply(sub) -> None:
@@ -531,15 +534,10 @@ def _learn_config(args: argparse.Namespace, no_data: bool):
 
 
 def _print_probabilities(policy, top: int = 10) -> None:
-    from tanda_transforms.show import tf_probabilities
+    from tanda_transforms.show import probability_lines
 
-    probs = tf_probabilities(policy)
-    order = np.argsort(-probs, kind="stable")[:top]
-    names = policy.library.names
-    width = max(len(names[i]) for i in order)
-    print(f"top {len(order)} TF probabilities per step (uniform = {1 / len(probs):.4f}):")
-    for i in order:
-        print(f"  {names[i]:<{width}}  {probs[i]:.4f}")
+    lines = probability_lines(policy, top)
+    print(f"top {min(top, len(policy.library))} " + "\n".join(lines))
 
 
 def _train(images: np.ndarray, library, config, args: argparse.Namespace, generator: str,
@@ -628,9 +626,17 @@ def cmd_demo(args: argparse.Namespace) -> int:
     grid = sample_grid(policy, default_images(policy, 8, args.seed), n_aug=8, seed=args.seed)
     _write_png(out / "policy.png", grid)
     print(f"policy written to {out / 'policy.tanda'}, picture to {out / 'policy.png'}")
+    print(_grid_legend(8, 8, policy.seq_len))
     print(f"wall time: {wall:.1f} s for {args.steps} steps")
     print(summarise(policy, n_samples=2000, top=10, seed=args.seed))
     return 0
+
+
+def _grid_legend(rows: int, samples: int, seq_len: int) -> str:
+    """One sentence saying what the picture of ``sample_grid`` shows."""
+    return (f"{rows} rows; in each, the original on the left, then {samples} augmented "
+            f"samples of it, each made by its own sequence of L = {seq_len} TFs drawn from "
+            "the policy")
 
 
 def _write_png(path: Path, rgb: np.ndarray) -> None:
@@ -665,7 +671,7 @@ def cmd_show(args: argparse.Namespace) -> int:
     except ValueError as err:
         raise CliError(f"cannot apply the policy to these images: {err}") from None
     _write_png(Path(args.out), grid)
-    print(f"grid ({len(images)} originals x {args.n} samples) written to {args.out}")
+    print(f"grid written to {args.out}: {_grid_legend(len(images), args.n, policy.seq_len)}")
     return 0
 
 

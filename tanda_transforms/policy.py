@@ -303,6 +303,12 @@ class TANDAPolicy(v2.Transform):
         path = _resolve(name_or_path)
         return cls.from_bytes(policy_file.read_bytes(path), seed=seed)
 
+    def __repr__(self) -> str:
+        """L, generator, seed and the TFs with their probabilities (not the network layers)."""
+        from tanda_transforms.show import policy_repr
+
+        return policy_repr(self)
+
 
 def _policy_from_parts(cls, header: dict, tensors: dict, seed: int | None) -> TANDAPolicy:
     if header.get("format") != _FORMAT:

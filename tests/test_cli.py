@@ -12,6 +12,7 @@ import pytest
 import torch
 
 from tanda_transforms import TANDAPolicy, TFLibrary, cli
+from tanda_transforms import show as cli_show
 from tanda_transforms.cli import guess_reader, main, parse_overrides
 from tanda_transforms.show import grid_size, sample_grid, summarise
 
@@ -108,7 +109,7 @@ def test_show_prints_probabilities_and_writes_grid(tmp_path: Path, capsys) -> No
     text = capsys.readouterr().out
     assert "TF probabilities per step" in text
     assert "rotate(degrees=-10.0)  " in text and "0.0400" in text
-    assert "most frequent sequences among 2000 sampled" in text
+    assert "most frequent whole sequences among 2000 sampled" in text
     assert "description: uniform (heuristic) sampler" in text
     grid = _read_png(png)
     # example is an mnist-pack policy: 28 x 28 digits enlarged 4x to 112-pixel tiles
@@ -287,3 +288,61 @@ def test_gallery_metadata_names_its_data_without_a_local_path(name) -> None:
     assert data.startswith({"mnist": "MNIST train split, 10,000 images",
                             "cifar10": "CIFAR-10 train split (JPEG copy",
                             "ddsm": "mini-MIAS, all 322 films"}[name])
+
+
+def _probability_block(text: str) -> list[str]:
+    lines = text.splitlines()
+    start = next(i for i, line in enumerate(lines) if "TF probabilities per step" in line)
+    return [line.split() for line in lines[start + 1:start + 11] if line.startswith("  ")]
+
+
+def test_learn_and_show_print_the_same_probabilities_and_say_they_are_estimates(
+    tiny_npy: Path, tmp_path: Path, capsys
+) -> None:
+    out = tmp_path / "p.tanda"
+    assert main(["learn", "--data", str(tiny_npy), *TINY, "--out", str(out)]) == 0
+    learned = capsys.readouterr().out
+    assert main(["show", str(out), "--out", str(tmp_path / "g.png"), "--n", "1",
+                 "--samples", "50"]) == 0
+    shown = capsys.readouterr().out
+    assert "estimated from 4096 sampled sequences" in learned
+    assert "estimated from 4096 sampled sequences" in shown
+    assert _probability_block(learned) == _probability_block(shown)[:10]
+    assert len(_probability_block(learned)) == 10
+
+
+def test_show_of_a_learned_policy_explains_itself(tmp_path: Path, capsys) -> None:
+    assert main(["show", "mnist", "--out", str(tmp_path / "g.png"), "--n", "2"]) == 0
+    text = capsys.readouterr().out
+    assert "TF probabilities per step, estimated" in text
+    assert "most frequent consecutive pairs" in text
+    # 25^10 possible sequences: 2000 samples never repeat, so they are not listed one by one
+    assert "all 2000 sampled are distinct (of 25^10 possible)" in text
+    assert len(text.splitlines()) < 70
+    assert "d_acc=" in text and "0.5 means the transformed images pass for real" in text
+    assert "the original on the left, then 2 augmented samples" in text
+
+
+def test_grid_header_names_the_columns() -> None:
+    policy = TANDAPolicy.load("example")
+    images = np.zeros((2, 28, 28), np.uint8)
+    plain = sample_grid(policy, images, n_aug=3, seed=0, labels=False)
+    labelled = sample_grid(policy, images, n_aug=3, seed=0)
+    header = cli_show.GRID_HEADER
+    assert labelled.shape == (*grid_size(2, 3, 112, 112), 3)
+    assert plain.shape == (*grid_size(2, 3, 112, 112, labels=False), 3)
+    np.testing.assert_array_equal(labelled[header:], plain)  # the tiles are the same
+    text = labelled[:header] != cli_show.GRID_BACKGROUND
+    for col in range(4):  # some writing above each of the 4 columns
+        x = cli_show._column_x(col, 112)
+        assert text[:, x:x + 112].any()
+
+
+def test_policy_repr_lists_tfs_probabilities_and_length_not_layers() -> None:
+    text = repr(TANDAPolicy.load("mnist", seed=0))
+    first = text.splitlines()[0]
+    assert first.startswith("TANDAPolicy(L=10, generator=lstm, seed=0, 25 TFs;")
+    assert "estimated from 4096 sampled sequences" in first
+    assert "shear(factor=-0.2)" in text and "LSTM(" not in text and "Linear(" not in text
+    assert len(text.splitlines()) == 25 + 2
+    assert "exact" in repr(TANDAPolicy.load("example")).splitlines()[0]
