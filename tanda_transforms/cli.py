@@ -295,8 +295,11 @@ def _add_show(sub) -> None:
         "each row an original image, then augmented samples of it, enlarged with "
         "nearest-neighbour. Without --images the originals are real digits from the "
         "shipped MNIST sample for grayscale policies (trained on 1-channel data, or, without "
-        "that record, using the mnist pack), else synthetic colour pictures drawn with numpy "
-        "and OpenCV (a gradient, a disc, a bar, a triangle)."),
+        "that record, using the mnist pack), the first films of a --lesion-pool mini-MIAS "
+        "folder, else synthetic colour pictures drawn with numpy and OpenCV (a gradient, a "
+        "disc, a bar, a triangle)."),
+        epilog="example (the ddsm gallery policy needs its lesion pool):\n"
+        "  tanda show ddsm --lesion-pool path/to/mini-mias --out ddsm.png\n",
     )
     p.add_argument("policy", metavar="POLICY", help="a .tanda file or a gallery policy name")
     p.add_argument("--out", default="grid.png", metavar="PNG", help="where to write the grid")
@@ -311,6 +314,7 @@ def _add_show(sub) -> None:
                    help="frequent sequences to list")
     p.add_argument("--samples", type=_positive_int, default=2000,
                    help="sequences sampled to count frequent pairs and sequences")
+    _add_pool_options(p)
 
 
 def _add_apply(sub) -> None:
@@ -328,6 +332,18 @@ def _add_apply(sub) -> None:
     p.add_argument("out_dir", metavar="OUT_DIR", help="folder for the copies (created if missing)")
     p.add_argument("--copies", type=_positive_int, default=1, help="augmented copies per image")
     p.add_argument("--seed", type=_non_negative_int, default=0, help="seed of the policy")
+    _add_pool_options(p)
+
+
+def _add_pool_options(p: argparse.ArgumentParser) -> None:
+    p.add_argument("--lesion-pool", metavar="PATH",
+                   help="lesions for a policy with lesion_transplant TFs (the ddsm gallery "
+                   "policy): a mini-MIAS folder (Info.txt plus mdbNNN.png or .pgm images, "
+                   "directly or in png/ or pgm/) or a .npz written by LesionPool.save; it is "
+                   "registered under the pool name the policy's TFs use")
+    p.add_argument("--pool-size", type=_positive_int, metavar="S",
+                   help="read mini-MIAS films at S x S before cutting lesions, to match your "
+                   "images' scale (default: the policy's training size, 128 for ddsm)")
 
 
 def _positive_int(text: str) -> int:
@@ -653,17 +669,77 @@ def _load_policy(name: str, seed: int | None = None):
     return TANDAPolicy.load(name, seed=seed)
 
 
+def _pool_names(policy) -> list[str]:
+    """The lesion pools the policy's ``lesion_transplant`` TFs name."""
+    return sorted({dict(tf.args)["pool"] for tf in policy.library if tf.op == "lesion_transplant"})
+
+
+def _read_pool(path: Path, size: int | None):
+    from tanda_transforms.domains import LesionPool
+
+    if path.is_file() and path.suffix.lower() == ".npz":
+        return LesionPool.load(path)
+    if path.is_dir():
+        return LesionPool.from_mias(path, size=size)
+    raise CliError(f"--lesion-pool {path}: expected a mini-MIAS folder or a .npz file "
+                   "(written by LesionPool.save)")
+
+
+def _training_size(policy) -> int | None:
+    shape = (policy.metadata.get("training") or {}).get("data_shape")
+    return int(shape[1]) if isinstance(shape, list) and len(shape) >= 3 else None
+
+
+def _prepare_pools(policy, name: str, args: argparse.Namespace) -> None:
+    """Register ``--lesion-pool`` under the policy's pool names; fail early if one is missing.
+
+    Checked before the first image, so a missing pool stops the command at once, whatever
+    TF sequence would have been drawn.
+    """
+    from tanda_transforms.domains import (
+        LesionPoolNotFoundError,
+        get_lesion_pool,
+        register_lesion_pool,
+    )
+
+    names = _pool_names(policy)
+    if args.lesion_pool is not None:
+        if not names:
+            raise CliError(f"--lesion-pool: policy {name!r} has no lesion_transplant TF, so it "
+                           "needs no pool")
+        pool = _read_pool(Path(args.lesion_pool), args.pool_size or _training_size(policy))
+        print(f"lesion pool: {len(pool)} lesions from {args.lesion_pool}, as "
+              f"{', '.join(repr(n) for n in names)}")
+        for pool_name in names:
+            if not pool_name.endswith(".npz"):  # a .npz name is read by the TF itself
+                register_lesion_pool(pool_name, pool, replace=True)
+    for pool_name in names:
+        try:
+            get_lesion_pool(pool_name)
+        except LesionPoolNotFoundError:
+            raise CliError(
+                f"policy {name!r} transplants lesions from the pool {pool_name!r}, which is not "
+                "available here: pass --lesion-pool PATH, a mini-MIAS folder (Info.txt and the "
+                "mdbNNN images) or a .npz written by LesionPool.save; the steps are in "
+                "policies/ddsm/MODEL_CARD.md"
+            ) from None
+
+
 def cmd_show(args: argparse.Namespace) -> int:
     """``tanda show``: summary to stdout, sample grid to a PNG."""
     from tanda_transforms.show import default_images, sample_grid, summarise
 
     policy = _load_policy(args.policy, args.seed)
+    _prepare_pools(policy, args.policy, args)
     print(summarise(policy, n_samples=args.samples, top=args.top, seed=args.seed))
     if args.images is not None:
         images, _ = load_data(args.images)
         if len(images) > args.n:
             pick = np.random.default_rng(args.seed).choice(len(images), args.n, replace=False)
             images = images[np.sort(pick)]
+    elif args.lesion_pool is not None and Path(args.lesion_pool).is_dir():  # films of the pool
+        size = args.pool_size or _training_size(policy)
+        images, _ = load_data(args.lesion_pool, "mias", limit=args.n, size=size)
     else:
         images = default_images(policy, args.n, args.seed)
     try:
@@ -694,6 +770,7 @@ def cmd_apply(args: argparse.Namespace) -> int:
     policy = _load_policy(args.policy, args.seed)
     if not Path(args.in_dir).is_dir():
         raise CliError(f"input folder not found: {args.in_dir}")
+    _prepare_pools(policy, args.policy, args)
     images, names = load_image_folder(args.in_dir)
     out = Path(args.out_dir)
     out.mkdir(parents=True, exist_ok=True)

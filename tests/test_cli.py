@@ -346,3 +346,93 @@ def test_policy_repr_lists_tfs_probabilities_and_length_not_layers() -> None:
     assert "shear(factor=-0.2)" in text and "LSTM(" not in text and "Linear(" not in text
     assert len(text.splitlines()) == 25 + 2
     assert "exact" in repr(TANDAPolicy.load("example")).splitlines()[0]
+
+
+# --- the ddsm policy from the shell: a lesion pool (issue 15, item 3) -----------------------
+
+
+@pytest.fixture
+def mias_folder(tmp_path: Path):
+    """A mini-MIAS-like folder: Info.txt and two 128 x 128 films, each with a located mass."""
+    from tanda_transforms.domains import registered_lesion_pools, unregister_lesion_pool
+
+    root = tmp_path / "mini-mias"
+    (root / "png").mkdir(parents=True)
+    info = ["MIAS database: Info.txt", ""]
+    yy, xx = np.mgrid[:128, :128]
+    for k, (x, y) in enumerate([(40, 80), (90, 50)], start=1):
+        film = np.where(xx < 100, 120, 0).astype(np.uint8)
+        film[(yy - (127 - y)) ** 2 + (xx - x) ** 2 <= 64] = 230
+        cv2.imwrite(str(root / "png" / f"mdb00{k}.png"), film)
+        info.append(f"mdb00{k} G CIRC B {x} {y} 8 ")
+    (root / "Info.txt").write_text("\n".join(info) + "\n")
+    yield root
+    if "mini-mias" in registered_lesion_pools():  # what --lesion-pool registered
+        unregister_lesion_pool("mini-mias")
+
+
+@pytest.fixture
+def film_dir(tmp_path: Path) -> Path:
+    folder = tmp_path / "films"
+    folder.mkdir()
+    for k in range(2):
+        cv2.imwrite(str(folder / f"f{k}.png"), np.full((64, 64), 100 + 40 * k, np.uint8))
+    return folder
+
+
+def test_apply_ddsm_without_a_pool_stops_before_any_image_and_says_how(film_dir, tmp_path,
+                                                                        capsys) -> None:
+    out = tmp_path / "out"
+    assert main(["apply", "ddsm", str(film_dir), str(out)]) == 2
+    err = capsys.readouterr().err
+    assert err.startswith("tanda: error: policy 'ddsm' transplants lesions from the pool "
+                          "'mini-mias'") and "--lesion-pool PATH" in err
+    assert "MODEL_CARD" in err and err.count("\n") == 1
+    assert not out.exists() or not any(out.iterdir())
+
+
+def test_apply_ddsm_with_a_mini_mias_folder_as_pool(mias_folder, film_dir, tmp_path,
+                                                    capsys) -> None:
+    out = tmp_path / "out"
+    argv = ["apply", "ddsm", str(film_dir), str(out), "--copies", "3",
+            "--lesion-pool", str(mias_folder)]
+    assert main(argv) == 0
+    text = capsys.readouterr().out
+    assert "lesion pool: 2 lesions from" in text and "wrote 6 images" in text
+    assert len(list(out.iterdir())) == 6
+
+
+def test_show_ddsm_with_an_npz_pool_and_with_the_folder_films(mias_folder, tmp_path,
+                                                              capsys) -> None:
+    from tanda_transforms.domains import LesionPool
+
+    npz = tmp_path / "pool.npz"
+    LesionPool.from_mias(mias_folder, size=128).save(npz)
+    png = tmp_path / "grid.png"
+    images = tmp_path / "films.npy"
+    np.save(images, np.full((2, 64, 64), 120, np.uint8))
+    argv = ["show", "ddsm", "--lesion-pool", str(npz), "--images", str(images), "--n", "2",
+            "--out", str(png)]
+    assert main(argv) == 0
+    assert _read_png(png).shape == (*grid_size(2, 2, 128, 128), 3)  # 64 px tiles enlarged 2x
+    argv = ["show", "ddsm", "--lesion-pool", str(mias_folder), "--n", "2", "--out", str(png)]
+    assert main(argv) == 0  # no --images: the folder's own films, at the policy's 128 px
+    assert _read_png(png).shape == (*grid_size(2, 2, 128, 128), 3)
+    assert "lesion pool: 2 lesions" in capsys.readouterr().out
+
+
+@pytest.mark.parametrize(
+    ("argv", "message"),
+    [
+        (["show", "example", "--lesion-pool", "{tmp}"], "has no lesion_transplant TF"),
+        (["show", "ddsm", "--lesion-pool", "{tmp}/nothing.txt"],
+         "expected a mini-MIAS folder or a .npz file"),
+        (["show", "ddsm", "--lesion-pool", "{tmp}/missing.npz"],
+         "expected a mini-MIAS folder or a .npz file"),
+    ],
+)
+def test_lesion_pool_mistakes_are_one_line_errors(argv, message, tmp_path, capsys) -> None:
+    argv = [a.format(tmp=tmp_path) for a in argv]
+    assert main([*argv, "--out", str(tmp_path / "g.png")]) == 2
+    err = capsys.readouterr().err
+    assert err.startswith("tanda: error: ") and message in err and err.count("\n") == 1
