@@ -436,3 +436,19 @@ def test_lesion_pool_mistakes_are_one_line_errors(argv, message, tmp_path, capsy
     assert main([*argv, "--out", str(tmp_path / "g.png")]) == 2
     err = capsys.readouterr().err
     assert err.startswith("tanda: error: ") and message in err and err.count("\n") == 1
+
+
+def test_apply_cifar10_to_a_folder_with_rgba_and_grey_pngs(tmp_path: Path, capsys) -> None:
+    """Issue 15: the colour policy stopped partway through a folder holding one RGBA PNG."""
+    src, dst = tmp_path / "in", tmp_path / "out"
+    src.mkdir()
+    rng = np.random.default_rng(5)
+    rgba = rng.integers(0, 256, (24, 24, 4), dtype=np.uint8)
+    rgba[..., 3] = np.linspace(0, 255, 24, dtype=np.uint8)  # a real alpha ramp
+    cv2.imwrite(str(src / "a_rgba.png"), rgba)
+    cv2.imwrite(str(src / "b_grey.png"), rng.integers(0, 256, (24, 24), dtype=np.uint8))
+    cv2.imwrite(str(src / "c_rgb.png"), rng.integers(0, 256, (24, 24, 3), dtype=np.uint8))
+    assert main(["apply", "cifar10", str(src), str(dst), "--copies", "8"]) == 0
+    assert "wrote 24 images" in capsys.readouterr().out
+    assert _read_png(dst / "a_rgba_0.png").shape == (24, 24, 4)
+    assert _read_png(dst / "b_grey_0.png").shape == (24, 24)
