@@ -16,12 +16,50 @@ Examples
 
 __version__ = "0.1.0"
 
-from tanda_transforms.generators import MeanFieldSampler, RecurrentSampler, SequenceSampler
-from tanda_transforms.learn import LearnConfig, learn_policy  # noqa: E402
-from tanda_transforms.policy import PolicyNotFoundError, TANDAPolicy, gallery_names
-from tanda_transforms.policy_file import PolicyFileError
-from tanda_transforms.registry import UnknownOpError, available_ops, register_op
-from tanda_transforms.tfs import TF, TFLibrary, available_packs
+import importlib
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:  # for type checkers and IDEs; at run time the names load on first use
+    from tanda_transforms.generators import MeanFieldSampler, RecurrentSampler, SequenceSampler
+    from tanda_transforms.learn import LearnConfig, learn_policy
+    from tanda_transforms.policy import PolicyNotFoundError, TANDAPolicy, gallery_names
+    from tanda_transforms.policy_file import PolicyFileError
+    from tanda_transforms.registry import UnknownOpError, available_ops, register_op
+    from tanda_transforms.tfs import TF, TFLibrary, available_packs
+
+# Public name -> the module defining it. Importing torch takes seconds, so the package
+# imports nothing heavy until a name is used (``tanda --help`` stays fast).
+_EXPORTS = {
+    "MeanFieldSampler": "generators",
+    "RecurrentSampler": "generators",
+    "SequenceSampler": "generators",
+    "LearnConfig": "learn",
+    "learn_policy": "learn",
+    "PolicyNotFoundError": "policy",
+    "TANDAPolicy": "policy",
+    "gallery_names": "policy",
+    "PolicyFileError": "policy_file",
+    "UnknownOpError": "registry",
+    "available_ops": "registry",
+    "register_op": "registry",
+    "TF": "tfs",
+    "TFLibrary": "tfs",
+    "available_packs": "tfs",
+}
+
+
+def __getattr__(name: str) -> Any:
+    module = _EXPORTS.get(name)
+    if module is None:
+        raise AttributeError(f"module 'tanda_transforms' has no attribute {name!r}")
+    value = getattr(importlib.import_module(f"tanda_transforms.{module}"), name)
+    globals()[name] = value
+    return value
+
+
+def __dir__() -> list[str]:
+    return sorted({*globals(), *_EXPORTS})
+
 
 __all__ = [
     "TANDAPolicy",

@@ -7,7 +7,13 @@ and applies it to the image; masks, bounding boxes and keypoints follow the geom
 All randomness comes from albumentations' own generators, so ``A.Compose([...], seed=s)``
 makes runs reproducible exactly as it does for the built-in transforms, and ``A.to_dict`` /
 ``A.from_dict`` / ``A.save`` / ``A.load`` work (import this module before ``A.load``, so
-that albumentations knows the class).
+that albumentations knows the class). A policy given by path is stored as an absolute path,
+so a saved pipeline loads from any directory.
+
+DataLoader workers start from copies of the same albumentations generators, so every worker
+(and every epoch) would repeat the same augmentations; pass :func:`worker_init_fn` to the
+``DataLoader`` (or call :func:`reseed_pipelines` from your own) to give each worker and
+epoch its own stream.
 
 Examples
 --------
@@ -25,6 +31,8 @@ from __future__ import annotations
 
 import base64
 import binascii
+import os
+from collections.abc import Iterator
 from typing import Any
 
 import albumentations as A
@@ -38,7 +46,7 @@ from tanda_transforms import _convert
 from tanda_transforms.policy import TANDAPolicy
 from tanda_transforms.sequence import CompiledSequence, SampledSequence
 
-__all__ = ["TANDA"]
+__all__ = ["TANDA", "reseed_pipelines", "worker_init_fn"]
 
 _BLOB_KEY = "tanda_policy_base64"
 _TWO_PI = 2.0 * np.pi
@@ -47,6 +55,13 @@ _KEYPOINT_STEP = 1e-2  # pixels: finite-difference step for keypoint angles and 
 
 def _encode_policy(policy: TANDAPolicy) -> dict[str, str]:
     return {_BLOB_KEY: base64.b64encode(policy.to_bytes()).decode("ascii")}
+
+
+def _stored_source(source: str | dict[str, Any]) -> str | dict[str, Any]:
+    """An existing file path becomes absolute (gallery names and dicts are kept as given)."""
+    if isinstance(source, str) and os.path.exists(source):
+        return os.path.abspath(source)
+    return source
 
 
 def _load_policy(source: str | dict[str, Any]) -> TANDAPolicy:
@@ -69,7 +84,8 @@ class TANDA(A.DualTransform):
     Parameters
     ----------
     policy : str, TANDAPolicy or dict
-        A gallery name (``"example"``) or a path to a policy file; a :class:`TANDAPolicy`
+        A gallery name (``"example"``) or a path to a policy file (kept as an absolute
+        path, for serialization); a :class:`TANDAPolicy`
         object (used as is, not copied); or the dict that serialization writes,
         ``{"tanda_policy_base64": ...}`` (the policy file's bytes, decoded by
         :meth:`TANDAPolicy.from_bytes`, never unpickled).
@@ -91,7 +107,8 @@ class TANDA(A.DualTransform):
     exactly as in a torchvision pipeline, so a policy saved with ``p=0.5`` behaves the same
     in both.
     As for every albumentations transform, DataLoader workers start from copies of the same
-    generator: reseed per worker (``pipeline.set_random_seed(...)`` in ``worker_init_fn``).
+    generator: pass ``worker_init_fn=tanda_transforms.albumentations.worker_init_fn`` to the
+    ``DataLoader`` so that each worker and epoch draws its own augmentations.
 
     Targets: images ``H x W`` or ``H x W x C`` of dtype uint8, uint16 or float32 in
     ``[0, 1]`` (normalise after this transform); masks are warped with nearest-neighbour
@@ -132,7 +149,7 @@ class TANDA(A.DualTransform):
             self._source: str | dict[str, Any] | None = None
             self._policy = policy
         elif isinstance(policy, str | dict):
-            self._source = policy
+            self._source = _stored_source(policy)
             self._policy = _load_policy(policy)
         else:
             raise TypeError(
@@ -254,3 +271,109 @@ class TANDA(A.DualTransform):
         out[:, 3][out[:, 3] >= _TWO_PI] = 0.0  # float32 rounding of values just below 2 pi
         out[:, 4] = keypoints[:, 4] * (np.sqrt(area) / step)
         return out
+
+
+# --- DataLoader workers ---------------------------------------------------------------------
+
+
+def reseed_pipelines(root: Any, worker_seed: int | None = None) -> int:
+    """Reseed every albumentations pipeline found in ``root`` from the worker's torch seed.
+
+    Each ``A.Compose`` (or other ``BaseCompose``) reachable from ``root`` through attributes,
+    lists, tuples and dicts (a dataset, ``Subset`` and ``ConcatDataset`` included) gets
+    ``set_random_seed(s)`` with ``s`` mixed from its own seed (``Compose(seed=...)``, 0 if
+    none) and ``worker_seed``. Nested pipelines are reseeded through their outermost one.
+
+    Parameters
+    ----------
+    root
+        Usually the worker's copy of the dataset (``torch.utils.data.get_worker_info()
+        .dataset``), or a pipeline.
+    worker_seed
+        Default: ``torch.initial_seed()``, which a DataLoader makes different for every
+        worker and every epoch (and reproducible under ``torch.manual_seed``).
+
+    Returns
+    -------
+    int
+        How many pipelines were reseeded.
+
+    Examples
+    --------
+    >>> import albumentations as A
+    >>> import numpy as np
+    >>> pipeline = A.Compose([A.HorizontalFlip()], seed=0)
+    >>> reseed_pipelines({"train": pipeline}, worker_seed=1)
+    1
+    >>> before = pipeline.random_generator.integers(2**32)
+    >>> _ = reseed_pipelines(pipeline, worker_seed=2)
+    >>> bool(before != pipeline.random_generator.integers(2**32))
+    True
+    """
+    seed = torch.initial_seed() if worker_seed is None else int(worker_seed)
+    count = 0
+    for pipeline in _find_pipelines(root):
+        own = getattr(pipeline, "_tanda_base_seed", None)
+        if own is None:  # first reseed in this process: remember the seed the user gave
+            own = pipeline.seed if isinstance(pipeline.seed, int) else 0
+            pipeline._tanda_base_seed = own
+        mixed = np.random.SeedSequence([own, seed]).generate_state(1, np.uint32)[0]
+        pipeline.set_random_seed(int(mixed))
+        count += 1
+    return count
+
+
+def _find_pipelines(root: Any, depth: int = 6) -> Iterator[A.BaseCompose]:
+    """Outermost ``BaseCompose`` objects reachable from ``root``, each once."""
+    seen: set[int] = set()
+    stack = [(root, 0)]
+    while stack:
+        item, level = stack.pop()
+        if id(item) in seen or level > depth:
+            continue
+        seen.add(id(item))
+        if isinstance(item, A.BaseCompose):
+            yield item
+        elif isinstance(item, dict):
+            stack.extend((value, level + 1) for value in item.values())
+        elif isinstance(item, list | tuple):
+            stack.extend((value, level + 1) for value in item)
+        elif hasattr(item, "__dict__") and not isinstance(item, type | np.ndarray | torch.Tensor):
+            stack.extend((value, level + 1) for value in vars(item).values())
+
+
+def worker_init_fn(worker_id: int) -> None:
+    """``DataLoader(..., worker_init_fn=worker_init_fn)``: distinct augmentations per worker.
+
+    Reseeds every albumentations pipeline in the worker's copy of the dataset from
+    ``torch.initial_seed()`` (see :func:`reseed_pipelines`), so workers no longer repeat
+    each other and epochs no longer repeat the first, while a fixed ``torch.manual_seed``
+    still reproduces a run. To add your own per-worker set-up, call
+    :func:`reseed_pipelines` from your function instead.
+
+    Parameters
+    ----------
+    worker_id
+        Given by the DataLoader (unused: the torch seed already differs per worker).
+
+    Raises
+    ------
+    RuntimeError
+        Outside a DataLoader worker, or if the dataset holds no albumentations pipeline.
+
+    Examples
+    --------
+    >>> import torch
+    >>> from tanda_transforms.albumentations import worker_init_fn
+    >>> loader = torch.utils.data.DataLoader(range(4), num_workers=0,
+    ...                                      worker_init_fn=worker_init_fn)
+    """
+    info = torch.utils.data.get_worker_info()
+    if info is None:
+        raise RuntimeError("worker_init_fn runs inside DataLoader workers (num_workers > 0)")
+    if reseed_pipelines(info.dataset) == 0:
+        raise RuntimeError(
+            f"worker_init_fn found no albumentations pipeline (A.Compose) in the dataset "
+            f"({type(info.dataset).__name__}); keep the pipeline as an attribute of the "
+            "dataset, or call reseed_pipelines(your_pipeline) from your own worker_init_fn"
+        )

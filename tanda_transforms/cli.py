@@ -9,8 +9,10 @@ Subcommands::
     tanda gallery                   list the policies shipped with the package
 
 ``POLICY`` is a ``.tanda`` file or the name of a gallery policy. Run ``tanda SUBCOMMAND --help``
-for every option. Mistakes in the input (a missing file, an unknown pack, a bad ``--set``)
-print one ``tanda: error: ...`` line and exit with status 2.
+for every option; ``tanda --version`` prints the version. Only the subcommand that runs is
+given its options (and imports torch), so ``tanda --help`` answers at once. Mistakes in the
+input (a missing file, an unknown pack, a bad ``--set``) print one ``tanda: error: ...`` line
+and exit with status 2.
 
 Examples
 --------
@@ -33,14 +35,11 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
-import cv2
 import numpy as np
 
-from tanda_transforms.evaluate import add_evaluate_parser, run_evaluate
-from tanda_transforms.policy_file import PolicyFileError
-from tanda_transforms.registry import UnknownOpError
+from tanda_transforms import __version__
 
-__all__ = ["main", "build_parser", "load_data", "parse_overrides", "DEMO_STEPS"]
+__all__ = ["main", "build_parser", "describe_data", "load_data", "parse_overrides", "DEMO_STEPS"]
 
 #: Steps of ``tanda demo`` (and of ``tanda learn`` without ``--data``, ``--steps``, ``--epochs``):
 #: about a minute and a half on 2 CPU cores.
@@ -48,6 +47,16 @@ DEMO_STEPS = 200
 #: Batch size of the demo: half the paper's 32, so twice the steps fit in the same time.
 DEMO_BATCH_SIZE = 16
 READERS = ("auto", "mnist", "cifar10", "mias", "folder", "npy")
+COMMANDS = ("learn", "demo", "show", "apply", "evaluate", "gallery")
+#: The one-line help of each subcommand (``tanda --help``).
+HELP = {
+    "learn": "learn a policy from images",
+    "demo": "learn a small policy on shipped MNIST digits (a minute or two on a CPU)",
+    "show": "print a policy's TF probabilities and frequent pairs; draw a labelled sample grid",
+    "apply": "write augmented copies of every image in a folder",
+    "evaluate": "train end models with each augmentation condition and compare test accuracy",
+    "gallery": "list the policies shipped with the package",
+}
 
 
 class CliError(Exception):
@@ -118,8 +127,27 @@ def _wrap(text: str) -> str:
     return textwrap.fill(text, width=88)
 
 
-def build_parser() -> argparse.ArgumentParser:
-    """The argument parser of ``tanda`` (all subcommands)."""
+def build_parser(full: Sequence[str] | None = None) -> argparse.ArgumentParser:
+    """The argument parser of ``tanda``.
+
+    Parameters
+    ----------
+    full
+        Subcommands to give all their options; the others get only their one-line help
+        (enough for ``tanda --help``, and it spares importing torch). ``None``: all.
+
+    Returns
+    -------
+    argparse.ArgumentParser
+        The parser; ``parse_args`` puts the subcommand's name in ``command``.
+
+    Examples
+    --------
+    >>> parser = build_parser(full=["gallery"])
+    >>> parser.parse_args(["gallery"]).command
+    'gallery'
+    """
+    full = COMMANDS if full is None else tuple(full)
     parser = argparse.ArgumentParser(
         prog="tanda",
         description=_wrap("Learn data-augmentation policies adversarially (TANDA, Ratner et al. "
@@ -128,27 +156,39 @@ def build_parser() -> argparse.ArgumentParser:
         "name (see `tanda gallery`).",
         formatter_class=_Formatter,
     )
+    parser.add_argument("--version", action="version", version=f"tanda-transforms {__version__}")
     sub = parser.add_subparsers(dest="command", metavar="COMMAND", required=True)
-    _add_learn(sub)
-    _add_demo(sub)
-    _add_show(sub)
-    _add_apply(sub)
+    builders = {"learn": _add_learn, "demo": _add_demo, "show": _add_show, "apply": _add_apply,
+                "evaluate": _add_evaluate, "gallery": _add_gallery}
+    for name in COMMANDS:
+        if name in full:
+            builders[name](sub)
+        else:
+            sub.add_parser(name, help=HELP[name])
+    return parser
+
+
+def _add_evaluate(sub) -> None:
+    from tanda_transforms.evaluate import add_evaluate_parser
+
     add_evaluate_parser(sub, formatter_class=_Formatter)
+
+
+def _add_gallery(sub) -> None:
     sub.add_parser(
         "gallery",
-        help="list the policies shipped with the package",
+        help=HELP["gallery"],
         description=_wrap("One line per gallery policy: name, training data, TFs, sequence "
         "length L, generator kind, description. '-' marks what a policy's metadata does not "
         "record."),
         formatter_class=_Formatter,
     )
-    return parser
 
 
 def _add_learn(sub) -> None:
     p = sub.add_parser(
         "learn",
-        help="learn a policy from images",
+        help=HELP["learn"],
         formatter_class=_Formatter,
         description=_wrap("Learn which sequences of TFs keep images realistic: a generator "
         "proposes TF sequences, a discriminator tells real images from transformed ones. No "
@@ -225,7 +265,7 @@ def _add_runtime_options(p: argparse.ArgumentParser) -> None:
 def _add_demo(sub) -> None:
     p = sub.add_parser(
         "demo",
-        help="learn a small policy on shipped MNIST digits (a minute or two on a CPU)",
+        help=HELP["demo"],
         formatter_class=_Formatter,
         description=_wrap("Learn an LSTM policy over the paper's 25 MNIST TFs (L = 10) on the 500 "
         "real MNIST digits shipped with the package, then write OUT_DIR/policy.tanda, "
@@ -245,15 +285,21 @@ def _add_demo(sub) -> None:
 def _add_show(sub) -> None:
     p = sub.add_parser(
         "show",
-        help="print a policy's TF probabilities and frequent sequences; draw a sample grid",
+        help=HELP["show"],
         formatter_class=_Formatter,
-        description=_wrap("Print the policy's TF probabilities (sorted), its most frequent "
-        "sequences among 2000 sampled, and its metadata (training steps, wall time, ...). "
-        "Write a PNG grid: each row an original image, then augmented samples of it, enlarged "
-        "with nearest-neighbour. Without --images the originals are real digits from the "
+        description=_wrap("Print the policy's TF probabilities per step (sorted; exact for a "
+        "mean-field policy, else estimated from 4096 sampled sequences, the numbers `tanda "
+        "learn` prints), its most frequent consecutive pairs and whole sequences among "
+        "--samples sampled, and its metadata (training steps, wall time, the discriminator's "
+        "last accuracy and what it means). Write a PNG grid under a header naming the columns: "
+        "each row an original image, then augmented samples of it, enlarged with "
+        "nearest-neighbour. Without --images the originals are real digits from the "
         "shipped MNIST sample for grayscale policies (trained on 1-channel data, or, without "
-        "that record, using the mnist pack), else synthetic colour pictures drawn with numpy "
-        "and OpenCV (a gradient, a disc, a bar, a triangle)."),
+        "that record, using the mnist pack), the first films of a --lesion-pool mini-MIAS "
+        "folder, else synthetic colour pictures drawn with numpy and OpenCV (a gradient, a "
+        "disc, a bar, a triangle)."),
+        epilog="example (the ddsm gallery policy needs its lesion pool):\n"
+        "  tanda show ddsm --lesion-pool path/to/mini-mias --out ddsm.png\n",
     )
     p.add_argument("policy", metavar="POLICY", help="a .tanda file or a gallery policy name")
     p.add_argument("--out", default="grid.png", metavar="PNG", help="where to write the grid")
@@ -267,13 +313,14 @@ def _add_show(sub) -> None:
     p.add_argument("--top", type=_positive_int, default=10,
                    help="frequent sequences to list")
     p.add_argument("--samples", type=_positive_int, default=2000,
-                   help="sequences sampled to find the most frequent ones")
+                   help="sequences sampled to count frequent pairs and sequences")
+    _add_pool_options(p)
 
 
 def _add_apply(sub) -> None:
     p = sub.add_parser(
         "apply",
-        help="write augmented copies of every image in a folder",
+        help=HELP["apply"],
         formatter_class=_Formatter,
         description=_wrap("Read every image in IN_DIR (not sub-folders; .png .jpg .jpeg .bmp .tif "
         ".tiff .pgm .ppm, 8 and 16 bit kept), apply the policy --copies times, and write "
@@ -285,6 +332,18 @@ def _add_apply(sub) -> None:
     p.add_argument("out_dir", metavar="OUT_DIR", help="folder for the copies (created if missing)")
     p.add_argument("--copies", type=_positive_int, default=1, help="augmented copies per image")
     p.add_argument("--seed", type=_non_negative_int, default=0, help="seed of the policy")
+    _add_pool_options(p)
+
+
+def _add_pool_options(p: argparse.ArgumentParser) -> None:
+    p.add_argument("--lesion-pool", metavar="PATH",
+                   help="lesions for a policy with lesion_transplant TFs (the ddsm gallery "
+                   "policy): a mini-MIAS folder (Info.txt plus mdbNNN.png or .pgm images, "
+                   "directly or in png/ or pgm/) or a .npz written by LesionPool.save; it is "
+                   "registered under the pool name the policy's TFs use")
+    p.add_argument("--pool-size", type=_positive_int, metavar="S",
+                   help="read mini-MIAS films at S x S before cutting lesions, to match your "
+                   "images' scale (default: the policy's training size, 128 for ddsm)")
 
 
 def _positive_int(text: str) -> int:
@@ -395,6 +454,8 @@ def load_data(
 
 
 def _resize(image: np.ndarray, size: int) -> np.ndarray:
+    import cv2
+
     out = cv2.resize(image, (size, size), interpolation=cv2.INTER_AREA)
     return out[..., None] if image.ndim == 3 and out.ndim == 2 else out
 
@@ -489,15 +550,10 @@ def _learn_config(args: argparse.Namespace, no_data: bool):
 
 
 def _print_probabilities(policy, top: int = 10) -> None:
-    from tanda_transforms.show import tf_probabilities
+    from tanda_transforms.show import probability_lines
 
-    probs = tf_probabilities(policy)
-    order = np.argsort(-probs, kind="stable")[:top]
-    names = policy.library.names
-    width = max(len(names[i]) for i in order)
-    print(f"top {len(order)} TF probabilities per step (uniform = {1 / len(probs):.4f}):")
-    for i in order:
-        print(f"  {names[i]:<{width}}  {probs[i]:.4f}")
+    lines = probability_lines(policy, top)
+    print(f"top {min(top, len(policy.library))} " + "\n".join(lines))
 
 
 def _train(images: np.ndarray, library, config, args: argparse.Namespace, generator: str,
@@ -522,6 +578,34 @@ def _train(images: np.ndarray, library, config, args: argparse.Namespace, genera
     return policy, time.perf_counter() - started
 
 
+_DATASET_NAMES = {"mnist": "MNIST", "cifar10": "CIFAR-10", "mias": "mini-MIAS"}
+
+
+def describe_data(
+    path: str | os.PathLike | None, reader: str, split: str, count: int, steps: int, batch: int
+) -> str:
+    """What ``tanda learn`` records as a policy's ``metadata["data"]``: no local paths.
+
+    Known datasets are named with their split; a folder or array file by its base name only
+    (a path on the author's machine means nothing to the reader of a policy file).
+
+    Examples
+    --------
+    >>> describe_data("../data/cifar10", "cifar10", "train", 50000, 313, 32)
+    'CIFAR-10 train split, 50,000 images; 313 batches of 32 seen (10,016 images, shuffled)'
+    >>> describe_data("/home/me/scans.npy", "npy", "train", 12, 2, 16)
+    'scans.npy (npy, 12 images); 2 batches of 16 seen (32 images, shuffled)'
+    """
+    if path is None:
+        source = f"the MNIST sample shipped with the package, {count:,} digits"
+    elif reader in _DATASET_NAMES:
+        split_text = "" if reader == "mias" else f" {split} split"
+        source = f"{_DATASET_NAMES[reader]}{split_text}, {count:,} images"
+    else:
+        source = f"{Path(path).name} ({reader}, {count:,} images)"
+    return f"{source}; {steps} batches of {batch} seen ({steps * batch:,} images, shuffled)"
+
+
 def cmd_learn(args: argparse.Namespace) -> int:
     """``tanda learn``: read data, learn, save, print the top TF probabilities."""
     config = _learn_config(args, no_data=args.data is None)
@@ -529,8 +613,9 @@ def cmd_learn(args: argparse.Namespace) -> int:
     library = _library(args.tfs, images, reader)
     policy, wall = _train(images, library, config, args, args.generator, args.checkpoint,
                           args.resume)
-    source = "the shipped MNIST sample" if args.data is None else str(args.data)
-    policy.metadata["data"] = f"{source} ({reader}, {len(images)} images)"
+    training = policy.metadata["training"]
+    policy.metadata["data"] = describe_data(args.data, reader, args.split, len(images),
+                                            training["steps"], config.batch_size)
     policy.save(args.out)
     steps = policy.metadata["training"]["steps"]
     print(f"policy written to {args.out}")
@@ -548,7 +633,8 @@ def cmd_demo(args: argparse.Namespace) -> int:
     images, _ = load_data(None)
     config = LearnConfig(seq_len=10, steps=args.steps, batch_size=DEMO_BATCH_SIZE)
     policy, wall = _train(images, TFLibrary.pack("mnist"), config, args, "lstm")
-    policy.metadata["data"] = f"the shipped MNIST sample ({len(images)} digits)"
+    policy.metadata["data"] = describe_data(None, "sample", "train", len(images), args.steps,
+                                            DEMO_BATCH_SIZE)
     policy.metadata["recipe"] = f"tanda demo --steps {args.steps} --seed {args.seed}"
     out = Path(args.out_dir)
     out.mkdir(parents=True, exist_ok=True)
@@ -556,12 +642,22 @@ def cmd_demo(args: argparse.Namespace) -> int:
     grid = sample_grid(policy, default_images(policy, 8, args.seed), n_aug=8, seed=args.seed)
     _write_png(out / "policy.png", grid)
     print(f"policy written to {out / 'policy.tanda'}, picture to {out / 'policy.png'}")
+    print(_grid_legend(8, 8, policy.seq_len))
     print(f"wall time: {wall:.1f} s for {args.steps} steps")
     print(summarise(policy, n_samples=2000, top=10, seed=args.seed))
     return 0
 
 
+def _grid_legend(rows: int, samples: int, seq_len: int) -> str:
+    """One sentence saying what the picture of ``sample_grid`` shows."""
+    return (f"{rows} rows; in each, the original on the left, then {samples} augmented "
+            f"samples of it, each made by its own sequence of L = {seq_len} TFs drawn from "
+            "the policy")
+
+
 def _write_png(path: Path, rgb: np.ndarray) -> None:
+    import cv2
+
     path.parent.mkdir(parents=True, exist_ok=True)
     if not cv2.imwrite(str(path), np.ascontiguousarray(rgb[..., ::-1])):
         raise CliError(f"could not write {path} (is the name a .png?)")
@@ -573,17 +669,77 @@ def _load_policy(name: str, seed: int | None = None):
     return TANDAPolicy.load(name, seed=seed)
 
 
+def _pool_names(policy) -> list[str]:
+    """The lesion pools the policy's ``lesion_transplant`` TFs name."""
+    return sorted({dict(tf.args)["pool"] for tf in policy.library if tf.op == "lesion_transplant"})
+
+
+def _read_pool(path: Path, size: int | None):
+    from tanda_transforms.domains import LesionPool
+
+    if path.is_file() and path.suffix.lower() == ".npz":
+        return LesionPool.load(path)
+    if path.is_dir():
+        return LesionPool.from_mias(path, size=size)
+    raise CliError(f"--lesion-pool {path}: expected a mini-MIAS folder or a .npz file "
+                   "(written by LesionPool.save)")
+
+
+def _training_size(policy) -> int | None:
+    shape = (policy.metadata.get("training") or {}).get("data_shape")
+    return int(shape[1]) if isinstance(shape, list) and len(shape) >= 3 else None
+
+
+def _prepare_pools(policy, name: str, args: argparse.Namespace) -> None:
+    """Register ``--lesion-pool`` under the policy's pool names; fail early if one is missing.
+
+    Checked before the first image, so a missing pool stops the command at once, whatever
+    TF sequence would have been drawn.
+    """
+    from tanda_transforms.domains import (
+        LesionPoolNotFoundError,
+        get_lesion_pool,
+        register_lesion_pool,
+    )
+
+    names = _pool_names(policy)
+    if args.lesion_pool is not None:
+        if not names:
+            raise CliError(f"--lesion-pool: policy {name!r} has no lesion_transplant TF, so it "
+                           "needs no pool")
+        pool = _read_pool(Path(args.lesion_pool), args.pool_size or _training_size(policy))
+        print(f"lesion pool: {len(pool)} lesions from {args.lesion_pool}, as "
+              f"{', '.join(repr(n) for n in names)}")
+        for pool_name in names:
+            if not pool_name.endswith(".npz"):  # a .npz name is read by the TF itself
+                register_lesion_pool(pool_name, pool, replace=True)
+    for pool_name in names:
+        try:
+            get_lesion_pool(pool_name)
+        except LesionPoolNotFoundError:
+            raise CliError(
+                f"policy {name!r} transplants lesions from the pool {pool_name!r}, which is not "
+                "available here: pass --lesion-pool PATH, a mini-MIAS folder (Info.txt and the "
+                "mdbNNN images) or a .npz written by LesionPool.save; the steps are in "
+                "policies/ddsm/MODEL_CARD.md"
+            ) from None
+
+
 def cmd_show(args: argparse.Namespace) -> int:
     """``tanda show``: summary to stdout, sample grid to a PNG."""
     from tanda_transforms.show import default_images, sample_grid, summarise
 
     policy = _load_policy(args.policy, args.seed)
+    _prepare_pools(policy, args.policy, args)
     print(summarise(policy, n_samples=args.samples, top=args.top, seed=args.seed))
     if args.images is not None:
         images, _ = load_data(args.images)
         if len(images) > args.n:
             pick = np.random.default_rng(args.seed).choice(len(images), args.n, replace=False)
             images = images[np.sort(pick)]
+    elif args.lesion_pool is not None and Path(args.lesion_pool).is_dir():  # films of the pool
+        size = args.pool_size or _training_size(policy)
+        images, _ = load_data(args.lesion_pool, "mias", limit=args.n, size=size)
     else:
         images = default_images(policy, args.n, args.seed)
     try:
@@ -591,11 +747,13 @@ def cmd_show(args: argparse.Namespace) -> int:
     except ValueError as err:
         raise CliError(f"cannot apply the policy to these images: {err}") from None
     _write_png(Path(args.out), grid)
-    print(f"grid ({len(images)} originals x {args.n} samples) written to {args.out}")
+    print(f"grid written to {args.out}: {_grid_legend(len(images), args.n, policy.seq_len)}")
     return 0
 
 
 def _to_file_layout(image: np.ndarray) -> np.ndarray:
+    import cv2
+
     if image.ndim == 3 and image.shape[-1] == 3:
         return cv2.cvtColor(image, cv2.COLOR_RGB2BGR)
     if image.ndim == 3 and image.shape[-1] == 4:
@@ -605,11 +763,14 @@ def _to_file_layout(image: np.ndarray) -> np.ndarray:
 
 def cmd_apply(args: argparse.Namespace) -> int:
     """``tanda apply``: augmented copies of a folder of images, dtype kept."""
+    import cv2
+
     from tanda_transforms.data import load_image_folder
 
     policy = _load_policy(args.policy, args.seed)
     if not Path(args.in_dir).is_dir():
         raise CliError(f"input folder not found: {args.in_dir}")
+    _prepare_pools(policy, args.policy, args)
     images, names = load_image_folder(args.in_dir)
     out = Path(args.out_dir)
     out.mkdir(parents=True, exist_ok=True)
@@ -644,7 +805,7 @@ def gallery_rows() -> list[list[str]]:
     for name in gallery_names():
         try:
             policy = _load_policy(name)
-        except (PolicyFileError, OSError) as err:
+        except (_policy_file_error(), OSError) as err:
             rows.append([name, "-", "-", "-", "-", f"cannot load: {err}"])
             continue
         meta = policy.metadata
@@ -682,8 +843,35 @@ def cmd_gallery(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_evaluate(args: argparse.Namespace) -> int:
+    """``tanda evaluate``: see :mod:`tanda_transforms.evaluate`."""
+    from tanda_transforms.evaluate import run_evaluate
+
+    return run_evaluate(args)
+
+
 _COMMANDS = {"learn": cmd_learn, "demo": cmd_demo, "show": cmd_show, "apply": cmd_apply,
-             "gallery": cmd_gallery, "evaluate": run_evaluate}
+             "gallery": cmd_gallery, "evaluate": cmd_evaluate}
+
+
+def _policy_file_error() -> type[Exception]:
+    from tanda_transforms.policy_file import PolicyFileError
+
+    return PolicyFileError
+
+
+def _input_errors() -> tuple[type[Exception], ...]:
+    """Exceptions that report a mistake in the input: one line, exit status 2."""
+    from tanda_transforms.domains import LesionPoolError, LesionPoolNotFoundError
+    from tanda_transforms.registry import UnknownOpError
+
+    return (CliError, OSError, _policy_file_error(), UnknownOpError, LesionPoolError,
+            LesionPoolNotFoundError, ValueError, TypeError)
+
+
+def _command_of(argv: Sequence[str]) -> str | None:
+    """The subcommand named in ``argv`` (its first word not starting with ``-``), if any."""
+    return next((word for word in argv if not word.startswith("-")), None)
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -692,7 +880,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     0: done; 2: a usage or input error (reported as one ``tanda: error: ...`` line on stderr);
     130: interrupted.
     """
-    parser = build_parser()
+    argv = sys.argv[1:] if argv is None else list(argv)
+    parser = build_parser(full=[_command_of(argv)])
     try:
         args = parser.parse_args(argv)
     except SystemExit as exit_:  # --help (0) or an argparse usage error (2, already printed)
@@ -705,7 +894,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     except KeyboardInterrupt:
         print("tanda: interrupted", file=sys.stderr)
         return 130
-    except (CliError, OSError, PolicyFileError, UnknownOpError, ValueError, TypeError) as err:
+    except _input_errors() as err:
         message = err.args[0] if isinstance(err, KeyError) and err.args else err
         print(f"tanda: error: {' '.join(str(message).split())}", file=sys.stderr)
         return 2

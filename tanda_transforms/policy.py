@@ -205,13 +205,6 @@ class TANDAPolicy(v2.Transform):
             raise ValueError(f"frame must be an int in [0, {MAX_FRAME}] (pixels), got {value!r}")
         self._frame = value
 
-    def __repr__(self) -> str:
-        kind = type(self.sampler).__name__
-        return (
-            f"TANDAPolicy({len(self.library)} TFs, {kind}, seq_len={self.seq_len}, "
-            f"p={self.p}, frame={self.frame})"
-        )
-
     # --- randomness ---------------------------------------------------------------------
 
     def manual_seed(self, seed: int | None) -> TANDAPolicy:
@@ -403,6 +396,12 @@ class TANDAPolicy(v2.Transform):
         """
         path = _resolve(name_or_path)
         return cls.from_bytes(policy_file.read_bytes(path), seed=seed)
+
+    def __repr__(self) -> str:
+        """L, generator, seed and the TFs with their probabilities (not the network layers)."""
+        from tanda_transforms.show import policy_repr
+
+        return policy_repr(self)
 
 
 def _policy_from_parts(cls, header: dict, tensors: dict, seed: int | None) -> TANDAPolicy:

@@ -3,10 +3,12 @@
 Used by ``tanda show`` and ``tanda demo``; reusable from scripts (gallery pages, notebooks).
 Pictures are made with numpy and OpenCV only (no matplotlib).
 
-* :func:`summarise`: the TF probabilities, the most frequent sequences and the metadata.
+* :func:`summarise`: the TF probabilities, frequent pairs and sequences, the metadata, and
+  what the discriminator's last accuracy means.
 * :func:`sample_grid`: one row per image, the original then ``n_aug`` augmented samples,
-  upscaled with nearest-neighbour, as a ``uint8`` RGB array (``cv2.imwrite`` wants BGR:
-  ``grid[..., ::-1]``).
+  upscaled with nearest-neighbour, under a header naming the columns, as a ``uint8`` RGB
+  array (``cv2.imwrite`` wants BGR: ``grid[..., ::-1]``).
+* :func:`policy_repr`: what ``repr(policy)`` prints (TFs with probabilities, L, generator).
 * :func:`default_images`: what to show when no images are given (real MNIST digits for
   grayscale policies, synthetic colour pictures otherwise).
 
@@ -18,8 +20,8 @@ Examples
 >>> images = default_images(policy, n=2, seed=0)
 >>> images.shape
 (2, 28, 28)
->>> sample_grid(policy, images, n_aug=3, seed=0).shape  # tiles of 112 px (28 x 4)
-(230, 464, 3)
+>>> sample_grid(policy, images, n_aug=3, seed=0).shape  # tiles of 112 px (28 x 4), header
+(248, 464, 3)
 """
 
 from __future__ import annotations
@@ -40,6 +42,7 @@ from tanda_transforms.tfs import TFLibrary, available_packs
 
 __all__ = [
     "GRID_BACKGROUND",
+    "GRID_HEADER",
     "GRID_PAD",
     "GRID_SEPARATOR",
     "default_images",
@@ -47,6 +50,9 @@ __all__ = [
     "grid_size",
     "metadata_lines",
     "pack_name",
+    "policy_repr",
+    "probability_lines",
+    "probability_note",
     "sample_grid",
     "sequence_counts",
     "summarise",
@@ -61,6 +67,11 @@ GRID_PAD = 2
 GRID_SEPARATOR = 6
 #: Grey level of the background.
 GRID_BACKGROUND = 48
+#: Height in pixels of the header that names the columns ("original", "sample 1", ...).
+GRID_HEADER = 18
+#: Sequences sampled to estimate a recurrent policy's TF probabilities (everywhere: ``tanda
+#: learn``, ``tanda show``, ``repr``), so the same file always prints the same numbers.
+ESTIMATE_SEQUENCES = 4096
 #: Small images are enlarged (by an integer factor, nearest-neighbour) to at least this size.
 MIN_TILE = 96
 #: Large images are shrunk (``cv2.INTER_AREA``) to at most this size.
@@ -70,11 +81,14 @@ MAX_TILE = 256
 # --- numbers ------------------------------------------------------------------------------
 
 
-def tf_probabilities(policy: TANDAPolicy, seed: int = 0, n: int = 4096) -> np.ndarray:
+def tf_probabilities(
+    policy: TANDAPolicy, seed: int = 0, n: int = ESTIMATE_SEQUENCES
+) -> np.ndarray:
     """How often the policy picks each TF per step, in library order.
 
-    Exact for a mean-field sampler; estimated from ``n`` sequences of the policy's length for a
-    recurrent one (with a generator seeded by ``seed``, so the numbers are reproducible).
+    Exact for a mean-field sampler (the softmax of its logits); estimated from ``n``
+    sequences of the policy's length for a recurrent one (with a generator seeded by
+    ``seed``, so the numbers are reproducible). :func:`probability_note` says which.
 
     Examples
     --------
@@ -82,9 +96,75 @@ def tf_probabilities(policy: TANDAPolicy, seed: int = 0, n: int = 4096) -> np.nd
     >>> float(tf_probabilities(TANDAPolicy.load("example"))[0])  # uniform over 25 TFs
     0.04
     """
-    generator = torch.Generator().manual_seed(seed)
+    device = next(policy.sampler.parameters()).device
+    generator = torch.Generator(device).manual_seed(seed)
     probs = policy.sampler.tf_probabilities(seq_len=policy.seq_len, n=n, generator=generator)
     return probs.double().cpu().numpy()
+
+
+def probability_note(policy: TANDAPolicy, n: int = ESTIMATE_SEQUENCES) -> str:
+    """``"exact"`` for a mean-field policy, else how the probabilities were estimated.
+
+    Examples
+    --------
+    >>> from tanda_transforms import TANDAPolicy
+    >>> probability_note(TANDAPolicy.load("example"))
+    'exact'
+    >>> probability_note(TANDAPolicy.load("mnist"))
+    'estimated from 4096 sampled sequences'
+    """
+    if isinstance(policy.sampler, MeanFieldSampler):
+        return "exact"
+    return f"estimated from {n} sampled sequences"
+
+
+def probability_lines(policy: TANDAPolicy, top: int | None = None) -> list[str]:
+    """A title and one ``name  probability`` line per TF, most likely first.
+
+    ``top`` keeps the first ``top`` TFs (``None``: all) and adds a ``... N more`` line.
+
+    Examples
+    --------
+    >>> from tanda_transforms import TANDAPolicy
+    >>> probability_lines(TANDAPolicy.load("example"), top=1)[:2]
+    ['TF probabilities per step, exact (uniform = 0.0400):', '  rotate(degrees=-10.0)  0.0400']
+    """
+    probs = tf_probabilities(policy)
+    order = np.argsort(-probs, kind="stable")
+    shown = order if top is None else order[:top]
+    names = policy.library.names
+    width = max(len(names[i]) for i in shown)
+    lines = [f"TF probabilities per step, {probability_note(policy)} "
+             f"(uniform = {1 / len(probs):.4f}):"]
+    lines.extend(f"  {names[i]:<{width}}  {probs[i]:.4f}" for i in shown)
+    if len(shown) < len(order):
+        lines.append(f"  ... {len(order) - len(shown)} more")
+    return lines
+
+
+def policy_repr(policy: TANDAPolicy, top: int = 40) -> str:
+    """What ``repr(policy)`` prints: L, the generator, the seed and the TFs with probabilities.
+
+    The TFs come most likely first, with their per-step probabilities (exact for mean-field,
+    else estimated as :func:`tf_probabilities` does); past ``top`` TFs the rest are counted.
+
+    Examples
+    --------
+    >>> from tanda_transforms import TANDAPolicy
+    >>> from tanda_transforms import TF
+    >>> print(policy_repr(TANDAPolicy([TF("hflip"), TF("vflip")], seq_len=2, seed=0)))
+    TANDAPolicy(L=2, generator=mean_field, seed=0, p=1.0, frame=0, 2 TFs;
+      TF probabilities per step, exact:
+      hflip()  0.5000
+      vflip()  0.5000
+    )
+    """
+    kind = policy.sampler.config().get("kind", type(policy.sampler).__name__)
+    lines = probability_lines(policy, None if len(policy.library) <= top else top)
+    head = (f"TANDAPolicy(L={policy.seq_len}, generator={kind}, seed={policy.seed}, "
+            f"p={policy.p}, frame={policy.frame}, {len(policy.library)} TFs;\n"
+            f"  TF probabilities per step, {probability_note(policy)}:")
+    return "\n".join([head, *lines[1:], ")"])
 
 
 def sequence_counts(policy: TANDAPolicy, n: int = 2000, seed: int = 0) -> Counter:
@@ -139,7 +219,7 @@ def describe_library(library: TFLibrary) -> str:
     return f"{len(library)} TFs: {shown}"
 
 
-def _short(value: Any, width: int = 70) -> str:
+def _short(value: Any, width: int = 100) -> str:
     text = value if isinstance(value, str) else repr(value)
     text = " ".join(text.split())
     return text if len(text) <= width else text[: width - 3] + "..."
@@ -186,77 +266,94 @@ def _training_lines(training: dict[str, Any]) -> list[str]:
         last = {k: history[k][-1] for k in ("d_loss", "d_acc", "cost") if history.get(k)}
         text = ", ".join(f"{k}={v:.3f}" for k, v in last.items())
         lines.append(f"last logged (step {history['step'][-1]}): {text}")
+        if "d_acc" in last:
+            lines.append(D_ACC_MEANING)
     return lines
 
 
+#: One sentence on the discriminator accuracy ``d_acc`` that training logs.
+D_ACC_MEANING = (
+    "(d_acc: how often the discriminator told real from transformed images apart in that "
+    "batch; 0.5 means the transformed images pass for real, near 1 means they are easy to "
+    "tell apart: TFs that change the images visibly, or a discriminator ahead of the "
+    "generator)"
+)
+
+
 def summarise(policy: TANDAPolicy, n_samples: int = 2000, top: int = 10, seed: int = 0) -> str:
-    """A text summary: TFs with their probabilities, frequent sequences, metadata.
+    """A text summary: TF probabilities, frequent pairs and sequences, metadata.
 
     Parameters
     ----------
     policy
         The policy.
     n_samples
-        Sequences sampled to find the most frequent ones.
+        Sequences sampled to count pairs and whole sequences.
     top
-        How many frequent sequences to list (and TF probabilities, for libraries of more than
-        40 TFs; smaller libraries are listed in full).
+        How many pairs and sequences to list (and TF probabilities, for libraries of more
+        than 40 TFs; smaller libraries are listed in full).
     seed
         Seed of the sampling, so the summary is reproducible.
 
     Returns
     -------
     str
-        Several lines, no trailing newline.
+        Several lines, no trailing newline. The TF probabilities are exact for a mean-field
+        policy and estimated from :data:`ESTIMATE_SEQUENCES` sequences otherwise (the same
+        numbers ``tanda learn`` prints); whole sequences are listed only when some repeat.
 
     Examples
     --------
     >>> from tanda_transforms import TANDAPolicy
     >>> text = summarise(TANDAPolicy.load("example"), n_samples=100, top=2)
-    >>> text.splitlines()[0]
-    'policy: mnist pack (25 TFs), L = 3, generator mean_field'
+    >>> text.splitlines()[:2]
+    ['policy: mnist pack (25 TFs), L = 3, generator mean_field', \
+'TF probabilities per step, exact (uniform = 0.0400):']
     """
     kind = policy.sampler.config().get("kind", type(policy.sampler).__name__)
     lines = [
         f"policy: {describe_library(policy.library)}, L = {policy.seq_len}, generator {kind}",
     ]
+    lines += probability_lines(policy, None if len(policy.library) <= 40 else top)
     counts = sequence_counts(policy, n_samples, seed)
-    if isinstance(policy.sampler, MeanFieldSampler):
-        probs = tf_probabilities(policy)  # exact
-    else:  # estimated from the sequences sampled below (n_samples x L draws)
-        probs = np.zeros(len(policy.library))
-        for actions, count in counts.items():
-            np.add.at(probs, list(actions), count)
-        probs /= probs.sum()
-    order = np.argsort(-probs, kind="stable")
-    shown = order if len(order) <= 40 else order[:top]
-    title = "TF probabilities per step" + ("" if len(shown) == len(order) else f" (top {top})")
-    lines.append(f"{title} (uniform = {1 / len(probs):.4f}):")
-    names = policy.library.names
-    width = max(len(names[i]) for i in shown)
-    for i in shown:
-        lines.append(f"  {names[i]:<{width}}  {probs[i]:.4f}")
-    if len(shown) < len(order):
-        lines.append(f"  ... {len(order) - len(shown)} more")
-    lines.append(
-        f"most frequent sequences among {n_samples} sampled ({len(counts)} distinct):"
-    )
-    for actions, count in counts.most_common(top):
-        lines.append(f"  {count:>5}  " + " -> ".join(policy.names(actions)))
-    if policy.seq_len > 1:
-        pairs: Counter = Counter()
-        for actions, count in counts.items():
-            for pair in zip(actions, actions[1:], strict=False):
-                pairs[pair] += count
-        total = n_samples * (policy.seq_len - 1)
-        lines.append(f"most frequent consecutive pairs (of {total}; uniform "
-                     f"{1 / len(probs) ** 2:.2%} each):")
-        for pair, count in pairs.most_common(min(top, 5)):
-            lines.append(f"  {count / total:>6.2%}  " + " -> ".join(policy.names(pair)))
+    lines += _pair_lines(policy, counts, n_samples, min(top, 5))
+    lines += _sequence_lines(policy, counts, n_samples, top)
     meta = metadata_lines(policy)
     lines.append("metadata:" + ("" if meta else " -"))
     lines.extend(f"  {line}" for line in meta)
     return "\n".join(lines)
+
+
+def _pair_lines(policy: TANDAPolicy, counts: Counter, n_samples: int, top: int) -> list[str]:
+    if policy.seq_len < 2:
+        return []
+    pairs: Counter = Counter()
+    for actions, count in counts.items():
+        for pair in zip(actions, actions[1:], strict=False):
+            pairs[pair] += count
+    total = n_samples * (policy.seq_len - 1)
+    uniform = 1 / len(policy.library) ** 2
+    lines = [f"most frequent consecutive pairs (of {total} in {n_samples} sampled sequences; "
+             f"uniform {uniform:.2%} each):"]
+    for pair, count in pairs.most_common(top):
+        lines.append(f"  {count / total:>6.2%}  " + " -> ".join(policy.names(pair)))
+    return lines
+
+
+def _sequence_lines(policy: TANDAPolicy, counts: Counter, n_samples: int, top: int) -> list[str]:
+    repeated = [(actions, count) for actions, count in counts.most_common(top) if count > 1]
+    if repeated:
+        lines = [f"most frequent whole sequences among {n_samples} sampled "
+                 f"({len(counts)} distinct):"]
+        lines += [f"  {count:>5}  " + " -> ".join(policy.names(actions))
+                  for actions, count in repeated]
+        return lines
+    k, length = len(policy.library), policy.seq_len
+    possible = f"{k}^{length} = {k**length:,}" if k**length < 10**9 else f"{k}^{length}"
+    lines = [f"whole sequences: all {n_samples} sampled are distinct (of {possible} possible), "
+             "so the pairs above say more; three of them:"]
+    lines += ["  " + " -> ".join(policy.names(actions)) for actions in list(counts)[:3]]
+    return lines
 
 
 # --- pictures -----------------------------------------------------------------------------
@@ -373,18 +470,22 @@ def _tile_size(height: int, width: int, scale: int | None) -> tuple[int, int]:
     return height, width
 
 
-def grid_size(n_rows: int, n_aug: int, tile_h: int, tile_w: int) -> tuple[int, int]:
+def grid_size(
+    n_rows: int, n_aug: int, tile_h: int, tile_w: int, labels: bool = True
+) -> tuple[int, int]:
     """Height and width in pixels of a :func:`sample_grid` picture.
 
-    ``height = GRID_PAD + n_rows * (tile_h + GRID_PAD)`` and
-    ``width = GRID_PAD + (1 + n_aug) * (tile_w + GRID_PAD) + GRID_SEPARATOR``.
+    ``height = GRID_PAD + n_rows * (tile_h + GRID_PAD)`` (plus :data:`GRID_HEADER` with
+    ``labels``) and ``width = GRID_PAD + (1 + n_aug) * (tile_w + GRID_PAD) + GRID_SEPARATOR``.
 
     Examples
     --------
     >>> grid_size(2, 3, 112, 112)
+    (248, 464)
+    >>> grid_size(2, 3, 112, 112, labels=False)
     (230, 464)
     """
-    height = GRID_PAD + n_rows * (tile_h + GRID_PAD)
+    height = GRID_PAD + n_rows * (tile_h + GRID_PAD) + (GRID_HEADER if labels else 0)
     width = GRID_PAD + (1 + n_aug) * (tile_w + GRID_PAD) + GRID_SEPARATOR
     return height, width
 
@@ -395,12 +496,15 @@ def sample_grid(
     n_aug: int = 8,
     seed: int = 0,
     scale: int | None = None,
+    labels: bool = True,
 ) -> np.ndarray:
     """A picture of the policy at work: each row an original, then ``n_aug`` augmentations.
 
-    Each augmentation samples its own sequence. Sampling uses ``seed`` (a fresh torch generator
-    for the sequences, a numpy one for the TFs' random parts), not the policy's own stream, so
-    the picture is reproducible and the policy is left as it was.
+    Each augmentation samples its own sequence. With ``labels`` a header names the columns:
+    ``original`` over the first, ``sample 1`` ... ``sample n`` over the others (shortened
+    to ``orig`` and ``1`` ... ``n`` when tiles are narrow). Sampling uses ``seed`` (a fresh
+    torch generator for the sequences, a numpy one for the TFs' random parts), not the
+    policy's own stream, so the picture is reproducible and the policy is left as it was.
 
     Parameters
     ----------
@@ -418,6 +522,8 @@ def sample_grid(
         Integer enlargement factor (nearest-neighbour). ``None``: images smaller than 96
         pixels are enlarged by the smallest factor reaching 96, larger than 256 are shrunk to
         256 (``INTER_AREA``).
+    labels
+        Draw the header naming the columns.
 
     Returns
     -------
@@ -432,7 +538,7 @@ def sample_grid(
     >>> grid = sample_grid(TANDAPolicy("cifar10", seq_len=2), np.zeros((1, 32, 32, 3), np.uint8),
     ...                    n_aug=2, seed=0)
     >>> grid.shape, grid.dtype
-    ((100, 302, 3), dtype('uint8'))
+    ((118, 302, 3), dtype('uint8'))
     """
     images = list(images)
     if not images:
@@ -442,8 +548,11 @@ def sample_grid(
     if scale is not None and (not isinstance(scale, int) or scale < 1):
         raise ValueError(f"scale must be a positive int or None, got {scale!r}")
     tile_h, tile_w = _tile_size(*np.asarray(images[0]).shape[:2], scale)
-    height, width = grid_size(len(images), n_aug, tile_h, tile_w)
+    height, width = grid_size(len(images), n_aug, tile_h, tile_w, labels)
     grid = np.full((height, width, 3), GRID_BACKGROUND, np.uint8)
+    top_y = GRID_HEADER if labels else 0
+    if labels:
+        _draw_header(grid, n_aug, tile_w)
     actions = policy.draw_actions(max(1, len(images) * n_aug), torch.Generator().manual_seed(seed))
     rng = np.random.default_rng(seed)
     for row, image in enumerate(images):
@@ -454,9 +563,35 @@ def sample_grid(
             seeds = tuple(int(s) for s in rng.integers(0, 2**63, size=policy.seq_len))
             sequence = SampledSequence(actions[row * n_aug + k], seeds)
             tiles.append(policy.compile(sequence, image.shape).apply(image))
-        y = GRID_PAD + row * (tile_h + GRID_PAD)
+        y = top_y + GRID_PAD + row * (tile_h + GRID_PAD)
         for col, tile in enumerate(tiles):
-            x = GRID_PAD + col * (tile_w + GRID_PAD) + (GRID_SEPARATOR if col else 0)
+            x = _column_x(col, tile_w)
             grid[y : y + tile_h, x : x + tile_w] = _resize_tile(to_display(tile, top), tile_h,
                                                                 tile_w)
     return grid
+
+
+def _column_x(col: int, tile_w: int) -> int:
+    return GRID_PAD + col * (tile_w + GRID_PAD) + (GRID_SEPARATOR if col else 0)
+
+
+_FONT = cv2.FONT_HERSHEY_SIMPLEX
+_LABEL_COLOUR = (235, 235, 235)
+
+
+def _draw_header(grid: np.ndarray, n_aug: int, tile_w: int) -> None:
+    """Write the column names, centred above each column, in :data:`GRID_HEADER` pixels."""
+    wide = _text_width("sample 88") <= tile_w
+    names = ["original" if wide else "orig"]
+    names += [f"sample {k}" if wide else str(k) for k in range(1, n_aug + 1)]
+    for col, name in enumerate(names):
+        width = _text_width(name)
+        if width > tile_w:  # too narrow even for the short names: leave the column bare
+            continue
+        x = _column_x(col, tile_w) + (tile_w - width) // 2
+        cv2.putText(grid, name, (x, GRID_HEADER - 5), _FONT, 0.4, _LABEL_COLOUR, 1, cv2.LINE_AA)
+
+
+def _text_width(text: str) -> int:
+    (width, _), _ = cv2.getTextSize(text, _FONT, 0.4, 1)
+    return width

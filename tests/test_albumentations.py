@@ -7,6 +7,7 @@ import pickle
 import albumentations as A
 import numpy as np
 import pytest
+import torch
 
 from tanda_transforms import TF, TANDAPolicy
 from tanda_transforms.albumentations import TANDA
@@ -187,3 +188,79 @@ def test_pickle_keeps_the_stream():
     pipeline(image=_image())
     clone = pickle.loads(pickle.dumps(pipeline))  # as DataLoader workers receive it
     assert all(np.array_equal(a, b) for a, b in zip(_run(pipeline), _run(clone), strict=True))
+
+
+def test_relative_policy_path_is_stored_absolute_so_load_works_elsewhere(tmp_path, monkeypatch):
+    (tmp_path / "policies").mkdir()
+    _object_policy().save(tmp_path / "policies" / "mine.tanda")
+    monkeypatch.chdir(tmp_path)
+    pipeline = A.Compose([TANDA("policies/mine.tanda")], seed=3)
+    spec = A.to_dict(pipeline)["transform"]["transforms"][0]
+    assert spec["policy"] == str(tmp_path / "policies" / "mine.tanda")
+    A.save(pipeline, tmp_path / "pipeline.json", data_format="json")
+    elsewhere = tmp_path / "elsewhere"
+    elsewhere.mkdir()
+    monkeypatch.chdir(elsewhere)
+    restored = A.load(tmp_path / "pipeline.json", data_format="json")
+    restored.set_random_seed(3)
+    pipeline.set_random_seed(3)
+    assert all(np.array_equal(a, b) for a, b in zip(_run(pipeline), _run(restored), strict=True))
+    assert TANDA("example").policy == "example"  # gallery names stay names
+
+
+# --- DataLoader workers (issue 15, item 4) -------------------------------------------------
+
+
+class _SameImage(torch.utils.data.Dataset):
+    """Every item is the same picture through the pipeline: outputs differ only by chance."""
+
+    def __init__(self, pipeline: A.Compose, n: int = 8) -> None:
+        self.pipeline, self.n, self.image = pipeline, n, _image(7)
+
+    def __len__(self) -> int:
+        return self.n
+
+    def __getitem__(self, index: int) -> np.ndarray:
+        return self.pipeline(image=self.image)["image"]
+
+
+def _epochs(init_fn, epochs: int = 2) -> list[bytes]:
+    torch.manual_seed(0)
+    pipeline = A.Compose([TANDA(policy="cifar10")], seed=0)
+    loader = torch.utils.data.DataLoader(_SameImage(pipeline), batch_size=None, num_workers=2,
+                                         worker_init_fn=init_fn)
+    return [item.numpy().tobytes() for _ in range(epochs) for item in loader]
+
+
+def test_worker_init_fn_gives_distinct_outputs_across_workers_and_epochs():
+    from tanda_transforms.albumentations import worker_init_fn
+
+    plain = _epochs(None)  # albumentations alone: the workers and the epochs repeat each other
+    assert len(plain) == 16 and len(set(plain)) <= 8
+    seeded = _epochs(worker_init_fn)
+    assert len(set(seeded)) == 16
+    assert seeded == _epochs(worker_init_fn)  # still reproducible under torch.manual_seed
+
+
+def test_worker_init_fn_outside_a_worker_or_without_a_pipeline_says_what_is_wrong():
+    from tanda_transforms.albumentations import worker_init_fn
+
+    with pytest.raises(RuntimeError, match="inside DataLoader workers"):
+        worker_init_fn(0)
+    loader = torch.utils.data.DataLoader([np.zeros(2)] * 2, num_workers=1,
+                                         worker_init_fn=worker_init_fn)
+    with pytest.raises(RuntimeError, match="found no albumentations pipeline"):
+        list(loader)
+
+
+def test_reseed_pipelines_finds_pipelines_in_subsets_and_mixes_their_seeds():
+    from tanda_transforms.albumentations import reseed_pipelines
+
+    a = A.Compose([TANDA("example")], seed=1)
+    b = A.Compose([TANDA("example")], seed=2)
+    data = torch.utils.data.ConcatDataset([_SameImage(a), torch.utils.data.Subset(
+        _SameImage(b), [0])])
+    assert reseed_pipelines(data, worker_seed=5) == 2
+    assert a.seed != b.seed  # same worker seed, different pipeline seeds: different streams
+    first = a.seed
+    assert reseed_pipelines(a, worker_seed=5) == 1 and a.seed == first  # from the user's seed

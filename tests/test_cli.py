@@ -12,6 +12,7 @@ import pytest
 import torch
 
 from tanda_transforms import TANDAPolicy, TFLibrary, cli
+from tanda_transforms import show as cli_show
 from tanda_transforms.cli import guess_reader, main, parse_overrides
 from tanda_transforms.show import grid_size, sample_grid, summarise
 
@@ -108,7 +109,7 @@ def test_show_prints_probabilities_and_writes_grid(tmp_path: Path, capsys) -> No
     text = capsys.readouterr().out
     assert "TF probabilities per step" in text
     assert "rotate(degrees=-10.0)  " in text and "0.0400" in text
-    assert "most frequent sequences among 2000 sampled" in text
+    assert "most frequent whole sequences among 2000 sampled" in text
     assert "description: uniform (heuristic) sampler" in text
     grid = _read_png(png)
     # example is an mnist-pack policy: 28 x 28 digits enlarged 4x to 112-pixel tiles
@@ -234,3 +235,220 @@ def test_module_runs_as_script() -> None:
     assert result.returncode == 0, result.stderr
     for command in ("learn", "demo", "show", "apply", "gallery"):
         assert command in result.stdout
+
+
+def _fresh_python(code: str) -> subprocess.CompletedProcess:
+    return subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                          timeout=120, check=False)
+
+
+def test_help_imports_no_torch_and_answers_within_1_5_s() -> None:
+    """`tanda --help` builds only stub subparsers: no torch, no cv2 (issue 15: it took 4.6 s)."""
+    code = ("import sys, time; t = time.perf_counter(); from tanda_transforms.cli import main; "
+            "status = main(['--help']); took = time.perf_counter() - t; "
+            "print(status, 'torch' in sys.modules, 'cv2' in sys.modules, took, file=sys.stderr)")
+    times = []
+    for _ in range(3):  # best of three: the machine may be busy
+        result = _fresh_python(code)
+        status, torch_loaded, cv2_loaded, took = result.stderr.split()
+        assert (status, torch_loaded, cv2_loaded) == ("0", "False", "False")
+        assert "learn" in result.stdout and "evaluate" in result.stdout
+        times.append(float(took))
+    assert min(times) < 1.5, times
+
+
+def test_version(capsys) -> None:
+    from tanda_transforms import __version__
+
+    assert main(["--version"]) == 0
+    assert capsys.readouterr().out.strip() == f"tanda-transforms {__version__}"
+
+
+def test_stub_help_lines_match_the_full_subparsers() -> None:
+    def help_lines(parser) -> dict[str, str]:
+        sub = next(a for a in parser._actions if a.dest == "command")
+        return {action.dest: action.help for action in sub._choices_actions}
+
+    assert help_lines(cli.build_parser(full=[])) == help_lines(cli.build_parser())
+
+
+def test_learned_policy_records_a_data_description_not_a_path(tiny_npy: Path,
+                                                              tmp_path: Path) -> None:
+    out = tmp_path / "p.tanda"
+    assert main(["learn", "--data", str(tiny_npy), *TINY, "--out", str(out)]) == 0
+    data = TANDAPolicy.load(out).metadata["data"]
+    assert data == "tiny.npy (npy, 12 images); 2 batches of 32 seen (64 images, shuffled)"
+    assert str(tmp_path) not in data
+
+
+@pytest.mark.parametrize("name", ["mnist", "cifar10", "ddsm"])
+def test_gallery_metadata_names_its_data_without_a_local_path(name) -> None:
+    data = TANDAPolicy.load(name).metadata["data"]
+    assert "../" not in data and "shared/data" not in data
+    assert data.startswith({"mnist": "MNIST train split, 10,000 images",
+                            "cifar10": "CIFAR-10 train split (JPEG copy",
+                            "ddsm": "mini-MIAS, all 322 films"}[name])
+
+
+def _probability_block(text: str) -> list[str]:
+    lines = text.splitlines()
+    start = next(i for i, line in enumerate(lines) if "TF probabilities per step" in line)
+    return [line.split() for line in lines[start + 1:start + 11] if line.startswith("  ")]
+
+
+def test_learn_and_show_print_the_same_probabilities_and_say_they_are_estimates(
+    tiny_npy: Path, tmp_path: Path, capsys
+) -> None:
+    out = tmp_path / "p.tanda"
+    assert main(["learn", "--data", str(tiny_npy), *TINY, "--out", str(out)]) == 0
+    learned = capsys.readouterr().out
+    assert main(["show", str(out), "--out", str(tmp_path / "g.png"), "--n", "1",
+                 "--samples", "50"]) == 0
+    shown = capsys.readouterr().out
+    assert "estimated from 4096 sampled sequences" in learned
+    assert "estimated from 4096 sampled sequences" in shown
+    assert _probability_block(learned) == _probability_block(shown)[:10]
+    assert len(_probability_block(learned)) == 10
+
+
+def test_show_of_a_learned_policy_explains_itself(tmp_path: Path, capsys) -> None:
+    assert main(["show", "mnist", "--out", str(tmp_path / "g.png"), "--n", "2"]) == 0
+    text = capsys.readouterr().out
+    assert "TF probabilities per step, estimated" in text
+    assert "most frequent consecutive pairs" in text
+    # 25^10 possible sequences: 2000 samples never repeat, so they are not listed one by one
+    assert "all 2000 sampled are distinct (of 25^10 possible)" in text
+    assert len(text.splitlines()) < 70
+    assert "d_acc=" in text and "0.5 means the transformed images pass for real" in text
+    assert "the original on the left, then 2 augmented samples" in text
+
+
+def test_grid_header_names_the_columns() -> None:
+    policy = TANDAPolicy.load("example")
+    images = np.zeros((2, 28, 28), np.uint8)
+    plain = sample_grid(policy, images, n_aug=3, seed=0, labels=False)
+    labelled = sample_grid(policy, images, n_aug=3, seed=0)
+    header = cli_show.GRID_HEADER
+    assert labelled.shape == (*grid_size(2, 3, 112, 112), 3)
+    assert plain.shape == (*grid_size(2, 3, 112, 112, labels=False), 3)
+    np.testing.assert_array_equal(labelled[header:], plain)  # the tiles are the same
+    text = labelled[:header] != cli_show.GRID_BACKGROUND
+    for col in range(4):  # some writing above each of the 4 columns
+        x = cli_show._column_x(col, 112)
+        assert text[:, x:x + 112].any()
+
+
+def test_policy_repr_lists_tfs_probabilities_and_length_not_layers() -> None:
+    text = repr(TANDAPolicy.load("mnist", seed=0))
+    first = text.splitlines()[0]
+    assert first.startswith("TANDAPolicy(L=10, generator=lstm, seed=0, p=1.0, frame=0, 25 TFs;")
+    assert "estimated from 4096 sampled sequences" in text.splitlines()[1]
+    assert "shear(factor=-0.2)" in text and "LSTM(" not in text and "Linear(" not in text
+    assert len(text.splitlines()) == 25 + 3
+    assert "exact" in repr(TANDAPolicy.load("example")).splitlines()[1]
+
+
+# --- the ddsm policy from the shell: a lesion pool (issue 15, item 3) -----------------------
+
+
+@pytest.fixture
+def mias_folder(tmp_path: Path):
+    """A mini-MIAS-like folder: Info.txt and two 128 x 128 films, each with a located mass."""
+    from tanda_transforms.domains import registered_lesion_pools, unregister_lesion_pool
+
+    root = tmp_path / "mini-mias"
+    (root / "png").mkdir(parents=True)
+    info = ["MIAS database: Info.txt", ""]
+    yy, xx = np.mgrid[:128, :128]
+    for k, (x, y) in enumerate([(40, 80), (90, 50)], start=1):
+        film = np.where(xx < 100, 120, 0).astype(np.uint8)
+        film[(yy - (127 - y)) ** 2 + (xx - x) ** 2 <= 64] = 230
+        cv2.imwrite(str(root / "png" / f"mdb00{k}.png"), film)
+        info.append(f"mdb00{k} G CIRC B {x} {y} 8 ")
+    (root / "Info.txt").write_text("\n".join(info) + "\n")
+    yield root
+    if "mini-mias" in registered_lesion_pools():  # what --lesion-pool registered
+        unregister_lesion_pool("mini-mias")
+
+
+@pytest.fixture
+def film_dir(tmp_path: Path) -> Path:
+    folder = tmp_path / "films"
+    folder.mkdir()
+    for k in range(2):
+        cv2.imwrite(str(folder / f"f{k}.png"), np.full((64, 64), 100 + 40 * k, np.uint8))
+    return folder
+
+
+def test_apply_ddsm_without_a_pool_stops_before_any_image_and_says_how(film_dir, tmp_path,
+                                                                        capsys) -> None:
+    out = tmp_path / "out"
+    assert main(["apply", "ddsm", str(film_dir), str(out)]) == 2
+    err = capsys.readouterr().err
+    assert err.startswith("tanda: error: policy 'ddsm' transplants lesions from the pool "
+                          "'mini-mias'") and "--lesion-pool PATH" in err
+    assert "MODEL_CARD" in err and err.count("\n") == 1
+    assert not out.exists() or not any(out.iterdir())
+
+
+def test_apply_ddsm_with_a_mini_mias_folder_as_pool(mias_folder, film_dir, tmp_path,
+                                                    capsys) -> None:
+    out = tmp_path / "out"
+    argv = ["apply", "ddsm", str(film_dir), str(out), "--copies", "3",
+            "--lesion-pool", str(mias_folder)]
+    assert main(argv) == 0
+    text = capsys.readouterr().out
+    assert "lesion pool: 2 lesions from" in text and "wrote 6 images" in text
+    assert len(list(out.iterdir())) == 6
+
+
+def test_show_ddsm_with_an_npz_pool_and_with_the_folder_films(mias_folder, tmp_path,
+                                                              capsys) -> None:
+    from tanda_transforms.domains import LesionPool
+
+    npz = tmp_path / "pool.npz"
+    LesionPool.from_mias(mias_folder, size=128).save(npz)
+    png = tmp_path / "grid.png"
+    images = tmp_path / "films.npy"
+    np.save(images, np.full((2, 64, 64), 120, np.uint8))
+    argv = ["show", "ddsm", "--lesion-pool", str(npz), "--images", str(images), "--n", "2",
+            "--out", str(png)]
+    assert main(argv) == 0
+    assert _read_png(png).shape == (*grid_size(2, 2, 128, 128), 3)  # 64 px tiles enlarged 2x
+    argv = ["show", "ddsm", "--lesion-pool", str(mias_folder), "--n", "2", "--out", str(png)]
+    assert main(argv) == 0  # no --images: the folder's own films, at the policy's 128 px
+    assert _read_png(png).shape == (*grid_size(2, 2, 128, 128), 3)
+    assert "lesion pool: 2 lesions" in capsys.readouterr().out
+
+
+@pytest.mark.parametrize(
+    ("argv", "message"),
+    [
+        (["show", "example", "--lesion-pool", "{tmp}"], "has no lesion_transplant TF"),
+        (["show", "ddsm", "--lesion-pool", "{tmp}/nothing.txt"],
+         "expected a mini-MIAS folder or a .npz file"),
+        (["show", "ddsm", "--lesion-pool", "{tmp}/missing.npz"],
+         "expected a mini-MIAS folder or a .npz file"),
+    ],
+)
+def test_lesion_pool_mistakes_are_one_line_errors(argv, message, tmp_path, capsys) -> None:
+    argv = [a.format(tmp=tmp_path) for a in argv]
+    assert main([*argv, "--out", str(tmp_path / "g.png")]) == 2
+    err = capsys.readouterr().err
+    assert err.startswith("tanda: error: ") and message in err and err.count("\n") == 1
+
+
+def test_apply_cifar10_to_a_folder_with_rgba_and_grey_pngs(tmp_path: Path, capsys) -> None:
+    """Issue 15: the colour policy stopped partway through a folder holding one RGBA PNG."""
+    src, dst = tmp_path / "in", tmp_path / "out"
+    src.mkdir()
+    rng = np.random.default_rng(5)
+    rgba = rng.integers(0, 256, (24, 24, 4), dtype=np.uint8)
+    rgba[..., 3] = np.linspace(0, 255, 24, dtype=np.uint8)  # a real alpha ramp
+    cv2.imwrite(str(src / "a_rgba.png"), rgba)
+    cv2.imwrite(str(src / "b_grey.png"), rng.integers(0, 256, (24, 24), dtype=np.uint8))
+    cv2.imwrite(str(src / "c_rgb.png"), rng.integers(0, 256, (24, 24, 3), dtype=np.uint8))
+    assert main(["apply", "cifar10", str(src), str(dst), "--copies", "8"]) == 0
+    assert "wrote 24 images" in capsys.readouterr().out
+    assert _read_png(dst / "a_rgba_0.png").shape == (24, 24, 4)
+    assert _read_png(dst / "b_grey_0.png").shape == (24, 24)

@@ -131,12 +131,45 @@ def test_contract_colour(case, dtype):
     check_contract(fn, kwargs, make_image((H, W, 3), dtype))
 
 
-@pytest.mark.parametrize("shape", [(H, W), (H, W, 1), (H, W, 5)], ids=str)
+@pytest.mark.parametrize("shape", [(H, W, 2), (H, W, 5)], ids=str)
 @pytest.mark.parametrize("case", COLOUR_OPS, ids=COLOUR_IDS)
-def test_colour_ops_need_rgb(case, shape):
+def test_colour_ops_refuse_other_channel_counts(case, shape):
     fn, kwargs = case
-    with pytest.raises(ValueError, match="H x W x 3"):
+    with pytest.raises(ValueError, match=r"grey .* RGB \(H x W x 3\) or RGBA"):
         fn(make_image(shape, np.uint8), **kwargs)
+
+
+@pytest.mark.parametrize("shape", [(H, W), (H, W, 1)], ids=str)
+@pytest.mark.parametrize("dtype", DTYPES, ids=lambda d: np.dtype(d).name)
+@pytest.mark.parametrize("case", COLOUR_OPS, ids=COLOUR_IDS)
+def test_colour_ops_are_identities_on_grey(case, dtype, shape):
+    """As torchvision's adjust_saturation / adjust_hue: one channel has no colour to change."""
+    fn, kwargs = case
+    img = make_image(shape, dtype)
+    out = fn(img, **kwargs)
+    np.testing.assert_array_equal(out, img)
+    assert out.dtype == img.dtype and not np.shares_memory(out, img)
+
+
+PHOTOMETRIC_OPS = [case for case in ALL_OPS if case[0].__module__.endswith("photometric")]
+
+
+@pytest.mark.parametrize("dtype", DTYPES, ids=lambda d: np.dtype(d).name)
+@pytest.mark.parametrize("case", PHOTOMETRIC_OPS, ids=op_id)
+def test_photometric_ops_carry_alpha_of_rgba(case, dtype):
+    """RGBA: the op acts on RGB exactly as on an RGB image; alpha comes back untouched."""
+    fn, kwargs = case
+    rgba = make_image((H, W, 4), dtype, seed=5)
+    out = fn(rgba, **kwargs)
+    assert out.shape == rgba.shape and out.dtype == rgba.dtype
+    np.testing.assert_array_equal(out[..., 3], rgba[..., 3])
+    np.testing.assert_array_equal(out[..., :3], fn(np.ascontiguousarray(rgba[..., :3]), **kwargs))
+
+
+def test_photometric_op_table_is_complete():
+    names = {fn.__name__ for fn, _ in PHOTOMETRIC_OPS}
+    assert {"brightness", "saturation", "hue_shift", "cutout", "invert"} <= names
+    assert len(names) == 14
 
 
 def test_non_contiguous_input():

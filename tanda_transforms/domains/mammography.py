@@ -460,7 +460,8 @@ def _load_pool(path: Path) -> LesionPool:
         raise LesionPoolNotFoundError(_not_found_message(str(path)))
     if not path.is_file():
         raise LesionPoolNotFoundError(
-            f"lesion pool file {str(path)!r} does not exist. " + _HOW_TO_BUILD
+            f"lesion pool file {str(path)!r} does not exist. "
+            + _HOW_TO_BUILD.format(name="NAME")
         )
     where = f"lesion pool {str(path)!r}"
     try:
@@ -550,10 +551,13 @@ def _npz_headers(path: Path) -> dict[str, tuple[tuple[int, ...], np.dtype]]:
 _REGISTERED: dict[str, LesionPool] = {}
 _FILE_CACHE: dict[tuple[str, int, int], LesionPool] = {}
 
-_HOW_TO_BUILD = (
-    "Build one from mini-MIAS with LesionPool.from_mias('/path/to/mini-mias') and either "
-    "register it in this process with register_lesion_pool(NAME, pool) or save it with "
-    "pool.save('pool.npz') and name that path in the TF."
+_HOW_TO_BUILD = (  # .format(name=...): the pool name the TF uses
+    "From the shell: tanda apply/show POLICY ... --lesion-pool PATH (a mini-MIAS folder: "
+    "Info.txt plus the mdbNNN images; or a .npz written by LesionPool.save). From Python, "
+    "register a pool under the name the TF uses, before the first call: "
+    "register_lesion_pool({name!r}, LesionPool.from_mias('path/to/mini-mias', size=128)) "
+    "(size: the scale of your images; or LesionPool.load('pool.npz')). Where to get "
+    "mini-MIAS and the folder layout: policies/ddsm/MODEL_CARD.md."
 )
 
 
@@ -561,7 +565,7 @@ def _not_found_message(name: str) -> str:
     registered = sorted(_REGISTERED) or "none"
     return (
         f"no lesion pool {name!r}: it is not a registered pool name (registered: {registered}) "
-        f"nor a path ending in .npz. " + _HOW_TO_BUILD
+        f"nor a path ending in .npz. " + _HOW_TO_BUILD.format(name=name)
     )
 
 
@@ -635,7 +639,7 @@ def get_lesion_pool(pool: str) -> LesionPool:
         stat = path.stat()
     except OSError:
         raise LesionPoolNotFoundError(
-            f"lesion pool file {pool!r} does not exist. " + _HOW_TO_BUILD
+            f"lesion pool file {pool!r} does not exist. " + _HOW_TO_BUILD.format(name="NAME")
         ) from None
     key = (os.path.realpath(path), stat.st_mtime_ns, stat.st_size)
     if key not in _FILE_CACHE:

@@ -13,6 +13,11 @@ a "degenerate" version (black, mean grey, greyscale, smoothed) by ``factor``, wh
 returns the image unchanged, 0 returns the degenerate image and factors above 1
 extrapolate.  Greyscale uses the ITU-R 601-2 luma weights (0.299, 0.587, 0.114) as PIL
 does.
+
+Alpha: an H x W x 4 image is RGBA.  Every op here changes its three colour channels only and
+returns the alpha channel unchanged (so brightening never makes a picture translucent).
+The colour ops (:func:`saturation`, :func:`hue_shift`) are identities on one-channel images
+(H x W or H x W x 1), as torchvision's are: a grey image has no hue or saturation to change.
 """
 
 from __future__ import annotations
@@ -108,9 +113,34 @@ def _per_channel(img: np.ndarray, fn: Callable[[np.ndarray], np.ndarray]) -> np.
 def _require_rgb(img: np.ndarray, op: str) -> None:
     if img.ndim != 3 or img.shape[2] != 3:
         raise ValueError(
-            f"{op} is a colour op and needs an RGB image of shape H x W x 3, "
-            f"got shape {img.shape}"
+            f"{op} is a colour op and needs a grey (H x W or H x W x 1), RGB (H x W x 3) or "
+            f"RGBA (H x W x 4) image, got shape {img.shape}"
         )
+
+
+def _is_grey(img: np.ndarray) -> bool:
+    return img.ndim == 2 or img.shape[2] == 1
+
+
+def _carry_alpha(op: Callable[..., np.ndarray]) -> Callable[..., np.ndarray]:
+    """Wrap ``op(img, ...)`` so that on RGBA input it sees RGB and the alpha is kept.
+
+    The wrapped op gets a contiguous H x W x 3 copy of the colour channels; its result is
+    stacked with the untouched alpha channel.  Other layouts go to ``op`` unchanged.
+    """
+
+    @functools.wraps(op)
+    def wrapper(img: np.ndarray, *args, **kwargs) -> np.ndarray:
+        if not (isinstance(img, np.ndarray) and img.ndim == 3 and img.shape[2] == 4):
+            return op(img, *args, **kwargs)
+        check_image(img)
+        colour = op(np.ascontiguousarray(img[:, :, :3]), *args, **kwargs)
+        out = np.empty(img.shape, img.dtype)
+        out[:, :, :3] = colour
+        out[:, :, 3] = img[:, :, 3]
+        return out
+
+    return wrapper
 
 
 def _grey(x: np.ndarray) -> np.ndarray:
@@ -128,6 +158,7 @@ def _check_factor(factor: float) -> float:
 # --------------------------------------------------------------------------- enhance
 
 
+@_carry_alpha
 def brightness(img: np.ndarray, factor: float) -> np.ndarray:
     """Scale intensities by ``factor`` (blend with black, PIL ``ImageEnhance.Brightness``).
 
@@ -180,6 +211,7 @@ def _mean_luminance(img: np.ndarray) -> float:
     return mean / value_max(img.dtype)
 
 
+@_carry_alpha
 def contrast(img: np.ndarray, factor: float) -> np.ndarray:
     """Blend with the mean luminance as a constant grey (PIL ``ImageEnhance.Contrast``).
 
@@ -213,31 +245,37 @@ def contrast(img: np.ndarray, factor: float) -> np.ndarray:
     return _pointwise(img, fn)
 
 
+@_carry_alpha
 def saturation(img: np.ndarray, factor: float) -> np.ndarray:
-    """Blend with the greyscale image (PIL ``ImageEnhance.Color``); needs H x W x 3.
+    """Blend with the greyscale image (PIL ``ImageEnhance.Color``).
 
     Parameters
     ----------
     img : np.ndarray
-        uint8, uint16 or float32 RGB image, H x W x 3.
+        uint8, uint16 or float32 image: RGB (H x W x 3), RGBA (H x W x 4, alpha kept) or
+        grey (H x W or H x W x 1, returned unchanged, as torchvision does).
     factor : float
         >= 0; 1 is the identity, 0 gives greyscale.
 
     Raises
     ------
     ValueError
-        If ``img`` is not H x W x 3.
+        If ``img`` has 2 or more than 4 channels.
 
     Examples
     --------
     >>> saturation(np.array([[[255, 0, 0]]], np.uint8), 0.0).tolist()
     [[[76, 76, 76]]]
+    >>> saturation(np.array([[[255, 0, 0, 7]]], np.uint8), 0.0).tolist()  # RGBA
+    [[[76, 76, 76, 7]]]
+    >>> saturation(np.array([[9, 200]], np.uint8), 0.0).tolist()  # grey: unchanged
+    [[9, 200]]
     """
     check_image(img)
-    _require_rgb(img, "saturation")
     factor = _check_factor(factor)
-    if factor == 1:
+    if factor == 1 or _is_grey(img):
         return img.copy()
+    _require_rgb(img, "saturation")
     if img.dtype == np.uint8:
         # One 3 x 3 colour matrix, out = factor * rgb + (1 - factor) * luma, applied by
         # cv2.transform in fixed point: within one level of the float32 formula below.
@@ -258,6 +296,7 @@ def _saturation_matrix(factor: float) -> np.ndarray:
     return matrix
 
 
+@_carry_alpha
 def hue_shift(img: np.ndarray, shift: float) -> np.ndarray:
     """Rotate the hue by ``shift`` of the hue circle, keeping HSV saturation and value.
 
@@ -268,25 +307,28 @@ def hue_shift(img: np.ndarray, shift: float) -> np.ndarray:
     Parameters
     ----------
     img : np.ndarray
-        uint8, uint16 or float32 RGB image, H x W x 3.
+        uint8, uint16 or float32 image: RGB (H x W x 3), RGBA (H x W x 4, alpha kept) or
+        grey (H x W or H x W x 1, returned unchanged, as torchvision does).
     shift : float
         Fraction of the hue circle in [-0.5, 0.5]; 0 is the identity.
 
     Raises
     ------
     ValueError
-        If ``img`` is not H x W x 3 or ``shift`` is out of range.
+        If ``img`` has 2 or more than 4 channels, or ``shift`` is out of range.
 
     Examples
     --------
     >>> hue_shift(np.array([[[255, 0, 0]]], np.uint8), 1 / 3).tolist()
     [[[0, 255, 0]]]
+    >>> hue_shift(np.array([[[255, 0, 0, 7]]], np.uint8), 1 / 3).tolist()  # RGBA
+    [[[0, 255, 0, 7]]]
     """
     check_image(img)
-    _require_rgb(img, "hue_shift")
     shift = check_real(shift, "shift", low=-0.5, high=0.5)
-    if shift == 0:
+    if shift == 0 or _is_grey(img):
         return img.copy()
+    _require_rgb(img, "hue_shift")
     # A float32 copy that cv2 works in, in place (uint8 on its 0..255 scale: HSV is
     # scale-free apart from V, so this saves a pass).
     x = img.astype(np.float32) if img.dtype == np.uint8 else to_float32(img)
@@ -302,6 +344,7 @@ def hue_shift(img: np.ndarray, shift: float) -> np.ndarray:
     return from_float32(x, img.dtype)
 
 
+@_carry_alpha
 def gamma(img: np.ndarray, gamma: float) -> np.ndarray:
     """Power-law transfer ``out = in ** gamma`` on the [0, 1] scale.
 
@@ -332,6 +375,7 @@ def gamma(img: np.ndarray, gamma: float) -> np.ndarray:
 # --------------------------------------------------------------------------- filters
 
 
+@_carry_alpha
 def gaussian_blur(img: np.ndarray, sigma: float) -> np.ndarray:
     """Gaussian blur with standard deviation ``sigma`` pixels.
 
@@ -374,6 +418,7 @@ def gaussian_blur(img: np.ndarray, sigma: float) -> np.ndarray:
     return out
 
 
+@_carry_alpha
 def sharpen(img: np.ndarray, factor: float) -> np.ndarray:
     """Blend between a smoothed image and the original (PIL ``ImageEnhance.Sharpness``).
 
@@ -423,6 +468,7 @@ def sharpen(img: np.ndarray, factor: float) -> np.ndarray:
     return out
 
 
+@_carry_alpha
 def gaussian_noise(img: np.ndarray, std: float, *, seed: int | np.random.Generator) -> np.ndarray:
     """Add zero-mean Gaussian noise, then clip to the range.
 
@@ -457,6 +503,7 @@ def gaussian_noise(img: np.ndarray, std: float, *, seed: int | np.random.Generat
     return out
 
 
+@_carry_alpha
 def cutout(
     img: np.ndarray, top: int, left: int, height: int, width: int, *, fill: float = 0.0
 ) -> np.ndarray:
@@ -516,6 +563,7 @@ def _equalize_lut(hist: np.ndarray) -> np.ndarray | None:
     return np.minimum(lut, levels - 1)
 
 
+@_carry_alpha
 def equalize(img: np.ndarray) -> np.ndarray:
     """Histogram equalisation of each channel separately (PIL ``ImageOps.equalize``).
 
@@ -554,6 +602,7 @@ def equalize(img: np.ndarray) -> np.ndarray:
     return _per_channel(img, channel_fn)
 
 
+@_carry_alpha
 def autocontrast(img: np.ndarray) -> np.ndarray:
     """Stretch each channel's min..max to the full range; constant channels unchanged.
 
@@ -583,6 +632,7 @@ def autocontrast(img: np.ndarray) -> np.ndarray:
 # --------------------------------------------------------------------------- bit ops
 
 
+@_carry_alpha
 def posterize(img: np.ndarray, bits: int) -> np.ndarray:
     """Keep the top ``bits`` bits of every value (PIL ``ImageOps.posterize``).
 
@@ -610,6 +660,7 @@ def posterize(img: np.ndarray, bits: int) -> np.ndarray:
     return np.bitwise_and(img, mask)
 
 
+@_carry_alpha
 def solarize(img: np.ndarray, threshold: float) -> np.ndarray:
     """Invert every value ``>= threshold`` (PIL ``ImageOps.solarize``).
 
@@ -640,6 +691,7 @@ def solarize(img: np.ndarray, threshold: float) -> np.ndarray:
     return apply_lut(img, lut)
 
 
+@_carry_alpha
 def invert(img: np.ndarray) -> np.ndarray:
     """Return ``max - img`` (PIL ``ImageOps.invert``).
 
