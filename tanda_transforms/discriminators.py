@@ -64,3 +64,15 @@ class ConvDiscriminator(nn.Module):
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         return self.logit(self.features(x)).squeeze(-1)
+
+    def diversity_features(self, x: torch.Tensor) -> torch.Tensor:
+        """The first layer's activations (the reference code's ``--mse_layer 1``): the space
+        in which ``LearnConfig(diversity="features")`` measures how far a sequence moved
+        an image.
+
+        Examples
+        --------
+        >>> ConvDiscriminator(1, width=4).diversity_features(torch.zeros(1, 1, 8, 8)).shape
+        torch.Size([1, 4, 4, 4])
+        """
+        return self.features[:2](x)

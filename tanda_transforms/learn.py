@@ -56,6 +56,8 @@ from tanda_transforms.tfs import TF, TFLibrary
 
 __all__ = ["LearnConfig", "learn_policy", "Learner"]
 
+DIVERSITY_SPACES = ("pixels", "features")
+
 
 @dataclasses.dataclass
 class LearnConfig:
@@ -75,6 +77,11 @@ class LearnConfig:
       The entropy bonus (``- entropy_weight * sum_t H(pi_t)`` in the generator loss) is not
       in the paper.
     - ``d_width=32`` (paper 64): a quarter of the compute; D still separates easily.
+    - ``diversity``: where ``d(x_0, x_t)`` is measured, ``"pixels"`` (standardised pixels,
+      the default) or ``"features"`` (standardised first-layer activations of D, as the
+      reference code's ``--mse_layer 1``; needs a discriminator with a
+      ``diversity_features`` method, as :class:`ConvDiscriminator` has). See
+      docs/learning.md for what each gave.
     """
 
     seq_len: int = 10
@@ -92,6 +99,7 @@ class LearnConfig:
     epochs: float = 1.0
     log_every: int = 10
     checkpoint_every: int = 100
+    diversity: str = "pixels"
 
     def __post_init__(self) -> None:
         positive = (
@@ -118,6 +126,9 @@ class LearnConfig:
             raise ValueError(f"gamma must be in [0, 1], got {self.gamma!r}")
         if self.steps is not None and (not isinstance(self.steps, int) or self.steps < 1):
             raise ValueError(f"steps must be a positive int or None, got {self.steps!r}")
+        if self.diversity not in DIVERSITY_SPACES:
+            raise ValueError(f"diversity must be one of {DIVERSITY_SPACES}, got "
+                             f"{self.diversity!r}")
 
     def for_generator(self, generator: str) -> LearnConfig:
         """This config with the generator-dependent defaults (``None`` fields) filled in."""
@@ -190,6 +201,11 @@ class Learner:
             torch.channels_last if discriminator is None else torch.contiguous_format
         )
         self.disc = self.disc.to(memory_format=self.memory_format)
+        if config.diversity == "features" and not hasattr(self.disc, "diversity_features"):
+            raise TypeError(
+                "LearnConfig(diversity='features') needs a discriminator with a "
+                "diversity_features(x) method (ConvDiscriminator has one)"
+            )
         self.g_opt = torch.optim.Adam(self.sampler.parameters(), lr=config.g_lr)
         self.d_opt = torch.optim.Adam(self.disc.parameters(), lr=config.d_lr, betas=(0.5, 0.999))
         self.torch_gen = torch.Generator(device).manual_seed(seed)
@@ -264,7 +280,7 @@ class Learner:
 
     def _generator_update(self, x, logits, actions, log_probs) -> tuple[float, float, float]:
         cfg = self.config
-        z = _standardise(x.flatten(0, 1)).view(x.shape[0], x.shape[1], -1)
+        z = _standardise(self._diversity_space(x.flatten(0, 1))).view(x.shape[0], x.shape[1], -1)
         dist = ((z[1:] - z[0]) ** 2).mean(-1)  # L x M
         cost = tnf.softplus(-logits)  # -log sigmoid(D(x_t)), (L + 1) x M
         cost = torch.cat([cost[:1], cost[1:] + cfg.alpha / (dist + cfg.eps)])
@@ -278,6 +294,13 @@ class Learner:
         loss.backward()
         self.g_opt.step()
         return float(loss.detach()), float(cost[-1].mean()), float(entropy.detach())
+
+    def _diversity_space(self, x: torch.Tensor) -> torch.Tensor:
+        """Where ``d(x_0, x_t)`` is measured: the images, or D's first-layer features."""
+        if self.config.diversity == "pixels":
+            return x
+        with torch.no_grad():
+            return self.disc.diversity_features(x.contiguous(memory_format=self.memory_format))
 
     def _discriminator_update(self, real: torch.Tensor, fake: torch.Tensor):
         logits = self._score(torch.cat([real, fake]))

@@ -144,3 +144,25 @@ def test_discounted_cost_to_go():
     costs = torch.tensor([[1.0, 2.0, 4.0]])
     expected = [[1 + 0.5 * 2 + 0.25 * 4, 2 + 0.5 * 4, 4.0]]
     assert discounted_cost_to_go(costs, 0.5).tolist() == expected
+
+
+def test_diversity_in_discriminator_features_changes_learning_and_needs_the_method():
+    data = blobs(64)
+    kwargs = dict(generator="mean_field", seq_len=3, steps=4, seed=0, **FAST)
+    pixels = learn_policy(data, HARMLESS + DESTRUCTIVE, **kwargs)
+    features = learn_policy(data, HARMLESS + DESTRUCTIVE, diversity="features", **kwargs)
+    assert features.metadata["training"]["config"]["diversity"] == "features"
+    assert pixels.history["g_loss"] != features.history["g_loss"]
+
+    class LogitsOnly(nn.Module):
+        def __init__(self):
+            super().__init__()
+            self.linear = nn.Linear(16 * 16, 1)
+
+        def forward(self, x):
+            return self.linear(x.flatten(1)).squeeze(-1)
+
+    with pytest.raises(TypeError, match="diversity_features"):
+        learn_policy(data, HARMLESS, discriminator=LogitsOnly(), diversity="features", **kwargs)
+    with pytest.raises(ValueError, match="diversity must be one of"):
+        LearnConfig(diversity="colour")
