@@ -40,7 +40,7 @@ import numpy as np
 
 from tanda_transforms import targets
 from tanda_transforms.functional import AffineWarp, DenseWarp, check_image
-from tanda_transforms.functional.composition import compose_warps
+from tanda_transforms.functional.composition import compose_run, compose_warps
 from tanda_transforms.tfs import TF, TFLibrary
 
 __all__ = ["SampledSequence", "CompiledSequence"]
@@ -204,20 +204,20 @@ def _frame_warp(shift: tuple[int, int], shape: tuple[int, int]) -> list[Warp]:
 
 
 def _stages(steps: list[_Step], tail: list[Warp]) -> list[Warp | _Step]:
-    """Group steps: consecutive warps compose into one stage; ``tail`` warps come last."""
+    """Group steps: each run of consecutive warps composes into one; ``tail`` warps last."""
     stages: list[Warp | _Step] = []
-    pending: Warp | None = None
-    for warp_or_step in [*steps, *tail]:
-        warp = warp_or_step.warp if isinstance(warp_or_step, _Step) else warp_or_step
-        if warp is None:
-            if pending is not None:
-                stages.append(pending)
-                pending = None
-            stages.append(warp_or_step)
-        else:
-            pending = warp if pending is None else compose_warps(pending, warp)
-    if pending is not None:
-        stages.append(pending)
+    run: list[Warp] = []
+    for item in [*steps, *tail]:
+        warp = item.warp if isinstance(item, _Step) else item
+        if warp is not None:
+            run.append(warp)
+            continue
+        if run:
+            stages.append(compose_run(run))
+            run = []
+        stages.append(item)
+    if run:
+        stages.append(compose_run(run))
     return stages
 
 

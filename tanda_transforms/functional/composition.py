@@ -105,12 +105,20 @@ def _merge_affine(warps: list[Warp]) -> list[Warp]:
 
 
 def _compose_affine(first: AffineWarp, second: AffineWarp) -> AffineWarp:
-    m1 = np.vstack([first.matrix, [0.0, 0.0, 1.0]])
-    m2 = np.vstack([second.matrix, [0.0, 0.0, 1.0]])
-    m = m2 @ m1
-    rounded = np.round(m)
-    m = np.where(np.abs(m - rounded) < _SNAP, rounded, m) + 0.0  # + 0.0: no negative zeros
-    return AffineWarp._from_arrays(_affine_arrays(*m[:2].ravel().tolist()), first.shape)
+    # second @ first on 2 x 3 matrices (plain floats: cheaper than numpy at this size)
+    (a1, b1, c1), (d1, e1, f1) = first.matrix.tolist()
+    (a2, b2, c2), (d2, e2, f2) = second.matrix.tolist()
+    entries = (
+        a2 * a1 + b2 * d1, a2 * b1 + b2 * e1, a2 * c1 + b2 * f1 + c2,
+        d2 * a1 + e2 * d1, d2 * b1 + e2 * e1, d2 * c1 + e2 * f1 + f2,
+    )
+    return AffineWarp._from_arrays(_affine_arrays(*map(_snap, entries)), first.shape)
+
+
+def _snap(value: float) -> float:
+    """``value`` rounded to an integer when within 1e-9 of one (+ 0.0: no negative zero)."""
+    nearest = round(value)
+    return float(nearest) + 0.0 if abs(value - nearest) < _SNAP else value
 
 
 @functools.lru_cache(maxsize=16)
