@@ -44,7 +44,7 @@ from tanda_transforms.tfs import TF, TFLibrary
 __all__ = ["TANDAPolicy", "PolicyNotFoundError", "gallery_names"]
 
 MAX_SEQ_LEN = 1000
-MAX_TFS = 100_000
+MAX_TFS = 10_000  # TFs a policy file may list (the paper's libraries have 25 to 33)
 _FORMAT = "tanda-policy"
 
 

@@ -161,7 +161,7 @@ class TFLibrary(Sequence[TF]):
         items = tuple(tf if isinstance(tf, TF) else TF.from_dict(tf) for tf in tfs)
         if not items:
             raise ValueError("a TFLibrary needs at least one TF")
-        dupes = sorted({repr(t) for t in items if items.count(t) > 1})
+        dupes = _repeated(items)
         if dupes:
             raise ValueError(f"a TFLibrary lists each TF once; repeated: {dupes}")
         self._tfs = items
@@ -222,6 +222,17 @@ class TFLibrary(Sequence[TF]):
 
     def __repr__(self) -> str:
         return f"TFLibrary([{', '.join(self.names)}])"
+
+
+def _repeated(items: Sequence[TF]) -> list[str]:
+    """Names of the TFs listed more than once, sorted; one pass (a set), not O(n^2)."""
+    seen: set[TF] = set()
+    repeated: set[str] = set()
+    for tf in items:
+        if tf in seen:
+            repeated.add(repr(tf))
+        seen.add(tf)
+    return sorted(repeated)
 
 
 def available_packs() -> list[str]:

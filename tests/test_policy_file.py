@@ -3,6 +3,7 @@
 import json
 import pickle
 import struct
+import time
 
 import numpy as np
 import pytest
@@ -17,6 +18,7 @@ from tanda_transforms import (
     TANDAPolicy,
     gallery_names,
 )
+from tanda_transforms.policy import MAX_TFS
 from tanda_transforms.policy_file import MAGIC, decode, encode
 
 DIGIT = np.random.default_rng(0).integers(0, 256, (28, 28), dtype=np.uint8)
@@ -164,3 +166,17 @@ def test_saved_file_gets_the_usual_permissions(tmp_path):
     finally:
         os.umask(umask)
     assert (tmp_path / "p.tanda").stat().st_mode & 0o777 == 0o644
+
+
+def _library_file(n_tfs: int) -> bytes:
+    specs = [{"op": "rotate", "args": {"degrees": i * 1e-3}} for i in range(n_tfs)]
+    return TANDAPolicy(specs, seq_len=1).to_bytes()
+
+
+def test_ten_thousand_tfs_load_fast_and_more_are_refused():
+    # issue 13 item 2: loading was O(n^2) in the number of TFs; files are capped at MAX_TFS
+    start = time.perf_counter()
+    assert len(TANDAPolicy.from_bytes(_library_file(MAX_TFS)).library) == MAX_TFS
+    assert time.perf_counter() - start < 5.0
+    with pytest.raises(PolicyFileError, match=f"1..{MAX_TFS} TF specs"):
+        TANDAPolicy.from_bytes(_library_file(MAX_TFS + 1))

@@ -1,6 +1,7 @@
 """TFs, libraries, packs and the op registry."""
 
 import json
+import time
 
 import numpy as np
 import pytest
@@ -136,3 +137,14 @@ def test_tf_argument_types_follow_the_op_annotations():
     with pytest.raises(TypeError, match="int"):
         TF("posterize", bits=4.5)
     assert TF("rotate", degrees=5).args == (("degrees", 5),)
+
+
+def test_library_duplicate_check_is_linear():
+    # issue 13 item 2: items.count made 10,000 TFs take 20 s and 100,000 more than 120 s
+    specs = [{"op": "rotate", "args": {"degrees": i * 1e-3}} for i in range(20_000)]
+    start = time.perf_counter()
+    lib = TFLibrary(specs)
+    assert len(lib) == 20_000
+    assert time.perf_counter() - start < 5.0
+    with pytest.raises(ValueError, match=r"repeated: \['rotate\(degrees=0.001\)'\]"):
+        TFLibrary([*specs[:3], specs[1]])
