@@ -78,6 +78,7 @@ class TF:
         bound = {n: _check_arg(op, n, args[n]) for n in params if n in args}
         for name, value in bound.items():
             check_arg_type(op, params[name], value)
+        spec.check_bounds(bound)
         object.__setattr__(self, "op", op)
         object.__setattr__(self, "args", tuple(bound.items()))
         object.__setattr__(self, "_spec", spec)

@@ -180,3 +180,24 @@ def test_ten_thousand_tfs_load_fast_and_more_are_refused():
     assert time.perf_counter() - start < 5.0
     with pytest.raises(PolicyFileError, match=f"1..{MAX_TFS} TF specs"):
         TANDAPolicy.from_bytes(_library_file(MAX_TFS + 1))
+
+
+@pytest.mark.parametrize(
+    "spec",
+    [
+        {"op": "shear", "args": {"factor": 1e300}},
+        {"op": "translate", "args": {"dx": 1e7}},
+        {"op": "elastic", "args": {"alpha": 1e30, "sigma": 1.0}},
+        {"op": "gaussian_blur", "args": {"sigma": 1e6}},
+        {"op": "erosion", "args": {"size": 10**9 + 1}},
+        {"op": "rotate", "args": {"degrees": 10**400}},
+    ],
+    ids=lambda spec: spec["op"],
+)
+def test_small_file_with_unbounded_tf_argument_is_refused(spec):
+    # issue 13 item 1: these loaded, then hung or ran out of memory when applied
+    blob = _rewrite_header(_blob(), _set(["library", 0], spec))
+    start = time.perf_counter()
+    with pytest.raises(PolicyFileError, match=f"TF {spec['op']}: argument .* must be in"):
+        TANDAPolicy.from_bytes(blob)
+    assert time.perf_counter() - start < 1.0

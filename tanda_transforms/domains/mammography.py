@@ -200,7 +200,11 @@ def _exposure_curve(x: np.ndarray, contrast: float, shift: float) -> np.ndarray:
     return u
 
 
-register_op("mammo_exposure", kind="photometric")(mammo_exposure)
+register_op(
+    "mammo_exposure",
+    kind="photometric",
+    bounds={"contrast": CONTRAST_BOUNDS, "brightness": BRIGHTNESS_BOUNDS},
+)(mammo_exposure)
 
 
 # --------------------------------------------------------------------------- pools
@@ -649,7 +653,12 @@ def get_lesion_pool(pool: str) -> LesionPool:
 # --------------------------------------------------------------------------- transplant
 
 
-@register_op("lesion_transplant", kind="photometric", random=True)
+@register_op(
+    "lesion_transplant",
+    kind="photometric",
+    random=True,
+    bounds={"max_degrees": (0, 180), "scale_range": (0, 0.9), "blend": _BLENDS},
+)
 def lesion_transplant(
     img: np.ndarray,
     pool: str,
