@@ -21,7 +21,7 @@ from tanda_transforms.learn import LearnConfig, learn_policy  # noqa: E402
 from tanda_transforms.policy import PolicyNotFoundError, TANDAPolicy, gallery_names
 from tanda_transforms.policy_file import PolicyFileError
 from tanda_transforms.registry import UnknownOpError, available_ops, register_op
-from tanda_transforms.tfs import TF, TFLibrary, available_packs
+from tanda_transforms.tfs import TF, TFLibrary, TFOutputError, available_packs
 
 __all__ = [
     "TANDAPolicy",
@@ -29,6 +29,7 @@ __all__ = [
     "LearnConfig",
     "TF",
     "TFLibrary",
+    "TFOutputError",
     "MeanFieldSampler",
     "RecurrentSampler",
     "SequenceSampler",

@@ -28,7 +28,7 @@ import numpy as np
 
 from tanda_transforms.registry import check_arg_type, get_op
 
-__all__ = ["TF", "TFLibrary", "available_packs"]
+__all__ = ["TF", "TFLibrary", "TFOutputError", "available_packs"]
 
 _SCALARS = (bool, int, float, str, type(None))
 
@@ -44,6 +44,31 @@ def _check_arg(op: str, name: str, value: Any) -> Any:
     if isinstance(value, float) and not math.isfinite(value):
         raise ValueError(f"TF {op}: argument {name!r} must be finite, got {value!r}")
     return value
+
+
+class TFOutputError(ValueError):
+    """An op returned something other than an image of its input's shape, dtype and range."""
+
+
+def _check_output(tf: TF, img: Any, out: Any) -> np.ndarray:
+    """Return ``out`` if it is an image like ``img``; raise TFOutputError naming ``tf``."""
+    if not isinstance(img, np.ndarray):
+        return out  # the op has already checked (or refused) its input
+    if not isinstance(out, np.ndarray):
+        raise TFOutputError(f"TF {tf!r} returned {type(out).__name__}, expected a numpy array")
+    if out.shape != img.shape or out.dtype != img.dtype:
+        raise TFOutputError(
+            f"TF {tf!r} returned {out.dtype} {out.shape} for a {img.dtype} {img.shape} image; "
+            "an op must keep its input's shape and dtype"
+        )
+    if out.dtype.kind == "f" and out.size:
+        low, high = out.min(), out.max()
+        if not 0 <= low <= high <= 1:  # also False for NaN
+            raise TFOutputError(
+                f"TF {tf!r} returned float values in [{low}, {high}]; float images stay "
+                "finite and in [0, 1]"
+            )
+    return out
 
 
 class TF:
@@ -101,8 +126,17 @@ class TF:
         return self._spec.random
 
     def __call__(self, img: np.ndarray, rng: np.random.Generator | None = None) -> np.ndarray:
-        """Apply to a numpy image; ``rng`` is required for TFs with a random part."""
-        return self._spec.fn(img, **dict(self.args), **self._rng_kwargs(rng))
+        """Apply to a numpy image; ``rng`` is required for TFs with a random part.
+
+        Raises
+        ------
+        TFOutputError
+            If the op returns anything but an image of the input's shape and dtype (float
+            images: finite, in [0, 1]), so that a faulty user op is named where it fails,
+            not three steps later in a stack or a loss.
+        """
+        out = self._spec.fn(img, **dict(self.args), **self._rng_kwargs(rng))
+        return _check_output(self, img, out)
 
     def warp(self, img: np.ndarray, rng: np.random.Generator | None = None):
         """The warp a geometric TF applies to ``img`` (to move targets the same way)."""

@@ -1,12 +1,20 @@
 """TFs, libraries, packs and the op registry."""
 
 import json
+import re
 import time
 
 import numpy as np
 import pytest
 
-from tanda_transforms import TF, TFLibrary, UnknownOpError, available_ops, register_op
+from tanda_transforms import (
+    TF,
+    TFLibrary,
+    TFOutputError,
+    UnknownOpError,
+    available_ops,
+    register_op,
+)
 from tanda_transforms.registry import _REGISTRY, get_op
 
 
@@ -230,7 +238,74 @@ def test_registered_op_declares_its_own_bounds():
 )
 def test_register_op_checks_its_bounds(bounds, message):
     with pytest.raises(TypeError, match=message):
-        register_op("test_bad_bounds", kind="photometric", bounds=bounds)(
-            lambda img, amount=1: img
-        )
+        register_op("test_bad_bounds", kind="photometric", bounds=bounds)(lambda img, amount=1: img)
     assert "test_bad_bounds" not in _REGISTRY
+
+
+# issue 13 item 6: user ops were trusted; a wrong shape surfaced in learn_policy as "all input
+# arrays must have the same shape", a float32 output for uint8 input silently changed the dtype
+
+
+@pytest.fixture
+def faulty_ops():
+    @register_op("test_crop_one", kind="photometric")
+    def crop_one(img):
+        return img[1:].copy()
+
+    @register_op("test_to_float", kind="photometric")
+    def to_float(img):
+        return img.astype(np.float32) / 255
+
+    @register_op("test_overshoot", kind="photometric")
+    def overshoot(img, value: str = "1.5"):
+        return np.full_like(img, float(value))
+
+    @register_op("test_not_an_array", kind="photometric")
+    def not_an_array(img):
+        return img.tolist()
+
+    yield
+    for name in ("test_crop_one", "test_to_float", "test_overshoot", "test_not_an_array"):
+        _REGISTRY.pop(name)
+
+
+@pytest.mark.parametrize(
+    "tf, img, message",
+    [
+        (
+            lambda: TF("test_crop_one"),
+            np.zeros((8, 8), np.uint8),
+            r"uint8 \(7, 8\) for a uint8 \(8, 8\)",
+        ),
+        (lambda: TF("test_to_float"), np.zeros((8, 8), np.uint8), r"float32 \(8, 8\) for a uint8"),
+        (lambda: TF("test_overshoot"), np.zeros((8, 8), np.float32), r"values in \[1.5, 1.5\]"),
+        (lambda: TF("test_overshoot", value="nan"), np.zeros((4, 4), np.float32), "nan"),
+        (lambda: TF("test_not_an_array"), np.zeros((4, 4), np.uint8), "list, expected"),
+    ],
+    ids=["shape", "dtype", "range", "nan", "type"],
+)
+def test_tf_output_is_checked_and_names_the_tf(faulty_ops, tf, img, message):
+    tf = tf()
+    with pytest.raises(TFOutputError, match=rf"TF {re.escape(repr(tf))} returned .*{message}"):
+        tf(img)
+
+
+def test_faulty_user_tf_is_named_by_the_policy_and_the_learner(faulty_ops):
+    from tanda_transforms import TANDAPolicy, learn_policy
+
+    policy = TANDAPolicy([TF("test_crop_one")], seq_len=1, seed=0)
+    with pytest.raises(TFOutputError, match=r"TF test_crop_one\(\) returned"):
+        policy(np.zeros((8, 8, 3), np.uint8))
+    images = np.zeros((8, 8, 8), np.uint8)
+    with pytest.raises(TFOutputError, match=r"TF test_to_float\(\) returned float32"):
+        learn_policy(
+            images,
+            [TF("hflip"), TF("test_to_float")],
+            generator="mean_field",
+            seq_len=2,
+            steps=1,
+            batch_size=4,
+            d_width=4,
+            progress=False,
+            seed=0,
+        )
