@@ -304,17 +304,13 @@ class TANDAPolicy(v2.Transform):
         return cls.from_bytes(policy_file.read_bytes(path), seed=seed)
 
 
+_HEADER_KEYS = {"format", "package_version", "library", "sampler", "seq_len", "metadata"}
+
+
 def _policy_from_parts(cls, header: dict, tensors: dict, seed: int | None) -> TANDAPolicy:
-    if header.get("format") != _FORMAT:
-        raise PolicyFileError(f"not a TANDA policy (format {header.get('format')!r})")
-    spec, seq_len = header.get("library"), header.get("seq_len")
-    if not isinstance(spec, list) or not 1 <= len(spec) <= MAX_TFS:
-        raise PolicyFileError(f"policy 'library' must be a list of 1..{MAX_TFS} TF specs")
-    if not isinstance(seq_len, int) or not 1 <= seq_len <= MAX_SEQ_LEN:
-        raise PolicyFileError(f"policy 'seq_len' must be an int in [1, {MAX_SEQ_LEN}]")
+    _check_header(header)
+    spec, seq_len = header["library"], header["seq_len"]
     metadata = header.get("metadata", {})
-    if not isinstance(metadata, dict):
-        raise PolicyFileError("policy 'metadata' must be a JSON object")
     try:
         library = TFLibrary.from_spec(spec)
         sampler = build_sampler(header.get("sampler"))
@@ -322,6 +318,71 @@ def _policy_from_parts(cls, header: dict, tensors: dict, seed: int | None) -> TA
         raise PolicyFileError(f"invalid policy: {err}") from None
     _load_sampler_state(sampler, tensors)
     return cls(library, sampler, seq_len, seed=seed, metadata=metadata)
+
+
+def _check_header(header: dict[str, Any]) -> None:
+    """Refuse, with PolicyFileError, a header whose fields are not what a policy writes."""
+    unknown = sorted(set(header) - _HEADER_KEYS)
+    if unknown:
+        raise PolicyFileError(f"policy header has unknown keys {unknown}; expected {_HEADER_KEYS}")
+    if header.get("format") != _FORMAT:
+        raise PolicyFileError(f"not a TANDA policy (format {header.get('format')!r:.80})")
+    if not isinstance(header.get("package_version", ""), str):
+        raise PolicyFileError("policy 'package_version' must be a string")
+    spec, seq_len = header.get("library"), header.get("seq_len")
+    if not isinstance(spec, list) or not 1 <= len(spec) <= MAX_TFS:
+        raise PolicyFileError(f"policy 'library' must be a list of 1..{MAX_TFS} TF specs")
+    if not _is_int(seq_len) or not 1 <= seq_len <= MAX_SEQ_LEN:
+        raise PolicyFileError(
+            f"policy 'seq_len' must be an int in [1, {MAX_SEQ_LEN}], got {seq_len!r:.40}"
+        )
+    _check_metadata(header.get("metadata", {}))
+
+
+def _is_int(value: Any) -> bool:
+    return isinstance(value, int) and not isinstance(value, bool)
+
+
+def _is_number(value: Any) -> bool:
+    return isinstance(value, int | float) and not isinstance(value, bool)
+
+
+# What the package itself reads from metadata["training"] (learn_policy writes it; `history`,
+# `tanda show` and `tanda gallery` read it): these fields, when present, must have these types.
+_TRAINING_FIELDS = {
+    "steps": _is_int,
+    "seed": _is_int,
+    "wall_time_s": _is_number,
+    "generator": lambda v: isinstance(v, str),
+    "data_dtype": lambda v: isinstance(v, str),
+    "data_shape": lambda v: isinstance(v, list) and all(_is_int(d) for d in v),
+    "config": lambda v: isinstance(v, dict),
+    "timing_s": lambda v: isinstance(v, dict) and all(_is_number(t) for t in v.values()),
+    "history": lambda v: isinstance(v, dict) and all(_is_history(k, h) for k, h in v.items()),
+}
+
+
+def _is_history(key: str, values: Any) -> bool:
+    if not isinstance(values, list):
+        return False
+    if key == "step":
+        return all(_is_int(v) for v in values)
+    return all(_is_number(v) or isinstance(v, list) and all(map(_is_number, v)) for v in values)
+
+
+def _check_metadata(metadata: Any) -> None:
+    if not isinstance(metadata, dict):
+        raise PolicyFileError("policy 'metadata' must be a JSON object")
+    training = metadata.get("training", {})
+    if not isinstance(training, dict):
+        raise PolicyFileError(
+            f"policy 'metadata.training' must be a JSON object, got {training!r:.40}"
+        )
+    for key, valid in _TRAINING_FIELDS.items():
+        if key in training and not valid(training[key]):
+            raise PolicyFileError(
+                f"policy 'metadata.training.{key}' has the wrong type ({training[key]!r:.40})"
+            )
 
 
 def _load_sampler_state(sampler: SequenceSampler, tensors: dict[str, torch.Tensor]) -> None:
