@@ -308,16 +308,31 @@ _HEADER_KEYS = {"format", "package_version", "library", "sampler", "seq_len", "m
 
 
 def _policy_from_parts(cls, header: dict, tensors: dict, seed: int | None) -> TANDAPolicy:
+    # Everything is checked against the file before anything the file sizes is allocated:
+    # the sampler's size against the library, then its weights' shapes (computed on the meta
+    # device, which allocates nothing) against the tensors actually present in the file.
     _check_header(header)
-    spec, seq_len = header["library"], header["seq_len"]
-    metadata = header.get("metadata", {})
+    spec, config = header["library"], header.get("sampler")
+    _check_sampler_size(config, len(spec))
     try:
         library = TFLibrary.from_spec(spec)
-        sampler = build_sampler(header.get("sampler"))
+        with torch.device("meta"):
+            expected = build_sampler(config).state_dict()
     except (UnknownOpError, TypeError, ValueError) as err:
         raise PolicyFileError(f"invalid policy: {err}") from None
-    _load_sampler_state(sampler, tensors)
-    return cls(library, sampler, seq_len, seed=seed, metadata=metadata)
+    sampler = build_sampler(config)
+    sampler.load_state_dict(_checked_state(expected, tensors))
+    metadata = header.get("metadata", {})
+    return cls(library, sampler, header["seq_len"], seed=seed, metadata=metadata)
+
+
+def _check_sampler_size(config: Any, n_tfs: int) -> None:
+    declared = config.get("n_tfs") if isinstance(config, dict) else None
+    if not _is_int(declared) or declared != n_tfs:
+        raise PolicyFileError(
+            f"the sampler must draw from the library's {n_tfs} TFs; it declares "
+            f"n_tfs={declared!r:.40}"
+        )
 
 
 def _check_header(header: dict[str, Any]) -> None:
@@ -385,9 +400,11 @@ def _check_metadata(metadata: Any) -> None:
             )
 
 
-def _load_sampler_state(sampler: SequenceSampler, tensors: dict[str, torch.Tensor]) -> None:
+def _checked_state(
+    expected: dict[str, torch.Tensor], tensors: dict[str, torch.Tensor]
+) -> dict[str, torch.Tensor]:
+    """The file's sampler weights, if they match ``expected`` in names, shapes and dtypes."""
     state = {k.removeprefix("sampler."): v for k, v in tensors.items()}
-    expected = sampler.state_dict()
     if set(state) != set(expected):
         raise PolicyFileError(
             f"sampler weights {sorted(state)} do not match the declared sampler {sorted(expected)}"
@@ -400,7 +417,7 @@ def _load_sampler_state(sampler: SequenceSampler, tensors: dict[str, torch.Tenso
             )
     if not all(torch.isfinite(v).all() for v in state.values() if v.is_floating_point()):
         raise PolicyFileError("sampler weights contain NaN or infinite values")
-    sampler.load_state_dict(state)
+    return state
 
 
 def gallery_names() -> list[str]:

@@ -343,3 +343,38 @@ def _corrupt(blob: bytes, rng: np.random.Generator, flip: bool) -> bytes:
     for position in rng.integers(0, len(blob), int(rng.integers(1, 4))):
         out[position] ^= int(rng.integers(1, 256))
     return bytes(out)
+
+
+# --- issue 13 item 3: sizes are checked before anything is allocated -------------------------
+
+ALLOCATING = {
+    # a 270-byte file made the loader allocate 3.8 GB for 15 s before refusing it
+    "mean-field n_tfs 5e8": ("mean_field", ["sampler", "n_tfs"], 500_000_000, "n_tfs=500000000"),
+    # these raised a raw RuntimeError from the allocator
+    "mean-field n_tfs 1e12": ("mean_field", ["sampler", "n_tfs"], 10**12, "n_tfs=1000000000000"),
+    "n_tfs true": ("mean_field", ["sampler", "n_tfs"], True, "n_tfs=True"),
+    "large lstm": ("lstm", ["sampler", "hidden_size"], 4096, "expected torch.float32 (26, 4096)"),
+}
+
+
+@pytest.mark.parametrize("name", sorted(ALLOCATING))
+def test_sampler_sizes_are_checked_before_allocating(name):
+    kind, path, value, message = ALLOCATING[name]
+    blob = _rewrite_header(_trained_like(kind).to_bytes(), _set(path, value))
+    start = time.perf_counter()
+    with pytest.raises(PolicyFileError, match=re.escape(message)):
+        TANDAPolicy.from_bytes(blob)
+    assert time.perf_counter() - start < 0.5  # building the real sampler takes seconds
+
+
+def test_a_tiny_mean_field_file_with_a_huge_sampler_is_refused():
+    header = {
+        "format": "tanda-policy",
+        "library": [{"op": "hflip", "args": {}}],
+        "sampler": {"kind": "mean_field", "n_tfs": 500_000_000},
+        "seq_len": 1,
+    }
+    blob = encode(header, {"sampler.logits": torch.zeros(1)})
+    assert len(blob) < 400
+    with pytest.raises(PolicyFileError, match="library's 1 TFs"):
+        TANDAPolicy.from_bytes(blob)
