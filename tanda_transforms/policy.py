@@ -320,8 +320,9 @@ def _policy_from_parts(cls, header: dict, tensors: dict, seed: int | None) -> TA
             expected = build_sampler(config).state_dict()
     except (UnknownOpError, TypeError, ValueError) as err:
         raise PolicyFileError(f"invalid policy: {err}") from None
+    state = _checked_state(expected, tensors)
     sampler = build_sampler(config)
-    sampler.load_state_dict(_checked_state(expected, tensors))
+    sampler.load_state_dict(state)
     metadata = header.get("metadata", {})
     return cls(library, sampler, header["seq_len"], seed=seed, metadata=metadata)
 
