@@ -38,7 +38,7 @@ from torchvision.transforms import v2
 from tanda_transforms import _convert, policy_file
 from tanda_transforms.generators import MeanFieldSampler, SequenceSampler, build_sampler
 from tanda_transforms.policy_file import PolicyFileError
-from tanda_transforms.registry import UnknownOpError
+from tanda_transforms.registry import UnknownOpError, get_op
 from tanda_transforms.tfs import TF, TFLibrary
 
 __all__ = ["TANDAPolicy", "PolicyNotFoundError", "gallery_names"]
@@ -286,10 +286,17 @@ class TANDAPolicy(v2.Transform):
         policy_file.write_atomic(path, self.to_bytes())
 
     @classmethod
-    def from_bytes(cls, blob: bytes, *, seed: int | None = None) -> TANDAPolicy:
-        """Rebuild a policy from :meth:`to_bytes` output; never unpickles or runs code."""
+    def from_bytes(
+        cls, blob: bytes, *, seed: int | None = None, trusted: bool = False
+    ) -> TANDAPolicy:
+        """Rebuild a policy from :meth:`to_bytes` output; never unpickles or runs code.
+
+        ``trusted=True`` is for bytes this program wrote itself (pickling across processes):
+        it lets TFs name what only code may name, such as a lesion pool file; every other
+        check stays.
+        """
         header, tensors = policy_file.decode(blob)
-        return _policy_from_parts(cls, header, tensors, seed)
+        return _policy_from_parts(cls, header, tensors, seed, trusted=trusted)
 
     @classmethod
     def load(cls, name_or_path: str | os.PathLike, *, seed: int | None = None) -> TANDAPolicy:
@@ -307,7 +314,9 @@ class TANDAPolicy(v2.Transform):
 _HEADER_KEYS = {"format", "package_version", "library", "sampler", "seq_len", "metadata"}
 
 
-def _policy_from_parts(cls, header: dict, tensors: dict, seed: int | None) -> TANDAPolicy:
+def _policy_from_parts(
+    cls, header: dict, tensors: dict, seed: int | None, *, trusted: bool = False
+) -> TANDAPolicy:
     # Everything is checked against the file before anything the file sizes is allocated:
     # the sampler's size against the library, then its weights' shapes (computed on the meta
     # device, which allocates nothing) against the tensors actually present in the file.
@@ -316,6 +325,8 @@ def _policy_from_parts(cls, header: dict, tensors: dict, seed: int | None) -> TA
     _check_sampler_size(config, len(spec))
     try:
         library = TFLibrary.from_spec(spec)
+        for tf in () if trusted else library:
+            get_op(tf.op).check_from_file(dict(tf.args))
         with torch.device("meta"):
             expected = build_sampler(config).state_dict()
     except (UnknownOpError, TypeError, ValueError) as err:

@@ -235,19 +235,27 @@ def read_bytes(path: str | os.PathLike) -> bytes:
     path = Path(path)
     # O_NONBLOCK: opening a FIFO for reading must not wait for a writer
     fd = os.open(path, os.O_RDONLY | getattr(os, "O_NONBLOCK", 0) | getattr(os, "O_BINARY", 0))
+    try:
+        _check_regular_and_small(path, os.fstat(fd))
+    except BaseException:
+        os.close(fd)
+        raise
     with os.fdopen(fd, "rb") as handle:
-        info = os.fstat(handle.fileno())
-        if not stat.S_ISREG(info.st_mode):
-            raise PolicyFileError(f"{path}: not a regular file; a policy file is read from disk")
-        if info.st_size > MAX_FILE_BYTES:
-            raise PolicyFileError(
-                f"{path}: {info.st_size} bytes is larger than a policy file may be "
-                f"({MAX_FILE_BYTES} bytes)"
-            )
         blob = handle.read(MAX_FILE_BYTES + 1)  # the file may grow while we read it
     if len(blob) > MAX_FILE_BYTES:
         raise PolicyFileError(f"{path}: larger than a policy file may be ({MAX_FILE_BYTES} bytes)")
     return blob
+
+
+def _check_regular_and_small(path: Path, info: os.stat_result) -> None:
+    if not stat.S_ISREG(info.st_mode):
+        raise PolicyFileError(
+            f"{path}: not a regular file (a policy file is read from a file on disk)"
+        )
+    if info.st_size > MAX_FILE_BYTES:
+        raise PolicyFileError(
+            f"{path}: {info.st_size} bytes, larger than a policy file may be ({MAX_FILE_BYTES})"
+        )
 
 
 def write_atomic(path: str | os.PathLike, blob: bytes) -> None:

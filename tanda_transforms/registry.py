@@ -124,6 +124,12 @@ class OpSpec:
     kind: str
     random: bool
     bounds: Mapping[str, ArgBound] = field(default_factory=dict)
+    file_check: Callable[[Mapping[str, Any]], None] | None = None
+
+    def check_from_file(self, args: Mapping[str, Any]) -> None:
+        """Raise ValueError if a TF read from a file may not hold ``args`` (see register_op)."""
+        if self.file_check is not None:
+            self.file_check(args)
 
     def check_bounds(self, args: Mapping[str, Any]) -> None:
         """Raise ValueError, naming the TF, argument and range, if an argument is outside."""
@@ -194,6 +200,7 @@ def register_op(
     random: bool = False,
     replace: bool = False,
     bounds: Bounds | None = None,
+    file_check: Callable[[Mapping[str, Any]], None] | None = None,
 ) -> Callable[[Callable], Callable]:
     """Register ``fn`` under ``name`` so TFs and policy files can name it.
 
@@ -212,6 +219,11 @@ def register_op(
         (inclusive) for numbers, a tuple of strings for a choice. Arguments without a bound
         accept any value of their annotated type; declare one for every argument whose
         meaning or cost grows without limit (a size, a displacement, a filter width).
+    file_check
+        Called with the arguments of every TF of this op read from a policy file or a
+        serialised pipeline (not with TFs built in code); raises ``ValueError`` for values
+        only the program itself may give, such as a path on this machine (a lesion pool
+        file: a policy file may only name registered pools).
 
     Raises
     ------
@@ -243,7 +255,9 @@ def register_op(
         if kind == "geometric" and "warp_only" not in params:
             raise TypeError(f"geometric op {name!r} must take a keyword argument 'warp_only'")
         checked = _checked_bounds(name, _op_parameters(fn), bounds)
-        _REGISTRY[name] = OpSpec(name=name, fn=fn, kind=kind, random=random, bounds=checked)
+        _REGISTRY[name] = OpSpec(
+            name=name, fn=fn, kind=kind, random=random, bounds=checked, file_check=file_check
+        )
         return fn
 
     return decorator

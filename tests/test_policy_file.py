@@ -2,9 +2,11 @@
 
 import hashlib
 import json
+import os
 import pickle
 import re
 import struct
+import threading
 import time
 
 import numpy as np
@@ -378,3 +380,42 @@ def test_a_tiny_mean_field_file_with_a_huge_sampler_is_refused():
     assert len(blob) < 400
     with pytest.raises(PolicyFileError, match="library's 1 TFs"):
         TANDAPolicy.from_bytes(blob)
+
+
+# --- issue 13 item 7: only regular files, of bounded size ------------------------------------
+
+
+def test_device_and_directory_are_refused_without_reading():
+    # /dev/zero was read until MemoryError
+    for path in ("/dev/zero", "/"):
+        with pytest.raises(PolicyFileError, match="not a regular file"):
+            TANDAPolicy.load(path)
+
+
+def test_fifo_is_refused_without_blocking(tmp_path):
+    # a FIFO blocked forever, waiting for a writer
+    fifo = tmp_path / "p.tanda"
+    os.mkfifo(fifo)
+    outcome = []
+
+    def load():
+        try:
+            TANDAPolicy.load(fifo)
+        except PolicyFileError as err:
+            outcome.append(err)
+
+    thread = threading.Thread(target=load, daemon=True)
+    thread.start()
+    thread.join(timeout=10)
+    assert not thread.is_alive(), "loading a FIFO blocked"
+    assert outcome and "not a regular file" in str(outcome[0])
+
+
+def test_file_over_the_size_limit_is_refused_before_reading(tmp_path):
+    path = tmp_path / "huge.tanda"
+    with open(path, "wb") as handle:
+        handle.truncate(policy_file.MAX_FILE_BYTES + 1)  # sparse: no disk used
+    start = time.perf_counter()
+    with pytest.raises(PolicyFileError, match="larger than a policy file may be"):
+        TANDAPolicy.load(path)
+    assert time.perf_counter() - start < 1.0

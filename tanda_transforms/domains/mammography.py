@@ -18,6 +18,11 @@ Pools: a TF stores only a string naming its pool, so policy files stay plain dat
 loading a policy never loads a pool. The string is either a name registered in this process
 with :func:`register_lesion_pool`, or the path of a ``.npz`` file written by
 :meth:`LesionPool.save` (read with ``allow_pickle=False``, validated, cached by path).
+A policy file (or a serialised Albumentations pipeline) may only name registered pools: a
+``.npz`` path in it is refused when it loads, since a file from elsewhere must not make this
+process read ``../`` or absolute paths of its choosing. To share a policy that uses a pool
+file, register the pool under a name (``register_lesion_pool("mias",
+LesionPool.load(path))``) in every process that applies it, and build the TFs with that name.
 
 Examples
 --------
@@ -44,8 +49,9 @@ import math
 import os
 import re
 import zipfile
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from pathlib import Path
+from typing import Any
 
 import cv2
 import numpy as np
@@ -653,11 +659,23 @@ def get_lesion_pool(pool: str) -> LesionPool:
 # --------------------------------------------------------------------------- transplant
 
 
+def _pool_name_only(args: Mapping[str, Any]) -> None:
+    """File check of lesion_transplant: a policy file names registered pools, not paths."""
+    pool = args.get("pool")
+    if isinstance(pool, str) and pool.endswith(".npz"):
+        raise ValueError(
+            f"TF lesion_transplant: a policy file may only name registered lesion pools, not "
+            f"the file {pool!r:.80}; register it with register_lesion_pool(NAME, "
+            "LesionPool.load(path)) and name NAME in the TF"
+        )
+
+
 @register_op(
     "lesion_transplant",
     kind="photometric",
     random=True,
     bounds={"max_degrees": (0, 180), "scale_range": (0, 0.9), "blend": _BLENDS},
+    file_check=_pool_name_only,
 )
 def lesion_transplant(
     img: np.ndarray,
