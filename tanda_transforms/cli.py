@@ -28,6 +28,7 @@ import json
 import os
 import sys
 import textwrap
+import threading
 import time
 from collections.abc import Sequence
 from pathlib import Path
@@ -386,7 +387,10 @@ def load_data(
             raise CliError(f"data not found: {path}")
         if reader == "auto":
             reader = guess_reader(path)
-        images = _read(path, reader, split, limit, size)
+        try:
+            images = _read(path, reader, split, limit, size)
+        except ValueError as err:  # the readers' word for a malformed file
+            raise CliError(f"cannot read {path} as {reader} data: {err}") from None
     if limit is not None:
         images = images[:limit]
     if size is not None and images.shape[1:3] != (size, size):
@@ -446,7 +450,10 @@ def _library(tfs: str, images: np.ndarray, reader: str):
             spec = json.loads(path.read_text())
         except (json.JSONDecodeError, UnicodeDecodeError) as err:
             raise CliError(f"{path}: not valid JSON ({err})") from None
-        return TFLibrary.from_spec(spec)
+        try:
+            return TFLibrary.from_spec(spec)
+        except (TypeError, ValueError, UnknownOpError) as err:
+            raise CliError(f"{path}: not a list of valid TF specs: {err}") from None
     if tfs not in available_packs():
         raise CliError(f"unknown TF pack {tfs!r}; available packs: {', '.join(available_packs())}"
                        " (or a .json file of TF specs)")
@@ -516,9 +523,16 @@ def _train(images: np.ndarray, library, config, args: argparse.Namespace, genera
 
         torch.set_num_threads(args.threads)
     started = time.perf_counter()
-    policy = learn_policy(images, library, generator=generator, seed=args.seed, config=config,
-                          device=_device(args.device), checkpoint=checkpoint, resume=resume,
-                          progress=not args.no_progress)
+    first_step = threading.Event()
+    try:
+        policy = learn_policy(images, library, generator=generator, seed=args.seed,
+                              config=config, device=_device(args.device), checkpoint=checkpoint,
+                              resume=resume, progress=not args.no_progress,
+                              callback=lambda _learner: first_step.set())
+    except (TypeError, ValueError) as err:
+        if first_step.is_set():  # raised while learning, not while checking the inputs: a bug
+            raise
+        raise CliError(f"cannot learn from these inputs: {err}") from None
     return policy, time.perf_counter() - started
 
 
@@ -610,7 +624,10 @@ def cmd_apply(args: argparse.Namespace) -> int:
     policy = _load_policy(args.policy, args.seed)
     if not Path(args.in_dir).is_dir():
         raise CliError(f"input folder not found: {args.in_dir}")
-    images, names = load_image_folder(args.in_dir)
+    try:
+        images, names = load_image_folder(args.in_dir)
+    except ValueError as err:  # an unreadable image
+        raise CliError(str(err)) from None
     out = Path(args.out_dir)
     out.mkdir(parents=True, exist_ok=True)
     written = 0
@@ -682,15 +699,29 @@ def cmd_gallery(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_evaluate(args: argparse.Namespace) -> int:
+    """``tanda evaluate``: options are checked first (usage errors), then the run goes."""
+    from tanda_transforms.evaluation.command import config_from_args
+
+    try:
+        config_from_args(args)
+    except (TypeError, ValueError) as err:
+        raise CliError(f"bad evaluate option: {err}") from None
+    return run_evaluate(args)
+
+
 _COMMANDS = {"learn": cmd_learn, "demo": cmd_demo, "show": cmd_show, "apply": cmd_apply,
-             "gallery": cmd_gallery, "evaluate": run_evaluate}
+             "gallery": cmd_gallery, "evaluate": cmd_evaluate}
 
 
 def main(argv: Sequence[str] | None = None) -> int:
     """Run ``tanda`` with ``argv`` (default ``sys.argv[1:]``); returns the exit status.
 
     0: done; 2: a usage or input error (reported as one ``tanda: error: ...`` line on stderr);
-    130: interrupted.
+    130: interrupted. Only errors about the user's input are reported that way: the commands
+    turn what they find wrong into ``CliError``, and files and policies fail with ``OSError``,
+    ``PolicyFileError`` or ``UnknownOpError``. Anything else (a ``ValueError`` or
+    ``TypeError`` from inside the library) is a bug and keeps its traceback.
     """
     parser = build_parser()
     try:
@@ -705,7 +736,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     except KeyboardInterrupt:
         print("tanda: interrupted", file=sys.stderr)
         return 130
-    except (CliError, OSError, PolicyFileError, UnknownOpError, ValueError, TypeError) as err:
+    except (CliError, OSError, PolicyFileError, UnknownOpError) as err:
         message = err.args[0] if isinstance(err, KeyError) and err.args else err
         print(f"tanda: error: {' '.join(str(message).split())}", file=sys.stderr)
         return 2

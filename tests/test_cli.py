@@ -192,6 +192,61 @@ def test_user_errors_exit_2_with_one_line(argv, message, tiny_npy, tmp_path, cap
     assert err.count("\n") == 1 and "Traceback" not in err
 
 
+@pytest.mark.parametrize(
+    ("argv", "files", "message"),
+    [
+        (["learn", "--data", "{npy}", "--tfs", "{tmp}/tfs.json", *TINY],
+         {"tfs.json": '[{"op": "rotate", "args": {"degrees": 1e9}}]'},
+         "not a list of valid TF specs: TF rotate: argument 'degrees' must be in [-360, 360]"),
+        (["learn", "--data", "{tmp}/images", *TINY], {"images/a.png": "not a png"},
+         "cannot decode image"),
+        (["apply", "example", "{tmp}/images", "{tmp}/out"], {"images/a.png": "not a png"},
+         "cannot decode image"),
+        (["evaluate", "--dataset", "mnist", "--data", "{tmp}", "--label-fraction", "2"], {},
+         "bad evaluate option: label_fraction must be in (0, 1]"),
+    ],
+    ids=["tf-json", "learn-image", "apply-image", "evaluate-option"],
+)
+def test_input_errors_found_inside_the_library_are_usage_errors(
+    argv, files, message, tiny_npy, tmp_path, capsys
+) -> None:
+    for name, text in files.items():
+        (tmp_path / name).parent.mkdir(exist_ok=True)
+        (tmp_path / name).write_text(text)
+    assert main([a.format(tmp=tmp_path, npy=tiny_npy) for a in argv]) == 2
+    err = capsys.readouterr().err
+    assert err.startswith("tanda: error: ") and message in err and err.count("\n") == 1
+
+
+def test_resume_with_another_library_is_a_usage_error(tiny_npy, tmp_path, capsys) -> None:
+    ckpt = tmp_path / "run.ckpt"
+    base = ["learn", "--data", str(tiny_npy), *TINY, "--out", str(tmp_path / "p.tanda")]
+    assert main([*base, "--checkpoint", str(ckpt)]) == 0
+    assert main([*base, "--tfs", "cifar10", "--resume", str(ckpt)]) == 2
+    assert "different TF library" in capsys.readouterr().err
+
+
+def test_library_bugs_keep_their_traceback(monkeypatch, tiny_npy, tmp_path) -> None:
+    # issue 13: main caught every ValueError / TypeError, so a bug read as a usage error
+    import tanda_transforms.learn
+    import tanda_transforms.show
+
+    def broken_summary(*args, **kwargs):
+        raise TypeError("a bug in summarise")
+
+    monkeypatch.setattr(tanda_transforms.show, "summarise", broken_summary)
+    with pytest.raises(TypeError, match="a bug in summarise"):
+        main(["show", "example", "--out", str(tmp_path / "g.png")])
+
+    def fails_while_learning(*args, callback, **kwargs):
+        callback(None)  # one step done: the inputs were fine
+        raise ValueError("a bug in a learning step")
+
+    monkeypatch.setattr(tanda_transforms.learn, "learn_policy", fails_while_learning)
+    with pytest.raises(ValueError, match="a bug in a learning step"):
+        main(["learn", "--data", str(tiny_npy), *TINY, "--out", str(tmp_path / "p.tanda")])
+
+
 def test_argparse_errors_and_help(capsys) -> None:
     assert main(["learn", "--steps", "0"]) == 2
     assert "expected a positive integer" in capsys.readouterr().err
