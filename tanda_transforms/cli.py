@@ -134,7 +134,7 @@ def build_parser() -> argparse.ArgumentParser:
     _add_demo(sub)
     _add_show(sub)
     _add_apply(sub)
-    add_evaluate_parser(sub, formatter_class=_Formatter)
+    _add_pool_option(add_evaluate_parser(sub, formatter_class=_Formatter))
     sub.add_parser(
         "gallery",
         help="list the policies shipped with the package",
@@ -269,6 +269,7 @@ def _add_show(sub) -> None:
                    help="frequent sequences to list")
     p.add_argument("--samples", type=_positive_int, default=2000,
                    help="sequences sampled to find the most frequent ones")
+    _add_pool_option(p)
 
 
 def _add_apply(sub) -> None:
@@ -286,6 +287,31 @@ def _add_apply(sub) -> None:
     p.add_argument("out_dir", metavar="OUT_DIR", help="folder for the copies (created if missing)")
     p.add_argument("--copies", type=_positive_int, default=1, help="augmented copies per image")
     p.add_argument("--seed", type=_non_negative_int, default=0, help="seed of the policy")
+    _add_pool_option(p)
+
+
+def _add_pool_option(p: argparse.ArgumentParser) -> None:
+    p.add_argument("--lesion-pool", action="append", default=[], metavar="NPZ",
+                   dest="lesion_pools",
+                   help="a lesion pool file a policy names by this path: policy files may only "
+                   "name registered pools, and this registers it (repeatable)")
+
+
+def _register_pools(paths: Sequence[str]) -> None:
+    if not paths:
+        return
+    from tanda_transforms.domains import (
+        LesionPool,
+        LesionPoolError,
+        LesionPoolNotFoundError,
+        register_lesion_pool,
+    )
+
+    for path in paths:
+        try:
+            register_lesion_pool(path, LesionPool.load(path), replace=True)
+        except (LesionPoolError, LesionPoolNotFoundError) as err:
+            raise CliError(f"--lesion-pool {path}: {err}") from None
 
 
 def _positive_int(text: str) -> int:
@@ -591,6 +617,7 @@ def cmd_show(args: argparse.Namespace) -> int:
     """``tanda show``: summary to stdout, sample grid to a PNG."""
     from tanda_transforms.show import default_images, sample_grid, summarise
 
+    _register_pools(args.lesion_pools)
     policy = _load_policy(args.policy, args.seed)
     print(summarise(policy, n_samples=args.samples, top=args.top, seed=args.seed))
     if args.images is not None:
@@ -621,6 +648,7 @@ def cmd_apply(args: argparse.Namespace) -> int:
     """``tanda apply``: augmented copies of a folder of images, dtype kept."""
     from tanda_transforms.data import load_image_folder
 
+    _register_pools(args.lesion_pools)
     policy = _load_policy(args.policy, args.seed)
     if not Path(args.in_dir).is_dir():
         raise CliError(f"input folder not found: {args.in_dir}")
@@ -707,6 +735,7 @@ def cmd_evaluate(args: argparse.Namespace) -> int:
         config_from_args(args)
     except (TypeError, ValueError) as err:
         raise CliError(f"bad evaluate option: {err}") from None
+    _register_pools(args.lesion_pools)
     return run_evaluate(args)
 
 

@@ -1,6 +1,6 @@
 """The policy file format: a JSON header plus raw little-endian tensors, with a SHA-256.
 
-Layout of version 2, written since 0.1.0's hardening (all integers little-endian)::
+Layout of format version 2 (all integers little-endian)::
 
     8 bytes   magic b"TANDAPOL"
     4 bytes   uint32 format version (2)

@@ -289,3 +289,28 @@ def test_module_runs_as_script() -> None:
     assert result.returncode == 0, result.stderr
     for command in ("learn", "demo", "show", "apply", "gallery"):
         assert command in result.stdout
+
+
+def test_lesion_pool_option_lets_a_policy_name_its_pool_file(tmp_path, capsys) -> None:
+    # a policy file may only name registered pools; --lesion-pool registers a trusted file
+    from tanda_transforms.domains import LesionPool, domain_mammography_tfs
+
+    disc = (np.mgrid[:15, :15] - 7) ** 2
+    mask = disc.sum(0) <= 25
+    pool = str(tmp_path / "pool.npz")
+    LesionPool([np.where(mask, 220, 150).astype(np.uint8)], [mask]).save(pool)
+    policy = tmp_path / "p.tanda"
+    TANDAPolicy(domain_mammography_tfs(pool)[:1], seq_len=1).save(policy)
+    images = tmp_path / "in"
+    images.mkdir()
+    cv2.imwrite(str(images / "a.png"), np.full((64, 64), 120, np.uint8))
+    argv = ["apply", str(policy), str(images), str(tmp_path / "out")]
+    assert main(argv) == 2
+    assert "may only name registered lesion pools" in capsys.readouterr().err
+    try:
+        assert main([*argv, "--lesion-pool", pool]) == 0
+    finally:
+        from tanda_transforms.domains import unregister_lesion_pool
+
+        unregister_lesion_pool(pool)
+    assert (tmp_path / "out" / "a_0.png").is_file()

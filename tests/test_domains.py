@@ -286,8 +286,8 @@ def test_pool_registry(pool):
         register_lesion_pool("reg-test", pool)  # same object: fine
         with pytest.raises(ValueError, match="replace=True"):
             register_lesion_pool("reg-test", LesionPool(pool.patches[:1], pool.masks[:1]))
-        with pytest.raises(ValueError, match=".npz"):
-            register_lesion_pool("x.npz", pool)
+        with pytest.raises(ValueError, match="non-empty string"):
+            register_lesion_pool("", pool)
         with pytest.raises(TypeError):
             register_lesion_pool("y", [pool])
     finally:
@@ -570,6 +570,16 @@ def test_policy_file_may_only_name_registered_pools(tmp_path, pool_path, where):
         TANDAPolicy.load(path)
     # a pipeline pickled by this process (DataLoader workers) may keep the path
     assert TANDAPolicy.from_bytes(blob, trusted=True).library[0].args == (("pool", pool),)
+    if where == "missing":
+        return
+    # registering the pool file under the path the policy names is the explicit opt-in
+    register_lesion_pool(pool, LesionPool.load(pool))
+    try:
+        restored = TANDAPolicy.load(path, seed=0)
+        out = restored.apply_sequence(breast(64), [0])
+        assert out.shape == (64, 64) and (out != breast(64)).any()
+    finally:
+        unregister_lesion_pool(pool)
 
 
 def test_pickled_albumentations_step_keeps_a_pool_path(pool_path):
