@@ -325,8 +325,8 @@ def _policy_from_parts(
     _check_sampler_size(config, len(spec))
     try:
         library = TFLibrary.from_spec(spec)
-        for tf in () if trusted else library:
-            get_op(tf.op).check_from_file(dict(tf.args))
+        if not trusted:
+            _check_file_args(library)
         with torch.device("meta"):
             expected = build_sampler(config).state_dict()
     except (UnknownOpError, TypeError, ValueError) as err:
@@ -336,6 +336,12 @@ def _policy_from_parts(
     sampler.load_state_dict(state)
     metadata = header.get("metadata", {})
     return cls(library, sampler, header["seq_len"], seed=seed, metadata=metadata)
+
+
+def _check_file_args(library: TFLibrary) -> None:
+    """Each op's check of TFs read from files (a lesion pool path must be registered)."""
+    for tf in library:
+        get_op(tf.op).check_from_file(dict(tf.args))
 
 
 def _check_sampler_size(config: Any, n_tfs: int) -> None:
