@@ -25,7 +25,7 @@ if TYPE_CHECKING:  # for type checkers and IDEs; at run time the names load on f
     from tanda_transforms.policy import PolicyNotFoundError, TANDAPolicy, gallery_names
     from tanda_transforms.policy_file import PolicyFileError
     from tanda_transforms.registry import UnknownOpError, available_ops, register_op
-    from tanda_transforms.tfs import TF, TFLibrary, available_packs
+    from tanda_transforms.tfs import TF, TFLibrary, TFOutputError, available_packs
 
 # Public name -> the module defining it. Importing torch takes seconds, so the package
 # imports nothing heavy until a name is used (``tanda --help`` stays fast).
@@ -44,6 +44,7 @@ _EXPORTS = {
     "register_op": "registry",
     "TF": "tfs",
     "TFLibrary": "tfs",
+    "TFOutputError": "tfs",
     "available_packs": "tfs",
 }
 
@@ -67,6 +68,7 @@ __all__ = [
     "LearnConfig",
     "TF",
     "TFLibrary",
+    "TFOutputError",
     "MeanFieldSampler",
     "RecurrentSampler",
     "SequenceSampler",

@@ -94,6 +94,12 @@ class TANDA(A.DualTransform):
     block_size : int
         Number of TF sequences drawn from the policy's sampler at a time (one sampler pass
         per block, so a recurrent sampler is cheap per image).
+    embed : bool
+        Serialise a policy given by name or path as its bytes (the base64 dict) rather than
+        as the name or path, so that ``A.from_dict`` / ``A.load`` work after the file moves,
+        on another machine, or for a policy file you do not ship. A policy given as an
+        object is always embedded. The embedded bytes are checked on loading like any
+        policy file (checksum, bounds; lesion pools by registered name only).
 
     Notes
     -----
@@ -137,12 +143,14 @@ class TANDA(A.DualTransform):
     class InitSchema(BaseTransformInitSchema):
         policy: str | dict[str, Any] | TANDAPolicy
         block_size: int = Field(ge=1)
+        embed: bool = False
 
     def __init__(
         self,
         policy: str | TANDAPolicy | dict[str, Any] = "example",
         p: float = 1.0,
         block_size: int = 256,
+        embed: bool = False,
     ) -> None:
         super().__init__(p=p)
         if isinstance(policy, TANDAPolicy):
@@ -157,6 +165,7 @@ class TANDA(A.DualTransform):
                 f"got {type(policy).__name__}"
             )
         self.block_size = block_size
+        self.embed = embed
         self._block: list[tuple[int, ...]] = []
         self._block_owner: np.random.Generator | None = None
         self._compiled_cache: tuple[Any, CompiledSequence] | None = None
@@ -166,7 +175,8 @@ class TANDA(A.DualTransform):
     @property
     def policy(self) -> str | dict[str, Any]:
         """The JSON-able form of the policy: its name or path, or the base64 dict."""
-        if self._source is None:  # encoded on demand, so later edits to the object are kept
+        if self._source is None or (self.embed and isinstance(self._source, str)):
+            # encoded on demand, so later edits to the object are kept
             return _encode_policy(self._policy)
         return self._source
 
@@ -176,7 +186,7 @@ class TANDA(A.DualTransform):
         return self._policy
 
     def get_transform_init_args_names(self) -> tuple[str, ...]:
-        return ("policy", "block_size")
+        return ("policy", "block_size", "embed")
 
     def __repr__(self) -> str:
         if isinstance(self._source, str):
@@ -195,8 +205,8 @@ class TANDA(A.DualTransform):
         return state
 
     def __setstate__(self, state: dict[str, Any]) -> None:
-        state = dict(state)
-        state["_policy"] = TANDAPolicy.from_bytes(state["_policy"])
+        state = {"embed": False, **state}  # pickled before ``embed`` existed
+        state["_policy"] = TANDAPolicy.from_bytes(state["_policy"], trusted=True)
         self.__dict__.update(state)
 
     # --- parameters ---------------------------------------------------------------------

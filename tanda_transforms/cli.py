@@ -30,6 +30,7 @@ import json
 import os
 import sys
 import textwrap
+import threading
 import time
 from collections.abc import Sequence
 from pathlib import Path
@@ -171,7 +172,7 @@ def build_parser(full: Sequence[str] | None = None) -> argparse.ArgumentParser:
 def _add_evaluate(sub) -> None:
     from tanda_transforms.evaluate import add_evaluate_parser
 
-    add_evaluate_parser(sub, formatter_class=_Formatter)
+    _add_pool_options(add_evaluate_parser(sub, formatter_class=_Formatter))
 
 
 def _add_gallery(sub) -> None:
@@ -340,7 +341,8 @@ def _add_pool_options(p: argparse.ArgumentParser) -> None:
                    help="lesions for a policy with lesion_transplant TFs (the ddsm gallery "
                    "policy): a mini-MIAS folder (Info.txt plus mdbNNN.png or .pgm images, "
                    "directly or in png/ or pgm/) or a .npz written by LesionPool.save; it is "
-                   "registered under the pool name the policy's TFs use")
+                   "registered under the pool name the policy's TFs use, and a .npz also under "
+                   "PATH itself (a policy file may name a pool file only if it is registered)")
     p.add_argument("--pool-size", type=_positive_int, metavar="S",
                    help="read mini-MIAS films at S x S before cutting lesions, to match your "
                    "images' scale (default: the policy's training size, 128 for ddsm)")
@@ -445,7 +447,10 @@ def load_data(
             raise CliError(f"data not found: {path}")
         if reader == "auto":
             reader = guess_reader(path)
-        images = _read(path, reader, split, limit, size)
+        try:
+            images = _read(path, reader, split, limit, size)
+        except ValueError as err:  # the readers' word for a malformed file
+            raise CliError(f"cannot read {path} as {reader} data: {err}") from None
     if limit is not None:
         images = images[:limit]
     if size is not None and images.shape[1:3] != (size, size):
@@ -490,6 +495,7 @@ def _read(path: Path, reader: str, split: str, limit: int | None, size: int | No
 
 
 def _library(tfs: str, images: np.ndarray, reader: str):
+    from tanda_transforms.registry import UnknownOpError
     from tanda_transforms.tfs import TFLibrary, available_packs
 
     if tfs == "auto":
@@ -507,7 +513,10 @@ def _library(tfs: str, images: np.ndarray, reader: str):
             spec = json.loads(path.read_text())
         except (json.JSONDecodeError, UnicodeDecodeError) as err:
             raise CliError(f"{path}: not valid JSON ({err})") from None
-        return TFLibrary.from_spec(spec)
+        try:
+            return TFLibrary.from_spec(spec)
+        except (TypeError, ValueError, UnknownOpError) as err:
+            raise CliError(f"{path}: not a list of valid TF specs: {err}") from None
     if tfs not in available_packs():
         raise CliError(f"unknown TF pack {tfs!r}; available packs: {', '.join(available_packs())}"
                        " (or a .json file of TF specs)")
@@ -572,9 +581,16 @@ def _train(images: np.ndarray, library, config, args: argparse.Namespace, genera
 
         torch.set_num_threads(args.threads)
     started = time.perf_counter()
-    policy = learn_policy(images, library, generator=generator, seed=args.seed, config=config,
-                          device=_device(args.device), checkpoint=checkpoint, resume=resume,
-                          progress=not args.no_progress)
+    first_step = threading.Event()
+    try:
+        policy = learn_policy(images, library, generator=generator, seed=args.seed,
+                              config=config, device=_device(args.device), checkpoint=checkpoint,
+                              resume=resume, progress=not args.no_progress,
+                              callback=lambda _learner: first_step.set())
+    except (TypeError, ValueError) as err:
+        if first_step.is_set():  # raised while learning, not while checking the inputs: a bug
+            raise
+        raise CliError(f"cannot learn from these inputs: {err}") from None
     return policy, time.perf_counter() - started
 
 
@@ -690,29 +706,50 @@ def _training_size(policy) -> int | None:
     return int(shape[1]) if isinstance(shape, list) and len(shape) >= 3 else None
 
 
-def _prepare_pools(policy, name: str, args: argparse.Namespace) -> None:
+def _register_pool_file(args: argparse.Namespace):
+    """Read a ``.npz`` ``--lesion-pool`` and register it under its path; the pool, or ``None``.
+
+    Done before the policy loads: a policy file may name a pool file only if a pool is
+    registered under that very path (see :mod:`tanda_transforms.domains.mammography`).
+    A mini-MIAS folder is read later, at the policy's training size.
+    """
+    path = args.lesion_pool
+    if path is None or not path.lower().endswith(".npz"):
+        return None
+    from tanda_transforms.domains import register_lesion_pool
+
+    pool = _read_pool(Path(path), None)
+    register_lesion_pool(path, pool, replace=True)
+    return pool
+
+
+def _register_under(names: Sequence[str], pool) -> None:
+    from tanda_transforms.domains import register_lesion_pool
+
+    for pool_name in names:
+        if not pool_name.endswith(".npz"):  # a .npz name is registered (or refused) by path
+            register_lesion_pool(pool_name, pool, replace=True)
+
+
+def _prepare_pools(policy, name: str, args: argparse.Namespace, pool=None) -> None:
     """Register ``--lesion-pool`` under the policy's pool names; fail early if one is missing.
 
-    Checked before the first image, so a missing pool stops the command at once, whatever
-    TF sequence would have been drawn.
+    ``pool`` is the pool :func:`_register_pool_file` already read, if any. Checked before the
+    first image, so a missing pool stops the command at once, whatever TF sequence would have
+    been drawn.
     """
-    from tanda_transforms.domains import (
-        LesionPoolNotFoundError,
-        get_lesion_pool,
-        register_lesion_pool,
-    )
+    from tanda_transforms.domains import LesionPoolNotFoundError, get_lesion_pool
 
     names = _pool_names(policy)
     if args.lesion_pool is not None:
         if not names:
             raise CliError(f"--lesion-pool: policy {name!r} has no lesion_transplant TF, so it "
                            "needs no pool")
-        pool = _read_pool(Path(args.lesion_pool), args.pool_size or _training_size(policy))
+        if pool is None:
+            pool = _read_pool(Path(args.lesion_pool), args.pool_size or _training_size(policy))
         print(f"lesion pool: {len(pool)} lesions from {args.lesion_pool}, as "
               f"{', '.join(repr(n) for n in names)}")
-        for pool_name in names:
-            if not pool_name.endswith(".npz"):  # a .npz name is read by the TF itself
-                register_lesion_pool(pool_name, pool, replace=True)
+        _register_under(names, pool)
     for pool_name in names:
         try:
             get_lesion_pool(pool_name)
@@ -725,12 +762,39 @@ def _prepare_pools(policy, name: str, args: argparse.Namespace) -> None:
             ) from None
 
 
+def _prepare_evaluate_pools(args: argparse.Namespace) -> None:
+    """``--lesion-pool`` for ``tanda evaluate``: the pool of every policy it evaluates.
+
+    A ``.npz`` is registered under its path first (so policies naming that file load), then
+    the pool under the pool names the evaluated policies' TFs use.
+    """
+    pool = _register_pool_file(args)
+    if args.lesion_pool is None:
+        return
+    from tanda_transforms.evaluation.command import resolve_policies
+
+    paths, _ = resolve_policies(args.dataset, args.conditions, args.policies,
+                                {"tanda_mf": args.policy_mf, "tanda_lstm": args.policy_lstm})
+    policies = [_load_policy(path) for path in sorted(set(paths.values()))]
+    names = sorted({n for policy in policies for n in _pool_names(policy)})
+    if not names and pool is None:
+        raise CliError("--lesion-pool: no policy of this evaluation has a lesion_transplant TF, "
+                       "so none needs a pool")
+    if names:
+        if pool is None:
+            size = args.pool_size or next(
+                (s for s in map(_training_size, policies) if s is not None), None)
+            pool = _read_pool(Path(args.lesion_pool), size)
+        _register_under(names, pool)
+
+
 def cmd_show(args: argparse.Namespace) -> int:
     """``tanda show``: summary to stdout, sample grid to a PNG."""
     from tanda_transforms.show import default_images, sample_grid, summarise
 
+    pool = _register_pool_file(args)
     policy = _load_policy(args.policy, args.seed)
-    _prepare_pools(policy, args.policy, args)
+    _prepare_pools(policy, args.policy, args, pool)
     print(summarise(policy, n_samples=args.samples, top=args.top, seed=args.seed))
     if args.images is not None:
         images, _ = load_data(args.images)
@@ -767,11 +831,15 @@ def cmd_apply(args: argparse.Namespace) -> int:
 
     from tanda_transforms.data import load_image_folder
 
+    pool = _register_pool_file(args)
     policy = _load_policy(args.policy, args.seed)
     if not Path(args.in_dir).is_dir():
         raise CliError(f"input folder not found: {args.in_dir}")
-    _prepare_pools(policy, args.policy, args)
-    images, names = load_image_folder(args.in_dir)
+    _prepare_pools(policy, args.policy, args, pool)
+    try:
+        images, names = load_image_folder(args.in_dir)
+    except ValueError as err:  # an unreadable image
+        raise CliError(str(err)) from None
     out = Path(args.out_dir)
     out.mkdir(parents=True, exist_ok=True)
     written = 0
@@ -844,9 +912,18 @@ def cmd_gallery(args: argparse.Namespace) -> int:
 
 
 def cmd_evaluate(args: argparse.Namespace) -> int:
-    """``tanda evaluate``: see :mod:`tanda_transforms.evaluate`."""
-    from tanda_transforms.evaluate import run_evaluate
+    """``tanda evaluate``: options are checked first (usage errors), then the run goes.
 
+    See :mod:`tanda_transforms.evaluate`.
+    """
+    from tanda_transforms.evaluate import run_evaluate
+    from tanda_transforms.evaluation.command import config_from_args
+
+    try:
+        config_from_args(args)
+    except (TypeError, ValueError) as err:
+        raise CliError(f"bad evaluate option: {err}") from None
+    _prepare_evaluate_pools(args)
     return run_evaluate(args)
 
 
@@ -861,12 +938,17 @@ def _policy_file_error() -> type[Exception]:
 
 
 def _input_errors() -> tuple[type[Exception], ...]:
-    """Exceptions that report a mistake in the input: one line, exit status 2."""
+    """Exceptions that report a mistake in the input: one line, exit status 2.
+
+    Not ``ValueError`` or ``TypeError`` in general: the commands turn bad input they find
+    into ``CliError``, so one of those from inside the library is a bug and keeps its
+    traceback (lesion pool errors are about the pool given, so they count as input).
+    """
     from tanda_transforms.domains import LesionPoolError, LesionPoolNotFoundError
     from tanda_transforms.registry import UnknownOpError
 
     return (CliError, OSError, _policy_file_error(), UnknownOpError, LesionPoolError,
-            LesionPoolNotFoundError, ValueError, TypeError)
+            LesionPoolNotFoundError)
 
 
 def _command_of(argv: Sequence[str]) -> str | None:
@@ -878,7 +960,11 @@ def main(argv: Sequence[str] | None = None) -> int:
     """Run ``tanda`` with ``argv`` (default ``sys.argv[1:]``); returns the exit status.
 
     0: done; 2: a usage or input error (reported as one ``tanda: error: ...`` line on stderr);
-    130: interrupted.
+    130: interrupted. Only errors about the user's input are reported that way: the commands
+    turn what they find wrong into ``CliError``, and files, policies and lesion pools fail with
+    ``OSError``, ``PolicyFileError``, ``UnknownOpError`` or the lesion pool errors (see
+    :func:`_input_errors`). Anything else (a ``ValueError`` or
+    ``TypeError`` from inside the library) is a bug and keeps its traceback.
     """
     argv = sys.argv[1:] if argv is None else list(argv)
     parser = build_parser(full=[_command_of(argv)])

@@ -39,14 +39,14 @@ from torchvision.transforms import v2
 from tanda_transforms import _convert, policy_file, targets
 from tanda_transforms.generators import MeanFieldSampler, SequenceSampler, build_sampler
 from tanda_transforms.policy_file import PolicyFileError
-from tanda_transforms.registry import UnknownOpError
+from tanda_transforms.registry import UnknownOpError, get_op
 from tanda_transforms.sequence import CompiledSequence, SampledSequence
 from tanda_transforms.tfs import TF, TFLibrary
 
 __all__ = ["TANDAPolicy", "PolicyNotFoundError", "gallery_names"]
 
 MAX_SEQ_LEN = 1000
-MAX_TFS = 100_000
+MAX_TFS = 10_000  # TFs a policy file may list (the paper's libraries have 25 to 33)
 MAX_FRAME = 4096
 _FORMAT = "tanda-policy"
 
@@ -380,10 +380,17 @@ class TANDAPolicy(v2.Transform):
         policy_file.write_atomic(path, self.to_bytes())
 
     @classmethod
-    def from_bytes(cls, blob: bytes, *, seed: int | None = None) -> TANDAPolicy:
-        """Rebuild a policy from :meth:`to_bytes` output; never unpickles or runs code."""
+    def from_bytes(
+        cls, blob: bytes, *, seed: int | None = None, trusted: bool = False
+    ) -> TANDAPolicy:
+        """Rebuild a policy from :meth:`to_bytes` output; never unpickles or runs code.
+
+        ``trusted=True`` is for bytes this program wrote itself (pickling across processes):
+        it lets TFs name what only code may name, such as a lesion pool file; every other
+        check stays.
+        """
         header, tensors = policy_file.decode(blob)
-        return _policy_from_parts(cls, header, tensors, seed)
+        return _policy_from_parts(cls, header, tensors, seed, trusted=trusted)
 
     @classmethod
     def load(cls, name_or_path: str | os.PathLike, *, seed: int | None = None) -> TANDAPolicy:
@@ -404,34 +411,141 @@ class TANDAPolicy(v2.Transform):
         return policy_repr(self)
 
 
-def _policy_from_parts(cls, header: dict, tensors: dict, seed: int | None) -> TANDAPolicy:
+_HEADER_KEYS = {
+    "format",
+    "package_version",
+    "library",
+    "sampler",
+    "seq_len",
+    "p",
+    "frame",
+    "metadata",
+}
+
+
+def _policy_from_parts(
+    cls, header: dict, tensors: dict, seed: int | None, *, trusted: bool = False
+) -> TANDAPolicy:
+    # Everything is checked against the file before anything the file sizes is allocated:
+    # the sampler's size against the library, then its weights' shapes (computed on the meta
+    # device, which allocates nothing) against the tensors actually present in the file.
+    _check_header(header)
+    spec, config = header["library"], header.get("sampler")
+    _check_sampler_size(config, len(spec))
+    try:
+        library = TFLibrary.from_spec(spec)
+        if not trusted:
+            _check_file_args(library)
+        with torch.device("meta"):
+            expected = build_sampler(config).state_dict()
+    except (UnknownOpError, TypeError, ValueError) as err:
+        raise PolicyFileError(f"invalid policy: {err}") from None
+    state = _checked_state(expected, tensors)
+    sampler = build_sampler(config)
+    sampler.load_state_dict(state)
+    metadata = header.get("metadata", {})
+    # files written before p and frame existed apply every time, without a frame
+    p, frame = header.get("p", 1.0), header.get("frame", 0)
+    try:
+        return cls(
+            library, sampler, header["seq_len"], seed=seed, metadata=metadata, p=p, frame=frame
+        )
+    except ValueError as err:
+        raise PolicyFileError(f"invalid policy: {err}") from None
+
+
+def _check_file_args(library: TFLibrary) -> None:
+    """Each op's check of TFs read from files (a lesion pool path must be registered)."""
+    for tf in library:
+        get_op(tf.op).check_from_file(dict(tf.args))
+
+
+def _check_sampler_size(config: Any, n_tfs: int) -> None:
+    declared = config.get("n_tfs") if isinstance(config, dict) else None
+    if not _is_int(declared) or declared != n_tfs:
+        raise PolicyFileError(
+            f"the sampler must draw from the library's {n_tfs} TFs; it declares "
+            f"n_tfs={declared!r:.40}"
+        )
+
+
+def _check_header(header: dict[str, Any]) -> None:
+    """Refuse, with PolicyFileError, a header whose fields are not what a policy writes."""
+    unknown = sorted(set(header) - _HEADER_KEYS)
+    if unknown:
+        raise PolicyFileError(f"policy header has unknown keys {unknown}; expected {_HEADER_KEYS}")
     if header.get("format") != _FORMAT:
-        raise PolicyFileError(f"not a TANDA policy (format {header.get('format')!r})")
+        raise PolicyFileError(f"not a TANDA policy (format {header.get('format')!r:.80})")
+    if not isinstance(header.get("package_version", ""), str):
+        raise PolicyFileError("policy 'package_version' must be a string")
     spec, seq_len = header.get("library"), header.get("seq_len")
     if not isinstance(spec, list) or not 1 <= len(spec) <= MAX_TFS:
         raise PolicyFileError(f"policy 'library' must be a list of 1..{MAX_TFS} TF specs")
-    if not isinstance(seq_len, int) or not 1 <= seq_len <= MAX_SEQ_LEN:
-        raise PolicyFileError(f"policy 'seq_len' must be an int in [1, {MAX_SEQ_LEN}]")
-    metadata = header.get("metadata", {})
+    if not _is_int(seq_len) or not 1 <= seq_len <= MAX_SEQ_LEN:
+        raise PolicyFileError(
+            f"policy 'seq_len' must be an int in [1, {MAX_SEQ_LEN}], got {seq_len!r:.40}"
+        )
+    p, frame = header.get("p", 1.0), header.get("frame", 0)
+    if not _is_number(p) or not 0 <= p <= 1:  # also False for NaN
+        raise PolicyFileError(f"invalid policy: p must be a probability in [0, 1], got {p!r:.40}")
+    if not _is_int(frame) or not 0 <= frame <= MAX_FRAME:
+        raise PolicyFileError(
+            f"invalid policy: frame must be an int in [0, {MAX_FRAME}] (pixels), got {frame!r:.40}"
+        )
+    _check_metadata(header.get("metadata", {}))
+
+
+def _is_int(value: Any) -> bool:
+    return isinstance(value, int) and not isinstance(value, bool)
+
+
+def _is_number(value: Any) -> bool:
+    return isinstance(value, int | float) and not isinstance(value, bool)
+
+
+# What the package itself reads from metadata["training"] (learn_policy writes it; `history`,
+# `tanda show` and `tanda gallery` read it): these fields, when present, must have these types.
+_TRAINING_FIELDS = {
+    "steps": _is_int,
+    "seed": _is_int,
+    "wall_time_s": _is_number,
+    "generator": lambda v: isinstance(v, str),
+    "data_dtype": lambda v: isinstance(v, str),
+    "data_shape": lambda v: isinstance(v, list) and all(_is_int(d) for d in v),
+    "config": lambda v: isinstance(v, dict),
+    "timing_s": lambda v: isinstance(v, dict) and all(_is_number(t) for t in v.values()),
+    "history": lambda v: isinstance(v, dict) and all(_is_history(k, h) for k, h in v.items()),
+}
+
+
+def _is_history(key: str, values: Any) -> bool:
+    if not isinstance(values, list):
+        return False
+    if key == "step":
+        return all(_is_int(v) for v in values)
+    return all(_is_number(v) or isinstance(v, list) and all(map(_is_number, v)) for v in values)
+
+
+def _check_metadata(metadata: Any) -> None:
     if not isinstance(metadata, dict):
         raise PolicyFileError("policy 'metadata' must be a JSON object")
-    try:
-        library = TFLibrary.from_spec(spec)
-        sampler = build_sampler(header.get("sampler"))
-    except (UnknownOpError, TypeError, ValueError) as err:
-        raise PolicyFileError(f"invalid policy: {err}") from None
-    _load_sampler_state(sampler, tensors)
-    try:  # files written before p and frame existed apply every time, without a frame
-        policy = cls(library, sampler, seq_len, seed=seed, metadata=metadata)
-        policy.p, policy.frame = header.get("p", 1.0), header.get("frame", 0)
-    except ValueError as err:
-        raise PolicyFileError(f"invalid policy: {err}") from None
-    return policy
+    training = metadata.get("training", {})
+    if not isinstance(training, dict):
+        raise PolicyFileError(
+            f"policy 'metadata.training' must be a JSON object, got {training!r:.40}"
+        )
+    for key, valid in _TRAINING_FIELDS.items():
+        if key in training and not valid(training[key]):
+            raise PolicyFileError(
+                f"policy 'metadata.training.{key}' has the wrong type ({training[key]!r:.40})"
+            )
 
 
-def _load_sampler_state(sampler: SequenceSampler, tensors: dict[str, torch.Tensor]) -> None:
+def _checked_state(
+    expected: dict[str, torch.Tensor], tensors: dict[str, torch.Tensor]
+) -> dict[str, torch.Tensor]:
+    """The file's sampler weights, if they match ``expected`` in names, shapes and dtypes."""
     state = {k.removeprefix("sampler."): v for k, v in tensors.items()}
-    expected = sampler.state_dict()
     if set(state) != set(expected):
         raise PolicyFileError(
             f"sampler weights {sorted(state)} do not match the declared sampler {sorted(expected)}"
@@ -444,7 +558,7 @@ def _load_sampler_state(sampler: SequenceSampler, tensors: dict[str, torch.Tenso
             )
     if not all(torch.isfinite(v).all() for v in state.values() if v.is_floating_point()):
         raise PolicyFileError("sampler weights contain NaN or infinite values")
-    sampler.load_state_dict(state)
+    return state
 
 
 def gallery_names() -> list[str]:

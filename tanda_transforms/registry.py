@@ -15,6 +15,13 @@ Each op has a kind:
   masks, boxes and keypoints follow the same warps.
 - ``"photometric"``: ``op(img, **args) -> img`` changes values only; targets stay as they are.
 
+Each argument may declare its bounds (``register_op(..., bounds={"degrees": (-360, 360)})``):
+a closed range ``(low, high)`` for numbers, or a tuple of allowed strings. A :class:`TF` built
+in code or read from a policy file with an argument outside them is refused with a
+``ValueError`` naming the TF, the argument and the range. Bounds are how an op promises that
+every TF it accepts is meaningful and costs a bounded time and memory on any image: a policy
+file is data from elsewhere, and ``shear(factor=1e300)`` must not hang a training job.
+
 Examples
 --------
 >>> import numpy as np
@@ -30,12 +37,20 @@ from __future__ import annotations
 
 import functools
 import inspect
+import math
 import typing
-from collections.abc import Callable
-from dataclasses import dataclass
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
 from typing import Any
 
-__all__ = ["OpSpec", "register_op", "get_op", "available_ops", "UnknownOpError"]
+__all__ = [
+    "ArgBound",
+    "OpSpec",
+    "register_op",
+    "get_op",
+    "available_ops",
+    "UnknownOpError",
+]
 
 _KINDS = ("geometric", "photometric")
 
@@ -48,8 +63,64 @@ class UnknownOpError(KeyError):
 
 
 @dataclass(frozen=True)
+class ArgBound:
+    """The values one op argument accepts: a closed range of numbers or a set of strings.
+
+    Parameters
+    ----------
+    low, high
+        Inclusive range for a numeric argument (``None`` for a string argument).
+    choices
+        Allowed strings for a string argument (``None`` for a numeric one).
+
+    Examples
+    --------
+    >>> ArgBound.coerce((-1, 1)).describe(), ArgBound.coerce(("x", "y")).describe()
+    ('in [-1, 1]', "one of ('x', 'y')")
+    """
+
+    low: float | None = None
+    high: float | None = None
+    choices: tuple[str, ...] | None = None
+
+    @classmethod
+    def coerce(cls, bound: Any) -> ArgBound:
+        """An ``ArgBound`` from ``(low, high)`` numbers or a tuple of strings."""
+        if isinstance(bound, ArgBound):
+            return bound
+        if isinstance(bound, tuple) and bound and all(isinstance(v, str) for v in bound):
+            return cls(choices=bound)
+        if isinstance(bound, tuple) and len(bound) == 2 and all(_is_real(v) for v in bound):
+            low, high = bound
+            if math.isfinite(low) and math.isfinite(high) and low <= high:
+                return cls(low=low, high=high)
+        raise TypeError(
+            f"a bound is (low, high) with finite low <= high or a tuple of strings, got {bound!r}"
+        )
+
+    def contains(self, value: Any) -> bool:
+        """Whether ``value`` lies within the bound."""
+        if self.choices is not None:
+            return value in self.choices
+        return _is_real(value) and self.low <= value <= self.high
+
+    def describe(self) -> str:
+        """The bound as the error messages print it."""
+        if self.choices is not None:
+            return f"one of {self.choices}"
+        return f"in [{self.low}, {self.high}]"
+
+
+Bounds = Mapping[str, tuple | ArgBound]
+
+
+def _is_real(value: Any) -> bool:
+    return isinstance(value, int | float) and not isinstance(value, bool)
+
+
+@dataclass(frozen=True)
 class OpSpec:
-    """A registered op: its name, function, kind and whether it takes ``rng``.
+    """A registered op: its name, function, kind, whether it takes ``rng``, its bounds.
 
     For a geometric op ``fn`` builds a warp from a shape; for a photometric op it maps an
     image to an image.
@@ -59,12 +130,29 @@ class OpSpec:
     fn: Callable
     kind: str
     random: bool
+    bounds: Mapping[str, ArgBound] = field(default_factory=dict)
+    file_check: Callable[[Mapping[str, Any]], None] | None = None
+
+    def check_from_file(self, args: Mapping[str, Any]) -> None:
+        """Raise ValueError if a TF read from a file may not hold ``args`` (see register_op)."""
+        if self.file_check is not None:
+            self.file_check(args)
+
+    def check_bounds(self, args: Mapping[str, Any]) -> None:
+        """Raise ValueError, naming the TF, argument and range, if an argument is outside."""
+        for name, value in args.items():
+            bound = self.bounds.get(name)
+            if bound is None or value is None or bound.contains(value):
+                continue
+            shown = repr(value) if len(repr(value)) <= 40 else f"{repr(value)[:37]}..."
+            raise ValueError(
+                f"TF {self.name}: argument {name!r} must be {bound.describe()}, got {shown}"
+            )
 
     @property
     def parameters(self) -> dict[str, inspect.Parameter]:
         """The op's arguments after the image or shape (and without ``rng``)."""
-        params = list(_signature(self.fn).parameters.values())[1:]
-        return {p.name: p for p in params if p.name != "rng"}
+        return _op_parameters(self.fn)
 
 
 _REGISTRY: dict[str, OpSpec] = {}
@@ -113,7 +201,13 @@ def _allowed_types(annotation: Any) -> tuple[type, ...] | None:
 
 
 def register_op(
-    name: str, *, kind: str, random: bool = False, replace: bool = False
+    name: str,
+    *,
+    kind: str,
+    random: bool = False,
+    replace: bool = False,
+    bounds: Bounds | None = None,
+    file_check: Callable[[Mapping[str, Any]], None] | None = None,
 ) -> Callable[[Callable], Callable]:
     """Register ``fn`` under ``name`` so TFs and policy files can name it.
 
@@ -128,6 +222,32 @@ def register_op(
         Whether the op takes a keyword ``rng`` (a ``numpy.random.Generator``).
     replace
         Allow replacing an op already registered under ``name``.
+    bounds
+        For some or all arguments, the values a TF may give them: ``(low, high)``
+        (inclusive) for numbers, a tuple of strings for a choice. Arguments without a bound
+        accept any value of their annotated type; declare one for every argument whose
+        meaning or cost grows without limit (a size, a displacement, a filter width).
+    file_check
+        Called with the arguments of every TF of this op read from a policy file or a
+        serialised pipeline (not with TFs built in code); raises ``ValueError`` for values
+        only the program itself may give, such as a path on this machine (a lesion pool
+        file: a policy file may only name registered pools).
+
+    Raises
+    ------
+    TypeError
+        If a bound names no argument of the op, is malformed, or excludes the default.
+
+    Examples
+    --------
+    >>> @register_op("doc_darken", kind="photometric", bounds={"amount": (0.0, 1.0)})
+    ... def doc_darken(img, amount: float = 0.5):
+    ...     return (img * (1 - amount)).astype(img.dtype)
+    >>> get_op("doc_darken").check_bounds({"amount": 2.0})
+    Traceback (most recent call last):
+    ...
+    ValueError: TF doc_darken: argument 'amount' must be in [0.0, 1.0], got 2.0
+    >>> _ = _REGISTRY.pop("doc_darken")
     """
     if kind not in _KINDS:
         raise ValueError(f"kind must be one of {_KINDS}, got {kind!r}")
@@ -145,10 +265,36 @@ def register_op(
                 f"geometric op {name!r} must be a warp builder whose first argument is "
                 "'shape' (H, W) and which returns an AffineWarp or DenseWarp"
             )
-        _REGISTRY[name] = OpSpec(name=name, fn=fn, kind=kind, random=random)
+        checked = _checked_bounds(name, _op_parameters(fn), bounds)
+        _REGISTRY[name] = OpSpec(
+            name=name, fn=fn, kind=kind, random=random, bounds=checked, file_check=file_check
+        )
         return fn
 
     return decorator
+
+
+def _op_parameters(fn: Callable) -> dict[str, inspect.Parameter]:
+    params = list(_signature(fn).parameters.values())[1:]
+    return {p.name: p for p in params if p.name != "rng"}
+
+
+def _checked_bounds(
+    op: str, params: Mapping[str, inspect.Parameter], bounds: Bounds | None
+) -> dict[str, ArgBound]:
+    """Validated bounds: each names an argument of the op and contains its default."""
+    checked = {}
+    for arg, bound in (bounds or {}).items():
+        if arg not in params:
+            raise TypeError(f"op {op!r}: bound for unknown argument {arg!r}")
+        checked[arg] = ArgBound.coerce(bound)
+        default = params[arg].default
+        if default not in (inspect.Parameter.empty, None) and not checked[arg].contains(default):
+            raise TypeError(
+                f"op {op!r}: default {arg}={default!r} is outside its bound "
+                f"{checked[arg].describe()}"
+            )
+    return checked
 
 
 def get_op(name: str) -> OpSpec:

@@ -31,7 +31,7 @@ from tanda_transforms.registry import check_arg_type, get_op
 
 Warp = AffineWarp | DenseWarp
 
-__all__ = ["TF", "TFLibrary", "available_packs"]
+__all__ = ["TF", "TFLibrary", "TFOutputError", "available_packs"]
 
 _SCALARS = (bool, int, float, str, type(None))
 
@@ -47,6 +47,31 @@ def _check_arg(op: str, name: str, value: Any) -> Any:
     if isinstance(value, float) and not math.isfinite(value):
         raise ValueError(f"TF {op}: argument {name!r} must be finite, got {value!r}")
     return value
+
+
+class TFOutputError(ValueError):
+    """An op returned something other than an image of its input's shape, dtype and range."""
+
+
+def _check_output(tf: TF, img: Any, out: Any) -> np.ndarray:
+    """Return ``out`` if it is an image like ``img``; raise TFOutputError naming ``tf``."""
+    if not isinstance(img, np.ndarray):
+        return out  # the op has already checked (or refused) its input
+    if not isinstance(out, np.ndarray):
+        raise TFOutputError(f"TF {tf!r} returned {type(out).__name__}, expected a numpy array")
+    if out.shape != img.shape or out.dtype != img.dtype:
+        raise TFOutputError(
+            f"TF {tf!r} returned {out.dtype} {out.shape} for a {img.dtype} {img.shape} image; "
+            "an op must keep its input's shape and dtype"
+        )
+    if out.dtype.kind == "f" and out.size:
+        low, high = out.min(), out.max()
+        if not 0 <= low <= high <= 1:  # also False for NaN
+            raise TFOutputError(
+                f"TF {tf!r} returned float values in [{low}, {high}]; float images stay "
+                "finite and in [0, 1]"
+            )
+    return out
 
 
 class TF:
@@ -81,6 +106,7 @@ class TF:
         bound = {n: _check_arg(op, n, args[n]) for n in params if n in args}
         for name, value in bound.items():
             check_arg_type(op, params[name], value)
+        spec.check_bounds(bound)
         object.__setattr__(self, "op", op)
         object.__setattr__(self, "args", tuple(bound.items()))
         object.__setattr__(self, "_spec", spec)
@@ -103,11 +129,23 @@ class TF:
         return self._spec.random
 
     def __call__(self, img: np.ndarray, rng: np.random.Generator | None = None) -> np.ndarray:
-        """Apply to a numpy image; ``rng`` is required for TFs with a random part."""
+        """Apply to a numpy image; ``rng`` is required for TFs with a random part.
+
+        A geometric TF builds its warp for the image's shape and applies it (the warp keeps
+        shape, dtype and range); a photometric TF's output is checked.
+
+        Raises
+        ------
+        TFOutputError
+            If the op returns anything but an image of the input's shape and dtype (float
+            images: finite, in [0, 1]), so that a faulty user op is named where it fails,
+            not three steps later in a stack or a loss.
+        """
         if self.kind == "geometric":
             check_image(img)
             return self.warp(img.shape, rng).apply(img)
-        return self._spec.fn(img, **dict(self.args), **self._rng_kwargs(rng))
+        out = self._spec.fn(img, **dict(self.args), **self._rng_kwargs(rng))
+        return _check_output(self, img, out)
 
     def warp(self, shape: tuple[int, ...], rng: np.random.Generator | None = None) -> Warp:
         """The warp a geometric TF applies to images of ``shape`` (H, W (, C)).
@@ -181,7 +219,7 @@ class TFLibrary(Sequence[TF]):
         items = tuple(tf if isinstance(tf, TF) else TF.from_dict(tf) for tf in tfs)
         if not items:
             raise ValueError("a TFLibrary needs at least one TF")
-        dupes = sorted({repr(t) for t in items if items.count(t) > 1})
+        dupes = _repeated(items)
         if dupes:
             raise ValueError(f"a TFLibrary lists each TF once; repeated: {dupes}")
         self._tfs = items
@@ -242,6 +280,17 @@ class TFLibrary(Sequence[TF]):
 
     def __repr__(self) -> str:
         return f"TFLibrary([{', '.join(self.names)}])"
+
+
+def _repeated(items: Sequence[TF]) -> list[str]:
+    """Names of the TFs listed more than once, sorted; one pass (a set), not O(n^2)."""
+    seen: set[TF] = set()
+    repeated: set[str] = set()
+    for tf in items:
+        if tf in seen:
+            repeated.add(repr(tf))
+        seen.add(tf)
+    return sorted(repeated)
 
 
 def available_packs() -> list[str]:

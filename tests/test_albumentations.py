@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import base64
 import pickle
 
 import albumentations as A
@@ -9,7 +10,7 @@ import numpy as np
 import pytest
 import torch
 
-from tanda_transforms import TF, TANDAPolicy
+from tanda_transforms import TF, PolicyFileError, PolicyNotFoundError, TANDAPolicy
 from tanda_transforms.albumentations import TANDA
 
 H, W = 24, 32
@@ -98,6 +99,37 @@ def test_to_dict_from_dict_and_save_load_round_trip(source, tmp_path):
         other.set_random_seed(11)
         assert all(np.array_equal(a, b) for a, b in zip(expected, _run(other), strict=True))
         assert A.to_dict(other) == data
+
+
+@pytest.mark.parametrize("embed", [False, True])
+def test_path_policy_can_be_embedded_so_the_dict_survives_a_move(tmp_path, embed):
+    # issue 13 item 7: a path-based step serialised the path only; from_dict failed once
+    # the file moved. embed=True serialises the policy's bytes instead.
+    path = tmp_path / "p.tanda"
+    _object_policy().save(path)
+    pipeline = A.Compose([TANDA(str(path), embed=embed)], seed=4)
+    data = A.to_dict(pipeline)
+    spec = data["transform"]["transforms"][0]
+    assert spec["embed"] is embed
+    assert (spec["policy"] == str(path)) is not embed
+    expected = _run(pipeline)
+    path.rename(tmp_path / "moved.tanda")
+    if not embed:
+        with pytest.raises(PolicyNotFoundError):
+            A.from_dict(data)
+        return
+    restored = A.from_dict(data)
+    restored.set_random_seed(4)
+    assert all(np.array_equal(a, b) for a, b in zip(expected, _run(restored), strict=True))
+    assert A.to_dict(restored) == data
+
+
+def test_embedded_policy_is_checked_like_a_file():
+    blob = bytearray(_object_policy().to_bytes())
+    blob[-1] ^= 0xFF
+    encoded = base64.b64encode(bytes(blob)).decode("ascii")
+    with pytest.raises(PolicyFileError, match="checksum"):
+        TANDA({"tanda_policy_base64": encoded})
 
 
 def test_invalid_serialized_policy_is_rejected():

@@ -193,6 +193,61 @@ def test_user_errors_exit_2_with_one_line(argv, message, tiny_npy, tmp_path, cap
     assert err.count("\n") == 1 and "Traceback" not in err
 
 
+@pytest.mark.parametrize(
+    ("argv", "files", "message"),
+    [
+        (["learn", "--data", "{npy}", "--tfs", "{tmp}/tfs.json", *TINY],
+         {"tfs.json": '[{"op": "rotate", "args": {"degrees": 1e9}}]'},
+         "not a list of valid TF specs: TF rotate: argument 'degrees' must be in [-360, 360]"),
+        (["learn", "--data", "{tmp}/images", *TINY], {"images/a.png": "not a png"},
+         "cannot decode image"),
+        (["apply", "example", "{tmp}/images", "{tmp}/out"], {"images/a.png": "not a png"},
+         "cannot decode image"),
+        (["evaluate", "--dataset", "mnist", "--data", "{tmp}", "--label-fraction", "2"], {},
+         "bad evaluate option: label_fraction must be in (0, 1]"),
+    ],
+    ids=["tf-json", "learn-image", "apply-image", "evaluate-option"],
+)
+def test_input_errors_found_inside_the_library_are_usage_errors(
+    argv, files, message, tiny_npy, tmp_path, capsys
+) -> None:
+    for name, text in files.items():
+        (tmp_path / name).parent.mkdir(exist_ok=True)
+        (tmp_path / name).write_text(text)
+    assert main([a.format(tmp=tmp_path, npy=tiny_npy) for a in argv]) == 2
+    err = capsys.readouterr().err
+    assert err.startswith("tanda: error: ") and message in err and err.count("\n") == 1
+
+
+def test_resume_with_another_library_is_a_usage_error(tiny_npy, tmp_path, capsys) -> None:
+    ckpt = tmp_path / "run.ckpt"
+    base = ["learn", "--data", str(tiny_npy), *TINY, "--out", str(tmp_path / "p.tanda")]
+    assert main([*base, "--checkpoint", str(ckpt)]) == 0
+    assert main([*base, "--tfs", "cifar10", "--resume", str(ckpt)]) == 2
+    assert "different TF library" in capsys.readouterr().err
+
+
+def test_library_bugs_keep_their_traceback(monkeypatch, tiny_npy, tmp_path) -> None:
+    # issue 13: main caught every ValueError / TypeError, so a bug read as a usage error
+    import tanda_transforms.learn
+    import tanda_transforms.show
+
+    def broken_summary(*args, **kwargs):
+        raise TypeError("a bug in summarise")
+
+    monkeypatch.setattr(tanda_transforms.show, "summarise", broken_summary)
+    with pytest.raises(TypeError, match="a bug in summarise"):
+        main(["show", "example", "--out", str(tmp_path / "g.png")])
+
+    def fails_while_learning(*args, callback, **kwargs):
+        callback(None)  # one step done: the inputs were fine
+        raise ValueError("a bug in a learning step")
+
+    monkeypatch.setattr(tanda_transforms.learn, "learn_policy", fails_while_learning)
+    with pytest.raises(ValueError, match="a bug in a learning step"):
+        main(["learn", "--data", str(tiny_npy), *TINY, "--out", str(tmp_path / "p.tanda")])
+
+
 def test_argparse_errors_and_help(capsys) -> None:
     assert main(["learn", "--steps", "0"]) == 2
     assert "expected a positive integer" in capsys.readouterr().err
@@ -452,3 +507,70 @@ def test_apply_cifar10_to_a_folder_with_rgba_and_grey_pngs(tmp_path: Path, capsy
     assert "wrote 24 images" in capsys.readouterr().out
     assert _read_png(dst / "a_rgba_0.png").shape == (24, 24, 4)
     assert _read_png(dst / "b_grey_0.png").shape == (24, 24)
+
+
+def test_lesion_pool_option_lets_a_policy_name_its_pool_file(tmp_path, capsys) -> None:
+    # a policy file may only name registered pools; --lesion-pool registers a trusted file
+    from tanda_transforms.domains import LesionPool, domain_mammography_tfs
+
+    disc = (np.mgrid[:15, :15] - 7) ** 2
+    mask = disc.sum(0) <= 25
+    pool = str(tmp_path / "pool.npz")
+    LesionPool([np.where(mask, 220, 150).astype(np.uint8)], [mask]).save(pool)
+    policy = tmp_path / "p.tanda"
+    TANDAPolicy(domain_mammography_tfs(pool)[:1], seq_len=1).save(policy)
+    images = tmp_path / "in"
+    images.mkdir()
+    cv2.imwrite(str(images / "a.png"), np.full((64, 64), 120, np.uint8))
+    argv = ["apply", str(policy), str(images), str(tmp_path / "out")]
+    assert main(argv) == 2
+    assert "may only name registered lesion pools" in capsys.readouterr().err
+    try:
+        assert main([*argv, "--lesion-pool", pool]) == 0
+    finally:
+        from tanda_transforms.domains import unregister_lesion_pool
+
+        unregister_lesion_pool(pool)
+    assert (tmp_path / "out" / "a_0.png").is_file()
+
+
+# --- merged --lesion-pool: one option, pool names and pool file paths (issues 13 and 15) ----
+
+
+@pytest.mark.parametrize("command", ["show", "apply", "evaluate"])
+def test_show_apply_and_evaluate_have_one_lesion_pool_option(command) -> None:
+    parser = cli.build_parser(full=[command])
+    sub = next(a for a in parser._actions if a.dest == "command").choices[command]
+    options = [s for action in sub._actions for s in action.option_strings]
+    assert options.count("--lesion-pool") == 1 and options.count("--pool-size") == 1
+
+
+def test_evaluate_lesion_pool_registers_the_file_path_and_the_pool_names(tmp_path) -> None:
+    import argparse
+
+    from tanda_transforms.domains import (
+        LesionPool,
+        domain_mammography_tfs,
+        get_lesion_pool,
+        registered_lesion_pools,
+        unregister_lesion_pool,
+    )
+
+    disc = (np.mgrid[:15, :15] - 7) ** 2
+    mask = disc.sum(0) <= 25
+    npz = str(tmp_path / "pool.npz")
+    LesionPool([np.where(mask, 220, 150).astype(np.uint8)], [mask]).save(npz)
+    by_path, by_name = tmp_path / "by_path.tanda", tmp_path / "by_name.tanda"
+    TANDAPolicy(domain_mammography_tfs(npz)[:1], seq_len=1).save(by_path)
+    TANDAPolicy(domain_mammography_tfs("test-merged-pool")[:1], seq_len=1).save(by_name)
+    args = argparse.Namespace(dataset="mias", conditions=["tanda_mf", "tanda_lstm"],
+                              policies=None, policy_mf=str(by_path), policy_lstm=str(by_name),
+                              lesion_pool=npz, pool_size=None)
+    try:
+        cli._prepare_evaluate_pools(args)
+        assert {npz, "test-merged-pool"} <= set(registered_lesion_pools())
+        assert get_lesion_pool("test-merged-pool") is get_lesion_pool(npz)
+    finally:
+        for name in (npz, "test-merged-pool"):
+            if name in registered_lesion_pools():
+                unregister_lesion_pool(name)

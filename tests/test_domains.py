@@ -11,7 +11,7 @@ import pytest
 import torch
 from torchvision import tv_tensors
 
-from tanda_transforms import TF, TANDAPolicy, TFLibrary, available_ops
+from tanda_transforms import TF, PolicyFileError, TANDAPolicy, TFLibrary, available_ops
 from tanda_transforms.data import MiasAbnormality, load_mias
 from tanda_transforms.domains import (
     BRIGHTNESS_BOUNDS,
@@ -268,9 +268,9 @@ def test_exposure_rejects_values_outside_the_bounds(kwargs):
     img = np.zeros((4, 4), np.uint8)
     with pytest.raises(ValueError, match="must be in"):
         mammo_exposure(img, **kwargs)
-    tf = TF("mammo_exposure", **kwargs)  # a TF is plain data; applying it checks the bounds
-    with pytest.raises(ValueError, match="must be in"):
-        tf(img)
+    # the op's declared bounds refuse the TF itself, so no policy file can hold it
+    with pytest.raises(ValueError, match="TF mammo_exposure: argument .* must be in"):
+        TF("mammo_exposure", **kwargs)
     with pytest.raises(TypeError):
         mammo_exposure(img, contrast=True)
 
@@ -286,8 +286,8 @@ def test_pool_registry(pool):
         register_lesion_pool("reg-test", pool)  # same object: fine
         with pytest.raises(ValueError, match="replace=True"):
             register_lesion_pool("reg-test", LesionPool(pool.patches[:1], pool.masks[:1]))
-        with pytest.raises(ValueError, match=".npz"):
-            register_lesion_pool("x.npz", pool)
+        with pytest.raises(ValueError, match="non-empty string"):
+            register_lesion_pool("", pool)
         with pytest.raises(TypeError):
             register_lesion_pool("y", [pool])
     finally:
@@ -546,12 +546,49 @@ def test_policy_with_domain_tfs_saves_names_only(tmp_path, pool_path):
     out, out_mask = policy(img, mask)
     assert out.dtype == torch.uint16 and out.shape == img.shape and out_mask.dtype == torch.bool
     # a policy file stores the pool's name; loading it never reads the pool
-    missing = str(tmp_path / "not-built-yet.npz")
-    saved = TANDAPolicy(domain_mammography_tfs(missing), seq_len=1, seed=0)
+    saved = TANDAPolicy(domain_mammography_tfs("not-registered-yet"), seq_len=1, seed=0)
     restored = TANDAPolicy.from_bytes(saved.to_bytes(), seed=0)
     assert restored.library == saved.library
-    with pytest.raises(LesionPoolNotFoundError):
-        restored.apply_sequence(breast(64), [f"lesion_transplant(pool={missing!r})"])
+    with pytest.raises(LesionPoolNotFoundError, match="not a registered pool name"):
+        restored.apply_sequence(breast(64), ["lesion_transplant(pool='not-registered-yet')"])
+
+
+@pytest.mark.parametrize("where", ["relative", "absolute", "missing"])
+def test_policy_file_may_only_name_registered_pools(tmp_path, pool_path, where):
+    # issue 13 item 7: a policy file resolved "../" and absolute .npz paths on load
+    pool = {
+        "relative": os.path.relpath(pool_path),
+        "absolute": str(pool_path),
+        "missing": "../../etc/pool.npz",
+    }[where]
+    blob = TANDAPolicy(domain_mammography_tfs(pool), seq_len=1).to_bytes()
+    with pytest.raises(PolicyFileError, match="may only name registered lesion pools"):
+        TANDAPolicy.from_bytes(blob)
+    path = tmp_path / "p.tanda"
+    path.write_bytes(blob)
+    with pytest.raises(PolicyFileError, match="register_lesion_pool"):
+        TANDAPolicy.load(path)
+    # a pipeline pickled by this process (DataLoader workers) may keep the path
+    assert TANDAPolicy.from_bytes(blob, trusted=True).library[0].args == (("pool", pool),)
+    if where == "missing":
+        return
+    # registering the pool file under the path the policy names is the explicit opt-in
+    register_lesion_pool(pool, LesionPool.load(pool))
+    try:
+        restored = TANDAPolicy.load(path, seed=0)
+        out = restored.apply_sequence(breast(64), [0])
+        assert out.shape == (64, 64) and (out != breast(64)).any()
+    finally:
+        unregister_lesion_pool(pool)
+
+
+def test_pickled_albumentations_step_keeps_a_pool_path(pool_path):
+    import pickle
+
+    from tanda_transforms.albumentations import TANDA
+
+    step = TANDA(TANDAPolicy(domain_mammography_tfs(pool_path), seq_len=1))
+    assert pickle.loads(pickle.dumps(step)).tanda_policy.library == step.tanda_policy.library
 
 
 def test_importing_domains_registers_ops_in_a_fresh_process():

@@ -1,12 +1,21 @@
 """TFs, libraries, packs and the op registry."""
 
 import json
+import re
+import time
 
 import numpy as np
 import pytest
 
-from tanda_transforms import TF, TFLibrary, UnknownOpError, available_ops, register_op
-from tanda_transforms.registry import _REGISTRY
+from tanda_transforms import (
+    TF,
+    TFLibrary,
+    TFOutputError,
+    UnknownOpError,
+    available_ops,
+    register_op,
+)
+from tanda_transforms.registry import _REGISTRY, get_op
 
 
 def test_tf_is_printable_comparable_hashable_and_json():
@@ -160,3 +169,167 @@ def test_tf_argument_types_follow_the_op_annotations():
     with pytest.raises(TypeError, match="int"):
         TF("posterize", bits=4.5)
     assert TF("rotate", degrees=5).args == (("degrees", 5),)
+
+
+def test_library_duplicate_check_is_linear():
+    # issue 13 item 2: items.count made 10,000 TFs take 20 s and 100,000 more than 120 s
+    specs = [{"op": "rotate", "args": {"degrees": i * 1e-3}} for i in range(20_000)]
+    start = time.perf_counter()
+    lib = TFLibrary(specs)
+    assert len(lib) == 20_000
+    assert time.perf_counter() - start < 5.0
+    with pytest.raises(ValueError, match=r"repeated: \['rotate\(degrees=0.001\)'\]"):
+        TFLibrary([*specs[:3], specs[1]])
+
+
+# issue 13 item 1: each of these loaded, then hung inside cv2 past 60 s, raised MemoryError
+# or OverflowError on a 12 x 12 image. Now TF(...) refuses them, naming TF, argument, range.
+UNBOUNDED = [
+    ("shear", {"factor": 1e300}, "factor", r"\[-5, 5\]"),
+    ("translate", {"dx": 1e300}, "dx", r"\[-1, 1\]"),
+    ("translate", {"dx": 1e7}, "dx", r"\[-1, 1\]"),
+    ("elastic", {"alpha": 1e30, "sigma": 1.0}, "alpha", r"\[0, 10000\]"),
+    ("elastic", {"alpha": 1.0, "sigma": 1e6}, "sigma", r"\[0, 32\]"),
+    ("gaussian_blur", {"sigma": 1e6}, "sigma", r"\[0, 32\]"),
+    ("erosion", {"size": 10**9 + 1}, "size", r"\[1, 63\]"),
+    ("rotate", {"degrees": 10**400}, "degrees", r"\[-360, 360\]"),
+    ("shear", {"factor": 0.1, "axis": "z"}, "axis", r"one of \('x', 'y'\)"),
+    ("lesion_transplant", {"pool": "p", "blend": "paint"}, "blend", r"\('poisson', 'superpose'\)"),
+    ("mammo_exposure", {"contrast": 2.0}, "contrast", r"\[0.8, 1.25\]"),
+]
+
+
+@pytest.mark.parametrize("op, args, arg, bound", UNBOUNDED, ids=lambda v: str(v)[:30])
+def test_tf_arguments_outside_their_bounds_are_refused(op, args, arg, bound):
+    with pytest.raises(ValueError, match=rf"TF {op}: argument '{arg}' must be .*{bound}, got"):
+        TF(op, **args)
+
+
+def test_every_builtin_op_bounds_its_numeric_arguments():
+    for name in available_ops():
+        spec = get_op(name)
+        for arg, param in spec.parameters.items():
+            if param.annotation in (int, float):
+                assert arg in spec.bounds, f"{name}.{arg} has no bound"
+
+
+def test_every_pack_tf_lies_within_its_bounds():
+    for pack in ("mnist", "cifar10", "mammography"):
+        for tf in TFLibrary.pack(pack):
+            get_op(tf.op).check_bounds(dict(tf.args))
+
+
+def test_tfs_at_their_bounds_run_fast_on_a_small_image():
+    img = np.random.default_rng(0).integers(0, 2**16, (12, 12, 3), dtype=np.uint16)
+    rng = np.random.default_rng(0)
+    start = time.perf_counter()
+    for name in available_ops():
+        spec = get_op(name)
+        if name == "lesion_transplant":
+            continue  # needs a registered pool; its numeric bounds are covered in test_domains
+        for corner in ("low", "high"):
+            args = {a: getattr(b, corner) for a, b in spec.bounds.items() if b.choices is None}
+            args = {a: v + 1 if a == "size" and v % 2 == 0 else v for a, v in args.items()}
+            out = TF(name, **args)(img, rng)
+            assert out.shape == img.shape and out.dtype == img.dtype, (name, args)
+    assert time.perf_counter() - start < 10.0
+
+
+def test_registered_op_declares_its_own_bounds():
+    @register_op("test_bounded", kind="photometric", bounds={"amount": (0, 3), "mode": ("a",)})
+    def bounded(img, amount: int = 1, mode: str = "a"):
+        return img.copy()
+
+    try:
+        assert TF("test_bounded", amount=3).args == (("amount", 3),)
+        with pytest.raises(ValueError, match=r"TF test_bounded: argument 'amount' .*\[0, 3\]"):
+            TF("test_bounded", amount=4)
+        with pytest.raises(ValueError, match=r"argument 'mode' must be one of \('a',\)"):
+            TF.from_dict({"op": "test_bounded", "args": {"mode": "b"}})
+    finally:
+        _REGISTRY.pop("test_bounded")
+
+
+@pytest.mark.parametrize(
+    "bounds, message",
+    [
+        ({"nope": (0, 1)}, "unknown argument 'nope'"),
+        ({"amount": (2, 1)}, "low <= high"),
+        ({"amount": (0, float("inf"))}, "finite"),
+        ({"amount": [0, 1]}, "a bound is"),
+        ({"amount": (2, 3)}, "default amount=1 is outside"),
+    ],
+)
+def test_register_op_checks_its_bounds(bounds, message):
+    with pytest.raises(TypeError, match=message):
+        register_op("test_bad_bounds", kind="photometric", bounds=bounds)(lambda img, amount=1: img)
+    assert "test_bad_bounds" not in _REGISTRY
+
+
+# issue 13 item 6: user ops were trusted; a wrong shape surfaced in learn_policy as "all input
+# arrays must have the same shape", a float32 output for uint8 input silently changed the dtype
+
+
+@pytest.fixture
+def faulty_ops():
+    @register_op("test_crop_one", kind="photometric")
+    def crop_one(img):
+        return img[1:].copy()
+
+    @register_op("test_to_float", kind="photometric")
+    def to_float(img):
+        return img.astype(np.float32) / 255
+
+    @register_op("test_overshoot", kind="photometric")
+    def overshoot(img, value: str = "1.5"):
+        return np.full_like(img, float(value))
+
+    @register_op("test_not_an_array", kind="photometric")
+    def not_an_array(img):
+        return img.tolist()
+
+    yield
+    for name in ("test_crop_one", "test_to_float", "test_overshoot", "test_not_an_array"):
+        _REGISTRY.pop(name)
+
+
+@pytest.mark.parametrize(
+    "tf, img, message",
+    [
+        (
+            lambda: TF("test_crop_one"),
+            np.zeros((8, 8), np.uint8),
+            r"uint8 \(7, 8\) for a uint8 \(8, 8\)",
+        ),
+        (lambda: TF("test_to_float"), np.zeros((8, 8), np.uint8), r"float32 \(8, 8\) for a uint8"),
+        (lambda: TF("test_overshoot"), np.zeros((8, 8), np.float32), r"values in \[1.5, 1.5\]"),
+        (lambda: TF("test_overshoot", value="nan"), np.zeros((4, 4), np.float32), "nan"),
+        (lambda: TF("test_not_an_array"), np.zeros((4, 4), np.uint8), "list, expected"),
+    ],
+    ids=["shape", "dtype", "range", "nan", "type"],
+)
+def test_tf_output_is_checked_and_names_the_tf(faulty_ops, tf, img, message):
+    tf = tf()
+    with pytest.raises(TFOutputError, match=rf"TF {re.escape(repr(tf))} returned .*{message}"):
+        tf(img)
+
+
+def test_faulty_user_tf_is_named_by_the_policy_and_the_learner(faulty_ops):
+    from tanda_transforms import TANDAPolicy, learn_policy
+
+    policy = TANDAPolicy([TF("test_crop_one")], seq_len=1, seed=0)
+    with pytest.raises(TFOutputError, match=r"TF test_crop_one\(\) returned"):
+        policy(np.zeros((8, 8, 3), np.uint8))
+    images = np.zeros((8, 8, 8), np.uint8)
+    with pytest.raises(TFOutputError, match=r"TF test_to_float\(\) returned float32"):
+        learn_policy(
+            images,
+            [TF("hflip"), TF("test_to_float")],
+            generator="mean_field",
+            seq_len=2,
+            steps=1,
+            batch_size=4,
+            d_width=4,
+            progress=False,
+            seed=0,
+        )

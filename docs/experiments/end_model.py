@@ -80,12 +80,23 @@ SAME_SETTINGS = ("label_fraction", "epochs", "batch_size", "lr", "seeds", "model
 # --- running ----------------------------------------------------------------------------------
 
 
+def _register_mias_pool(dataset: str) -> None:
+    """The mias policies name their lesion pool file (see mias_policies.py); a policy file may
+    only name registered pools, so register the one this repository's script writes."""
+    pool = "docs/experiments/policies/mias_train_pool.npz"
+    if dataset == "mias" and Path(pool).is_file():
+        from tanda_transforms.domains import LesionPool, register_lesion_pool
+
+        register_lesion_pool(pool, LesionPool.load(pool), replace=True)
+
+
 def run(args: argparse.Namespace) -> int:
     if args.data is None:
         args.data = str(DATA / DATA_FOLDERS[args.dataset])
     if args.smoke:
         print("=" * 72 + "\nSMOKE RUN: timings and plumbing only; these are not results.\n"
               + "=" * 72)
+    _register_mias_pool(args.dataset)
     task, config, paths, plan = prepare(args)
     if task is None:
         return 0

@@ -18,6 +18,12 @@ Pools: a TF stores only a string naming its pool, so policy files stay plain dat
 loading a policy never loads a pool. The string is either a name registered in this process
 with :func:`register_lesion_pool`, or the path of a ``.npz`` file written by
 :meth:`LesionPool.save` (read with ``allow_pickle=False``, validated, cached by path).
+A policy file (or a serialised Albumentations pipeline) may only name registered pools: a
+``.npz`` path in it is refused when it loads unless a pool is registered under that very
+string, since a file from elsewhere must not make this process read ``../`` or absolute paths
+of its choosing. To use such a policy, register the pool file you trust under the path the
+policy names (``register_lesion_pool(path, LesionPool.load(path))``, or ``--lesion-pool
+PATH`` on the command line); to share one, build its TFs with a plain pool name.
 
 Examples
 --------
@@ -44,8 +50,9 @@ import math
 import os
 import re
 import zipfile
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from pathlib import Path
+from typing import Any
 
 import cv2
 import numpy as np
@@ -200,7 +207,11 @@ def _exposure_curve(x: np.ndarray, contrast: float, shift: float) -> np.ndarray:
     return u
 
 
-register_op("mammo_exposure", kind="photometric")(mammo_exposure)
+register_op(
+    "mammo_exposure",
+    kind="photometric",
+    bounds={"contrast": CONTRAST_BOUNDS, "brightness": BRIGHTNESS_BOUNDS},
+)(mammo_exposure)
 
 
 # --------------------------------------------------------------------------- pools
@@ -578,7 +589,10 @@ def register_lesion_pool(name: str, pool: LesionPool, *, replace: bool = False) 
     Parameters
     ----------
     name : str
-        Any non-empty string not ending in ``.npz`` (those are paths).
+        Any non-empty string. A name ending in ``.npz`` is a pool file's path as TFs name it:
+        registering the pool under it is what lets a policy file that names this path load
+        (``register_lesion_pool(path, LesionPool.load(path))``); a policy file may name no
+        other path.
     pool : LesionPool
     replace : bool
         Allow replacing a pool already registered under ``name``.
@@ -590,8 +604,8 @@ def register_lesion_pool(name: str, pool: LesionPool, *, replace: bool = False) 
     >>> get_lesion_pool("tiny") is pool
     True
     """
-    if not isinstance(name, str) or not name or name.endswith(".npz"):
-        raise ValueError(f"a pool name is a non-empty string not ending in .npz, got {name!r}")
+    if not isinstance(name, str) or not name:
+        raise ValueError(f"a pool name is a non-empty string, got {name!r}")
     if not isinstance(pool, LesionPool):
         raise TypeError(f"pool must be a LesionPool, got {type(pool).__name__}")
     if name in _REGISTERED and _REGISTERED[name] is not pool and not replace:
@@ -653,7 +667,28 @@ def get_lesion_pool(pool: str) -> LesionPool:
 # --------------------------------------------------------------------------- transplant
 
 
-@register_op("lesion_transplant", kind="photometric", random=True)
+def _registered_pools_only(args: Mapping[str, Any]) -> None:
+    """File check of lesion_transplant: a policy file may only name registered pools.
+
+    A plain name only ever resolves through the registry (it may be registered after
+    loading); a ``.npz`` path would be read from disk, so it must be registered already.
+    """
+    pool = args.get("pool")
+    if isinstance(pool, str) and pool.endswith(".npz") and pool not in _REGISTERED:
+        raise ValueError(
+            f"TF lesion_transplant: a policy file may only name registered lesion pools, and "
+            f"{pool!r:.80} is a path no pool is registered under; if you trust that file, "
+            f"register it first: register_lesion_pool(path, LesionPool.load(path))"
+        )
+
+
+@register_op(
+    "lesion_transplant",
+    kind="photometric",
+    random=True,
+    bounds={"max_degrees": (0, 180), "scale_range": (0, 0.9), "blend": _BLENDS},
+    file_check=_registered_pools_only,
+)
 def lesion_transplant(
     img: np.ndarray,
     pool: str,
