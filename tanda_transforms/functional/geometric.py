@@ -425,6 +425,7 @@ class DenseWarp:
         # remaps from in one call
         self._disp2: np.ndarray | None = None
         self._xy: np.ndarray | None = None
+        self._xy_padded: tuple[int, np.ndarray | None] | None = None
 
     def __repr__(self) -> str:
         return f"DenseWarp(shape={self.shape})"
@@ -450,17 +451,30 @@ class DenseWarp:
         value = _border_value(fill, img.dtype)
         map_x, map_y = self.map_x, self.map_y
         margin = 0
-        if (
-            self._padded is not None
-            and self._padded_for[0] is map_x  # the maps were not replaced since
-            and self._padded_for[1] is map_y
-            and flags == cv2.INTER_LINEAR
+        pads = (
+            flags == cv2.INTER_LINEAR
             and border_mode != cv2.BORDER_CONSTANT
             and self.shape[0] * self.shape[1] >= _PAD_MIN_PIXELS
+        )
+        if (
+            pads
+            and self._padded is not None
+            and self._padded_for[0] is map_x  # the maps were not replaced since
+            and self._padded_for[1] is map_y
         ):
             margin, padded_x, padded_y = self._padded
+        xy_margin = self._padded_xy()[0] if pads and self._xy is not None else 0
 
-        if margin:
+        if xy_margin:  # a composed warp: pad once, as below, with its 2-channel map
+            padded_xy = self._padded_xy()[1]
+
+            def warp(chunk: np.ndarray) -> np.ndarray:
+                padded = cv2.copyMakeBorder(
+                    chunk, xy_margin, xy_margin, xy_margin, xy_margin, border_mode
+                )
+                return cv2.remap(padded, padded_xy, None, flags, borderMode=cv2.BORDER_CONSTANT)
+
+        elif margin:
             # As in AffineWarp.apply: pad once rather than cv2's per-pixel border path.
             def warp(chunk: np.ndarray) -> np.ndarray:
                 padded = cv2.copyMakeBorder(chunk, margin, margin, margin, margin, border_mode)
@@ -483,6 +497,21 @@ class DenseWarp:
                 )
 
         return _run_warp(warp, img)
+
+    def _padded_xy(self) -> tuple[int, np.ndarray | None]:
+        """``(margin, _xy + margin)`` for a composed warp, computed once (see _pad_plan)."""
+        if self._xy_padded is None:
+            h, w = self.shape
+            xy = self._xy
+            # one bound for both axes (a per-axis reduction over the interleaved map is
+            # several times slower than the whole warp); at worst the margin is a bit wider
+            reach = max(-float(xy.min()), float(xy.max()) - (min(h, w) - 1))
+            margin = math.ceil(reach) + 2
+            if reach <= 0 or margin > max(h, w) // 2 + 2:
+                self._xy_padded = (0, None)
+            else:
+                self._xy_padded = (margin, xy + np.float32(margin))
+        return self._xy_padded
 
     def _displacement_fields(self) -> tuple[np.ndarray, ...]:
         """Displacement (map - grid) and its spatial derivatives, computed once."""
