@@ -258,7 +258,9 @@ class _SameImage(torch.utils.data.Dataset):
 
 def _epochs(init_fn, epochs: int = 2) -> list[bytes]:
     torch.manual_seed(0)
-    pipeline = A.Compose([TANDA(policy="cifar10")], seed=0)
+    policy = TANDAPolicy.load("cifar10")
+    policy.p = 1.0  # every call transforms: outputs differ only by the random streams
+    pipeline = A.Compose([TANDA(policy)], seed=0)
     loader = torch.utils.data.DataLoader(_SameImage(pipeline), batch_size=None, num_workers=2,
                                          worker_init_fn=init_fn)
     return [item.numpy().tobytes() for _ in range(epochs) for item in loader]

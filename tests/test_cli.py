@@ -396,7 +396,7 @@ def test_grid_header_names_the_columns() -> None:
 def test_policy_repr_lists_tfs_probabilities_and_length_not_layers() -> None:
     text = repr(TANDAPolicy.load("mnist", seed=0))
     first = text.splitlines()[0]
-    assert first.startswith("TANDAPolicy(L=10, generator=lstm, seed=0, p=1.0, frame=0, 25 TFs;")
+    assert first.startswith("TANDAPolicy(L=10, generator=lstm, seed=0, p=0.5, frame=2, 25 TFs;")
     assert "estimated from 4096 sampled sequences" in text.splitlines()[1]
     assert "shear(factor=-0.2)" in text and "LSTM(" not in text and "Linear(" not in text
     assert len(text.splitlines()) == 25 + 3
