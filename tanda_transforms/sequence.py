@@ -6,7 +6,7 @@ optional context frame. :meth:`SampledSequence.compile` turns it, for one image 
 :class:`CompiledSequence` of stages:
 
 * each maximal run of consecutive geometric TFs becomes **one** warp (their warps composed
-  with :func:`~tanda_transforms.functional.compose_warps`), so the image is interpolated
+  with :func:`~tanda_transforms.functional.composition.compose_run`), so the image is interpolated
   once per run, not once per TF: ten alternating ``rotate(+2.5)`` / ``rotate(-2.5)`` are
   the exact identity instead of ten bilinear blurs;
 * each photometric TF is a stage of its own.
@@ -40,7 +40,7 @@ import numpy as np
 
 from tanda_transforms import targets
 from tanda_transforms.functional import AffineWarp, DenseWarp, check_image
-from tanda_transforms.functional.composition import compose_run, compose_warps
+from tanda_transforms.functional.composition import compose_run
 from tanda_transforms.tfs import TF, TFLibrary
 
 __all__ = ["SampledSequence", "CompiledSequence"]
@@ -163,14 +163,16 @@ class CompiledSequence:
         (3, True)
         """
         self._check(img)
-        states, base, pending = [img], img, None
+        states, base, run = [img], img, []
         for step in self._steps:
             if step.warp is None:
-                base, pending = step.tf(states[-1], step.rng()), None
+                base, run = step.tf(states[-1], step.rng()), []
                 states.append(base)
                 continue
-            pending = step.warp if pending is None else compose_warps(pending, step.warp)
-            states.append(pending.apply(base))
+            # the run so far composed as apply composes it (a composed dense map sampled
+            # again would differ from the direct chain by interpolation)
+            run.append(step.warp)
+            states.append(compose_run(run).apply(base))
         return states
 
     # --- targets ------------------------------------------------------------------------

@@ -122,11 +122,11 @@ def test_fused_image_agrees_with_step_by_step_away_from_the_border():
 
 def test_intermediates_end_with_what_apply_renders():
     lib = TFLibrary([*AFFINE, TF("invert"), *DENSE])
-    seq = SampledSequence((6, 0, 5, 1, 2), (3, 1, 4, 1, 5))
+    seq = SampledSequence((6, 0, 5, 1, 7, 2), (3, 1, 4, 1, 5, 9))  # a dense warp mid-run
     img = np.random.default_rng(0).integers(0, 255, (24, 20, 3), dtype=np.uint8)
     compiled = seq.compile(lib, img.shape)
     states = compiled.intermediates(img)
-    assert len(states) == 6 and states[0] is img
+    assert len(states) == 7 and states[0] is img
     np.testing.assert_array_equal(states[-1], compiled.apply(img))
 
 
