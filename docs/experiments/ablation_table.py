@@ -29,7 +29,26 @@ VARIANTS = {
     "basic_reflect": "basic with reflect padding",
     "recipe": "after basic (reflect padding), p = 0.5, fused",
     "recipe_step": "after basic (reflect padding), p = 0.5, step-by-step rendering",
+    # GPU runs (docs/experiments/device_runs.py), compared with their own reference only
+    "gpu_reference": "GPU, 20 epochs: conditions no policy setting changes",
+    "gpu_fused_p05": "GPU, 20 epochs: default-learned LSTM alone, p = 0.5",
+    "gpu_dlr_p05": "GPU, 20 epochs: d_lr=1e-4 LSTM alone, p = 0.5",
+    "gpu_dlr_p05_frame2": "GPU, 20 epochs: d_lr=1e-4 LSTM alone, p = 0.5, frame 2 px",
+    "gpu_dlr_recipe": "GPU, 20 epochs: d_lr=1e-4 LSTM after basic (reflect), p = 0.5",
+    "gpu_dlr_feat_p05": "GPU, 20 epochs: d_lr=1e-4 + feature-space diversity LSTM, p = 0.5",
+    "gpu_mf_dlr_p05": "GPU, 20 epochs: d_lr=1e-4 mean-field policy alone, p = 0.5",
+    "gpu60_reference": "GPU, 60 epochs: conditions no policy setting changes",
+    "gpu60_dlr_p05": "GPU, 60 epochs: heuristic and d_lr=1e-4 LSTM alone, p = 0.5",
+    "gpu60_dlr_recipe": "GPU, 60 epochs: d_lr=1e-4 LSTM after basic (reflect), p = 0.5",
 }
+
+
+def reference_of(variant: str) -> str:
+    """The variant whose none/basic a variant is compared with (GPU runs with GPU runs)."""
+    for prefix in ("gpu60_", "gpu_"):
+        if variant.startswith(prefix):
+            return prefix + "reference"
+    return "reference"
 
 
 def rows(dataset: str) -> list[tuple[str, str, list[float]]]:
@@ -54,7 +73,7 @@ def _stats(values: list[float]) -> tuple[float, float]:
 
 def table(dataset: str) -> str:
     data = rows(dataset)
-    refs = {c: _stats(v) for variant, c, v in data if variant == "reference"}
+    refs = {(variant, c): _stats(v) for variant, c, v in data if variant.endswith("reference")}
     lines = [
         f"### {dataset}",
         "",
@@ -65,8 +84,9 @@ def table(dataset: str) -> str:
         mean, std = _stats(values)
         cells = []
         for ref in ("none", "basic"):
-            if ref in refs and variant != "reference":
-                cells.append(f"{mean - refs[ref][0]:+.2f}")
+            key = (reference_of(variant), ref)
+            if key in refs and not variant.endswith("reference"):
+                cells.append(f"{mean - refs[key][0]:+.2f}")
             else:
                 cells.append("")
         seeds = ", ".join(f"{v:.2f}" for v in values)
