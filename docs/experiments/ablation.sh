@@ -8,7 +8,8 @@ dataset=$1; shift
 case $dataset in
   mnist) budget=() ;;
   cifar10) budget=(--epochs 20) ;;
-  *) echo "dataset must be mnist or cifar10" >&2; exit 2 ;;
+  mias) budget=() ;;  # policies: docs/experiments/mias_policies.py
+  *) echo "dataset must be mnist, cifar10 or mias" >&2; exit 2 ;;
 esac
 variants=("$@")
 [ ${#variants[@]} -gt 0 ] || variants=(reference step_p1 fused_p1 fused_p05 fused_p05_frame

@@ -41,6 +41,8 @@ VARIANTS = {
     "gpu_mf_dlr_p05": "GPU, 20 epochs: d_lr=1e-4 mean-field policy alone, p = 0.5",
     "gpu60_reference": "GPU, 60 epochs: conditions no policy setting changes",
     "gpu60_dlr_p05": "GPU, 60 epochs: heuristic and d_lr=1e-4 LSTM alone, p = 0.5",
+    "gpu60_dlr_recipe_p03": "GPU, 60 epochs: d_lr=1e-4 LSTM after basic (reflect), p = 0.3",
+    "gpu60_mf_recipe": "GPU, 60 epochs: d_lr=1e-4 mean-field after basic (reflect), p = 0.5",
     "gpu60_dlr_recipe": "GPU, 60 epochs: d_lr=1e-4 LSTM after basic (reflect), p = 0.5",
 }
 
