@@ -34,11 +34,11 @@ Examples
 from __future__ import annotations
 
 import dataclasses
+import io
 import math
 import os
 import time
 from collections.abc import Callable, Iterable
-from pathlib import Path
 from typing import Any
 
 import numpy as np
@@ -47,6 +47,7 @@ from torch import nn
 from torch.nn import functional as tnf
 from tqdm.auto import tqdm
 
+from tanda_transforms._atomic import is_temporary, remove_stale_temporaries, write_atomic
 from tanda_transforms._images import as_image_array
 from tanda_transforms.discriminators import ConvDiscriminator
 from tanda_transforms.generators import SAMPLER_KINDS, MeanFieldSampler, RecurrentSampler
@@ -357,15 +358,22 @@ class Learner:
         self.history = state["history"]
 
     def save_checkpoint(self, path: str | os.PathLike) -> None:
-        """Write a checkpoint atomically (temporary file, then rename)."""
-        path = Path(path)
-        path.parent.mkdir(parents=True, exist_ok=True)
-        tmp = path.with_name(f".{path.name}.tmp")
-        torch.save(self.state_dict(), tmp)
-        os.replace(tmp, path)
+        """Write a checkpoint atomically (see :mod:`tanda_transforms._atomic`)."""
+        buffer = io.BytesIO()
+        torch.save(self.state_dict(), buffer)
+        write_atomic(path, buffer.getvalue())
 
     def load_checkpoint(self, path: str | os.PathLike) -> None:
-        """Continue from a checkpoint (loaded with ``weights_only=True``: no arbitrary code)."""
+        """Continue from a checkpoint (loaded with ``weights_only=True``: no arbitrary code).
+
+        The temporary file an interrupted save leaves (``.<name>.<random>.tmp``) is refused:
+        it may be incomplete, and the checkpoint it was to replace is intact.
+        """
+        if is_temporary(path):
+            raise ValueError(
+                f"{str(path)!r} is the temporary file of an interrupted checkpoint save, not a "
+                f"checkpoint; resume from the checkpoint itself"
+            )
         self.load_state_dict(torch.load(path, map_location=self.device, weights_only=True))
 
 
@@ -425,7 +433,8 @@ def learn_policy(
         ``"cuda"`` to train on a GPU (TFs still run on the CPU); default: CUDA if
         available.
     checkpoint
-        Path written atomically every ``config.checkpoint_every`` steps.
+        Path written atomically every ``config.checkpoint_every`` steps. Temporary files
+        that a run killed while saving left next to it are deleted when the run starts.
     resume
         A checkpoint to continue from (same data, TFs and config).
     progress
@@ -447,6 +456,8 @@ def learn_policy(
     library = TFLibrary.coerce(tfs)
     device = torch.device(device or ("cuda" if torch.cuda.is_available() else "cpu"))
     learner = Learner(images, library, generator, config, seed, device, discriminator)
+    if checkpoint is not None:
+        remove_stale_temporaries(checkpoint)  # left by a run killed while saving
     if resume is not None:
         learner.load_checkpoint(resume)
     total = learner.total_steps

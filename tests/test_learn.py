@@ -94,6 +94,23 @@ def test_resume_continues_exactly(tmp_path):
     assert resumed.metadata["training"]["steps"] == 4
 
 
+def test_a_save_killed_mid_write_is_cleaned_up_and_never_resumed_from(tmp_path):
+    # issue 13 item 8: a kill while saving left a temporary next to the checkpoint
+    args = dict(generator="mean_field", seq_len=2, seed=0, checkpoint_every=2, **FAST)
+    data = blobs(32)
+    straight = learn_policy(data, HARMLESS, steps=4, **args)
+    ckpt = tmp_path / "run.ckpt"
+    learn_policy(data, HARMLESS, steps=2, checkpoint=ckpt, **args)
+    leftovers = [tmp_path / ".run.ckpt.k3j_x9a2.tmp", tmp_path / ".run.ckpt.tmp"]
+    for leftover in leftovers:  # what kill -9 during a save leaves: a truncated temporary
+        leftover.write_bytes(ckpt.read_bytes()[:100])
+    with pytest.raises(ValueError, match="temporary file of an interrupted checkpoint save"):
+        learn_policy(data, HARMLESS, steps=4, resume=leftovers[0], **args)
+    resumed = learn_policy(data, HARMLESS, steps=4, resume=ckpt, checkpoint=ckpt, **args)
+    assert torch.equal(_weights(straight), _weights(resumed))
+    assert [p.name for p in tmp_path.iterdir()] == ["run.ckpt"]
+
+
 class _NaNDiscriminator(nn.Module):
     def __init__(self):
         super().__init__()
