@@ -50,7 +50,7 @@ from tqdm.auto import tqdm
 from tanda_transforms._atomic import is_temporary, remove_stale_temporaries, write_atomic
 from tanda_transforms._images import as_image_array
 from tanda_transforms.discriminators import ConvDiscriminator
-from tanda_transforms.generators import SAMPLER_KINDS, MeanFieldSampler, RecurrentSampler
+from tanda_transforms.generators import SAMPLER_KINDS, build_sampler
 from tanda_transforms.policy import TANDAPolicy
 from tanda_transforms.sequence import SampledSequence
 from tanda_transforms.tfs import TF, TFLibrary
@@ -133,6 +133,8 @@ class LearnConfig:
 
     def for_generator(self, generator: str) -> LearnConfig:
         """This config with the generator-dependent defaults (``None`` fields) filled in."""
+        if generator not in SAMPLER_KINDS:
+            raise ValueError(f"generator must be one of {SAMPLER_KINDS}, got {generator!r}")
         mean_field = generator == "mean_field"
         return dataclasses.replace(
             self,
@@ -194,7 +196,8 @@ class Learner:
         self.scale = {"uint8": 255.0, "uint16": 65535.0}.get(images.dtype.name, 1.0)
         with torch.random.fork_rng(devices=[]):
             torch.manual_seed(seed)
-            self.sampler = _build_generator(generator, len(library), config).to(device)
+            self.sampler = build_sampler(_sampler_spec(generator, len(library), config))
+            self.sampler = self.sampler.to(device)
             channels = 1 if images.ndim == 3 else images.shape[-1]
             self.disc = (discriminator or ConvDiscriminator(channels, config.d_width)).to(device)
         # channels-last convolutions are ~1.5x faster on CPUs; only for our own network
@@ -385,12 +388,12 @@ def _check_finite(what: str, value: torch.Tensor, step: int) -> None:
         )
 
 
-def _build_generator(kind: str, n_tfs: int, config: LearnConfig):
-    if kind == "mean_field":
-        return MeanFieldSampler(n_tfs)
-    if kind in ("lstm", "gru"):
-        return RecurrentSampler(n_tfs, hidden_size=config.hidden_size, cell=kind)
-    raise ValueError(f"generator must be one of {SAMPLER_KINDS}, got {kind!r}")
+def _sampler_spec(kind: str, n_tfs: int, config: LearnConfig) -> dict[str, Any]:
+    """The plain-data config :func:`~tanda_transforms.generators.build_sampler` builds from."""
+    spec: dict[str, Any] = {"kind": kind, "n_tfs": n_tfs}
+    if kind != "mean_field":
+        spec["hidden_size"] = config.hidden_size
+    return spec
 
 
 def learn_policy(
@@ -451,11 +454,11 @@ def learn_policy(
     config = dataclasses.replace(config or LearnConfig(), **overrides)
     if seq_len is not None:
         config = dataclasses.replace(config, seq_len=seq_len)
-    config = config.for_generator(generator)
     images = as_image_array(data)
     library = TFLibrary.coerce(tfs)
     device = torch.device(device or ("cuda" if torch.cuda.is_available() else "cpu"))
     learner = Learner(images, library, generator, config, seed, device, discriminator)
+    config = learner.config  # with the generator's defaults filled in
     if checkpoint is not None:
         remove_stale_temporaries(checkpoint)  # left by a run killed while saving
     if resume is not None:

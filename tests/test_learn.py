@@ -157,6 +157,16 @@ def test_data_forms_and_errors():
         LearnConfig(gamma=2.0)
 
 
+def test_generator_kind_is_checked_where_its_defaults_are_filled():
+    with pytest.raises(ValueError, match="generator must be one of"):
+        LearnConfig().for_generator("transformer")
+    policy = learn_policy(blobs(8), HARMLESS, generator="gru", seq_len=2, steps=1, hidden_size=8,
+                          **FAST)
+    config = policy.metadata["training"]["config"]
+    assert (config["g_lr"], config["entropy_weight"]) == (3e-4, 0.1)
+    assert policy.sampler.config() == {"kind": "gru", "n_tfs": len(HARMLESS), "hidden_size": 8}
+
+
 def test_discounted_cost_to_go():
     costs = torch.tensor([[1.0, 2.0, 4.0]])
     expected = [[1 + 0.5 * 2 + 0.25 * 4, 2 + 0.5 * 4, 4.0]]
