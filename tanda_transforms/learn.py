@@ -36,6 +36,7 @@ from __future__ import annotations
 import dataclasses
 import io
 import math
+import numbers
 import os
 import time
 from collections.abc import Callable, Iterable
@@ -50,14 +51,25 @@ from tqdm.auto import tqdm
 from tanda_transforms._atomic import is_temporary, remove_stale_temporaries, write_atomic
 from tanda_transforms._images import as_image_array
 from tanda_transforms.discriminators import ConvDiscriminator
-from tanda_transforms.generators import SAMPLER_KINDS, build_sampler
-from tanda_transforms.policy import TANDAPolicy
+from tanda_transforms.generators import MAX_HIDDEN_SIZE, SAMPLER_KINDS, build_sampler
+from tanda_transforms.policy import MAX_SEQ_LEN, TANDAPolicy
 from tanda_transforms.sequence import SampledSequence
 from tanda_transforms.tfs import TF, TFLibrary
 
 __all__ = ["LearnConfig", "learn_policy", "Learner"]
 
 DIVERSITY_SPACES = ("pixels", "features")
+# int fields and their upper bound (None: none); float fields, each a finite number
+_COUNT_FIELDS = {
+    "seq_len": MAX_SEQ_LEN,
+    "batch_size": None,
+    "seqs_per_point": None,
+    "hidden_size": MAX_HIDDEN_SIZE,
+    "d_width": None,
+    "log_every": None,
+    "checkpoint_every": None,
+}
+_NUMBER_FIELDS = ("gamma", "alpha", "eps", "d_lr", "g_lr", "entropy_weight", "epochs")
 
 
 @dataclasses.dataclass
@@ -83,6 +95,14 @@ class LearnConfig:
       reference code's ``--mse_layer 1``; needs a discriminator with a
       ``diversity_features`` method, as :class:`ConvDiscriminator` has). See
       docs/learning.md for what each gave.
+
+    Accepted values (checked when the config is made): the int fields positive, ``seq_len``
+    at most 1000 and ``hidden_size`` at most 4096 (the most a policy file holds; larger
+    values used to train and then fail to build or load the policy); the float fields
+    finite numbers (``alpha=inf`` and other infinities used to be accepted and stopped the
+    run at step 0 with a misleading "check the data for NaN"), ``gamma`` in [0, 1],
+    ``alpha``, ``eps``, ``d_lr``, ``g_lr`` and ``epochs`` above 0, ``entropy_weight``
+    at least 0.
     """
 
     seq_len: int = 10
@@ -103,19 +123,8 @@ class LearnConfig:
     diversity: str = "pixels"
 
     def __post_init__(self) -> None:
-        positive = (
-            "seq_len",
-            "batch_size",
-            "seqs_per_point",
-            "hidden_size",
-            "d_width",
-            "log_every",
-            "checkpoint_every",
-        )
-        for name in positive:
-            value = getattr(self, name)
-            if not isinstance(value, int) or value < 1:
-                raise ValueError(f"{name} must be a positive int, got {value!r}")
+        self._check_counts()
+        self._check_finite_numbers()
         for name in ("alpha", "eps", "d_lr", "epochs"):
             if not getattr(self, name) > 0:
                 raise ValueError(f"{name} must be > 0, got {getattr(self, name)!r}")
@@ -130,6 +139,24 @@ class LearnConfig:
         if self.diversity not in DIVERSITY_SPACES:
             raise ValueError(f"diversity must be one of {DIVERSITY_SPACES}, got "
                              f"{self.diversity!r}")
+
+    def _check_counts(self) -> None:
+        for name, most in _COUNT_FIELDS.items():
+            value = getattr(self, name)
+            if not isinstance(value, int) or value < 1:
+                raise ValueError(f"{name} must be a positive int, got {value!r}")
+            if most is not None and value > most:
+                raise ValueError(
+                    f"{name} must be an int in [1, {most}] (the most a policy holds), got {value!r}"
+                )
+
+    def _check_finite_numbers(self) -> None:
+        for name in _NUMBER_FIELDS:
+            value = getattr(self, name)
+            if value is None and name in ("g_lr", "entropy_weight"):
+                continue
+            if not isinstance(value, numbers.Real) or not math.isfinite(value):
+                raise ValueError(f"{name} must be a finite number, got {value!r}")
 
     def for_generator(self, generator: str) -> LearnConfig:
         """This config with the generator-dependent defaults (``None`` fields) filled in."""

@@ -167,6 +167,28 @@ def test_generator_kind_is_checked_where_its_defaults_are_filled():
     assert policy.sampler.config() == {"kind": "gru", "n_tfs": len(HARMLESS), "hidden_size": 8}
 
 
+@pytest.mark.parametrize("name", ["gamma", "alpha", "eps", "d_lr", "g_lr", "entropy_weight",
+                                  "epochs"])
+@pytest.mark.parametrize("value", [float("inf"), float("-inf"), float("nan"), "1e-3"])
+def test_config_refuses_non_finite_numbers_naming_the_field(name, value):
+    # issue 13 item 8: alpha=inf was accepted, then stopped the run with "check the data for NaN"
+    with pytest.raises(ValueError, match=f"^{name} must be a finite number"):
+        LearnConfig(**{name: value})
+
+
+def test_infinite_alpha_is_refused_before_learning():
+    with pytest.raises(ValueError, match="alpha must be a finite number, got inf"):
+        learn_policy(blobs(8), HARMLESS, generator="mean_field", alpha=float("inf"), **FAST)
+
+
+def test_config_refuses_what_a_policy_cannot_hold():
+    with pytest.raises(ValueError, match=r"seq_len must be an int in \[1, 1000\]"):
+        LearnConfig(seq_len=1001)
+    with pytest.raises(ValueError, match=r"hidden_size must be an int in \[1, 4096\]"):
+        LearnConfig(hidden_size=4097)
+    assert LearnConfig(seq_len=1000, hidden_size=4096, epochs=2).epochs == 2
+
+
 def test_discounted_cost_to_go():
     costs = torch.tensor([[1.0, 2.0, 4.0]])
     expected = [[1 + 0.5 * 2 + 0.25 * 4, 2 + 0.5 * 4, 4.0]]
