@@ -347,16 +347,23 @@ class Learner:
         return float(loss.detach()), float(acc), real_logits.detach(), fake_logits.detach()
 
     def _record(self, out: dict[str, float], actions: torch.Tensor) -> None:
+        """Keep the step's numbers; every ``log_every`` steps, their means become an entry."""
         counts = torch.bincount(actions.flatten().cpu(), minlength=len(self.library))
         self._pending.append({**out, "tf_freq": (counts / counts.sum()).tolist()})
-        if self.step_index % self.config.log_every and self.step_index != self.total_steps:
-            return
-        self.history["step"].append(self.step_index)
-        for key in ("d_loss", "g_loss", "d_acc", "cost", "entropy"):
-            self.history[key].append(float(np.mean([p[key] for p in self._pending])))
-        freq = np.mean([p["tf_freq"] for p in self._pending], axis=0)
-        self.history["tf_freq"].append([round(float(f), 5) for f in freq])
-        self._pending = []
+        if self.step_index % self.config.log_every == 0:
+            _append_entry(self.history, self.step_index, self._pending)
+            self._pending = []
+
+    def finished_history(self) -> dict[str, list]:
+        """The history, plus an entry for the steps since its last one (a shorter window).
+
+        :attr:`history` itself holds only full windows, so that a run resumed from a
+        checkpoint logs exactly as an uninterrupted run does.
+        """
+        history = {key: list(values) for key, values in self.history.items()}
+        if self._pending:
+            _append_entry(history, self.step_index, self._pending)
+        return history
 
     # --- checkpoints ------------------------------------------------------------------------
 
@@ -371,6 +378,7 @@ class Learner:
             "np_rng": self.np_rng.bit_generator.state,
             "order": torch.from_numpy(self.order.copy()),
             "history": self.history,
+            "pending": self._pending,  # the steps since the last history entry
             "library": self.library.to_spec(),
         }
 
@@ -386,6 +394,7 @@ class Learner:
         self.np_rng.bit_generator.state = state["np_rng"]
         self.order = state["order"].numpy().copy()
         self.history = state["history"]
+        self._pending = list(state.get("pending", []))  # absent from older checkpoints
 
     def save_checkpoint(self, path: str | os.PathLike) -> None:
         """Write a checkpoint atomically (see :mod:`tanda_transforms._atomic`)."""
@@ -405,6 +414,15 @@ class Learner:
                 f"checkpoint; resume from the checkpoint itself"
             )
         self.load_state_dict(torch.load(path, map_location=self.device, weights_only=True))
+
+
+def _append_entry(history: dict[str, list], step: int, window: list[dict[str, Any]]) -> None:
+    """Append the means of a window of steps' numbers to ``history`` as the entry of ``step``."""
+    history["step"].append(step)
+    for key in ("d_loss", "g_loss", "d_acc", "cost", "entropy"):
+        history[key].append(float(np.mean([p[key] for p in window])))
+    freq = np.mean([p["tf_freq"] for p in window], axis=0)
+    history["tf_freq"].append([round(float(f), 5) for f in freq])
 
 
 def _check_finite(what: str, value: torch.Tensor, step: int) -> None:
@@ -515,7 +533,7 @@ def learn_policy(
         "steps": learner.step_index,
         "wall_time_s": round(time.perf_counter() - started, 2),
         "timing_s": {k: round(v, 2) for k, v in learner.timing.items()},
-        "history": learner.history,
+        "history": learner.finished_history(),
     }
     sampler = learner.sampler.cpu()
     return TANDAPolicy(library, sampler, config.seq_len, metadata={"training": training})

@@ -94,6 +94,32 @@ def test_resume_continues_exactly(tmp_path):
     assert resumed.metadata["training"]["steps"] == 4
 
 
+def test_resumed_history_equals_an_uninterrupted_one(tmp_path):
+    # issue 13 item 8: the steps since the last history entry were not in the checkpoint, so
+    # the first entry after a resume averaged fewer steps than it should
+    args = dict(generator="lstm", seq_len=2, seed=0, log_every=3, checkpoint_every=2, **FAST)
+    data = blobs(32)
+    straight = learn_policy(data, HARMLESS, steps=7, **args)
+    assert straight.history["step"] == [3, 6, 7]
+
+    def killed_at_step_5(learner):
+        if learner.step_index == 5:
+            raise KeyboardInterrupt
+
+    killed = tmp_path / "killed.ckpt"  # last saved at step 4, in the middle of a window
+    with pytest.raises(KeyboardInterrupt):
+        learn_policy(data, HARMLESS, steps=7, checkpoint=killed, callback=killed_at_step_5,
+                     **args)
+    assert learn_policy(data, HARMLESS, steps=7, resume=killed, **args).history == (
+        straight.history
+    )
+    finished = tmp_path / "finished.ckpt"  # a finished 4-step run, extended to 7 steps
+    learn_policy(data, HARMLESS, steps=4, checkpoint=finished, **args)
+    assert learn_policy(data, HARMLESS, steps=7, resume=finished, **args).history == (
+        straight.history
+    )
+
+
 def test_a_save_killed_mid_write_is_cleaned_up_and_never_resumed_from(tmp_path):
     # issue 13 item 8: a kill while saving left a temporary next to the checkpoint
     args = dict(generator="mean_field", seq_len=2, seed=0, checkpoint_every=2, **FAST)
