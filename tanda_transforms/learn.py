@@ -33,13 +33,14 @@ Examples
 
 from __future__ import annotations
 
+import contextlib
 import dataclasses
 import io
 import math
 import numbers
 import os
 import time
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Iterator
 from typing import Any
 
 import numpy as np
@@ -68,6 +69,10 @@ _COUNT_FIELDS = {
     "d_width": None,
     "log_every": None,
     "checkpoint_every": None,
+}
+_SMALLEST = {  # what a too small image needs, by diversity space
+    "pixels": "the smallest images are 1 x 2 pixels, or 1 x 1 with 2 channels",
+    "features": "use larger images or a discriminator with wider first-layer features",
 }
 _NUMBER_FIELDS = ("gamma", "alpha", "eps", "d_lr", "g_lr", "entropy_weight", "epochs")
 
@@ -206,11 +211,13 @@ class Learner:
     """The adversarial training state: generator, discriminator, optimisers, streams, history.
 
     :func:`learn_policy` drives it; use it directly to step by hand or add callbacks.
+    ``images`` takes every form :func:`learn_policy`'s ``data`` does. Images that the
+    discriminator or the diversity measure cannot take are refused here, before any step.
     """
 
     def __init__(
         self,
-        images: np.ndarray,
+        images: Any,
         library: TFLibrary,
         generator: str,
         config: LearnConfig,
@@ -219,6 +226,7 @@ class Learner:
         discriminator: nn.Module | None = None,
     ) -> None:
         config = config.for_generator(generator)
+        images = as_image_array(images)
         self.images, self.library, self.config, self.device = images, library, config, device
         self.scale = {"uint8": 255.0, "uint16": 65535.0}.get(images.dtype.name, 1.0)
         with torch.random.fork_rng(devices=[]):
@@ -237,6 +245,7 @@ class Learner:
                 "LearnConfig(diversity='features') needs a discriminator with a "
                 "diversity_features(x) method (ConvDiscriminator has one)"
             )
+        self._check_image_size()
         self.g_opt = torch.optim.Adam(self.sampler.parameters(), lr=config.g_lr)
         self.d_opt = torch.optim.Adam(self.disc.parameters(), lr=config.d_lr, betas=(0.5, 0.999))
         self.torch_gen = torch.Generator(device).manual_seed(seed)
@@ -251,6 +260,34 @@ class Learner:
         }
         self._pending: list[dict[str, Any]] = []
         self.timing = {"tfs": 0.0, "discriminator": 0.0, "generator": 0.0}
+
+    def _check_image_size(self) -> None:
+        """Run D and the diversity measure once on two blank images of the data's size.
+
+        Without this, images too small for a discriminator fail at step 0 with a raw torch
+        error, and a 1 x 1 grayscale image (one value: no spread to standardise) with
+        "check the data for NaN".
+        """
+        h, w = self.images.shape[1:3]
+        channels = 1 if self.images.ndim == 3 else self.images.shape[-1]
+        size = f"{h} x {w} pixels with {channels} channel{'s' if channels > 1 else ''}"
+        probe = torch.zeros(2, channels, h, w, device=self.device)
+        with _eval_mode(self.disc), torch.no_grad():
+            try:
+                logits = self.disc(probe.contiguous(memory_format=self.memory_format))
+            except RuntimeError as err:
+                raise ValueError(f"the discriminator cannot take images of {size}: {err}") from err
+            values = self._diversity_space(probe).flatten(1).shape[1]
+        if tuple(logits.shape) not in ((2,), (2, 1)):
+            raise ValueError(f"the discriminator must map N images to N (or N x 1) logits; "
+                             f"for N = 2 images of {size} it returned shape {tuple(logits.shape)}")
+        if values < 2:  # the spread of one value is NaN
+            raise ValueError(
+                f"images of {size} are too small to learn from: the diversity term "
+                f"standardises the {values} value(s) each image has with diversity="
+                f"{self.config.diversity!r}, and needs at least 2; "
+                f"{_SMALLEST[self.config.diversity]}"
+            )
 
     # --- one step ---------------------------------------------------------------------------
 
@@ -307,7 +344,7 @@ class Learner:
     def _score(self, x: torch.Tensor) -> torch.Tensor:
         if not len(x):
             return x.new_zeros(0)
-        return self.disc(x.contiguous(memory_format=self.memory_format))
+        return self.disc(x.contiguous(memory_format=self.memory_format)).reshape(len(x))
 
     def _generator_update(self, x, logits, actions, log_probs) -> tuple[float, float, float]:
         cfg = self.config
@@ -416,6 +453,18 @@ class Learner:
         self.load_state_dict(torch.load(path, map_location=self.device, weights_only=True))
 
 
+@contextlib.contextmanager
+def _eval_mode(module: nn.Module) -> Iterator[None]:
+    """Eval mode for a probe (batch norm keeps its statistics), then each submodule's own."""
+    modes = [(m, m.training) for m in module.modules()]
+    module.eval()
+    try:
+        yield
+    finally:
+        for m, training in modes:
+            m.training = training
+
+
 def _append_entry(history: dict[str, list], step: int, window: list[dict[str, Any]]) -> None:
     """Append the means of a window of steps' numbers to ``history`` as the entry of ``step``."""
     history["step"].append(step)
@@ -464,7 +513,8 @@ def learn_policy(
     data
         Images N x H x W (x C) of uint8, uint16 or float32 in [0, 1]; or a torch Dataset
         or any iterable of images (PIL, numpy H x W (x C), tensors C x H x W; for
-        ``(image, label)`` items the label is ignored). All images must share one shape.
+        ``(image, label)`` items the label is ignored). All images must share one shape, of
+        at least 2 values (1 x 2 pixels, or 1 x 1 with 2 channels).
     tfs
         A pack name, a :class:`TFLibrary` or a list of :class:`TF`.
     generator
@@ -476,7 +526,9 @@ def learn_policy(
     config
         A :class:`LearnConfig`; keyword ``overrides`` (``steps=200``) replace fields.
     discriminator
-        An ``nn.Module`` from N x C x H x W images in [-1, 1] to N logits.
+        An ``nn.Module`` from N x C x H x W images in [-1, 1] to N (or N x 1) logits. It is
+        run once, in eval mode, on two blank images of the data's size before learning, so
+        that a size it cannot take is refused up front.
     device
         ``"cuda"`` to train on a GPU (TFs still run on the CPU); default: CUDA if
         available.
@@ -499,11 +551,10 @@ def learn_policy(
     config = dataclasses.replace(config or LearnConfig(), **overrides)
     if seq_len is not None:
         config = dataclasses.replace(config, seq_len=seq_len)
-    images = as_image_array(data)
     library = TFLibrary.coerce(tfs)
     device = torch.device(device or ("cuda" if torch.cuda.is_available() else "cpu"))
-    learner = Learner(images, library, generator, config, seed, device, discriminator)
-    config = learner.config  # with the generator's defaults filled in
+    learner = Learner(data, library, generator, config, seed, device, discriminator)
+    config, images = learner.config, learner.images  # generator defaults filled in; an array
     if checkpoint is not None:
         remove_stale_temporaries(checkpoint)  # left by a run killed while saving
     if resume is not None:

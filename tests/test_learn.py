@@ -4,6 +4,7 @@ import numpy as np
 import pytest
 import torch
 from torch import nn
+from torch.nn import functional as tnf
 
 from tanda_transforms import TF, TANDAPolicy
 from tanda_transforms.learn import LearnConfig, discounted_cost_to_go, learn_policy
@@ -213,6 +214,63 @@ def test_config_refuses_what_a_policy_cannot_hold():
     with pytest.raises(ValueError, match=r"hidden_size must be an int in \[1, 4096\]"):
         LearnConfig(hidden_size=4097)
     assert LearnConfig(seq_len=1000, hidden_size=4096, epochs=2).epochs == 2
+
+
+def test_one_pixel_images_are_refused_up_front_naming_the_smallest_size():
+    # issue 13 item 8: they stopped at step 0 with "check the data for NaN", the wrong cause
+    gray = np.full((8, 1, 1), 100, np.uint8)
+    with pytest.raises(ValueError, match="too small to learn from.*1 x 2 pixels, or 1 x 1 with 2"):
+        learn_policy(gray, HARMLESS, generator="mean_field", seq_len=2, steps=1, **FAST)
+    learn_policy(np.full((8, 1, 2), 100, np.uint8), HARMLESS, generator="mean_field",
+                 seq_len=2, steps=1, **FAST)
+
+
+@pytest.mark.parametrize(
+    "data, message",
+    [
+        (np.zeros((0, 8, 8), np.uint8), r"no images given \(an array of shape \(0, 8, 8\)\)"),
+        (np.zeros((4, 8, 0), np.uint8), "at least 1 x 1 pixels and 1 channel, got H x W = 8 x 0"),
+        (np.zeros((4, 8, 8, 0), np.uint8), "at least 1 x 1 pixels and 1 channel"),
+        ([torch.zeros(0, 8, 8, dtype=torch.uint8)] * 3, "at least 1 x 1 pixels and 1 channel"),
+        ([torch.zeros(1, 0, 8, dtype=torch.uint8)] * 3, "at least 1 x 1 pixels and 1 channel"),
+        ([()] * 3, "image 0: an empty tuple, expected an image or an"),
+    ],
+)
+def test_empty_data_and_zero_sized_images_raise_a_clear_error(data, message):
+    # issue 13 item 8: they reached the TFs or the discriminator and failed there
+    with pytest.raises(ValueError, match=message):
+        learn_policy(data, [TF("invert")], generator="mean_field", seq_len=2, steps=1, **FAST)
+
+
+class _PoolingDiscriminator(nn.Module):
+    """Needs images of at least 6 x 6 pixels: a 3 x 3 convolution, then a 4 x 4 max pool."""
+
+    def __init__(self, outputs: int = 1):
+        super().__init__()
+        self.conv, self.norm = nn.Conv2d(1, 4, 3), nn.BatchNorm2d(4)
+        self.linear = nn.Linear(4, outputs)
+
+    def forward(self, x):
+        return self.linear(tnf.max_pool2d(self.norm(self.conv(x)), 4).mean((2, 3)))
+
+
+def test_the_discriminator_is_checked_against_the_image_size_up_front():
+    kwargs = dict(generator="mean_field", seq_len=2, steps=1, **FAST)
+    with pytest.raises(ValueError, match="cannot take images of 4 x 4 pixels with 1 channel"):
+        learn_policy(blobs(8)[:, :4, :4], HARMLESS, discriminator=_PoolingDiscriminator(), **kwargs)
+    with pytest.raises(ValueError, match=r"N \(or N x 1\) logits.*returned shape \(2, 3\)"):
+        learn_policy(blobs(8), HARMLESS, discriminator=_PoolingDiscriminator(3), **kwargs)
+    learn_policy(blobs(8), HARMLESS, discriminator=_PoolingDiscriminator(), **kwargs)  # N x 1
+
+    from tanda_transforms import TFLibrary
+    from tanda_transforms.learn import Learner
+
+    disc = _PoolingDiscriminator()
+    disc.linear.eval()
+    Learner(blobs(8), TFLibrary(HARMLESS), "mean_field", LearnConfig(), seed=0,
+            device=torch.device("cpu"), discriminator=disc)
+    assert disc.norm.num_batches_tracked == 0  # the check ran in eval mode: statistics kept
+    assert disc.training and disc.norm.training and not disc.linear.training  # modes restored
 
 
 def test_discounted_cost_to_go():
