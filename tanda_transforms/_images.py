@@ -21,7 +21,10 @@ _DTYPES = (np.uint8, np.uint16, np.float32)
 
 
 def _one_image(item: Any, index: int) -> np.ndarray:
-    if isinstance(item, tuple | list) and item:  # (image, label, ...) items: drop the label
+    if isinstance(item, tuple | list):  # (image, label, ...) items: drop the label
+        if not item:
+            raise ValueError(f"image {index}: an empty {type(item).__name__}, expected an image "
+                             "or an (image, label) item")
         item = item[0]
     if isinstance(item, PIL.Image.Image):
         return np.asarray(item)
@@ -60,10 +63,23 @@ def as_image_array(data: Any) -> np.ndarray:
         )
     if array.dtype not in _DTYPES:
         raise TypeError(f"images must be uint8, uint16 or float32 in [0, 1], got {array.dtype}")
-    if array.ndim not in (3, 4) or len(array) == 0:
-        raise ValueError(f"expected N x H x W or N x H x W x C images, got shape {array.shape}")
+    _check_shape(array.shape)
     check_float_range(array, "learn_policy data")
     return np.ascontiguousarray(array)
+
+
+def _check_shape(shape: tuple[int, ...]) -> None:
+    """N x H x W (x C) with N >= 1 and no empty image axis (a raw stack error later otherwise)."""
+    if len(shape) not in (3, 4):
+        raise ValueError(f"expected N x H x W or N x H x W x C images, got shape {shape}")
+    if shape[0] == 0:
+        raise ValueError(f"no images given (an array of shape {shape})")
+    if 0 in shape[1:]:
+        layout = "H x W" if len(shape) == 3 else "H x W x C"
+        raise ValueError(
+            f"images must have at least 1 x 1 pixels and 1 channel, got {layout} = "
+            f"{' x '.join(map(str, shape[1:]))}"
+        )
 
 
 def _iterate(data: Any):

@@ -36,6 +36,7 @@ __all__ = [
     "RecurrentSampler",
     "build_sampler",
     "SAMPLER_KINDS",
+    "MAX_HIDDEN_SIZE",
 ]
 
 
@@ -204,6 +205,7 @@ class RecurrentSampler(SequenceSampler):
 
 
 SAMPLER_KINDS = ("mean_field", "lstm", "gru")
+MAX_HIDDEN_SIZE = 4096  # the largest recurrent state a policy file may declare
 
 
 def build_sampler(config: dict[str, Any]) -> SequenceSampler:
@@ -222,8 +224,10 @@ def build_sampler(config: dict[str, Any]) -> SequenceSampler:
         return MeanFieldSampler(n_tfs)
     if kind in ("lstm", "gru") and set(config) == {"kind", "n_tfs", "hidden_size"}:
         hidden = config["hidden_size"]
-        if not isinstance(hidden, int) or not 1 <= hidden <= 4096:
-            raise ValueError(f"hidden_size must be an int in [1, 4096], got {hidden!r}")
+        if not isinstance(hidden, int) or not 1 <= hidden <= MAX_HIDDEN_SIZE:
+            raise ValueError(
+                f"hidden_size must be an int in [1, {MAX_HIDDEN_SIZE}], got {hidden!r}"
+            )
         return RecurrentSampler(n_tfs, hidden_size=hidden, cell=kind)
     raise ValueError(
         f"unknown sampler config {config!r:.200}; expected kind in {SAMPLER_KINDS} "

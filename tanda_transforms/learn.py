@@ -33,12 +33,14 @@ Examples
 
 from __future__ import annotations
 
+import contextlib
 import dataclasses
+import io
 import math
+import numbers
 import os
 import time
-from collections.abc import Callable, Iterable
-from pathlib import Path
+from collections.abc import Callable, Iterable, Iterator
 from typing import Any
 
 import numpy as np
@@ -47,16 +49,32 @@ from torch import nn
 from torch.nn import functional as tnf
 from tqdm.auto import tqdm
 
+from tanda_transforms._atomic import is_temporary, remove_stale_temporaries, write_atomic
 from tanda_transforms._images import as_image_array
 from tanda_transforms.discriminators import ConvDiscriminator
-from tanda_transforms.generators import SAMPLER_KINDS, MeanFieldSampler, RecurrentSampler
-from tanda_transforms.policy import TANDAPolicy
+from tanda_transforms.generators import MAX_HIDDEN_SIZE, SAMPLER_KINDS, build_sampler
+from tanda_transforms.policy import MAX_SEQ_LEN, TANDAPolicy
 from tanda_transforms.sequence import SampledSequence
 from tanda_transforms.tfs import TF, TFLibrary
 
 __all__ = ["LearnConfig", "learn_policy", "Learner"]
 
 DIVERSITY_SPACES = ("pixels", "features")
+# int fields and their upper bound (None: none); float fields, each a finite number
+_COUNT_FIELDS = {
+    "seq_len": MAX_SEQ_LEN,
+    "batch_size": None,
+    "seqs_per_point": None,
+    "hidden_size": MAX_HIDDEN_SIZE,
+    "d_width": None,
+    "log_every": None,
+    "checkpoint_every": None,
+}
+_SMALLEST = {  # what a too small image needs, by diversity space
+    "pixels": "the smallest images are 1 x 2 pixels, or 1 x 1 with 2 channels",
+    "features": "use larger images or a discriminator with wider first-layer features",
+}
+_NUMBER_FIELDS = ("gamma", "alpha", "eps", "d_lr", "g_lr", "entropy_weight", "epochs")
 
 
 @dataclasses.dataclass
@@ -82,6 +100,14 @@ class LearnConfig:
       reference code's ``--mse_layer 1``; needs a discriminator with a
       ``diversity_features`` method, as :class:`ConvDiscriminator` has). See
       docs/learning.md for what each gave.
+
+    Accepted values (checked when the config is made): the int fields positive, ``seq_len``
+    at most 1000 and ``hidden_size`` at most 4096 (the most a policy file holds; larger
+    values used to train and then fail to build or load the policy); the float fields
+    finite numbers (``alpha=inf`` and other infinities used to be accepted and stopped the
+    run at step 0 with a misleading "check the data for NaN"), ``gamma`` in [0, 1],
+    ``alpha``, ``eps``, ``d_lr``, ``g_lr`` and ``epochs`` above 0, ``entropy_weight``
+    at least 0.
     """
 
     seq_len: int = 10
@@ -102,19 +128,8 @@ class LearnConfig:
     diversity: str = "pixels"
 
     def __post_init__(self) -> None:
-        positive = (
-            "seq_len",
-            "batch_size",
-            "seqs_per_point",
-            "hidden_size",
-            "d_width",
-            "log_every",
-            "checkpoint_every",
-        )
-        for name in positive:
-            value = getattr(self, name)
-            if not isinstance(value, int) or value < 1:
-                raise ValueError(f"{name} must be a positive int, got {value!r}")
+        self._check_counts()
+        self._check_finite_numbers()
         for name in ("alpha", "eps", "d_lr", "epochs"):
             if not getattr(self, name) > 0:
                 raise ValueError(f"{name} must be > 0, got {getattr(self, name)!r}")
@@ -130,8 +145,28 @@ class LearnConfig:
             raise ValueError(f"diversity must be one of {DIVERSITY_SPACES}, got "
                              f"{self.diversity!r}")
 
+    def _check_counts(self) -> None:
+        for name, most in _COUNT_FIELDS.items():
+            value = getattr(self, name)
+            if not isinstance(value, int) or value < 1:
+                raise ValueError(f"{name} must be a positive int, got {value!r}")
+            if most is not None and value > most:
+                raise ValueError(
+                    f"{name} must be an int in [1, {most}] (the most a policy holds), got {value!r}"
+                )
+
+    def _check_finite_numbers(self) -> None:
+        for name in _NUMBER_FIELDS:
+            value = getattr(self, name)
+            if value is None and name in ("g_lr", "entropy_weight"):
+                continue
+            if not isinstance(value, numbers.Real) or not math.isfinite(value):
+                raise ValueError(f"{name} must be a finite number, got {value!r}")
+
     def for_generator(self, generator: str) -> LearnConfig:
         """This config with the generator-dependent defaults (``None`` fields) filled in."""
+        if generator not in SAMPLER_KINDS:
+            raise ValueError(f"generator must be one of {SAMPLER_KINDS}, got {generator!r}")
         mean_field = generator == "mean_field"
         return dataclasses.replace(
             self,
@@ -176,11 +211,13 @@ class Learner:
     """The adversarial training state: generator, discriminator, optimisers, streams, history.
 
     :func:`learn_policy` drives it; use it directly to step by hand or add callbacks.
+    ``images`` takes every form :func:`learn_policy`'s ``data`` does. Images that the
+    discriminator or the diversity measure cannot take are refused here, before any step.
     """
 
     def __init__(
         self,
-        images: np.ndarray,
+        images: Any,
         library: TFLibrary,
         generator: str,
         config: LearnConfig,
@@ -189,11 +226,13 @@ class Learner:
         discriminator: nn.Module | None = None,
     ) -> None:
         config = config.for_generator(generator)
+        images = as_image_array(images)
         self.images, self.library, self.config, self.device = images, library, config, device
         self.scale = {"uint8": 255.0, "uint16": 65535.0}.get(images.dtype.name, 1.0)
         with torch.random.fork_rng(devices=[]):
             torch.manual_seed(seed)
-            self.sampler = _build_generator(generator, len(library), config).to(device)
+            self.sampler = build_sampler(_sampler_spec(generator, len(library), config))
+            self.sampler = self.sampler.to(device)
             channels = 1 if images.ndim == 3 else images.shape[-1]
             self.disc = (discriminator or ConvDiscriminator(channels, config.d_width)).to(device)
         # channels-last convolutions are ~1.5x faster on CPUs; only for our own network
@@ -206,6 +245,7 @@ class Learner:
                 "LearnConfig(diversity='features') needs a discriminator with a "
                 "diversity_features(x) method (ConvDiscriminator has one)"
             )
+        self._check_image_size()
         self.g_opt = torch.optim.Adam(self.sampler.parameters(), lr=config.g_lr)
         self.d_opt = torch.optim.Adam(self.disc.parameters(), lr=config.d_lr, betas=(0.5, 0.999))
         self.torch_gen = torch.Generator(device).manual_seed(seed)
@@ -220,6 +260,34 @@ class Learner:
         }
         self._pending: list[dict[str, Any]] = []
         self.timing = {"tfs": 0.0, "discriminator": 0.0, "generator": 0.0}
+
+    def _check_image_size(self) -> None:
+        """Run D and the diversity measure once on two blank images of the data's size.
+
+        Without this, images too small for a discriminator fail at step 0 with a raw torch
+        error, and a 1 x 1 grayscale image (one value: no spread to standardise) with
+        "check the data for NaN".
+        """
+        h, w = self.images.shape[1:3]
+        channels = 1 if self.images.ndim == 3 else self.images.shape[-1]
+        size = f"{h} x {w} pixels with {channels} channel{'s' if channels > 1 else ''}"
+        probe = torch.zeros(2, channels, h, w, device=self.device)
+        with _eval_mode(self.disc), torch.no_grad():
+            try:
+                logits = self.disc(probe.contiguous(memory_format=self.memory_format))
+            except RuntimeError as err:
+                raise ValueError(f"the discriminator cannot take images of {size}: {err}") from err
+            values = self._diversity_space(probe).flatten(1).shape[1]
+        if tuple(logits.shape) not in ((2,), (2, 1)):
+            raise ValueError(f"the discriminator must map N images to N (or N x 1) logits; "
+                             f"for N = 2 images of {size} it returned shape {tuple(logits.shape)}")
+        if values < 2:  # the spread of one value is NaN
+            raise ValueError(
+                f"images of {size} are too small to learn from: the diversity term "
+                f"standardises the {values} value(s) each image has with diversity="
+                f"{self.config.diversity!r}, and needs at least 2; "
+                f"{_SMALLEST[self.config.diversity]}"
+            )
 
     # --- one step ---------------------------------------------------------------------------
 
@@ -276,7 +344,7 @@ class Learner:
     def _score(self, x: torch.Tensor) -> torch.Tensor:
         if not len(x):
             return x.new_zeros(0)
-        return self.disc(x.contiguous(memory_format=self.memory_format))
+        return self.disc(x.contiguous(memory_format=self.memory_format)).reshape(len(x))
 
     def _generator_update(self, x, logits, actions, log_probs) -> tuple[float, float, float]:
         cfg = self.config
@@ -316,16 +384,23 @@ class Learner:
         return float(loss.detach()), float(acc), real_logits.detach(), fake_logits.detach()
 
     def _record(self, out: dict[str, float], actions: torch.Tensor) -> None:
+        """Keep the step's numbers; every ``log_every`` steps, their means become an entry."""
         counts = torch.bincount(actions.flatten().cpu(), minlength=len(self.library))
         self._pending.append({**out, "tf_freq": (counts / counts.sum()).tolist()})
-        if self.step_index % self.config.log_every and self.step_index != self.total_steps:
-            return
-        self.history["step"].append(self.step_index)
-        for key in ("d_loss", "g_loss", "d_acc", "cost", "entropy"):
-            self.history[key].append(float(np.mean([p[key] for p in self._pending])))
-        freq = np.mean([p["tf_freq"] for p in self._pending], axis=0)
-        self.history["tf_freq"].append([round(float(f), 5) for f in freq])
-        self._pending = []
+        if self.step_index % self.config.log_every == 0:
+            _append_entry(self.history, self.step_index, self._pending)
+            self._pending = []
+
+    def finished_history(self) -> dict[str, list]:
+        """The history, plus an entry for the steps since its last one (a shorter window).
+
+        :attr:`history` itself holds only full windows, so that a run resumed from a
+        checkpoint logs exactly as an uninterrupted run does.
+        """
+        history = {key: list(values) for key, values in self.history.items()}
+        if self._pending:
+            _append_entry(history, self.step_index, self._pending)
+        return history
 
     # --- checkpoints ------------------------------------------------------------------------
 
@@ -340,6 +415,7 @@ class Learner:
             "np_rng": self.np_rng.bit_generator.state,
             "order": torch.from_numpy(self.order.copy()),
             "history": self.history,
+            "pending": self._pending,  # the steps since the last history entry
             "library": self.library.to_spec(),
         }
 
@@ -355,18 +431,47 @@ class Learner:
         self.np_rng.bit_generator.state = state["np_rng"]
         self.order = state["order"].numpy().copy()
         self.history = state["history"]
+        self._pending = list(state.get("pending", []))  # absent from older checkpoints
 
     def save_checkpoint(self, path: str | os.PathLike) -> None:
-        """Write a checkpoint atomically (temporary file, then rename)."""
-        path = Path(path)
-        path.parent.mkdir(parents=True, exist_ok=True)
-        tmp = path.with_name(f".{path.name}.tmp")
-        torch.save(self.state_dict(), tmp)
-        os.replace(tmp, path)
+        """Write a checkpoint atomically (see :mod:`tanda_transforms._atomic`)."""
+        buffer = io.BytesIO()
+        torch.save(self.state_dict(), buffer)
+        write_atomic(path, buffer.getvalue())
 
     def load_checkpoint(self, path: str | os.PathLike) -> None:
-        """Continue from a checkpoint (loaded with ``weights_only=True``: no arbitrary code)."""
+        """Continue from a checkpoint (loaded with ``weights_only=True``: no arbitrary code).
+
+        The temporary file an interrupted save leaves (``.<name>.<random>.tmp``) is refused:
+        it may be incomplete, and the checkpoint it was to replace is intact.
+        """
+        if is_temporary(path):
+            raise ValueError(
+                f"{str(path)!r} is the temporary file of an interrupted checkpoint save, not a "
+                f"checkpoint; resume from the checkpoint itself"
+            )
         self.load_state_dict(torch.load(path, map_location=self.device, weights_only=True))
+
+
+@contextlib.contextmanager
+def _eval_mode(module: nn.Module) -> Iterator[None]:
+    """Eval mode for a probe (batch norm keeps its statistics), then each submodule's own."""
+    modes = [(m, m.training) for m in module.modules()]
+    module.eval()
+    try:
+        yield
+    finally:
+        for m, training in modes:
+            m.training = training
+
+
+def _append_entry(history: dict[str, list], step: int, window: list[dict[str, Any]]) -> None:
+    """Append the means of a window of steps' numbers to ``history`` as the entry of ``step``."""
+    history["step"].append(step)
+    for key in ("d_loss", "g_loss", "d_acc", "cost", "entropy"):
+        history[key].append(float(np.mean([p[key] for p in window])))
+    freq = np.mean([p["tf_freq"] for p in window], axis=0)
+    history["tf_freq"].append([round(float(f), 5) for f in freq])
 
 
 def _check_finite(what: str, value: torch.Tensor, step: int) -> None:
@@ -377,12 +482,12 @@ def _check_finite(what: str, value: torch.Tensor, step: int) -> None:
         )
 
 
-def _build_generator(kind: str, n_tfs: int, config: LearnConfig):
-    if kind == "mean_field":
-        return MeanFieldSampler(n_tfs)
-    if kind in ("lstm", "gru"):
-        return RecurrentSampler(n_tfs, hidden_size=config.hidden_size, cell=kind)
-    raise ValueError(f"generator must be one of {SAMPLER_KINDS}, got {kind!r}")
+def _sampler_spec(kind: str, n_tfs: int, config: LearnConfig) -> dict[str, Any]:
+    """The plain-data config :func:`~tanda_transforms.generators.build_sampler` builds from."""
+    spec: dict[str, Any] = {"kind": kind, "n_tfs": n_tfs}
+    if kind != "mean_field":
+        spec["hidden_size"] = config.hidden_size
+    return spec
 
 
 def learn_policy(
@@ -408,7 +513,8 @@ def learn_policy(
     data
         Images N x H x W (x C) of uint8, uint16 or float32 in [0, 1]; or a torch Dataset
         or any iterable of images (PIL, numpy H x W (x C), tensors C x H x W; for
-        ``(image, label)`` items the label is ignored). All images must share one shape.
+        ``(image, label)`` items the label is ignored). All images must share one shape, of
+        at least 2 values (1 x 2 pixels, or 1 x 1 with 2 channels).
     tfs
         A pack name, a :class:`TFLibrary` or a list of :class:`TF`.
     generator
@@ -420,12 +526,15 @@ def learn_policy(
     config
         A :class:`LearnConfig`; keyword ``overrides`` (``steps=200``) replace fields.
     discriminator
-        An ``nn.Module`` from N x C x H x W images in [-1, 1] to N logits.
+        An ``nn.Module`` from N x C x H x W images in [-1, 1] to N (or N x 1) logits. It is
+        run once, in eval mode, on two blank images of the data's size before learning, so
+        that a size it cannot take is refused up front.
     device
         ``"cuda"`` to train on a GPU (TFs still run on the CPU); default: CUDA if
         available.
     checkpoint
-        Path written atomically every ``config.checkpoint_every`` steps.
+        Path written atomically every ``config.checkpoint_every`` steps. Temporary files
+        that a run killed while saving left next to it are deleted when the run starts.
     resume
         A checkpoint to continue from (same data, TFs and config).
     progress
@@ -442,11 +551,12 @@ def learn_policy(
     config = dataclasses.replace(config or LearnConfig(), **overrides)
     if seq_len is not None:
         config = dataclasses.replace(config, seq_len=seq_len)
-    config = config.for_generator(generator)
-    images = as_image_array(data)
     library = TFLibrary.coerce(tfs)
     device = torch.device(device or ("cuda" if torch.cuda.is_available() else "cpu"))
-    learner = Learner(images, library, generator, config, seed, device, discriminator)
+    learner = Learner(data, library, generator, config, seed, device, discriminator)
+    config, images = learner.config, learner.images  # generator defaults filled in; an array
+    if checkpoint is not None:
+        remove_stale_temporaries(checkpoint)  # left by a run killed while saving
     if resume is not None:
         learner.load_checkpoint(resume)
     total = learner.total_steps
@@ -474,7 +584,7 @@ def learn_policy(
         "steps": learner.step_index,
         "wall_time_s": round(time.perf_counter() - started, 2),
         "timing_s": {k: round(v, 2) for k, v in learner.timing.items()},
-        "history": learner.history,
+        "history": learner.finished_history(),
     }
     sampler = learner.sampler.cpu()
     return TANDAPolicy(library, sampler, config.seq_len, metadata={"training": training})

@@ -37,6 +37,7 @@ from torchvision import tv_tensors
 from torchvision.transforms import v2
 
 from tanda_transforms import _convert, policy_file, targets
+from tanda_transforms._atomic import write_atomic
 from tanda_transforms.generators import MeanFieldSampler, SequenceSampler, build_sampler
 from tanda_transforms.policy_file import PolicyFileError
 from tanda_transforms.registry import UnknownOpError, get_op
@@ -377,7 +378,7 @@ class TANDAPolicy(v2.Transform):
 
     def save(self, path: str | os.PathLike) -> None:
         """Write the policy to ``path`` (atomically)."""
-        policy_file.write_atomic(path, self.to_bytes())
+        write_atomic(path, self.to_bytes())
 
     @classmethod
     def from_bytes(

@@ -61,12 +61,13 @@ import math
 import os
 import stat
 import struct
-import tempfile
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 import torch
+
+from tanda_transforms._atomic import write_atomic  # re-exported: it used to live here
 
 __all__ = [
     "PolicyFileError",
@@ -257,21 +258,3 @@ def _check_regular_and_small(path: Path, info: os.stat_result) -> None:
             f"{path}: {info.st_size} bytes, larger than a policy file may be ({MAX_FILE_BYTES})"
         )
 
-
-def write_atomic(path: str | os.PathLike, blob: bytes) -> None:
-    """Write ``blob`` to ``path`` atomically (a temporary file, then rename)."""
-    path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", dir=path.parent)
-    umask = os.umask(0)
-    os.umask(umask)
-    os.fchmod(fd, 0o666 & ~umask)  # mkstemp makes owner-only files; give the usual mode
-    try:
-        with os.fdopen(fd, "wb") as handle:
-            handle.write(blob)
-            handle.flush()
-            os.fsync(handle.fileno())
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise

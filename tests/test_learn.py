@@ -4,6 +4,7 @@ import numpy as np
 import pytest
 import torch
 from torch import nn
+from torch.nn import functional as tnf
 
 from tanda_transforms import TF, TANDAPolicy
 from tanda_transforms.learn import LearnConfig, discounted_cost_to_go, learn_policy
@@ -94,6 +95,49 @@ def test_resume_continues_exactly(tmp_path):
     assert resumed.metadata["training"]["steps"] == 4
 
 
+def test_resumed_history_equals_an_uninterrupted_one(tmp_path):
+    # issue 13 item 8: the steps since the last history entry were not in the checkpoint, so
+    # the first entry after a resume averaged fewer steps than it should
+    args = dict(generator="lstm", seq_len=2, seed=0, log_every=3, checkpoint_every=2, **FAST)
+    data = blobs(32)
+    straight = learn_policy(data, HARMLESS, steps=7, **args)
+    assert straight.history["step"] == [3, 6, 7]
+
+    def killed_at_step_5(learner):
+        if learner.step_index == 5:
+            raise KeyboardInterrupt
+
+    killed = tmp_path / "killed.ckpt"  # last saved at step 4, in the middle of a window
+    with pytest.raises(KeyboardInterrupt):
+        learn_policy(data, HARMLESS, steps=7, checkpoint=killed, callback=killed_at_step_5,
+                     **args)
+    assert learn_policy(data, HARMLESS, steps=7, resume=killed, **args).history == (
+        straight.history
+    )
+    finished = tmp_path / "finished.ckpt"  # a finished 4-step run, extended to 7 steps
+    learn_policy(data, HARMLESS, steps=4, checkpoint=finished, **args)
+    assert learn_policy(data, HARMLESS, steps=7, resume=finished, **args).history == (
+        straight.history
+    )
+
+
+def test_a_save_killed_mid_write_is_cleaned_up_and_never_resumed_from(tmp_path):
+    # issue 13 item 8: a kill while saving left a temporary next to the checkpoint
+    args = dict(generator="mean_field", seq_len=2, seed=0, checkpoint_every=2, **FAST)
+    data = blobs(32)
+    straight = learn_policy(data, HARMLESS, steps=4, **args)
+    ckpt = tmp_path / "run.ckpt"
+    learn_policy(data, HARMLESS, steps=2, checkpoint=ckpt, **args)
+    leftovers = [tmp_path / ".run.ckpt.k3j_x9a2.tmp", tmp_path / ".run.ckpt.tmp"]
+    for leftover in leftovers:  # what kill -9 during a save leaves: a truncated temporary
+        leftover.write_bytes(ckpt.read_bytes()[:100])
+    with pytest.raises(ValueError, match="temporary file of an interrupted checkpoint save"):
+        learn_policy(data, HARMLESS, steps=4, resume=leftovers[0], **args)
+    resumed = learn_policy(data, HARMLESS, steps=4, resume=ckpt, checkpoint=ckpt, **args)
+    assert torch.equal(_weights(straight), _weights(resumed))
+    assert [p.name for p in tmp_path.iterdir()] == ["run.ckpt"]
+
+
 class _NaNDiscriminator(nn.Module):
     def __init__(self):
         super().__init__()
@@ -138,6 +182,95 @@ def test_data_forms_and_errors():
         learn_policy(blobs(8), HARMLESS, generator="transformer", **FAST)
     with pytest.raises(ValueError, match="gamma"):
         LearnConfig(gamma=2.0)
+
+
+def test_generator_kind_is_checked_where_its_defaults_are_filled():
+    with pytest.raises(ValueError, match="generator must be one of"):
+        LearnConfig().for_generator("transformer")
+    policy = learn_policy(blobs(8), HARMLESS, generator="gru", seq_len=2, steps=1, hidden_size=8,
+                          **FAST)
+    config = policy.metadata["training"]["config"]
+    assert (config["g_lr"], config["entropy_weight"]) == (3e-4, 0.1)
+    assert policy.sampler.config() == {"kind": "gru", "n_tfs": len(HARMLESS), "hidden_size": 8}
+
+
+@pytest.mark.parametrize("name", ["gamma", "alpha", "eps", "d_lr", "g_lr", "entropy_weight",
+                                  "epochs"])
+@pytest.mark.parametrize("value", [float("inf"), float("-inf"), float("nan"), "1e-3"])
+def test_config_refuses_non_finite_numbers_naming_the_field(name, value):
+    # issue 13 item 8: alpha=inf was accepted, then stopped the run with "check the data for NaN"
+    with pytest.raises(ValueError, match=f"^{name} must be a finite number"):
+        LearnConfig(**{name: value})
+
+
+def test_infinite_alpha_is_refused_before_learning():
+    with pytest.raises(ValueError, match="alpha must be a finite number, got inf"):
+        learn_policy(blobs(8), HARMLESS, generator="mean_field", alpha=float("inf"), **FAST)
+
+
+def test_config_refuses_what_a_policy_cannot_hold():
+    with pytest.raises(ValueError, match=r"seq_len must be an int in \[1, 1000\]"):
+        LearnConfig(seq_len=1001)
+    with pytest.raises(ValueError, match=r"hidden_size must be an int in \[1, 4096\]"):
+        LearnConfig(hidden_size=4097)
+    assert LearnConfig(seq_len=1000, hidden_size=4096, epochs=2).epochs == 2
+
+
+def test_one_pixel_images_are_refused_up_front_naming_the_smallest_size():
+    # issue 13 item 8: they stopped at step 0 with "check the data for NaN", the wrong cause
+    gray = np.full((8, 1, 1), 100, np.uint8)
+    with pytest.raises(ValueError, match="too small to learn from.*1 x 2 pixels, or 1 x 1 with 2"):
+        learn_policy(gray, HARMLESS, generator="mean_field", seq_len=2, steps=1, **FAST)
+    learn_policy(np.full((8, 1, 2), 100, np.uint8), HARMLESS, generator="mean_field",
+                 seq_len=2, steps=1, **FAST)
+
+
+@pytest.mark.parametrize(
+    "data, message",
+    [
+        (np.zeros((0, 8, 8), np.uint8), r"no images given \(an array of shape \(0, 8, 8\)\)"),
+        (np.zeros((4, 8, 0), np.uint8), "at least 1 x 1 pixels and 1 channel, got H x W = 8 x 0"),
+        (np.zeros((4, 8, 8, 0), np.uint8), "at least 1 x 1 pixels and 1 channel"),
+        ([torch.zeros(0, 8, 8, dtype=torch.uint8)] * 3, "at least 1 x 1 pixels and 1 channel"),
+        ([torch.zeros(1, 0, 8, dtype=torch.uint8)] * 3, "at least 1 x 1 pixels and 1 channel"),
+        ([()] * 3, "image 0: an empty tuple, expected an image or an"),
+    ],
+)
+def test_empty_data_and_zero_sized_images_raise_a_clear_error(data, message):
+    # issue 13 item 8: they reached the TFs or the discriminator and failed there
+    with pytest.raises(ValueError, match=message):
+        learn_policy(data, [TF("invert")], generator="mean_field", seq_len=2, steps=1, **FAST)
+
+
+class _PoolingDiscriminator(nn.Module):
+    """Needs images of at least 6 x 6 pixels: a 3 x 3 convolution, then a 4 x 4 max pool."""
+
+    def __init__(self, outputs: int = 1):
+        super().__init__()
+        self.conv, self.norm = nn.Conv2d(1, 4, 3), nn.BatchNorm2d(4)
+        self.linear = nn.Linear(4, outputs)
+
+    def forward(self, x):
+        return self.linear(tnf.max_pool2d(self.norm(self.conv(x)), 4).mean((2, 3)))
+
+
+def test_the_discriminator_is_checked_against_the_image_size_up_front():
+    kwargs = dict(generator="mean_field", seq_len=2, steps=1, **FAST)
+    with pytest.raises(ValueError, match="cannot take images of 4 x 4 pixels with 1 channel"):
+        learn_policy(blobs(8)[:, :4, :4], HARMLESS, discriminator=_PoolingDiscriminator(), **kwargs)
+    with pytest.raises(ValueError, match=r"N \(or N x 1\) logits.*returned shape \(2, 3\)"):
+        learn_policy(blobs(8), HARMLESS, discriminator=_PoolingDiscriminator(3), **kwargs)
+    learn_policy(blobs(8), HARMLESS, discriminator=_PoolingDiscriminator(), **kwargs)  # N x 1
+
+    from tanda_transforms import TFLibrary
+    from tanda_transforms.learn import Learner
+
+    disc = _PoolingDiscriminator()
+    disc.linear.eval()
+    Learner(blobs(8), TFLibrary(HARMLESS), "mean_field", LearnConfig(), seed=0,
+            device=torch.device("cpu"), discriminator=disc)
+    assert disc.norm.num_batches_tracked == 0  # the check ran in eval mode: statistics kept
+    assert disc.training and disc.norm.training and not disc.linear.training  # modes restored
 
 
 def test_discounted_cost_to_go():

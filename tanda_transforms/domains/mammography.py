@@ -57,6 +57,7 @@ from typing import Any
 import cv2
 import numpy as np
 
+from tanda_transforms._atomic import write_atomic
 from tanda_transforms.domains.poisson import poisson_blend
 from tanda_transforms.functional._validate import (
     SUPPORTED_DTYPES,
@@ -65,7 +66,6 @@ from tanda_transforms.functional._validate import (
     to_float32,
     value_max,
 )
-from tanda_transforms.policy_file import write_atomic
 from tanda_transforms.registry import register_op
 from tanda_transforms.tfs import TF
 

@@ -27,6 +27,7 @@ from typing import Any
 import numpy as np
 import torch
 
+from tanda_transforms._atomic import write_atomic
 from tanda_transforms.evaluation.augment import CONDITIONS, DATASETS, POLICY_CONDITIONS
 from tanda_transforms.evaluation.tasks import Task, load_task
 from tanda_transforms.evaluation.training import (
@@ -356,10 +357,7 @@ def append_record(path: str | os.PathLike, record: Mapping[str, Any]) -> None:
         if data.get("dataset") != record["dataset"] or not isinstance(data.get("runs"), list):
             raise ValueError(f"{path} holds results of another dataset or is not a results file")
     data["runs"].append(dict(record))
-    path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_name(path.name + ".tmp")
-    tmp.write_text(json.dumps(data, indent=1) + "\n")
-    tmp.replace(path)
+    write_atomic(path, (json.dumps(data, indent=1) + "\n").encode())
 
 
 def prepare(args: argparse.Namespace, log: Callable[[str], None] = print):
