@@ -16,7 +16,7 @@ Examples
 --------
 >>> import numpy as np
 >>> from tanda_transforms import functional as F
->>> F.rotate(np.zeros((4, 4, 3), np.uint8), 15.0).shape
+>>> F.rotate_warp((4, 4), 15.0).apply(np.zeros((4, 4, 3), np.uint8)).shape
 (4, 4, 3)
 """
 
@@ -28,19 +28,13 @@ from .geometric import (
     elastic_warp,
     hflip,
     hflip_warp,
-    pad_and_crop,
     pad_and_crop_warp,
-    rotate,
     rotate_warp,
-    shear,
     shear_warp,
-    swirl,
     swirl_warp,
-    translate,
     translate_warp,
     vflip,
     vflip_warp,
-    zoom,
     zoom_warp,
 )
 from .morphology import dilation, erosion
@@ -80,15 +74,9 @@ __all__ = [
     "elastic_warp",
     "pad_and_crop_warp",
     # geometric ops
-    "rotate",
-    "zoom",
-    "shear",
-    "translate",
     "hflip",
     "vflip",
-    "swirl",
     "elastic",
-    "pad_and_crop",
     # photometric ops
     "brightness",
     "contrast",

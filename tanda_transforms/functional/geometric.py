@@ -51,15 +51,9 @@ __all__ = [
     "swirl_warp",
     "elastic_warp",
     "pad_and_crop_warp",
-    "rotate",
-    "zoom",
-    "shear",
-    "translate",
     "hflip",
     "vflip",
-    "swirl",
     "elastic",
-    "pad_and_crop",
 ]
 
 _INTERPOLATIONS = {"bilinear": cv2.INTER_LINEAR, "nearest": cv2.INTER_NEAREST}
@@ -907,100 +901,6 @@ def _smoothed_noise(rng: np.random.Generator, h: int, w: int, sigma: float) -> n
 # --------------------------------------------------------------------------- ops
 
 
-def _apply_unless_identity(
-    img: np.ndarray, warp, identity: bool, interpolation: str, border: str, fill: float
-) -> np.ndarray:
-    """``warp`` applied to ``img``, or an exact copy when the op's arguments make it the identity
-    (the apply arguments are still checked, so bad ones fail either way)."""
-    if identity:
-        _check_apply_args(interpolation, border, fill)
-        return img.copy()
-    return warp.apply(img, interpolation=interpolation, border=border, fill=fill)
-
-
-def rotate(
-    img: np.ndarray,
-    degrees: float,
-    *,
-    interpolation: str = "bilinear",
-    border: str = "reflect",
-    fill: float = 0.0,
-) -> np.ndarray:
-    """Rotate about the centre; positive ``degrees`` is counter-clockwise as displayed.
-
-    Examples
-    --------
-    >>> rotate(np.zeros((4, 4), np.uint8), 0).shape
-    (4, 4)
-    """
-    check_image(img)
-    warp = rotate_warp(img.shape, degrees)
-    return _apply_unless_identity(img, warp, degrees == 0, interpolation, border, fill)
-
-
-def zoom(
-    img: np.ndarray,
-    factor: float,
-    *,
-    interpolation: str = "bilinear",
-    border: str = "reflect",
-    fill: float = 0.0,
-) -> np.ndarray:
-    """Scale about the centre; ``factor > 1`` magnifies, ``factor == 1`` is a copy.
-
-    Examples
-    --------
-    >>> zoom(np.zeros((4, 4), np.uint8), 1.5).shape
-    (4, 4)
-    """
-    check_image(img)
-    warp = zoom_warp(img.shape, factor)
-    return _apply_unless_identity(img, warp, factor == 1, interpolation, border, fill)
-
-
-def shear(
-    img: np.ndarray,
-    factor: float,
-    axis: str = "x",
-    *,
-    interpolation: str = "bilinear",
-    border: str = "reflect",
-    fill: float = 0.0,
-) -> np.ndarray:
-    """Shear about the centre: ``x' = x + factor * (y - cy)`` (``axis="y"`` analogous).
-
-    Examples
-    --------
-    >>> shear(np.zeros((4, 4, 3), np.float32), 0.3, axis="y").shape
-    (4, 4, 3)
-    """
-    check_image(img)
-    warp = shear_warp(img.shape, factor, axis)
-    return _apply_unless_identity(img, warp, factor == 0, interpolation, border, fill)
-
-
-def translate(
-    img: np.ndarray,
-    dx: float,
-    dy: float,
-    *,
-    interpolation: str = "bilinear",
-    border: str = "reflect",
-    fill: float = 0.0,
-) -> np.ndarray:
-    """Shift by ``dx`` of the width (right) and ``dy`` of the height (down).
-
-    Examples
-    --------
-    >>> translate(np.eye(4, dtype=np.uint8), 0.25, 0, border="constant")[0].tolist()
-    [0, 1, 0, 0]
-    """
-    check_image(img)
-    warp = translate_warp(img.shape, dx, dy)
-    identity = dx == 0 and dy == 0
-    return _apply_unless_identity(img, warp, identity, interpolation, border, fill)
-
-
 def hflip(img: np.ndarray) -> np.ndarray:
     """Mirror left-right (exact index flip).
 
@@ -1034,33 +934,6 @@ def _vflip_chunk(chunk: np.ndarray) -> np.ndarray:
     return cv2.flip(chunk, 0)
 
 
-def swirl(
-    img: np.ndarray,
-    strength: float,
-    radius: float | None = None,
-    *,
-    interpolation: str = "bilinear",
-    border: str = "reflect",
-    fill: float = 0.0,
-) -> np.ndarray:
-    """Swirl about the centre (scikit-image semantics, see :func:`swirl_warp`).
-
-    Examples
-    --------
-    >>> swirl(np.zeros((6, 6), np.uint16), 2.0).dtype
-    dtype('uint16')
-    """
-    check_image(img)
-    if strength == 0:
-        _check_apply_args(interpolation, border, fill)
-        check_real(strength, "strength")
-        if radius is not None:
-            check_real(radius, "radius", low=0.0, low_inclusive=False)
-        return img.copy()
-    warp = swirl_warp(img.shape, strength, radius)
-    return warp.apply(img, interpolation=interpolation, border=border, fill=fill)
-
-
 def elastic(
     img: np.ndarray,
     alpha: float,
@@ -1081,30 +954,3 @@ def elastic(
     check_image(img)
     warp = elastic_warp(img.shape, alpha, sigma, seed=seed)
     return warp.apply(img, interpolation=interpolation, border=border, fill=fill)
-
-
-def pad_and_crop(
-    img: np.ndarray,
-    padding: int,
-    top: int,
-    left: int,
-    *,
-    interpolation: str = "bilinear",
-    border: str = "reflect",
-    fill: float = 0.0,
-) -> np.ndarray:
-    """Pad by ``padding`` pixels (border mode applies), crop H x W at ``(top, left)``.
-
-    ``top`` and ``left`` lie in ``[0, 2 * padding]``; ``(padding, padding)`` is a copy.
-    The shift is a whole number of pixels, so the result is exact for any
-    ``interpolation``.
-
-    Examples
-    --------
-    >>> pad_and_crop(np.arange(4, dtype=np.uint8).reshape(1, 4), 1, 1, 2).tolist()
-    [[1, 2, 3, 2]]
-    """
-    check_image(img)
-    warp = pad_and_crop_warp(img.shape, padding, top, left)
-    identity = top == padding and left == padding
-    return _apply_unless_identity(img, warp, identity, interpolation, border, fill)
