@@ -9,9 +9,10 @@ import pytest
 import scipy.ndimage as ndi
 
 from tanda_transforms import functional as F
-from tanda_transforms.functional import _strips, geometric
+from tanda_transforms.functional import _strips
 from tanda_transforms.functional._validate import apply_lut
-from tanda_transforms.functional.geometric import _sample_bilinear, _swirl_maps
+from tanda_transforms.functional.geometric import _common, affine, dense
+from tanda_transforms.functional.geometric.dense import _sample_bilinear, _swirl_maps
 
 DTYPES = [np.uint8, np.uint16, np.float32]
 H, W = 12, 16
@@ -434,8 +435,8 @@ def test_dense_warps_without_full_grids_equal_previous_maps(alpha, sigma, limit,
     full_swirl = _swirl_maps(*shape, 1.5, 20.0)  # with the cached full grids
     full_points = F.elastic_warp(shape, alpha, sigma, seed=3).map_points(points)
     if limit is not None:
-        monkeypatch.setattr(geometric, "_DENSE_CACHE_MAX_PIXELS", limit)
-        xs, ys = geometric._base_grid(*shape)
+        monkeypatch.setattr(_common, "_DENSE_CACHE_MAX_PIXELS", limit)
+        xs, ys = _common._base_grid(*shape)
         assert xs.shape == (1, shape[1]) and ys.shape == (shape[0], 1)
     warp = F.elastic_warp(shape, alpha, sigma, seed=3)
     expected = _elastic_maps_with_full_grids(shape, alpha, sigma, 3)
@@ -443,7 +444,7 @@ def test_dense_warps_without_full_grids_equal_previous_maps(alpha, sigma, limit,
     np.testing.assert_array_equal(warp.map_y, expected[1])
     np.testing.assert_array_equal(warp.map_points(points), full_points)
     np.testing.assert_array_equal(
-        F.elastic(img, alpha, sigma, seed=3), geometric.DenseWarp(*expected).apply(img)
+        F.elastic(img, alpha, sigma, seed=3), F.DenseWarp(*expected).apply(img)
     )
     for got, want in zip(_swirl_maps(*shape, 1.5, 20.0), full_swirl, strict=True):
         np.testing.assert_array_equal(got, want)
@@ -453,13 +454,13 @@ def test_large_dense_warps_cache_no_full_grids():
     """Building elastic and swirl warps of an image above the cache limit adds nothing
     H x W to the grid caches."""
     shape = (520, 510)  # 265,200 pixels > 512 x 512
-    assert shape[0] * shape[1] > geometric._DENSE_CACHE_MAX_PIXELS
-    before = geometric._full_grid.cache_info().currsize
-    before_centred = geometric._centred_grid_cached.cache_info().currsize
+    assert shape[0] * shape[1] > _common._DENSE_CACHE_MAX_PIXELS
+    before = _common._full_grid.cache_info().currsize
+    before_centred = dense._centred_grid_cached.cache_info().currsize
     F.elastic_warp(shape, 2.0, 1.0, seed=0)
     F.swirl_warp(shape, 0.5)
-    assert geometric._full_grid.cache_info().currsize == before
-    assert geometric._centred_grid_cached.cache_info().currsize == before_centred
+    assert _common._full_grid.cache_info().currsize == before
+    assert dense._centred_grid_cached.cache_info().currsize == before_centred
 
 
 @pytest.mark.parametrize(
@@ -624,7 +625,7 @@ def test_padded_warps_match_cv2_border_handling(dtype, border, monkeypatch):
     assert all(w._padded[0] > 0 for w in warps[-2:])
     padded = [warp.apply(img, border=border) for warp in warps]
     exact = [F.pad_and_crop_warp(shape, 9, 0, 17).apply(img, border=border)]
-    monkeypatch.setattr(geometric, "_padded_inverse", lambda *args: (0, None))
+    monkeypatch.setattr(affine, "_padded_inverse", lambda *args: (0, None))
     for warp in warps[-2:]:
         warp._padded = None
     tol = 1e-4 if dtype == np.float32 else 1 if dtype == np.uint8 else 3
@@ -645,7 +646,7 @@ def test_affine_warps_above_pad_limit_use_cv2_border_handling(border, monkeypatc
     img = make_image(shape, np.uint16)
     warps = [F.rotate_warp(shape, -10.0), F.zoom_warp(shape, 0.9), F.shear_warp(shape, 0.2)]
     padded = [warp.apply(img, border=border) for warp in warps]
-    monkeypatch.setattr(geometric, "_PAD_MAX_PIXELS", shape[0] * shape[1] - 1)
+    monkeypatch.setattr(affine, "_PAD_MAX_PIXELS", shape[0] * shape[1] - 1)
     mode = {"reflect": cv2.BORDER_REFLECT_101, "edge": cv2.BORDER_REPLICATE}[border]
     differs = False  # the padded warp rounds differently: the test tells the paths apart
     for warp, with_padding in zip(warps, padded, strict=True):
