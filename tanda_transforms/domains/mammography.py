@@ -58,7 +58,7 @@ import cv2
 import numpy as np
 
 from tanda_transforms.domains.poisson import poisson_blend
-from tanda_transforms.functional._validate import (
+from tanda_transforms.functional import (
     SUPPORTED_DTYPES,
     check_image,
     check_real,

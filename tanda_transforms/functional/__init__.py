@@ -12,6 +12,10 @@ Geometric ops are built from warp objects (:class:`AffineWarp`, :class:`DenseWar
 and ``*_warp`` builders, so that masks, boxes and keypoints can follow an image via
 ``warp.apply`` and ``warp.map_points``.
 
+Ops written elsewhere (:mod:`tanda_transforms.domains`, your own) check and convert their
+inputs with the same public helpers: :func:`check_image`, :func:`check_real`,
+:func:`value_max`, :func:`to_float32`, :func:`from_float32` and ``SUPPORTED_DTYPES``.
+
 Examples
 --------
 >>> import numpy as np
@@ -20,7 +24,14 @@ Examples
 (4, 4, 3)
 """
 
-from ._validate import check_image, from_float32, to_float32, value_max
+from ._validate import (
+    SUPPORTED_DTYPES,
+    check_image,
+    check_real,
+    from_float32,
+    to_float32,
+    value_max,
+)
 from .geometric import (
     AffineWarp,
     DenseWarp,
@@ -56,8 +67,10 @@ from .photometric import (
 )
 
 __all__ = [
-    # validation / dtype helpers
+    # validation / dtype helpers (for ops written elsewhere too, e.g. tanda_transforms.domains)
+    "SUPPORTED_DTYPES",
     "check_image",
+    "check_real",
     "value_max",
     "to_float32",
     "from_float32",
