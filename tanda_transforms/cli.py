@@ -169,7 +169,7 @@ def build_parser(full: Sequence[str] | None = None) -> argparse.ArgumentParser:
 
 
 def _add_evaluate(sub) -> None:
-    from tanda_transforms.evaluate import add_evaluate_parser
+    from tanda_transforms.evaluation.command import add_evaluate_parser
 
     _add_pool_options(add_evaluate_parser(sub, formatter_class=_Formatter))
 
@@ -762,10 +762,9 @@ def cmd_gallery(args: argparse.Namespace) -> int:
 def cmd_evaluate(args: argparse.Namespace) -> int:
     """``tanda evaluate``: options are checked first (usage errors), then the run goes.
 
-    See :mod:`tanda_transforms.evaluate`.
+    See :mod:`tanda_transforms.evaluation`.
     """
-    from tanda_transforms.evaluate import run_evaluate
-    from tanda_transforms.evaluation.command import config_from_args
+    from tanda_transforms.evaluation.command import config_from_args, run_evaluate
 
     try:
         config_from_args(args)
