@@ -7,12 +7,18 @@ Subcommands::
     tanda show POLICY               TF probabilities, frequent sequences, a picture grid
     tanda apply POLICY IN OUT       write augmented copies of every image in a folder
     tanda gallery                   list the policies shipped with the package
+    tanda evaluate --dataset D ...  compare augmentation conditions on an end model
 
 ``POLICY`` is a ``.tanda`` file or the name of a gallery policy. Run ``tanda SUBCOMMAND --help``
 for every option; ``tanda --version`` prints the version. Only the subcommand that runs is
 given its options (and imports torch), so ``tanda --help`` answers at once. Mistakes in the
 input (a missing file, an unknown pack, a bad ``--set``) print one ``tanda: error: ...`` line
 and exit with status 2.
+
+Size: about 300 of its lines declare the subcommands' options and help texts for argparse; the
+rest is one short function per subcommand and the ``--lesion-pool`` handling three of them
+share. What is not about the command line lives elsewhere: the data readers in
+:mod:`tanda_transforms.data`, the evaluation harness in :mod:`tanda_transforms.evaluation`.
 
 Examples
 --------
