@@ -24,6 +24,7 @@ Examples
 (4, 4, 3)
 """
 
+from . import geometric, morphology, photometric
 from ._validate import (
     SUPPORTED_DTYPES,
     check_image,
@@ -32,39 +33,9 @@ from ._validate import (
     to_float32,
     value_max,
 )
-from .geometric import (
-    AffineWarp,
-    DenseWarp,
-    elastic,
-    elastic_warp,
-    hflip,
-    hflip_warp,
-    pad_and_crop_warp,
-    rotate_warp,
-    shear_warp,
-    swirl_warp,
-    translate_warp,
-    vflip,
-    vflip_warp,
-    zoom_warp,
-)
-from .morphology import dilation, erosion
-from .photometric import (
-    autocontrast,
-    brightness,
-    contrast,
-    cutout,
-    equalize,
-    gamma,
-    gaussian_blur,
-    gaussian_noise,
-    hue_shift,
-    invert,
-    posterize,
-    saturation,
-    sharpen,
-    solarize,
-)
+from .geometric import *  # noqa: F403
+from .morphology import *  # noqa: F403
+from .photometric import *  # noqa: F403
 
 __all__ = [
     # validation / dtype helpers (for ops written elsewhere too, e.g. tanda_transforms.domains)
@@ -74,38 +45,7 @@ __all__ = [
     "value_max",
     "to_float32",
     "from_float32",
-    # warps
-    "AffineWarp",
-    "DenseWarp",
-    "rotate_warp",
-    "zoom_warp",
-    "shear_warp",
-    "translate_warp",
-    "hflip_warp",
-    "vflip_warp",
-    "swirl_warp",
-    "elastic_warp",
-    "pad_and_crop_warp",
-    # geometric ops
-    "hflip",
-    "vflip",
-    "elastic",
-    # photometric ops
-    "brightness",
-    "contrast",
-    "saturation",
-    "hue_shift",
-    "gamma",
-    "gaussian_blur",
-    "sharpen",
-    "gaussian_noise",
-    "cutout",
-    "equalize",
-    "autocontrast",
-    "posterize",
-    "solarize",
-    "invert",
-    # morphology
-    "erosion",
-    "dilation",
+    *geometric.__all__,  # warps, their builders, and hflip / vflip / elastic on images
+    *photometric.__all__,
+    *morphology.__all__,
 ]

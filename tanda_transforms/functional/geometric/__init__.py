@@ -28,33 +28,8 @@ A new geometric op is a warp builder registered with
 README's ``stretch_x`` example.
 """
 
-from .affine import (
-    AffineWarp,
-    hflip,
-    hflip_warp,
-    pad_and_crop_warp,
-    rotate_warp,
-    shear_warp,
-    translate_warp,
-    vflip,
-    vflip_warp,
-    zoom_warp,
-)
-from .dense import DenseWarp, elastic, elastic_warp, swirl_warp
+from . import affine, dense
+from .affine import *  # noqa: F403
+from .dense import *  # noqa: F403
 
-__all__ = [
-    "AffineWarp",
-    "DenseWarp",
-    "rotate_warp",
-    "zoom_warp",
-    "shear_warp",
-    "translate_warp",
-    "hflip_warp",
-    "vflip_warp",
-    "swirl_warp",
-    "elastic_warp",
-    "pad_and_crop_warp",
-    "hflip",
-    "vflip",
-    "elastic",
-]
+__all__ = [*affine.__all__, *dense.__all__]

@@ -25,23 +25,9 @@ gamma), :mod:`.filters` (gaussian_blur, sharpen, gaussian_noise, cutout) and :mo
 and the alpha carry they share.
 """
 
-from .enhance import brightness, contrast, gamma, hue_shift, saturation
-from .filters import cutout, gaussian_blur, gaussian_noise, sharpen
-from .levels import autocontrast, equalize, invert, posterize, solarize
+from . import enhance, filters, levels
+from .enhance import *  # noqa: F403
+from .filters import *  # noqa: F403
+from .levels import *  # noqa: F403
 
-__all__ = [
-    "brightness",
-    "contrast",
-    "saturation",
-    "hue_shift",
-    "gamma",
-    "gaussian_blur",
-    "sharpen",
-    "gaussian_noise",
-    "cutout",
-    "equalize",
-    "autocontrast",
-    "posterize",
-    "solarize",
-    "invert",
-]
+__all__ = [*enhance.__all__, *filters.__all__, *levels.__all__]
