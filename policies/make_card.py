@@ -21,7 +21,7 @@ import cv2
 import numpy as np
 
 from tanda_transforms import TANDAPolicy
-from tanda_transforms.cli import load_data
+from tanda_transforms.data import load_data
 from tanda_transforms.show import sample_grid, sequence_counts, tf_probabilities
 
 ROOT = Path(__file__).resolve().parents[1]

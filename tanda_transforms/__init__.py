@@ -19,6 +19,8 @@ __version__ = "0.1.0"
 import importlib
 from typing import TYPE_CHECKING, Any
 
+from tanda_transforms import registry as _registry  # standard library only: stays light
+
 if TYPE_CHECKING:  # for type checkers and IDEs; at run time the names load on first use
     from tanda_transforms.generators import MeanFieldSampler, RecurrentSampler, SequenceSampler
     from tanda_transforms.learn import LearnConfig, learn_policy
@@ -47,6 +49,18 @@ _EXPORTS = {
     "TFOutputError": "tfs",
     "available_packs": "tfs",
 }
+
+
+def _import_builtin_ops() -> None:
+    """Import the modules whose ops register themselves: the built-in table and the domains.
+
+    The registry calls this once, on its first lookup; importing them here rather than in
+    the registry keeps the import graph free of cycles (they import the registry).
+    """
+    from tanda_transforms import domains, ops  # noqa: F401
+
+
+_registry.set_builtin_loader(_import_builtin_ops)
 
 
 def __getattr__(name: str) -> Any:

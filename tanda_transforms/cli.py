@@ -7,12 +7,18 @@ Subcommands::
     tanda show POLICY               TF probabilities, frequent sequences, a picture grid
     tanda apply POLICY IN OUT       write augmented copies of every image in a folder
     tanda gallery                   list the policies shipped with the package
+    tanda evaluate --dataset D ...  compare augmentation conditions on an end model
 
 ``POLICY`` is a ``.tanda`` file or the name of a gallery policy. Run ``tanda SUBCOMMAND --help``
 for every option; ``tanda --version`` prints the version. Only the subcommand that runs is
 given its options (and imports torch), so ``tanda --help`` answers at once. Mistakes in the
 input (a missing file, an unknown pack, a bad ``--set``) print one ``tanda: error: ...`` line
 and exit with status 2.
+
+Size: about 300 of its lines declare the subcommands' options and help texts for argparse; the
+rest is one short function per subcommand and the ``--lesion-pool`` handling three of them
+share. What is not about the command line lives elsewhere: the data readers in
+:mod:`tanda_transforms.data`, the evaluation harness in :mod:`tanda_transforms.evaluation`.
 
 Examples
 --------
@@ -40,14 +46,13 @@ import numpy as np
 
 from tanda_transforms import __version__
 
-__all__ = ["main", "build_parser", "describe_data", "load_data", "parse_overrides", "DEMO_STEPS"]
+__all__ = ["main", "build_parser", "parse_overrides", "DEMO_STEPS"]
 
 #: Steps of ``tanda demo`` (and of ``tanda learn`` without ``--data``, ``--steps``, ``--epochs``):
 #: about a minute and a half on 2 CPU cores.
 DEMO_STEPS = 200
 #: Batch size of the demo: half the paper's 32, so twice the steps fit in the same time.
 DEMO_BATCH_SIZE = 16
-READERS = ("auto", "mnist", "cifar10", "mias", "folder", "npy")
 COMMANDS = ("learn", "demo", "show", "apply", "evaluate", "gallery")
 #: The one-line help of each subcommand (``tanda --help``).
 HELP = {
@@ -170,7 +175,7 @@ def build_parser(full: Sequence[str] | None = None) -> argparse.ArgumentParser:
 
 
 def _add_evaluate(sub) -> None:
-    from tanda_transforms.evaluate import add_evaluate_parser
+    from tanda_transforms.evaluation.command import add_evaluate_parser
 
     _add_pool_options(add_evaluate_parser(sub, formatter_class=_Formatter))
 
@@ -187,6 +192,8 @@ def _add_gallery(sub) -> None:
 
 
 def _add_learn(sub) -> None:
+    from tanda_transforms.data import READERS
+
     p = sub.add_parser(
         "learn",
         help=HELP["learn"],
@@ -365,135 +372,6 @@ def _non_negative_int(text: str) -> int:
     return value
 
 
-# --- data ---------------------------------------------------------------------------------
-
-_TAR_SUFFIXES = (".tar", ".tar.gz", ".tgz", ".tar.bz2", ".tar.xz")
-
-
-def guess_reader(path: Path) -> str:
-    """The reader ``--reader auto`` picks for ``path`` (see ``tanda learn --help``).
-
-    Examples
-    --------
-    >>> guess_reader(Path("digits.npz"))
-    'npy'
-    """
-    name = path.name.lower()
-    if name.endswith((".npy", ".npz")):
-        return "npy"
-    if name.endswith(_TAR_SUFFIXES):
-        return "cifar10"
-    if not path.is_dir():
-        return "folder"
-    for folder in (path, path / "MNIST" / "raw", path / "raw"):
-        if folder.is_dir() and any("idx3-ubyte" in p.name or "idx1-ubyte" in p.name
-                                   for p in folder.iterdir()):
-            return "mnist"
-    if (path / "cifar-10-batches-py").is_dir() or (path / "data_batch_1").is_file():
-        return "cifar10"
-    if (path / "test_batch").is_file():
-        return "cifar10"
-    if any(p.is_file() and p.name.lower().endswith(_TAR_SUFFIXES) for p in path.iterdir()):
-        return "cifar10"
-    if any((path / n).is_file() for n in ("Info.txt", "info.txt", "INFO.TXT")):
-        return "mias"
-    from tanda_transforms.data import CIFAR10_CLASSES
-
-    train = path / "train"
-    if train.is_dir() and any((train / c).is_dir() for c in CIFAR10_CLASSES):
-        return "cifar10"
-    return "folder"
-
-
-def _load_npy(path: Path) -> np.ndarray:
-    try:
-        if path.suffix.lower() == ".npz":
-            with np.load(path, allow_pickle=False) as archive:
-                if not archive.files:
-                    raise CliError(f"{path}: the .npz file holds no arrays")
-                key = "images" if "images" in archive.files else archive.files[0]
-                return np.asarray(archive[key])
-        return np.load(path, allow_pickle=False)
-    except (ValueError, OSError) as err:
-        if isinstance(err, FileNotFoundError):
-            raise
-        raise CliError(f"{path}: cannot read as a numpy file ({err})") from None
-
-
-def load_data(
-    path: str | os.PathLike | None,
-    reader: str = "auto",
-    split: str = "train",
-    limit: int | None = None,
-    size: int | None = None,
-) -> tuple[np.ndarray, str]:
-    """Read images as ``tanda learn`` does; returns ``(images N x H x W [x C], reader used)``.
-
-    ``path=None`` gives the 500 MNIST digits shipped with the package (reader ``"sample"``).
-
-    Examples
-    --------
-    >>> images, reader = load_data(None, limit=10)
-    >>> images.shape, reader
-    ((10, 28, 28), 'sample')
-    """
-    if path is None:
-        from tanda_transforms.data import load_mnist_sample
-
-        images, reader = load_mnist_sample()[0], "sample"
-    else:
-        path = Path(path)
-        if not path.exists():
-            raise CliError(f"data not found: {path}")
-        if reader == "auto":
-            reader = guess_reader(path)
-        try:
-            images = _read(path, reader, split, limit, size)
-        except ValueError as err:  # the readers' word for a malformed file
-            raise CliError(f"cannot read {path} as {reader} data: {err}") from None
-    if limit is not None:
-        images = images[:limit]
-    if size is not None and images.shape[1:3] != (size, size):
-        images = np.stack([_resize(im, size) for im in images])
-    return images, reader
-
-
-def _resize(image: np.ndarray, size: int) -> np.ndarray:
-    import cv2
-
-    out = cv2.resize(image, (size, size), interpolation=cv2.INTER_AREA)
-    return out[..., None] if image.ndim == 3 and out.ndim == 2 else out
-
-
-def _read(path: Path, reader: str, split: str, limit: int | None, size: int | None):
-    from tanda_transforms import data
-
-    if reader == "npy":
-        return _load_npy(path)
-    if reader == "mnist":
-        return data.load_mnist(path, split)[0]
-    if reader == "cifar10":
-        return data.load_cifar10(path, split)[0]
-    if reader == "mias":
-        films = data.load_mias(path, size=size or 256)
-        count = len(films) if limit is None else min(limit, len(films))
-        return np.stack([films[i]["image"] for i in range(count)])
-    if reader == "folder":
-        if not path.is_dir():
-            raise CliError(f"{path}: expected a folder of images, an .npy or .npz file")
-        images, names = data.load_image_folder(path)
-        if isinstance(images, list):
-            if size is None:
-                kinds = sorted({f"{im.shape} {im.dtype}" for im in images})
-                raise CliError(f"{path}: images differ in size or dtype ({', '.join(kinds[:4])}); "
-                               "pass --size S to resize them all")
-            if len({im.dtype for im in images}) > 1 or len({im.ndim for im in images}) > 1:
-                raise CliError(f"{path}: images differ in dtype or channels; convert them first")
-            images = np.stack([_resize(im, size) for im in images[:limit]])
-        return images
-    raise CliError(f"unknown reader {reader!r}; choose from {', '.join(READERS)}")
-
-
 def _library(tfs: str, images: np.ndarray, reader: str):
     from tanda_transforms.registry import UnknownOpError
     from tanda_transforms.tfs import TFLibrary, available_packs
@@ -594,36 +472,10 @@ def _train(images: np.ndarray, library, config, args: argparse.Namespace, genera
     return policy, time.perf_counter() - started
 
 
-_DATASET_NAMES = {"mnist": "MNIST", "cifar10": "CIFAR-10", "mias": "mini-MIAS"}
-
-
-def describe_data(
-    path: str | os.PathLike | None, reader: str, split: str, count: int, steps: int, batch: int
-) -> str:
-    """What ``tanda learn`` records as a policy's ``metadata["data"]``: no local paths.
-
-    Known datasets are named with their split; a folder or array file by its base name only
-    (a path on the author's machine means nothing to the reader of a policy file).
-
-    Examples
-    --------
-    >>> describe_data("../data/cifar10", "cifar10", "train", 50000, 313, 32)
-    'CIFAR-10 train split, 50,000 images; 313 batches of 32 seen (10,016 images, shuffled)'
-    >>> describe_data("/home/me/scans.npy", "npy", "train", 12, 2, 16)
-    'scans.npy (npy, 12 images); 2 batches of 16 seen (32 images, shuffled)'
-    """
-    if path is None:
-        source = f"the MNIST sample shipped with the package, {count:,} digits"
-    elif reader in _DATASET_NAMES:
-        split_text = "" if reader == "mias" else f" {split} split"
-        source = f"{_DATASET_NAMES[reader]}{split_text}, {count:,} images"
-    else:
-        source = f"{Path(path).name} ({reader}, {count:,} images)"
-    return f"{source}; {steps} batches of {batch} seen ({steps * batch:,} images, shuffled)"
-
-
 def cmd_learn(args: argparse.Namespace) -> int:
     """``tanda learn``: read data, learn, save, print the top TF probabilities."""
+    from tanda_transforms.data import describe_data, load_data
+
     config = _learn_config(args, no_data=args.data is None)
     images, reader = load_data(args.data, args.reader, args.split, args.limit, args.size)
     library = _library(args.tfs, images, reader)
@@ -642,6 +494,7 @@ def cmd_learn(args: argparse.Namespace) -> int:
 
 def cmd_demo(args: argparse.Namespace) -> int:
     """``tanda demo``: learn on the shipped MNIST digits; write the policy and its grid."""
+    from tanda_transforms.data import describe_data, load_data
     from tanda_transforms.learn import LearnConfig
     from tanda_transforms.show import default_images, sample_grid, summarise
     from tanda_transforms.tfs import TFLibrary
@@ -790,6 +643,7 @@ def _prepare_evaluate_pools(args: argparse.Namespace) -> None:
 
 def cmd_show(args: argparse.Namespace) -> int:
     """``tanda show``: summary to stdout, sample grid to a PNG."""
+    from tanda_transforms.data import load_data
     from tanda_transforms.show import default_images, sample_grid, summarise
 
     pool = _register_pool_file(args)
@@ -914,10 +768,9 @@ def cmd_gallery(args: argparse.Namespace) -> int:
 def cmd_evaluate(args: argparse.Namespace) -> int:
     """``tanda evaluate``: options are checked first (usage errors), then the run goes.
 
-    See :mod:`tanda_transforms.evaluate`.
+    See :mod:`tanda_transforms.evaluation`.
     """
-    from tanda_transforms.evaluate import run_evaluate
-    from tanda_transforms.evaluation.command import config_from_args
+    from tanda_transforms.evaluation.command import config_from_args, run_evaluate
 
     try:
         config_from_args(args)
@@ -942,13 +795,15 @@ def _input_errors() -> tuple[type[Exception], ...]:
 
     Not ``ValueError`` or ``TypeError`` in general: the commands turn bad input they find
     into ``CliError``, so one of those from inside the library is a bug and keeps its
-    traceback (lesion pool errors are about the pool given, so they count as input).
+    traceback (lesion pool errors are about the pool given, and data read errors about the
+    data given, so they count as input).
     """
+    from tanda_transforms.data import DataReadError
     from tanda_transforms.domains import LesionPoolError, LesionPoolNotFoundError
     from tanda_transforms.registry import UnknownOpError
 
     return (CliError, OSError, _policy_file_error(), UnknownOpError, LesionPoolError,
-            LesionPoolNotFoundError)
+            LesionPoolNotFoundError, DataReadError)
 
 
 def _command_of(argv: Sequence[str]) -> str | None:

@@ -41,6 +41,7 @@ from tanda_transforms._atomic import write_atomic
 from tanda_transforms.generators import MeanFieldSampler, SequenceSampler, build_sampler
 from tanda_transforms.policy_file import PolicyFileError
 from tanda_transforms.registry import UnknownOpError, get_op
+from tanda_transforms.seeding import process_key, stream_seed
 from tanda_transforms.sequence import CompiledSequence, SampledSequence
 from tanda_transforms.tfs import TF, TFLibrary
 
@@ -60,7 +61,7 @@ class _Stream:
     """The random streams of one process: a torch generator for sequences, numpy for TFs."""
 
     def __init__(self, seed: int, block_size: int) -> None:
-        self.key = _process_key()
+        self.key = process_key()
         self.torch_gen = torch.Generator().manual_seed(seed % 2**63)
         self.np_rng = np.random.default_rng(seed)
         self.block_size = block_size
@@ -84,21 +85,6 @@ def _check_probability(value: Any) -> float:
     if isinstance(value, bool) or not isinstance(value, int | float) or not 0 <= value <= 1:
         raise ValueError(f"p must be a probability in [0, 1], got {value!r}")
     return float(value)
-
-
-def _process_key() -> tuple[int, int | None]:
-    info = torch.utils.data.get_worker_info()
-    return os.getpid(), None if info is None else info.id
-
-
-def _stream_seed(seed: int | None) -> int:
-    """Seed for this process: the policy seed, mixed with the worker's torch seed in workers."""
-    if torch.utils.data.get_worker_info() is not None:
-        entropy = [0 if seed is None else seed, torch.initial_seed()]
-        return int(np.random.SeedSequence(entropy).generate_state(2, np.uint32).view(np.uint64)[0])
-    if seed is None:
-        return int(torch.randint(0, 2**62, (1,)).item())
-    return seed
 
 
 class TANDAPolicy(v2.Transform):
@@ -214,8 +200,8 @@ class TANDAPolicy(v2.Transform):
         return self
 
     def _current_stream(self) -> _Stream:
-        if self._stream is None or self._stream.key != _process_key():
-            self._stream = _Stream(_stream_seed(self.seed), self.block_size)
+        if self._stream is None or self._stream.key != process_key():
+            self._stream = _Stream(stream_seed(self.seed), self.block_size)
         return self._stream
 
     def __getstate__(self) -> dict[str, Any]:

@@ -313,8 +313,22 @@ def available_ops() -> list[str]:
     return sorted(_REGISTRY)
 
 
+#: Imports the modules whose ops register themselves on import (the built-in table and the
+#: domains). ``tanda_transforms/__init__`` installs it, so this module imports none of the
+#: modules that import it; it runs once, on the first lookup, so a policy file may name a
+#: domain TF without the user importing ``tanda_transforms.domains`` first.
+_builtin_loader: Callable[[], None] | None = None
+_builtins_loaded = False
+
+
+def set_builtin_loader(loader: Callable[[], None]) -> None:
+    """Install the function that imports the self-registering op modules (run on first use)."""
+    global _builtin_loader, _builtins_loaded
+    _builtin_loader, _builtins_loaded = loader, False
+
+
 def _ensure_builtins() -> None:
-    # The built-in and domain tables register themselves on import; importing here (not at
-    # module level) avoids a cycle, and lets a policy file name a domain TF without the user
-    # importing tanda_transforms.domains first.
-    from tanda_transforms import domains, ops  # noqa: F401
+    global _builtins_loaded
+    if not _builtins_loaded and _builtin_loader is not None:
+        _builtin_loader()
+        _builtins_loaded = True

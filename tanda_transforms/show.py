@@ -29,16 +29,18 @@ from __future__ import annotations
 import math
 from collections import Counter
 from collections.abc import Sequence
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import cv2
 import numpy as np
 import torch
 
 from tanda_transforms.generators import MeanFieldSampler
-from tanda_transforms.policy import TANDAPolicy
 from tanda_transforms.sequence import SampledSequence
 from tanda_transforms.tfs import TFLibrary, available_packs
+
+if TYPE_CHECKING:  # annotations only: policy.py imports this module for repr(policy)
+    from tanda_transforms.policy import TANDAPolicy
 
 __all__ = [
     "GRID_BACKGROUND",

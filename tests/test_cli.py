@@ -13,7 +13,8 @@ import torch
 
 from tanda_transforms import TANDAPolicy, TFLibrary, cli
 from tanda_transforms import show as cli_show
-from tanda_transforms.cli import guess_reader, main, parse_overrides
+from tanda_transforms.cli import main, parse_overrides
+from tanda_transforms.data import guess_reader
 from tanda_transforms.show import grid_size, sample_grid, summarise
 
 TINY = ["--steps", "2", "--seq-len", "2", "--set", "d_width=4", "--no-progress"]

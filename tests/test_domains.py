@@ -236,11 +236,11 @@ def test_exposure_parameters_mean_slope_and_shift_at_mid_grey():
 
 
 def test_exposure_float_chunks_agree_with_one_pass(monkeypatch):
-    from tanda_transforms.domains import mammography
+    from tanda_transforms.domains import exposure
 
     img = smooth_noise((70, 50), 8).astype(np.float32)
     whole = mammo_exposure(img, contrast=1.2, brightness=0.05)
-    monkeypatch.setattr(mammography, "_FLOAT_CHUNK", 333)  # does not divide 3500
+    monkeypatch.setattr(exposure, "_FLOAT_CHUNK", 333)  # does not divide 3500
     np.testing.assert_array_equal(mammo_exposure(img, contrast=1.2, brightness=0.05), whole)
     for view in (np.s_[:, ::2], np.s_[::-1]):
         np.testing.assert_array_equal(

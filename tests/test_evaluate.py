@@ -13,7 +13,7 @@ import pytest
 import torch
 
 from tanda_transforms import PolicyNotFoundError, TANDAPolicy
-from tanda_transforms.evaluate import (
+from tanda_transforms.evaluation import (
     CONDITIONS,
     EvalConfig,
     add_evaluate_parser,

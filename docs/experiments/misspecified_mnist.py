@@ -24,7 +24,7 @@ import torch
 
 from tanda_transforms import TFLibrary, learn_policy
 from tanda_transforms.data import load_mnist
-from tanda_transforms.packs import misspecified_tfs
+from tanda_transforms.tfs import misspecified_tfs
 
 HERE = Path(__file__).resolve().parent
 DEFAULT_DATA = HERE.parents[2] / "shared" / "data" / "mnist"

@@ -10,12 +10,14 @@ network access:
 * Any folder of images, 8 or 16 bit (:func:`load_image_folder`); used by ``tanda learn --data``.
 * mini-MIAS mammograms with their ``Info.txt`` ground truth (:func:`parse_mias_info`,
   :func:`lesion_mask`, :func:`load_mias`).
+* Any of these, by reader name or guessed from the path, as one array (:func:`load_data`,
+  :func:`guess_reader`): what ``tanda learn --data`` reads.
 
 Images are returned as numpy arrays in ``H x W`` (grayscale) or ``H x W x C`` (colour, RGB
 channel order) layout, labels as ``int64`` arrays.
 
-The readers live in one module per dataset (``mnist``, ``cifar``, ``folder``, ``mias``); import
-them from here, which re-exports every public name.
+The readers live in one module per dataset (``mnist``, ``cifar``, ``folder``, ``mias``), the
+dispatch among them in ``readers``; import them from here, which re-exports every public name.
 """
 
 from .cifar import CIFAR10_CLASSES, load_cifar10
@@ -30,16 +32,22 @@ from .mias import (
     parse_mias_info,
 )
 from .mnist import load_mnist, load_mnist_sample, read_idx
+from .readers import READERS, DataReadError, describe_data, guess_reader, load_data
 
 __all__ = [
     "CIFAR10_CLASSES",
+    "DataReadError",
     "IMAGE_EXTENSIONS",
     "MIAS_KINDS",
     "MiasAbnormality",
     "MiasDataset",
     "MiasRecord",
+    "READERS",
+    "describe_data",
+    "guess_reader",
     "lesion_mask",
     "load_cifar10",
+    "load_data",
     "load_image_folder",
     "load_mias",
     "load_mnist",

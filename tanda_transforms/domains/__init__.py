@@ -11,36 +11,8 @@ Examples
 True
 """
 
-from tanda_transforms.domains.mammography import (
-    BRIGHTNESS_BOUNDS,
-    CONTRAST_BOUNDS,
-    LesionPool,
-    LesionPoolError,
-    LesionPoolNotFoundError,
-    clear_lesion_pool_cache,
-    domain_mammography_tfs,
-    get_lesion_pool,
-    lesion_transplant,
-    mammo_exposure,
-    register_lesion_pool,
-    registered_lesion_pools,
-    unregister_lesion_pool,
-)
+from tanda_transforms.domains import mammography
+from tanda_transforms.domains.mammography import *  # noqa: F403
 from tanda_transforms.domains.poisson import poisson_blend
 
-__all__ = [
-    "BRIGHTNESS_BOUNDS",
-    "CONTRAST_BOUNDS",
-    "LesionPool",
-    "LesionPoolError",
-    "LesionPoolNotFoundError",
-    "clear_lesion_pool_cache",
-    "domain_mammography_tfs",
-    "get_lesion_pool",
-    "lesion_transplant",
-    "mammo_exposure",
-    "poisson_blend",
-    "register_lesion_pool",
-    "registered_lesion_pools",
-    "unregister_lesion_pool",
-]
+__all__ = [*mammography.__all__, "poisson_blend"]

@@ -29,7 +29,7 @@ import numpy as np
 import scipy.sparse as sp
 import scipy.sparse.linalg as spla
 
-from tanda_transforms.functional._validate import check_image, check_real, value_max
+from tanda_transforms.functional import check_image, check_real, value_max
 
 __all__ = ["poisson_blend", "DIRECT_MAX_PIXELS"]
 

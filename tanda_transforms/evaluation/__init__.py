@@ -11,9 +11,19 @@ subset with each augmentation condition and compare test accuracies, over severa
   :func:`run_conditions`;
 * :mod:`~tanda_transforms.evaluation.mias`: mini-MIAS patches split by patient;
 * :mod:`~tanda_transforms.evaluation.tasks`: the three tasks as arrays;
-* :mod:`~tanda_transforms.evaluation.command`: ``tanda evaluate``.
+* :mod:`~tanda_transforms.evaluation.command`: ``tanda evaluate``, which
+  ``python -m tanda_transforms.evaluation`` also runs.
 
-:mod:`tanda_transforms.evaluate` re-exports the public names.
+Examples
+--------
+>>> import numpy as np
+>>> from tanda_transforms.evaluation import build_subset, make_augment
+>>> augment = make_augment("basic", "cifar10", seed=0)
+>>> augment(np.zeros((32, 32, 3), np.uint8)).shape
+(32, 32, 3)
+>>> x, y = build_subset(np.zeros((1000, 2, 2), np.uint8), np.arange(1000) % 10, 0.01, seed=0)
+>>> np.bincount(y).tolist()
+[1, 1, 1, 1, 1, 1, 1, 1, 1, 1]
 """
 
 from tanda_transforms.evaluation.augment import (

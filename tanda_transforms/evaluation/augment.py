@@ -31,7 +31,8 @@ policy). ``with_basic`` has no effect on ``none`` and ``basic``.
 
 Streams in DataLoader workers: in a worker the stream mixes the seed with
 ``torch.initial_seed()``, which the DataLoader makes different for every worker and every
-epoch, so workers never repeat each other. (``TANDAPolicy`` does the same.)
+epoch, so workers never repeat each other (:mod:`tanda_transforms.seeding`, as
+``TANDAPolicy``).
 
 Examples
 --------
@@ -57,6 +58,7 @@ import torch
 from torchvision.transforms import v2
 
 from tanda_transforms.policy import PolicyNotFoundError, TANDAPolicy
+from tanda_transforms.seeding import process_key, stream_seed
 from tanda_transforms.sequence import SampledSequence
 
 __all__ = [
@@ -101,19 +103,6 @@ BASIC_BORDERS: tuple[str, ...] = ("zero", "reflect")
 RENDERINGS: tuple[str, ...] = ("fused", "step")
 
 
-def _stream_seed(seed: int) -> int:
-    info = torch.utils.data.get_worker_info()
-    if info is None:
-        return seed
-    state = np.random.SeedSequence([seed, torch.initial_seed()]).generate_state(2, np.uint32)
-    return int(state.view(np.uint64)[0])
-
-
-def _process_key() -> tuple[int, int | None]:
-    info = torch.utils.data.get_worker_info()
-    return os.getpid(), None if info is None else info.id
-
-
 class _Seeded:
     """A numpy random stream per process (and per DataLoader worker), started from ``seed``."""
 
@@ -131,9 +120,9 @@ class _Seeded:
 
     @property
     def rng(self) -> np.random.Generator:
-        key = _process_key()
+        key = process_key()
         if self._rng is None or self._key != key:
-            self._rng, self._key = np.random.default_rng(_stream_seed(self.seed)), key
+            self._rng, self._key = np.random.default_rng(stream_seed(self.seed)), key
         return self._rng
 
     def __getstate__(self) -> dict[str, Any]:

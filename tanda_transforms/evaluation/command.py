@@ -441,7 +441,7 @@ def add_evaluate_parser(subparsers: Any, **parser_options: Any) -> argparse.Argu
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    """Run ``evaluate`` on its own (``python -m tanda_transforms.evaluate``)."""
+    """Run ``evaluate`` on its own (``python -m tanda_transforms.evaluation``)."""
     parser = argparse.ArgumentParser(prog="tanda")
     sub = parser.add_subparsers(dest="command", required=True)
     add_evaluate_parser(sub)

@@ -23,11 +23,12 @@ sets took no part.
 
 from __future__ import annotations
 
+import contextlib
 import copy
 import dataclasses
 import math
 import time
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from typing import Any
 
 import numpy as np
@@ -344,89 +345,22 @@ def fit(
         n_classes = int(max(train_y.max(), test_y.max())) + 1
     device = resolve_device(config.device)
     augment = reseed(copy.deepcopy(augment), seed)
-    threads = torch.get_num_threads()
-    if config.threads is not None:
-        torch.set_num_threads(config.threads)
-    try:
-        return _fit(train_x, train_y, test_x, test_y, augment, config, seed, n_classes, device)
-    finally:
-        torch.set_num_threads(threads)
-
-
-def _fit(
-    train_x: np.ndarray,
-    train_y: np.ndarray,
-    test_x: np.ndarray,
-    test_y: np.ndarray,
-    augment: Augment,
-    config: EvalConfig,
-    seed: int,
-    n_classes: int,
-    device: torch.device,
-) -> TrainResult:
     channels = 1 if train_x.ndim == 3 else train_x.shape[3]
-    mean, std = _channel_stats(train_x)
-    mean, std = mean.to(device), std.to(device)
-
-    def normalise(batch: torch.Tensor) -> torch.Tensor:
-        # channels-last: 1.3-1.9x faster convolutions on CPU for these models (measured).
-        batch = (batch.float() / 255.0 - mean) / std
-        return batch.contiguous(memory_format=torch.channels_last)
-
     cuda = [device.index or 0] if device.type == "cuda" else []
-    with torch.random.fork_rng(devices=cuda):
-        torch.manual_seed(seed)
-        model = build_model(config.model, channels, n_classes, config.width, config.blocks)
-        model = model.to(device, memory_format=torch.channels_last)
-        dataset = _AugmentedImages(train_x, train_y, augment)
-        loader = DataLoader(
-            dataset,
-            batch_size=config.batch_size,
-            shuffle=True,
-            generator=torch.Generator().manual_seed(seed),
-            num_workers=config.num_workers,
-            pin_memory=device.type == "cuda",
-        )
-        optimiser = torch.optim.SGD(
-            model.parameters(),
-            lr=config.lr,
-            momentum=config.momentum,
-            nesterov=config.momentum > 0,
-            weight_decay=config.weight_decay,
-        )
-        total = config.epochs * len(loader)
-        schedule = torch.optim.lr_scheduler.LambdaLR(
-            optimiser, lambda step: 0.5 * (1 + math.cos(math.pi * min(step, total) / total))
-        )
-        loss_fn = nn.CrossEntropyLoss()
-        epoch_seconds: list[float] = []
-        epoch_cpu_seconds: list[float] = []
-        final_loss = float("nan")
-        for epoch in range(config.epochs):
-            if epoch == config.epochs - config.clean_epochs:
-                dataset.augment = Identity()  # workers start from this state every epoch
-            started, cpu_started = time.perf_counter(), time.process_time()
-            model.train()
-            losses = []
-            for images, labels in loader:
-                images = normalise(images.to(device, non_blocking=True))
-                labels = labels.to(device, non_blocking=True)
-                loss = loss_fn(model(images), labels)
-                optimiser.zero_grad(set_to_none=True)
-                loss.backward()
-                optimiser.step()
-                schedule.step()
-                losses.append(loss.detach())
-            final_loss = float(torch.stack(losses).mean())
-            if not math.isfinite(final_loss):
-                raise FloatingPointError(
-                    f"training loss is {final_loss} (learning rate {config.lr} too high?)"
-                )
-            epoch_seconds.append(time.perf_counter() - started)
-            epoch_cpu_seconds.append(time.process_time() - cpu_started)
-        started = time.perf_counter()
-        accuracy = _evaluate(model, test_x, test_y, normalise, config.eval_batch_size, device)
-        test_seconds = time.perf_counter() - started
+    with _torch_threads(config.threads):
+        normalise = _normaliser(train_x, device)
+        with torch.random.fork_rng(devices=cuda):
+            torch.manual_seed(seed)
+            model = build_model(config.model, channels, n_classes, config.width, config.blocks)
+            model = model.to(device, memory_format=torch.channels_last)
+            dataset = _AugmentedImages(train_x, train_y, augment)
+            loader = _loader(dataset, config, seed, device)
+            epoch_seconds, epoch_cpu_seconds, final_loss = _train_epochs(
+                model, loader, dataset, normalise, config, device
+            )
+            started = time.perf_counter()
+            accuracy = _evaluate(model, test_x, test_y, normalise, config.eval_batch_size, device)
+            test_seconds = time.perf_counter() - started
     return TrainResult(
         accuracy=accuracy,
         epoch_seconds=epoch_seconds,
@@ -435,6 +369,96 @@ def _fit(
         test_seconds=test_seconds,
         final_loss=final_loss,
     )
+
+
+def _loader(
+    dataset: _AugmentedImages, config: EvalConfig, seed: int, device: torch.device
+) -> DataLoader:
+    """Shuffled batches in an order that depends only on ``seed``."""
+    return DataLoader(
+        dataset,
+        batch_size=config.batch_size,
+        shuffle=True,
+        generator=torch.Generator().manual_seed(seed),
+        num_workers=config.num_workers,
+        pin_memory=device.type == "cuda",
+    )
+
+
+@contextlib.contextmanager
+def _torch_threads(threads: int | None) -> Iterator[None]:
+    """Run the block with torch on ``threads`` threads (``None``: as set), then restore."""
+    before = torch.get_num_threads()
+    if threads is not None:
+        torch.set_num_threads(threads)
+    try:
+        yield
+    finally:
+        torch.set_num_threads(before)
+
+
+def _normaliser(
+    train_x: np.ndarray, device: torch.device
+) -> Callable[[torch.Tensor], torch.Tensor]:
+    """Scale a uint8 batch to [0, 1] and standardise it with the training set's channel stats."""
+    mean, std = _channel_stats(train_x)
+    mean, std = mean.to(device), std.to(device)
+
+    def normalise(batch: torch.Tensor) -> torch.Tensor:
+        # channels-last: 1.3-1.9x faster convolutions on CPU for these models (measured).
+        batch = (batch.float() / 255.0 - mean) / std
+        return batch.contiguous(memory_format=torch.channels_last)
+
+    return normalise
+
+
+def _train_epochs(
+    model: nn.Module,
+    loader: DataLoader,
+    dataset: _AugmentedImages,
+    normalise: Callable[[torch.Tensor], torch.Tensor],
+    config: EvalConfig,
+    device: torch.device,
+) -> tuple[list[float], list[float], float]:
+    """SGD for ``config.epochs``: wall and CPU seconds per epoch, and the last epoch's loss."""
+    optimiser = torch.optim.SGD(
+        model.parameters(),
+        lr=config.lr,
+        momentum=config.momentum,
+        nesterov=config.momentum > 0,
+        weight_decay=config.weight_decay,
+    )
+    total = config.epochs * len(loader)
+    schedule = torch.optim.lr_scheduler.LambdaLR(
+        optimiser, lambda step: 0.5 * (1 + math.cos(math.pi * min(step, total) / total))
+    )
+    loss_fn = nn.CrossEntropyLoss()
+    epoch_seconds: list[float] = []
+    epoch_cpu_seconds: list[float] = []
+    final_loss = float("nan")
+    for epoch in range(config.epochs):
+        if epoch == config.epochs - config.clean_epochs:
+            dataset.augment = Identity()  # workers start from this state every epoch
+        started, cpu_started = time.perf_counter(), time.process_time()
+        model.train()
+        losses = []
+        for images, labels in loader:
+            images = normalise(images.to(device, non_blocking=True))
+            labels = labels.to(device, non_blocking=True)
+            loss = loss_fn(model(images), labels)
+            optimiser.zero_grad(set_to_none=True)
+            loss.backward()
+            optimiser.step()
+            schedule.step()
+            losses.append(loss.detach())
+        final_loss = float(torch.stack(losses).mean())
+        if not math.isfinite(final_loss):
+            raise FloatingPointError(
+                f"training loss is {final_loss} (learning rate {config.lr} too high?)"
+            )
+        epoch_seconds.append(time.perf_counter() - started)
+        epoch_cpu_seconds.append(time.process_time() - cpu_started)
+    return epoch_seconds, epoch_cpu_seconds, final_loss
 
 
 def train_and_test(

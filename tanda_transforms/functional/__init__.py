@@ -12,99 +12,40 @@ Geometric ops are built from warp objects (:class:`AffineWarp`, :class:`DenseWar
 and ``*_warp`` builders, so that masks, boxes and keypoints can follow an image via
 ``warp.apply`` and ``warp.map_points``.
 
+Ops written elsewhere (:mod:`tanda_transforms.domains`, your own) check and convert their
+inputs with the same public helpers: :func:`check_image`, :func:`check_real`,
+:func:`value_max`, :func:`to_float32`, :func:`from_float32` and ``SUPPORTED_DTYPES``.
+
 Examples
 --------
 >>> import numpy as np
 >>> from tanda_transforms import functional as F
->>> F.rotate(np.zeros((4, 4, 3), np.uint8), 15.0).shape
+>>> F.rotate_warp((4, 4), 15.0).apply(np.zeros((4, 4, 3), np.uint8)).shape
 (4, 4, 3)
 """
 
-from ._validate import check_image, from_float32, to_float32, value_max
-from .geometric import (
-    AffineWarp,
-    DenseWarp,
-    elastic,
-    elastic_warp,
-    hflip,
-    hflip_warp,
-    pad_and_crop,
-    pad_and_crop_warp,
-    rotate,
-    rotate_warp,
-    shear,
-    shear_warp,
-    swirl,
-    swirl_warp,
-    translate,
-    translate_warp,
-    vflip,
-    vflip_warp,
-    zoom,
-    zoom_warp,
+from . import geometric, morphology, photometric
+from ._validate import (
+    SUPPORTED_DTYPES,
+    check_image,
+    check_real,
+    from_float32,
+    to_float32,
+    value_max,
 )
-from .morphology import dilation, erosion
-from .photometric import (
-    autocontrast,
-    brightness,
-    contrast,
-    cutout,
-    equalize,
-    gamma,
-    gaussian_blur,
-    gaussian_noise,
-    hue_shift,
-    invert,
-    posterize,
-    saturation,
-    sharpen,
-    solarize,
-)
+from .geometric import *  # noqa: F403
+from .morphology import *  # noqa: F403
+from .photometric import *  # noqa: F403
 
 __all__ = [
-    # validation / dtype helpers
+    # validation / dtype helpers (for ops written elsewhere too, e.g. tanda_transforms.domains)
+    "SUPPORTED_DTYPES",
     "check_image",
+    "check_real",
     "value_max",
     "to_float32",
     "from_float32",
-    # warps
-    "AffineWarp",
-    "DenseWarp",
-    "rotate_warp",
-    "zoom_warp",
-    "shear_warp",
-    "translate_warp",
-    "hflip_warp",
-    "vflip_warp",
-    "swirl_warp",
-    "elastic_warp",
-    "pad_and_crop_warp",
-    # geometric ops
-    "rotate",
-    "zoom",
-    "shear",
-    "translate",
-    "hflip",
-    "vflip",
-    "swirl",
-    "elastic",
-    "pad_and_crop",
-    # photometric ops
-    "brightness",
-    "contrast",
-    "saturation",
-    "hue_shift",
-    "gamma",
-    "gaussian_blur",
-    "sharpen",
-    "gaussian_noise",
-    "cutout",
-    "equalize",
-    "autocontrast",
-    "posterize",
-    "solarize",
-    "invert",
-    # morphology
-    "erosion",
-    "dilation",
+    *geometric.__all__,  # warps, their builders, and hflip / vflip / elastic on images
+    *photometric.__all__,
+    *morphology.__all__,
 ]

@@ -31,7 +31,8 @@ from collections.abc import Sequence
 import cv2
 import numpy as np
 
-from .geometric import AffineWarp, DenseWarp, _affine_arrays, _base_grid, _frozen
+from .geometric import AffineWarp, DenseWarp
+from .geometric._common import _affine_arrays, _base_grid, _frozen
 
 __all__ = ["compose_warps", "compose_run", "Warp"]
 
