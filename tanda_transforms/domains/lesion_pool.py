@@ -19,8 +19,8 @@ from typing import Any
 
 import numpy as np
 
-from tanda_transforms.functional import SUPPORTED_DTYPES, check_real, value_max
 from tanda_transforms._atomic import write_atomic
+from tanda_transforms.functional import SUPPORTED_DTYPES, check_real, value_max
 
 __all__ = [
     "LesionPool",
