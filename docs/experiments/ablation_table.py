@@ -35,7 +35,8 @@ VARIANTS = {
     "gpu_dlr_p05": "GPU, 20 epochs: d_lr=1e-4 LSTM alone, p = 0.5",
     "gpu_dlr_p05_frame2": "GPU, 20 epochs: d_lr=1e-4 LSTM alone, p = 0.5, frame 2 px",
     "gpu_dlr_recipe": "GPU, 20 epochs: d_lr=1e-4 LSTM after basic (reflect), p = 0.5",
-    "gpu_recipe": "GPU, 20 epochs: heuristic, RandAugment, TrivialAugment after basic (reflect), p = 0.5",
+    "gpu_recipe": "GPU, 20 epochs: heuristic, RandAugment, TrivialAugment after basic "
+                  "(reflect), p = 0.5",
     "gpu_dlr_p03": "GPU, 20 epochs: d_lr=1e-4 LSTM alone, p = 0.3",
     "gpu_dlr_feat_p05": "GPU, 20 epochs: d_lr=1e-4 + feature-space diversity LSTM, p = 0.5",
     "gpu_mf_dlr_p05": "GPU, 20 epochs: d_lr=1e-4 mean-field policy alone, p = 0.5",
