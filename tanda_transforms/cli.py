@@ -228,6 +228,12 @@ def _add_learn(sub) -> None:
                    "TF specs ({'op': ..., 'args': {...}}). auto: mammography for --reader mias, "
                    "cifar10 for 3-channel images, mnist otherwise")
     _add_learning_options(p)
+    p.add_argument("--policy-p", type=_probability, default=1.0, metavar="P",
+                   help="probability that the saved policy transforms an image (saved in the "
+                   "file; default 1.0); learning is not affected")
+    p.add_argument("--policy-frame", type=_frame, default=0, metavar="PX",
+                   help="context frame of the saved policy in pixels (saved in the file; "
+                   "default 0); learning is not affected")
     p.add_argument("--out", default="policy.tanda", metavar="PATH",
                    help="where to write the learned policy")
 
@@ -362,6 +368,25 @@ def _positive_int(text: str) -> int:
     return value
 
 
+def _probability(text: str) -> float:
+    try:
+        value = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a number in [0, 1], got {text!r}") from None
+    if not 0 <= value <= 1:
+        raise argparse.ArgumentTypeError(f"expected a number in [0, 1], got {text!r}")
+    return value
+
+
+def _frame(text: str) -> int:
+    from tanda_transforms.policy import MAX_FRAME
+
+    value = _non_negative_int(text)
+    if value > MAX_FRAME:
+        raise argparse.ArgumentTypeError(f"expected at most {MAX_FRAME} pixels, got {text!r}")
+    return value
+
+
 def _non_negative_int(text: str) -> int:
     try:
         value = int(text)
@@ -484,6 +509,7 @@ def cmd_learn(args: argparse.Namespace) -> int:
     training = policy.metadata["training"]
     policy.metadata["data"] = describe_data(args.data, reader, args.split, len(images),
                                             training["steps"], config.batch_size)
+    policy.p, policy.frame = args.policy_p, args.policy_frame
     policy.save(args.out)
     steps = policy.metadata["training"]["steps"]
     print(f"policy written to {args.out}")

@@ -58,6 +58,27 @@ def test_learn_npy_writes_loadable_policy(tiny_npy: Path, tmp_path: Path, capsys
     assert "wall time:" in text and "top 10 TF probabilities" in text
 
 
+def test_learn_saves_the_policy_p_and_frame(tiny_npy: Path, tmp_path: Path) -> None:
+    out = tmp_path / "p.tanda"
+    argv = ["learn", "--data", str(tiny_npy), *TINY, "--out", str(out)]
+    assert main([*argv, "--policy-p", "0.3", "--policy-frame", "2"]) == 0
+    policy = TANDAPolicy.load(out)
+    assert (policy.p, policy.frame) == (0.3, 2)
+    assert main(argv) == 0
+    assert (TANDAPolicy.load(out).p, TANDAPolicy.load(out).frame) == (1.0, 0)
+
+
+@pytest.mark.parametrize("option", [["--policy-p", "1.5"], ["--policy-p", "x"],
+                                    ["--policy-frame", "-1"], ["--policy-frame", "5000"]])
+def test_learn_refuses_a_bad_policy_p_or_frame_before_learning(
+        tiny_npy: Path, tmp_path: Path, option: list[str], capsys) -> None:
+    out = tmp_path / "p.tanda"
+    assert main(["learn", "--data", str(tiny_npy), *TINY, "--out", str(out), *option]) == 2
+    captured = capsys.readouterr()
+    assert not out.exists() and "learning a" not in captured.out
+    assert option[0] in captured.err
+
+
 def test_learn_npz_uses_images_key_and_limit(tmp_path: Path) -> None:
     path = tmp_path / "data.npz"
     images = np.random.default_rng(1).integers(0, 256, (9, 16, 16), dtype=np.uint8)

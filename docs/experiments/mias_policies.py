@@ -46,6 +46,9 @@ def main() -> None:
     parser.add_argument("--data", type=Path, default=ROOT.parent / "shared/data/mini-mias")
     parser.add_argument("--steps", type=int, default=150)
     parser.add_argument("--generators", nargs="+", default=["mean_field", "lstm"])
+    parser.add_argument("--d-lr", type=float, default=1e-5,
+                        help="discriminator learning rate (1e-5: LearnConfig's default when "
+                        "the committed policies were learned)")
     args = parser.parse_args()
     torch.set_num_threads(1)
     train, _ = split_by_patient(mias_patches(args.data), test_fraction=0.25, seed=0)
@@ -56,7 +59,8 @@ def main() -> None:
     library = TFLibrary.pack("mammography") + domain_mammography_tfs(str(POOL))
     for generator in args.generators:
         policy = learn_policy(train.images, library, generator=generator, seq_len=10, seed=0,
-                              steps=args.steps, batch_size=16, d_width=16, progress=False)
+                              steps=args.steps, batch_size=16, d_width=16, d_lr=args.d_lr,
+                              progress=False)
         policy.metadata["data"] = (f"mini-MIAS training-patient patches ({len(train.images)} "
                                    f"x {train.images.shape[1:]}), unlabeled")
         policy.metadata["recipe"] = "python docs/experiments/mias_policies.py"

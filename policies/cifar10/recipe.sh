@@ -5,7 +5,7 @@
 set -euo pipefail
 DATA=${DATA:-../shared/data/cifar10}
 tanda learn --data "$DATA" --reader cifar10 --split train --steps 313 --tfs cifar10 \
-    --generator lstm --seq-len 10 --seed 0 --threads 1 --no-progress \
+    --generator lstm --seq-len 10 --seed 0 --threads 1 --no-progress --policy-p 0.3 \
     --out tanda_transforms/gallery/cifar10.tanda
 python policies/make_card.py cifar10 --data "$DATA" --reader cifar10 \
     --note "The paper's 33 CIFAR-10 TFs, learned adversarially on unlabeled CIFAR-10 training images (313 steps of 32 random images). Trained on the JPEG copy of CIFAR-10 described in ../shared/data/README.md (quality 75), not the official binary release."
