@@ -270,9 +270,11 @@ def _add_learning_options(p: argparse.ArgumentParser) -> None:
 
 def _add_runtime_options(p: argparse.ArgumentParser) -> None:
     p.add_argument("--threads", type=_positive_int, metavar="N",
-                   help="CPU threads torch may use (default: torch's choice, usually one per "
-                   "core); 1 is about as fast for these small networks and much faster when "
-                   "other programs keep the cores busy")
+                   help="CPU threads torch may use while learning (default: torch's choice, "
+                   "one per core, capped by the cores left idle by other programs: on busy "
+                   "cores one thread is several times faster). Floating-point sums depend on "
+                   "the thread count, so the same seed gives a slightly different policy with "
+                   "another N: pass the same N to reproduce a policy exactly")
     p.add_argument("--no-progress", action="store_true", help="do not show a progress bar")
 
 
@@ -468,6 +470,21 @@ def _print_probabilities(policy, top: int = 10) -> None:
     print(f"top {min(top, len(policy.library))} " + "\n".join(lines))
 
 
+def _set_learning_threads(requested: int | None) -> int:
+    """Set torch's threads for learning (see ``--threads``); returns the previous count."""
+    import torch
+
+    from tanda_transforms._threads import idle_cores, learning_threads
+
+    idle, previous = idle_cores(), torch.get_num_threads()
+    threads = learning_threads(requested, previous, idle)
+    torch.set_num_threads(threads)
+    if requested is None:
+        state = "unknown" if idle is None else f"{max(idle, 0):.1f} idle"
+        print(f"torch threads: {threads} (cores {state}; --threads N to choose)", flush=True)
+    return previous
+
+
 def _train(images: np.ndarray, library, config, args: argparse.Namespace, generator: str,
            checkpoint: str | None = None, resume: str | None = None):
     from tanda_transforms.learn import learn_policy
@@ -479,10 +496,7 @@ def _train(images: np.ndarray, library, config, args: argparse.Namespace, genera
           f"{' x '.join(map(str, images.shape[1:]))} {images.dtype} ({channels} channel"
           f"{'s' if channels > 1 else ''}), {len(library)} TFs, L = {config.seq_len}",
           flush=True)
-    if args.threads is not None:
-        import torch
-
-        torch.set_num_threads(args.threads)
+    previous_threads = _set_learning_threads(args.threads)
     started = time.perf_counter()
     first_step = threading.Event()
     try:
@@ -494,6 +508,10 @@ def _train(images: np.ndarray, library, config, args: argparse.Namespace, genera
         if first_step.is_set():  # raised while learning, not while checking the inputs: a bug
             raise
         raise CliError(f"cannot learn from these inputs: {err}") from None
+    finally:
+        import torch
+
+        torch.set_num_threads(previous_threads)
     return policy, time.perf_counter() - started
 
 

@@ -58,6 +58,25 @@ def test_learn_npy_writes_loadable_policy(tiny_npy: Path, tmp_path: Path, capsys
     assert "wall time:" in text and "top 10 TF probabilities" in text
 
 
+def test_learn_picks_threads_from_the_load_and_restores_them(
+        tiny_npy: Path, tmp_path: Path, capsys, monkeypatch) -> None:
+    import torch
+
+    from tanda_transforms import _threads
+
+    before, calls = torch.get_num_threads(), []
+    set_threads = torch.set_num_threads
+    monkeypatch.setattr(torch, "set_num_threads", lambda n: (calls.append(n), set_threads(n)))
+    monkeypatch.setattr(_threads, "idle_cores", lambda: -1.0)  # every core busy elsewhere
+    argv = ["learn", "--data", str(tiny_npy), *TINY, "--out", str(tmp_path / "p.tanda")]
+    assert main(argv) == 0
+    assert calls == [1, before]  # one thread while learning, then torch's count again
+    assert "torch threads: 1 (cores 0.0 idle; --threads N to choose)" in capsys.readouterr().out
+    assert main([*argv, "--threads", "3"]) == 0
+    assert calls[2:] == [3, before]
+    assert "torch threads" not in capsys.readouterr().out
+
+
 def test_learn_saves_the_policy_p_and_frame(tiny_npy: Path, tmp_path: Path) -> None:
     out = tmp_path / "p.tanda"
     argv = ["learn", "--data", str(tiny_npy), *TINY, "--out", str(out)]
@@ -116,10 +135,10 @@ def test_learn_checkpoint_and_resume(tiny_npy: Path, tmp_path: Path) -> None:
 
 
 def test_learn_without_data_uses_shipped_mnist(tmp_path: Path) -> None:
-    out = tmp_path / "p.tanda"
+    out, before = tmp_path / "p.tanda", torch.get_num_threads()
     assert main(["learn", "--steps", "1", "--seq-len", "2", "--set", "d_width=4",
                  "--threads", "2", "--no-progress", "--out", str(out)]) == 0
-    assert torch.get_num_threads() == 2  # the fixture puts it back
+    assert torch.get_num_threads() == before  # learning's thread count is not left behind
     training = TANDAPolicy.load(out).metadata["training"]
     assert training["data_shape"] == [500, 28, 28]
     assert training["config"]["batch_size"] == 16  # the demo's batch size
