@@ -29,6 +29,7 @@ VARIANTS = {
     "basic_reflect": "basic with reflect padding",
     "recipe": "after basic (reflect padding), p = 0.5, fused",
     "recipe_step": "after basic (reflect padding), p = 0.5, step-by-step rendering",
+    "dlr_p05": "the d_lr=1e-4 LSTM alone, p = 0.5, fused",
     # GPU runs (docs/experiments/device_runs.py), compared with their own reference only
     "gpu_reference": "GPU, 20 epochs: conditions no policy setting changes",
     "gpu_fused_p05": "GPU, 20 epochs: default-learned LSTM alone, p = 0.5",
@@ -76,12 +77,32 @@ def _stats(values: list[float]) -> tuple[float, float]:
     return mean, var**0.5
 
 
+#: Table titles per reference group (variants are compared within their group only).
+GROUPS = {
+    "reference": "2-core CPU, harness defaults",
+    "gpu_reference": "one H200 GPU (docs/experiments/device_runs.py), 20 epochs",
+    "gpu60_reference": "one H200 GPU (docs/experiments/device_runs.py), 60 epochs",
+}
+
+
 def table(dataset: str) -> str:
+    """One markdown table per reference group that has runs, then the variants' legend."""
     data = rows(dataset)
     refs = {(variant, c): _stats(v) for variant, c, v in data if variant.endswith("reference")}
+    lines = []
+    for group, title in GROUPS.items():
+        mine = [row for row in data if reference_of(row[0]) == group]
+        if mine:
+            lines += [f"### {dataset}: {title}", "", *_group_rows(mine, refs), ""]
+    used = {variant for variant, _, _ in data}
+    lines.append("Variants: " + "; ".join(f"`{k}` = {v}" for k, v in VARIANTS.items()
+                                          if k in used) + ".")
+    return "\n".join(lines)
+
+
+def _group_rows(data: list[tuple[str, str, list[float]]],
+                refs: dict[tuple[str, str], tuple[float, float]]) -> list[str]:
     lines = [
-        f"### {dataset}",
-        "",
         "| variant | condition | mean ± std | per seed | vs none | vs basic |",
         "|---|---|---:|---|---:|---:|",
     ]
@@ -99,8 +120,7 @@ def table(dataset: str) -> str:
             f"| {variant} | {condition} | {mean:.2f} ± {std:.2f} | {seeds} | {cells[0]} | "
             f"{cells[1]} |"
         )
-    lines += ["", "Variants: " + "; ".join(f"`{k}` = {v}" for k, v in VARIANTS.items()) + "."]
-    return "\n".join(lines)
+    return lines
 
 
 def main(argv: list[str]) -> int:
