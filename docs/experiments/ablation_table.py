@@ -45,13 +45,15 @@ VARIANTS = {
     "gpu60_dlr_p05": "GPU, 60 epochs: heuristic and d_lr=1e-4 LSTM alone, p = 0.5",
     "gpu60_dlr_recipe_p03": "GPU, 60 epochs: d_lr=1e-4 LSTM after basic (reflect), p = 0.3",
     "gpu60_mf_recipe": "GPU, 60 epochs: d_lr=1e-4 mean-field after basic (reflect), p = 0.5",
+    "cpu60_reference": "CPU, 60 epochs: basic (zero padding, the harness default)",
+    "cpu60_gallery_recipe": "CPU, 60 epochs: gallery cifar10 after basic (reflect), p = 0.3",
     "gpu60_dlr_recipe": "GPU, 60 epochs: d_lr=1e-4 LSTM after basic (reflect), p = 0.5",
 }
 
 
 def reference_of(variant: str) -> str:
     """The variant whose none/basic a variant is compared with (GPU runs with GPU runs)."""
-    for prefix in ("gpu60_", "gpu_"):
+    for prefix in ("gpu60_", "gpu_", "cpu60_"):
         if variant.startswith(prefix):
             return prefix + "reference"
     return "reference"
@@ -82,6 +84,7 @@ GROUPS = {
     "reference": "2-core CPU, harness defaults",
     "gpu_reference": "one H200 GPU (docs/experiments/device_runs.py), 20 epochs",
     "gpu60_reference": "one H200 GPU (docs/experiments/device_runs.py), 60 epochs",
+    "cpu60_reference": "2-core CPU, 60 epochs, the shipped gallery file",
 }
 
 
@@ -124,7 +127,7 @@ def _group_rows(data: list[tuple[str, str, list[float]]],
 
 
 def main(argv: list[str]) -> int:
-    for dataset in argv or ["mnist", "cifar10"]:
+    for dataset in argv or ["mnist", "cifar10", "mias"]:
         print(table(dataset))
         print()
     return 0

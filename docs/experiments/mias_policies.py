@@ -49,6 +49,8 @@ def main() -> None:
     parser.add_argument("--d-lr", type=float, default=1e-5,
                         help="discriminator learning rate (1e-5: LearnConfig's default when "
                         "the committed policies were learned)")
+    parser.add_argument("--suffix", default="",
+                        help="appended to the file names, e.g. _dlr1e-4 -> mias_lstm_dlr1e-4.tanda")
     args = parser.parse_args()
     torch.set_num_threads(1)
     train, _ = split_by_patient(mias_patches(args.data), test_fraction=0.25, seed=0)
@@ -65,7 +67,7 @@ def main() -> None:
                                    f"x {train.images.shape[1:]}), unlabeled")
         policy.metadata["recipe"] = "python docs/experiments/mias_policies.py"
         name = {"mean_field": "mf", "lstm": "lstm"}[generator]
-        policy.save(ROOT / OUT / f"mias_{name}.tanda")
+        policy.save(ROOT / OUT / f"mias_{name}{args.suffix}.tanda")
         training = policy.metadata["training"]
         print(f"{generator}: {training['steps']} steps, {training['wall_time_s']} s")
 
