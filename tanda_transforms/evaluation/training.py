@@ -11,7 +11,10 @@ Protocol (the same for every condition, so they are compared under one budget):
   and standard deviation (no test statistics);
 * SGD with Nesterov momentum 0.9, weight decay 5e-4, cosine learning-rate decay to 0 over
   all steps, cross-entropy; the model after the last epoch is tested (no early stopping, no
-  model selection on the test set).
+  model selection on the test set);
+* optionally semi-supervised: a consistency term on the unlabeled rest of the pool, made with
+  the condition's own augmentation (``consistency_weight``; see
+  :mod:`~tanda_transforms.evaluation.semi`).
 
 The learning rates of :data:`DEFAULTS` were picked once per dataset, for all conditions, on
 validation data from the training side only (seed 0, conditions none and basic): MNIST on
@@ -50,7 +53,12 @@ from tanda_transforms.evaluation.batches import (
     normaliser,
 )
 from tanda_transforms.evaluation.models import build_model
-from tanda_transforms.evaluation.subsets import build_subset
+from tanda_transforms.evaluation.semi import (
+    UnlabeledConsistency,
+    check_config,
+    make_consistency,
+    split_pool,
+)
 from tanda_transforms.seeding import reseed
 
 __all__ = [
@@ -120,6 +128,12 @@ class EvalConfig:
         torch CPU threads during the run (restored afterwards); ``None`` leaves torch's
         setting. On a small, busy machine 1 thread is often faster than several: tiny
         convolutions gain little from threads and lose much when cores are contended.
+    consistency_weight
+        Weight of the consistency term on the unlabeled rest of the pool; 0 (default) trains
+        on the labeled subset alone (see :mod:`~tanda_transforms.evaluation.semi`).
+    consistency_passes, unlabeled_batch_size, consistency_target
+        Copies per unlabeled image, unlabeled images per step (``None``: ``batch_size``) and
+        the form of the term (``"pairs"``, the reference's, or ``"detached"``).
 
     Examples
     --------
@@ -149,6 +163,10 @@ class EvalConfig:
     clean_epochs: int = 0
     eval_batch_size: int = 500
     threads: int | None = None
+    consistency_weight: float = 0.0
+    consistency_passes: int = 2
+    unlabeled_batch_size: int | None = None
+    consistency_target: str = "pairs"
 
     def __post_init__(self) -> None:
         if self.dataset not in DATASETS:
@@ -176,6 +194,10 @@ class EvalConfig:
                 f"{self.clean_epochs!r}"
             )
         _ = self.recipe  # checks the policy recipe's fields
+        if self.unlabeled_batch_size is None:
+            self.unlabeled_batch_size = self.batch_size
+        check_config(self.consistency_weight, self.consistency_passes,
+                     self.unlabeled_batch_size, self.consistency_target)
 
     @property
     def recipe(self) -> PolicyRecipe:
@@ -208,7 +230,9 @@ class TrainResult:
     test_seconds
         Wall time of the test pass.
     final_loss
-        Mean training loss of the last epoch.
+        Mean training loss (cross-entropy) of the last epoch.
+    final_consistency
+        Mean consistency term (unweighted) of the last epoch that used it; ``None`` without.
     """
 
     accuracy: float
@@ -217,6 +241,7 @@ class TrainResult:
     augment_seconds: float | None
     test_seconds: float
     final_loss: float
+    final_consistency: float | None = None
 
 
 @dataclasses.dataclass
@@ -232,6 +257,7 @@ class RunRecord:
     augment_seconds: float | None
     test_seconds: float
     final_loss: float
+    final_consistency: float | None = None
 
 
 def resolve_device(device: str) -> torch.device:
@@ -270,6 +296,7 @@ def fit(
     seed: int,
     *,
     n_classes: int | None = None,
+    unlabeled_x: np.ndarray | None = None,
 ) -> TrainResult:
     """Train a fresh end model with on-the-fly ``augment`` and test it; see the module doc.
 
@@ -288,6 +315,9 @@ def fit(
         Seed of the initialisation, the batch order and the augmentation stream.
     n_classes
         Number of classes (default: largest label + 1).
+    unlabeled_x
+        Unlabeled images of the consistency term (needed when ``config.consistency_weight``
+        is above 0; laid out as ``train_x``).
 
     Returns
     -------
@@ -308,6 +338,9 @@ def fit(
     cuda = [device.index or 0] if device.type == "cuda" else []
     with _torch_threads(config.threads):
         normalise = normaliser(train_x, device)
+        semi = make_consistency(
+            config, augment, unlabeled_x, train_x, seed, lambda b: normalise(b.to(device))
+        )
         with torch.random.fork_rng(devices=cuda):
             torch.manual_seed(seed)
             model = build_model(config.model, channels, n_classes, config.width, config.blocks)
@@ -315,7 +348,7 @@ def fit(
             dataset = AugmentedImages(train_x, train_y, augment)
             loader = _loader(dataset, config, seed, device)
             epoch_seconds, epoch_cpu_seconds, final_loss = _train_epochs(
-                model, loader, dataset, normalise, config, device
+                model, loader, dataset, normalise, config, device, semi
             )
             started = time.perf_counter()
             accuracy = _evaluate(model, test_x, test_y, normalise, config.eval_batch_size, device)
@@ -327,6 +360,7 @@ def fit(
         augment_seconds=dataset.augment_seconds if config.num_workers == 0 else None,
         test_seconds=test_seconds,
         final_loss=final_loss,
+        final_consistency=None if semi is None else semi.last_epoch_mean,
     )
 
 
@@ -363,8 +397,10 @@ def _train_epochs(
     normalise: Callable[[torch.Tensor], torch.Tensor],
     config: EvalConfig,
     device: torch.device,
+    semi: UnlabeledConsistency | None = None,
 ) -> tuple[list[float], list[float], float]:
-    """SGD for ``config.epochs``: wall and CPU seconds per epoch, and the last epoch's loss."""
+    """SGD for ``config.epochs``: wall and CPU seconds per epoch, and the last epoch's loss
+    (cross-entropy; ``semi`` adds its term to what is minimised)."""
     optimiser = torch.optim.SGD(
         model.parameters(),
         lr=config.lr,
@@ -383,6 +419,7 @@ def _train_epochs(
     for epoch in range(config.epochs):
         if epoch == config.epochs - config.clean_epochs:
             dataset.augment = Identity()  # workers start from this state every epoch
+            semi = None  # no augmentation, no consistency term
         started, cpu_started = time.perf_counter(), time.process_time()
         model.train()
         losses = []
@@ -390,12 +427,16 @@ def _train_epochs(
             images = normalise(images.to(device, non_blocking=True))
             labels = labels.to(device, non_blocking=True)
             loss = loss_fn(model(images), labels)
+            losses.append(loss.detach())
+            if semi is not None:
+                loss = loss + semi(model)
             optimiser.zero_grad(set_to_none=True)
             loss.backward()
             optimiser.step()
             schedule.step()
-            losses.append(loss.detach())
         final_loss = float(torch.stack(losses).mean())
+        if semi is not None:
+            semi.end_epoch()
         if not math.isfinite(final_loss):
             raise FloatingPointError(
                 f"training loss is {final_loss} (learning rate {config.lr} too high?)"
@@ -449,6 +490,8 @@ def run_conditions(
     For each seed (outer loop, so a stopped run still holds complete paired comparisons) a
     stratified labeled subset of ``config.label_fraction`` of the training pool is drawn, then
     every condition is trained on that subset from the same initialisation and batch order.
+    With ``config.consistency_weight > 0`` the rest of the pool is the unlabeled set of the
+    consistency term (so ``label_fraction`` must be below 1).
 
     Parameters
     ----------
@@ -501,31 +544,21 @@ def run_conditions(
         n_classes = int(max(np.max(train_y), np.max(test_y))) + 1
     results: dict[str, list[float]] = {c: [] for c in conditions}
     for seed in config.seeds:
-        if config.label_fraction < 1:
-            sub_x, sub_y = build_subset(train_x, train_y, config.label_fraction, seed)
-        else:
-            sub_x, sub_y = np.asarray(train_x), np.asarray(train_y)
+        sub_x, sub_y, rest_x = split_pool(
+            train_x, train_y, config.label_fraction, seed,
+            unlabeled=config.consistency_weight > 0,
+        )
         for condition in conditions:
             started = time.perf_counter()
             result = fit(
                 sub_x, sub_y, test_x, test_y, augments[condition], config, seed,
-                n_classes=n_classes,
+                n_classes=n_classes, unlabeled_x=rest_x,
             )
             results[condition].append(result.accuracy)
             if on_run is not None:
-                on_run(
-                    RunRecord(
-                        condition=condition,
-                        seed=seed,
-                        accuracy=result.accuracy,
-                        wall_seconds=time.perf_counter() - started,
-                        epoch_seconds=result.epoch_seconds,
-                        epoch_cpu_seconds=result.epoch_cpu_seconds,
-                        augment_seconds=result.augment_seconds,
-                        test_seconds=result.test_seconds,
-                        final_loss=result.final_loss,
-                    )
-                )
+                wall_seconds = time.perf_counter() - started
+                on_run(RunRecord(condition, seed, wall_seconds=wall_seconds,
+                                 **dataclasses.asdict(result)))
     return results
 
 
