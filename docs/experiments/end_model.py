@@ -39,6 +39,7 @@ says otherwise and ``--render`` never shows them. Needs the dataset files (see
 from __future__ import annotations
 
 import argparse
+import dataclasses
 import json
 import sys
 from pathlib import Path
@@ -118,6 +119,8 @@ def run(args: argparse.Namespace) -> int:
           f"{config.label_fraction}, test {len(task.test_labels)}; model {config.model} "
           f"(width {config.width}, blocks {config.blocks}), {config.epochs} epochs, "
           f"seeds {list(config.seeds)}, conditions {plan['conditions']}")
+    for line in _consistency_line(dataclasses.asdict(config)):
+        print(line[2:])
     record = evaluate_task(
         task, plan["conditions"], config, paths, skipped=plan["skipped"], smoke=args.smoke
     )
@@ -190,9 +193,9 @@ def _consistency_line(config: dict[str, Any]) -> list[str]:
         return []
     return [
         f"- Semi-supervised: consistency term (target {config['consistency_target']}, "
-        f"weight {config['consistency_weight']}, {config['consistency_passes']} copies of "
+        f"weight {config['consistency_weight']}, passes {config['consistency_passes']}, "
         f"{config['unlabeled_batch_size']} unlabeled images per step from the rest of the "
-        "pool, made with each condition's augmentation; none: no term)."
+        "pool, copies made with each condition's augmentation; none: no term)."
     ]
 
 
