@@ -1,6 +1,8 @@
 """The consistency (transformation-regularisation) loss: values, gradients, seeds, errors."""
 
 import itertools
+import re
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -12,6 +14,7 @@ import tanda_transforms
 from tanda_transforms import TANDAPolicy
 from tanda_transforms.consistency import check_settings, consistency_loss, consistency_term
 
+README = Path(__file__).resolve().parents[1] / "README.md"
 DEVICES = [
     "cpu",
     pytest.param("cuda", marks=pytest.mark.skipif(not torch.cuda.is_available(), reason="no GPU")),
@@ -190,3 +193,11 @@ def test_bad_input_is_a_clear_error():
     with pytest.raises(TypeError, match="uint8 or float"):
         consistency_loss(model, batch.to(torch.int32), same)
     assert check_settings(3, "detached", "mse") == "mse"
+
+
+def test_the_readme_example_runs():
+    section = README.read_text().split("## Train on unlabeled images too", 1)[1]
+    code = re.search(r"```python\n(.*?)```", section, re.S).group(1)
+    scope: dict = {}
+    exec(compile(code, "README.md", "exec"), scope)
+    assert torch.isfinite(scope["loss"]) and scope["step"] == 2
