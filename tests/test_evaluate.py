@@ -303,24 +303,26 @@ def test_resolve_policies_skips_missing_files(tmp_path):
     assert list(skipped) == ["tanda_mf"] and "mnist_mf.tanda" in skipped["tanda_mf"]
 
 
-def test_tanda_evaluate_command_end_to_end(tmp_path, capsys):
-    rng = np.random.default_rng(0)
-    digits = rng.integers(0, 50, (60, 28, 28), dtype=np.uint8)
-    labels = np.arange(60) % 2
-    digits[labels == 1, :, :14] += 150
+def evaluate_args(folder: Path, *options: str) -> argparse.Namespace:
+    """``tanda evaluate`` options for a tiny MNIST-like task written to ``folder`` (40 training
+    digits, 20 test digits; conditions none and tanda_mf, one seed, one epoch)."""
+    digits, labels = left_right(60, size=28)
     for split, n in (("train", 40), ("t10k", 20)):
-        write_idx(tmp_path / f"{split}-images-idx3-ubyte.gz", digits[:n])
-        write_idx(tmp_path / f"{split}-labels-idx1-ubyte.gz", labels[:n])
+        write_idx(folder / f"{split}-images-idx3-ubyte.gz", digits[:n])
+        write_idx(folder / f"{split}-labels-idx1-ubyte.gz", labels[:n])
     parser = argparse.ArgumentParser()
     add_evaluate_parser(parser.add_subparsers(dest="command"))
-    out = tmp_path / "results.json"
-    args = parser.parse_args([
-        "evaluate", "--dataset", "mnist", "--data", str(tmp_path), "--seeds", "0",
-        "--epochs", "1", "--label-fraction", "0.5", "--width", "4", "--threads", "1",
-        "--conditions", "none", "tanda_mf", "--policy-mf", "example", "--device", "cpu",
-        "--out", str(out),
+    return parser.parse_args([
+        "evaluate", "--dataset", "mnist", "--data", str(folder), "--seeds", "0",
+        "--epochs", "1", "--width", "4", "--threads", "1", "--conditions", "none", "tanda_mf",
+        "--policy-mf", "example", "--device", "cpu", "--out", str(folder / "results.json"),
+        *options,
     ])
-    assert run_evaluate(args) == 0
+
+
+def test_tanda_evaluate_command_end_to_end(tmp_path, capsys):
+    out = tmp_path / "results.json"
+    assert run_evaluate(evaluate_args(tmp_path, "--label-fraction", "0.5")) == 0
     printed = capsys.readouterr().out
     assert "tanda_mf" in printed and "heuristic" not in printed.split("\n", 1)[1]
     run = json.loads(out.read_text())["runs"][0]
@@ -432,22 +434,11 @@ def test_consistency_settings_are_checked():
 
 
 def test_tanda_evaluate_with_consistency_records_its_settings(tmp_path):
-    digits, labels = left_right(60, size=28)
-    for split, n in (("train", 40), ("t10k", 20)):
-        write_idx(tmp_path / f"{split}-images-idx3-ubyte.gz", digits[:n])
-        write_idx(tmp_path / f"{split}-labels-idx1-ubyte.gz", labels[:n])
-    parser = argparse.ArgumentParser()
-    add_evaluate_parser(parser.add_subparsers(dest="command"))
-    out = tmp_path / "results.json"
-    args = parser.parse_args([
-        "evaluate", "--dataset", "mnist", "--data", str(tmp_path), "--seeds", "0",
-        "--epochs", "1", "--label-fraction", "0.25", "--width", "4", "--threads", "1",
-        "--conditions", "none", "tanda_mf", "--policy-mf", "example", "--device", "cpu",
-        "--consistency-weight", "0.5", "--consistency-passes", "3",
-        "--unlabeled-batch-size", "4", "--consistency-target", "pairs", "--out", str(out),
-    ])
+    args = evaluate_args(tmp_path, "--label-fraction", "0.25", "--consistency-weight", "0.5",
+                         "--consistency-passes", "3", "--unlabeled-batch-size", "4",
+                         "--consistency-target", "pairs")
     assert run_evaluate(args) == 0
-    run = json.loads(out.read_text())["runs"][0]
+    run = json.loads((tmp_path / "results.json").read_text())["runs"][0]
     assert {k: run["config"][k] for k in ("consistency_weight", "consistency_passes",
                                            "unlabeled_batch_size", "consistency_target")} == {
         "consistency_weight": 0.5, "consistency_passes": 3, "unlabeled_batch_size": 4,

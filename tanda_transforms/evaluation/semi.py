@@ -50,7 +50,7 @@ from tanda_transforms.evaluation.batches import augmented_batch, batch_tensor, c
 from tanda_transforms.evaluation.subsets import stratified_indices
 from tanda_transforms.seeding import derive_seed, reseed
 
-__all__ = ["TARGETS", "UnlabeledConsistency", "check_config", "make_consistency", "split_pool"]
+__all__ = ["UnlabeledConsistency", "check_config", "make_consistency", "split_pool"]
 
 Augment = Callable[[np.ndarray], np.ndarray]
 
