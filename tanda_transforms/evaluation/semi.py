@@ -60,11 +60,10 @@ def check_config(weight: Any, passes: Any, batch_size: Any, target: Any) -> None
 
     Examples
     --------
-    >>> check_config(0.5, 1, 32, "pairs")
+    >>> check_config(0.5, 1, 32, "pairs")  # doctest: +ELLIPSIS
     Traceback (most recent call last):
     ...
-    ValueError: consistency_passes must be an int >= 2 for target 'pairs' (the pairwise form \
-compares copies with each other), got 1
+    ValueError: consistency_passes must be an int >= 2 for target 'pairs' (...), got 1
     """
     if isinstance(weight, bool) or not isinstance(weight, int | float) or not (
         math.isfinite(weight) and weight >= 0
