@@ -22,6 +22,7 @@ from typing import TYPE_CHECKING, Any
 from tanda_transforms import registry as _registry  # standard library only: stays light
 
 if TYPE_CHECKING:  # for type checkers and IDEs; at run time the names load on first use
+    from tanda_transforms.consistency import consistency_loss
     from tanda_transforms.generators import MeanFieldSampler, RecurrentSampler, SequenceSampler
     from tanda_transforms.learn import LearnConfig, learn_policy
     from tanda_transforms.policy import PolicyNotFoundError, TANDAPolicy, gallery_names
@@ -32,6 +33,7 @@ if TYPE_CHECKING:  # for type checkers and IDEs; at run time the names load on f
 # Public name -> the module defining it. Importing torch takes seconds, so the package
 # imports nothing heavy until a name is used (``tanda --help`` stays fast).
 _EXPORTS = {
+    "consistency_loss": "consistency",
     "MeanFieldSampler": "generators",
     "RecurrentSampler": "generators",
     "SequenceSampler": "generators",
@@ -91,6 +93,7 @@ __all__ = [
     "UnknownOpError",
     "available_ops",
     "available_packs",
+    "consistency_loss",
     "gallery_names",
     "register_op",
     "__version__",

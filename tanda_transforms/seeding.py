@@ -15,11 +15,12 @@ Examples
 from __future__ import annotations
 
 import os
+from typing import Any
 
 import numpy as np
 import torch
 
-__all__ = ["process_key", "stream_seed"]
+__all__ = ["derive_seed", "process_key", "reseed", "stream_seed"]
 
 
 def process_key() -> tuple[int, int | None]:
@@ -40,3 +41,36 @@ def stream_seed(seed: int | None) -> int:
     if seed is None:
         return int(torch.randint(0, 2**62, (1,)).item())
     return seed
+
+
+def derive_seed(seed: int, *keys: int) -> int:
+    """A seed for a sub-stream of ``seed`` named by ``keys`` (32 bits, independent streams).
+
+    Examples
+    --------
+    >>> derive_seed(0, 1) == derive_seed(0, 1) != derive_seed(0, 2)
+    True
+    """
+    return int(np.random.SeedSequence([seed, *keys]).generate_state(1, np.uint32)[0])
+
+
+def reseed(transform: Any, seed: int) -> Any:
+    """Restart ``transform``'s random stream from ``seed`` if it has one (``manual_seed``).
+
+    Parameters
+    ----------
+    transform
+        A callable that may own a random stream (a :class:`~tanda_transforms.TANDAPolicy`, an
+        evaluation condition); those without ``manual_seed`` are left as they are.
+    seed
+        The new seed.
+
+    Returns
+    -------
+    object
+        ``transform`` itself.
+    """
+    method = getattr(transform, "manual_seed", None)
+    if callable(method):
+        method(int(seed))
+    return transform

@@ -303,24 +303,26 @@ def test_resolve_policies_skips_missing_files(tmp_path):
     assert list(skipped) == ["tanda_mf"] and "mnist_mf.tanda" in skipped["tanda_mf"]
 
 
-def test_tanda_evaluate_command_end_to_end(tmp_path, capsys):
-    rng = np.random.default_rng(0)
-    digits = rng.integers(0, 50, (60, 28, 28), dtype=np.uint8)
-    labels = np.arange(60) % 2
-    digits[labels == 1, :, :14] += 150
+def evaluate_args(folder: Path, *options: str) -> argparse.Namespace:
+    """``tanda evaluate`` options for a tiny MNIST-like task written to ``folder`` (40 training
+    digits, 20 test digits; conditions none and tanda_mf, one seed, one epoch)."""
+    digits, labels = left_right(60, size=28)
     for split, n in (("train", 40), ("t10k", 20)):
-        write_idx(tmp_path / f"{split}-images-idx3-ubyte.gz", digits[:n])
-        write_idx(tmp_path / f"{split}-labels-idx1-ubyte.gz", labels[:n])
+        write_idx(folder / f"{split}-images-idx3-ubyte.gz", digits[:n])
+        write_idx(folder / f"{split}-labels-idx1-ubyte.gz", labels[:n])
     parser = argparse.ArgumentParser()
     add_evaluate_parser(parser.add_subparsers(dest="command"))
-    out = tmp_path / "results.json"
-    args = parser.parse_args([
-        "evaluate", "--dataset", "mnist", "--data", str(tmp_path), "--seeds", "0",
-        "--epochs", "1", "--label-fraction", "0.5", "--width", "4", "--threads", "1",
-        "--conditions", "none", "tanda_mf", "--policy-mf", "example", "--device", "cpu",
-        "--out", str(out),
+    return parser.parse_args([
+        "evaluate", "--dataset", "mnist", "--data", str(folder), "--seeds", "0",
+        "--epochs", "1", "--width", "4", "--threads", "1", "--conditions", "none", "tanda_mf",
+        "--policy-mf", "example", "--device", "cpu", "--out", str(folder / "results.json"),
+        *options,
     ])
-    assert run_evaluate(args) == 0
+
+
+def test_tanda_evaluate_command_end_to_end(tmp_path, capsys):
+    out = tmp_path / "results.json"
+    assert run_evaluate(evaluate_args(tmp_path, "--label-fraction", "0.5")) == 0
     printed = capsys.readouterr().out
     assert "tanda_mf" in printed and "heuristic" not in printed.split("\n", 1)[1]
     run = json.loads(out.read_text())["runs"][0]
@@ -367,3 +369,94 @@ def test_report_shows_only_measured_numbers_and_skips_smoke_runs(tmp_path):
     assert "| basic | not run | | | | 95.3 |" in text
     assert "## Conclusions" in text and "SMOKE" not in text
     assert "cnn" in text and "30 epochs" in text and "test cpu" in text
+
+
+# --- semi-supervised: the consistency term on the unlabeled rest of the pool ---------------
+
+
+SEMI = {"label_fraction": 0.25, "consistency_weight": 1.0, "unlabeled_batch_size": 8}
+
+
+def test_consistency_term_runs_every_step_for_augmented_conditions_only(monkeypatch):
+    from tanda_transforms.evaluation import semi
+
+    calls = []
+    term = semi.consistency_term
+    monkeypatch.setattr(semi, "consistency_term", lambda *a, **k: calls.append(1) or term(*a, **k))
+    x, y = left_right(64)
+    test_x, test_y = left_right(40, seed=2)
+    records = {}
+    for weight in (0.0, 1.0):
+        config = EvalConfig("mnist", seeds=(0,), **{**FAST, **SEMI, "consistency_weight": weight})
+        run_conditions(x, y, test_x, test_y, ["none", "basic"], config,
+                       on_run=lambda r, w=weight: records.__setitem__((w, r.condition), r))
+    steps = FAST["epochs"] * -(-16 // FAST["batch_size"])  # 16 labeled images
+    assert len(calls) == steps  # basic with the term; none never
+    on, off = records[1.0, "basic"], records[0.0, "basic"]
+    assert on.final_consistency > 0 and off.final_consistency is None
+    assert on.final_loss != off.final_loss
+    # none stays the supervised baseline: trained exactly as without the option
+    assert records[1.0, "none"].final_consistency is None
+    assert records[1.0, "none"].accuracy == records[0.0, "none"].accuracy
+    assert records[1.0, "none"].final_loss == records[0.0, "none"].final_loss
+
+
+def test_consistency_is_seeded_and_leaves_the_labeled_stream_alone():
+    x, y = left_right(48)
+    sub_x, sub_y = build_subset(x, y, 0.25, seed=0)
+    rest = np.delete(x, stratified_indices(y, 0.25, seed=0), axis=0)
+    augment = make_augment("heuristic", "mnist", seq_len=2, seed=0)
+    config = EvalConfig("mnist", **{**FAST, **SEMI, "consistency_target": "detached",
+                                    "consistency_passes": 1, "clean_epochs": 1})
+    first = fit(sub_x, sub_y, x, y, augment, config, seed=0, unlabeled_x=rest)
+    again = fit(sub_x, sub_y, x, y, augment, config, seed=0, unlabeled_x=rest)
+    assert first.final_consistency is not None and first.final_consistency >= 0
+    assert (first.accuracy, first.final_loss, first.final_consistency) == (
+        again.accuracy, again.final_loss, again.final_consistency)
+
+
+def test_consistency_settings_are_checked():
+    assert EvalConfig("mnist", batch_size=16).unlabeled_batch_size == 16
+    for bad, match in [({"consistency_weight": -1.0}, "consistency_weight"),
+                       ({"consistency_passes": 1}, "consistency_passes must be an int >= 2"),
+                       ({"consistency_target": "mean"}, "consistency_target"),
+                       ({"unlabeled_batch_size": 0}, "unlabeled_batch_size")]:
+        with pytest.raises(ValueError, match=match):
+            EvalConfig("mnist", **bad)
+    x, y = left_right(16)
+    config = EvalConfig("mnist", **{**FAST, "consistency_weight": 0.5})
+    with pytest.raises(ValueError, match="needs unlabeled images"):
+        fit(x, y, x, y, make_augment("basic", "mnist"), config, seed=0)
+    with pytest.raises(ValueError, match="unlabeled images"):
+        fit(x, y, x, y, make_augment("basic", "mnist"), config, seed=0, unlabeled_x=x[:, :8])
+    with pytest.raises(ValueError, match="label_fraction must be < 1"):
+        run_conditions(x, y, x, y, ["basic"], config)
+
+
+def test_tanda_evaluate_with_consistency_records_its_settings(tmp_path):
+    args = evaluate_args(tmp_path, "--label-fraction", "0.25", "--consistency-weight", "0.5",
+                         "--consistency-passes", "3", "--unlabeled-batch-size", "4",
+                         "--consistency-target", "pairs")
+    assert run_evaluate(args) == 0
+    run = json.loads((tmp_path / "results.json").read_text())["runs"][0]
+    assert {k: run["config"][k] for k in ("consistency_weight", "consistency_passes",
+                                           "unlabeled_batch_size", "consistency_target")} == {
+        "consistency_weight": 0.5, "consistency_passes": 3, "unlabeled_batch_size": 4,
+        "consistency_target": "pairs"}
+    assert run["conditions"]["none"]["final_consistency"] == [None]
+    assert run["conditions"]["tanda_mf"]["final_consistency"][0] > 0
+
+
+def test_report_never_merges_runs_with_other_consistency_settings():
+    script = _load_script()
+    config = {"label_fraction": 0.1, "epochs": 20, "seeds": [0]}
+    old = {"config": config}  # a run from before the option: term off
+    off = {"config": {**config, "consistency_weight": 0.0, "consistency_passes": 2,
+                      "unlabeled_batch_size": 64, "consistency_target": "pairs"}}
+    on = {"config": {**off["config"], "consistency_weight": 0.05}}
+    detached = {"config": {**on["config"], "consistency_target": "detached"}}
+    assert script._settings(old) == script._settings(off)
+    assert len({script._settings(r) for r in (off, on, detached)}) == 3
+    text = "\n".join(script._consistency_line(on["config"]))
+    assert "weight 0.05" in text and "64 unlabeled" in text
+    assert script._consistency_line(off["config"]) == []

@@ -148,7 +148,7 @@ def merge_seeds(records: list[dict]) -> dict:
     merged = json.loads(json.dumps(records[0]))
     (name, entry), = merged["conditions"].items()
     for key in ("accuracy", "seeds", "wall_seconds", "augment_seconds", "test_seconds",
-                "final_loss"):
+                "final_loss", "final_consistency"):
         entry[key] = [v for r in records for v in r["conditions"][name].get(key) or []]
     for key in ("epoch_seconds_mean", "epoch_cpu_seconds_mean"):
         entry[key] = round(statistics.fmean(r["conditions"][name][key] for r in records), 3)

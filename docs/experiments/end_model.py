@@ -23,6 +23,14 @@ Do not use a policy that saw test data: for ``mias`` that rules out policies lea
 322 films (e.g. a gallery policy learned on every mini-MIAS film) and lesion-transplant TFs
 whose lesion pool includes test patients; learn on ``--export-unlabeled`` output instead.
 
+Semi-supervised (issue 16): ``--consistency-weight W`` adds W x a consistency term on the
+unlabeled rest of the pool, made with each condition's own augmentation
+(``tanda_transforms/evaluation/semi.py``); such runs are never merged with supervised ones::
+
+    python docs/experiments/end_model.py --dataset cifar10 --seeds 0 1 2 --with-basic \
+        --policies docs/experiments/policies/ --consistency-weight 0.05 \
+        --consistency-passes 2 --unlabeled-batch-size 64 --consistency-target pairs
+
 ``--smoke`` marks a run as a smoke test: its results go to /tmp/tanda_smoke/ unless ``--out``
 says otherwise and ``--render`` never shows them. Needs the dataset files (see
 ../shared/data/README.md); matplotlib for the plot.
@@ -31,6 +39,7 @@ says otherwise and ``--render`` never shows them. Needs the dataset files (see
 from __future__ import annotations
 
 import argparse
+import dataclasses
 import json
 import sys
 from pathlib import Path
@@ -74,7 +83,10 @@ TITLES = {"mnist": "MNIST", "cifar10": "CIFAR-10", "mias": "Mammography (mini-MI
 #: Settings that must match for runs to be merged into one table.
 SAME_SETTINGS = ("label_fraction", "epochs", "batch_size", "lr", "seeds", "model", "width",
                  "blocks", "with_basic", "seq_len", "weight_decay", "momentum", "policy_p",
-                 "policy_frame", "render", "basic_border", "clean_epochs")
+                 "policy_frame", "render", "basic_border", "clean_epochs", "consistency_weight",
+                 "consistency_passes", "unlabeled_batch_size", "consistency_target")
+#: Settings that only matter when the consistency term is on (weight above 0).
+CONSISTENCY_SETTINGS = ("consistency_passes", "unlabeled_batch_size", "consistency_target")
 
 
 # --- running ----------------------------------------------------------------------------------
@@ -107,6 +119,8 @@ def run(args: argparse.Namespace) -> int:
           f"{config.label_fraction}, test {len(task.test_labels)}; model {config.model} "
           f"(width {config.width}, blocks {config.blocks}), {config.epochs} epochs, "
           f"seeds {list(config.seeds)}, conditions {plan['conditions']}")
+    for line in _consistency_line(dataclasses.asdict(config)):
+        print(line[2:])
     record = evaluate_task(
         task, plan["conditions"], config, paths, skipped=plan["skipped"], smoke=args.smoke
     )
@@ -125,11 +139,13 @@ def run(args: argparse.Namespace) -> int:
 
 #: Settings that runs made before they existed had (policies were rendered step by step).
 OLD_DEFAULTS = {"policy_p": 1.0, "policy_frame": 0, "render": "step", "basic_border": "zero",
-                "clean_epochs": 0}
+                "clean_epochs": 0, "consistency_weight": 0.0}
 
 
 def _settings(run_record: dict[str, Any]) -> tuple:
     config = {**OLD_DEFAULTS, **run_record["config"]}
+    if not config["consistency_weight"]:  # term off: its other settings changed nothing
+        config.update(dict.fromkeys(CONSISTENCY_SETTINGS))
     info = run_record.get("task_info", {})
     return (
         *(json.dumps(config.get(k)) for k in SAME_SETTINGS),
@@ -169,6 +185,18 @@ def select_runs(path: Path, include_smoke: bool = False) -> dict[str, Any] | Non
     order = [c for c in CONDITIONS if c in merged["conditions"]]
     merged["conditions"] = {c: merged["conditions"][c] for c in order}
     return merged
+
+
+def _consistency_line(config: dict[str, Any]) -> list[str]:
+    """The report's line on the semi-supervised term (none when it was off)."""
+    if not config.get("consistency_weight"):
+        return []
+    return [
+        f"- Semi-supervised: consistency term (target {config['consistency_target']}, "
+        f"weight {config['consistency_weight']}, passes {config['consistency_passes']}, "
+        f"{config['unlabeled_batch_size']} unlabeled images per step from the rest of the "
+        "pool, copies made with each condition's augmentation; none: no term)."
+    ]
 
 
 def _fmt(value: float | None) -> str:
@@ -213,6 +241,7 @@ def render_markdown(records: dict[str, dict[str, Any]]) -> str:
             f"- Seeds: {config['seeds']}. Augmentations "
             + ("composed with basic (basic first)." if config["with_basic"]
                else "applied alone (not composed with basic)."),
+            *_consistency_line(config),
             f"- Machine: {machine['cpu'] or machine['platform']}, {machine['cores_available']} "
             f"cores available, {machine['torch_threads']} torch threads, device "
             f"{machine['device']}{' (' + machine['gpu'] + ')' if machine.get('gpu') else ''}; "

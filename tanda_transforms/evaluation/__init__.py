@@ -9,6 +9,9 @@ subset with each augmentation condition and compare test accuracies, over severa
 * :mod:`~tanda_transforms.evaluation.models`: small end models for 2 CPU cores;
 * :mod:`~tanda_transforms.evaluation.training`: :class:`EvalConfig`, :func:`train_and_test`,
   :func:`run_conditions`;
+* :mod:`~tanda_transforms.evaluation.semi`: the optional consistency term on the unlabeled
+  rest of the pool (semi-supervised end models);
+* :mod:`~tanda_transforms.evaluation.batches`: how images flow from numpy to the model;
 * :mod:`~tanda_transforms.evaluation.mias`: mini-MIAS patches split by patient;
 * :mod:`~tanda_transforms.evaluation.tasks`: the three tasks as arrays;
 * :mod:`~tanda_transforms.evaluation.command`: ``tanda evaluate``, which

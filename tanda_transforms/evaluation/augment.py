@@ -58,7 +58,7 @@ import torch
 from torchvision.transforms import v2
 
 from tanda_transforms.policy import PolicyNotFoundError, TANDAPolicy
-from tanda_transforms.seeding import process_key, stream_seed
+from tanda_transforms.seeding import derive_seed, process_key, reseed, stream_seed
 from tanda_transforms.sequence import SampledSequence
 
 __all__ = [
@@ -317,34 +317,11 @@ class Chain:
     def manual_seed(self, seed: int) -> Chain:
         """Reseed every step (step ``k`` gets a seed derived from ``seed`` and ``k``)."""
         for k, step in enumerate(self.steps):
-            derived = int(np.random.SeedSequence([seed, k]).generate_state(1, np.uint32)[0])
-            reseed(step, derived)
+            reseed(step, derive_seed(seed, k))
         return self
 
     def __repr__(self) -> str:
         return f"Chain({', '.join(map(repr, self.steps))})"
-
-
-def reseed(augment: Augment, seed: int) -> Augment:
-    """Restart ``augment``'s random stream from ``seed`` if it has one (``manual_seed``).
-
-    Parameters
-    ----------
-    augment
-        A condition's callable (or any callable; those without ``manual_seed`` are left as
-        they are).
-    seed
-        The new seed.
-
-    Returns
-    -------
-    callable
-        ``augment`` itself.
-    """
-    method = getattr(augment, "manual_seed", None)
-    if callable(method):
-        method(int(seed))
-    return augment
 
 
 def _load_policy(condition: str, policy_path: str | os.PathLike, seed: int) -> TANDAPolicy:

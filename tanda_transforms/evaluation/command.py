@@ -28,6 +28,7 @@ import numpy as np
 import torch
 
 from tanda_transforms._atomic import write_atomic
+from tanda_transforms.consistency import TARGETS
 from tanda_transforms.evaluation.augment import CONDITIONS, DATASETS, POLICY_CONDITIONS
 from tanda_transforms.evaluation.tasks import Task, load_task
 from tanda_transforms.evaluation.training import (
@@ -101,6 +102,18 @@ def add_run_arguments(
                         help="padding of basic (alone or with --with-basic)")
     parser.add_argument("--clean-epochs", type=int, default=0, metavar="N",
                         help="train the last N epochs without augmentation")
+    parser.add_argument("--consistency-weight", type=float, default=0.0, metavar="W",
+                        help="semi-supervised: add W x a consistency term on the unlabeled "
+                        "rest of the pool, made with each condition's own augmentation "
+                        "(none: no term); 0 (default) is off")
+    parser.add_argument("--consistency-passes", type=int, default=2, metavar="N",
+                        help="transformed copies per unlabeled image (pairs: >= 2)")
+    parser.add_argument("--unlabeled-batch-size", type=int, metavar="B",
+                        help="unlabeled images per training step (default: --batch-size)")
+    parser.add_argument("--consistency-target", choices=TARGETS, default="pairs",
+                        help="pairs: squared distance between the copies' softmax outputs "
+                        "(the reference's term); detached: KL from the prediction on the "
+                        "untransformed image, without gradient")
     parser.add_argument("--policies", metavar="DIR",
                         help="folder with <dataset>_mf.tanda and <dataset>_lstm.tanda")
     parser.add_argument("--policy-mf", metavar="PATH",
@@ -145,6 +158,10 @@ def config_from_args(args: argparse.Namespace) -> EvalConfig:
         basic_border=args.basic_border,
         clean_epochs=args.clean_epochs,
         threads=args.threads,
+        consistency_weight=args.consistency_weight,
+        consistency_passes=args.consistency_passes,
+        unlabeled_batch_size=args.unlabeled_batch_size,
+        consistency_target=args.consistency_target,
         **overrides,
     )
 
@@ -295,6 +312,10 @@ def evaluate_task(
             ],
             "test_seconds": [round(r.test_seconds, 2) for r in mine],
             "final_loss": [round(r.final_loss, 4) for r in mine],
+            "final_consistency": [
+                None if r.final_consistency is None else round(r.final_consistency, 6)
+                for r in mine
+            ],
         }
     n_labeled = (
         len(task.train_labels)

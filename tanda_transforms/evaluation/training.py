@@ -11,7 +11,10 @@ Protocol (the same for every condition, so they are compared under one budget):
   and standard deviation (no test statistics);
 * SGD with Nesterov momentum 0.9, weight decay 5e-4, cosine learning-rate decay to 0 over
   all steps, cross-entropy; the model after the last epoch is tested (no early stopping, no
-  model selection on the test set).
+  model selection on the test set);
+* optionally semi-supervised: a consistency term on the unlabeled rest of the pool, made with
+  the condition's own augmentation (``consistency_weight``; see
+  :mod:`~tanda_transforms.evaluation.semi`).
 
 The learning rates of :data:`DEFAULTS` were picked once per dataset, for all conditions, on
 validation data from the training side only (seed 0, conditions none and basic): MNIST on
@@ -34,7 +37,7 @@ from typing import Any
 import numpy as np
 import torch
 from torch import nn
-from torch.utils.data import DataLoader, Dataset
+from torch.utils.data import DataLoader
 
 from tanda_transforms.evaluation.augment import (
     CONDITIONS,
@@ -42,10 +45,21 @@ from tanda_transforms.evaluation.augment import (
     Identity,
     PolicyRecipe,
     make_augment,
-    reseed,
+)
+from tanda_transforms.evaluation.batches import (
+    AugmentedImages,
+    batch_tensor,
+    check_split,
+    normaliser,
 )
 from tanda_transforms.evaluation.models import build_model
-from tanda_transforms.evaluation.subsets import build_subset
+from tanda_transforms.evaluation.semi import (
+    UnlabeledConsistency,
+    check_config,
+    make_consistency,
+    split_pool,
+)
+from tanda_transforms.seeding import reseed
 
 __all__ = [
     "DEFAULTS",
@@ -114,6 +128,12 @@ class EvalConfig:
         torch CPU threads during the run (restored afterwards); ``None`` leaves torch's
         setting. On a small, busy machine 1 thread is often faster than several: tiny
         convolutions gain little from threads and lose much when cores are contended.
+    consistency_weight
+        Weight of the consistency term on the unlabeled rest of the pool; 0 (default) trains
+        on the labeled subset alone (see :mod:`~tanda_transforms.evaluation.semi`).
+    consistency_passes, unlabeled_batch_size, consistency_target
+        Copies per unlabeled image, unlabeled images per step (``None``: ``batch_size``) and
+        the form of the term (``"pairs"``, the reference's, or ``"detached"``).
 
     Examples
     --------
@@ -143,6 +163,10 @@ class EvalConfig:
     clean_epochs: int = 0
     eval_batch_size: int = 500
     threads: int | None = None
+    consistency_weight: float = 0.0
+    consistency_passes: int = 2
+    unlabeled_batch_size: int | None = None
+    consistency_target: str = "pairs"
 
     def __post_init__(self) -> None:
         if self.dataset not in DATASETS:
@@ -170,6 +194,10 @@ class EvalConfig:
                 f"{self.clean_epochs!r}"
             )
         _ = self.recipe  # checks the policy recipe's fields
+        if self.unlabeled_batch_size is None:
+            self.unlabeled_batch_size = self.batch_size
+        check_config(self.consistency_weight, self.consistency_passes,
+                     self.unlabeled_batch_size, self.consistency_target)
 
     @property
     def recipe(self) -> PolicyRecipe:
@@ -202,7 +230,9 @@ class TrainResult:
     test_seconds
         Wall time of the test pass.
     final_loss
-        Mean training loss of the last epoch.
+        Mean training loss (cross-entropy) of the last epoch.
+    final_consistency
+        Mean consistency term (unweighted) of the last epoch that used it; ``None`` without.
     """
 
     accuracy: float
@@ -211,6 +241,7 @@ class TrainResult:
     augment_seconds: float | None
     test_seconds: float
     final_loss: float
+    final_consistency: float | None = None
 
 
 @dataclasses.dataclass
@@ -226,6 +257,7 @@ class RunRecord:
     augment_seconds: float | None
     test_seconds: float
     final_loss: float
+    final_consistency: float | None = None
 
 
 def resolve_device(device: str) -> torch.device:
@@ -233,52 +265,6 @@ def resolve_device(device: str) -> torch.device:
     if device == "auto":
         return torch.device("cuda" if torch.cuda.is_available() else "cpu")
     return torch.device(device)
-
-
-class _AugmentedImages(Dataset):
-    """Labeled uint8 images; item ``i`` is ``augment(image_i)`` as a C x H x W uint8 tensor."""
-
-    def __init__(self, images: np.ndarray, labels: np.ndarray, augment: Augment) -> None:
-        self.images, self.labels, self.augment = images, labels, augment
-        self.augment_seconds = 0.0
-
-    def __len__(self) -> int:
-        return len(self.images)
-
-    def __getitem__(self, index: int) -> tuple[torch.Tensor, int]:
-        image = self.images[index]
-        started = time.perf_counter()
-        out = self.augment(image)
-        self.augment_seconds += time.perf_counter() - started
-        if not isinstance(out, np.ndarray) or out.shape != image.shape or out.dtype != image.dtype:
-            raise TypeError(
-                f"augmentation {self.augment!r} must return a {image.dtype} array of shape "
-                f"{image.shape}, got {getattr(out, 'dtype', type(out).__name__)} "
-                f"{getattr(out, 'shape', '')}"
-            )
-        tensor = torch.from_numpy(np.ascontiguousarray(out))
-        tensor = tensor[None] if out.ndim == 2 else tensor.permute(2, 0, 1)
-        return tensor, int(self.labels[index])
-
-
-def _check_split(images: np.ndarray, labels: np.ndarray, what: str) -> None:
-    if not isinstance(images, np.ndarray) or images.dtype != np.uint8:
-        raise TypeError(f"{what} images must be a uint8 numpy array")
-    if images.ndim not in (3, 4) or len(images) == 0:
-        raise ValueError(f"{what} images must be N x H x W (x C), got shape {images.shape}")
-    if len(labels) != len(images):
-        raise ValueError(f"{what}: {len(images)} images but {len(labels)} labels")
-
-
-def _channel_stats(images: np.ndarray) -> tuple[torch.Tensor, torch.Tensor]:
-    x = images.reshape(len(images), images.shape[1], images.shape[2], -1).astype(np.float64)
-    mean = x.mean(axis=(0, 1, 2)) / 255.0
-    std = np.maximum(x.std(axis=(0, 1, 2)) / 255.0, 1e-3)
-    shape = (1, -1, 1, 1)
-    return (
-        torch.tensor(mean, dtype=torch.float32).view(shape),
-        torch.tensor(std, dtype=torch.float32).view(shape),
-    )
 
 
 def _evaluate(
@@ -293,8 +279,7 @@ def _evaluate(
     correct = 0
     with torch.no_grad():
         for start in range(0, len(images), batch_size):
-            chunk = torch.from_numpy(np.ascontiguousarray(images[start : start + batch_size]))
-            chunk = chunk[:, None] if chunk.ndim == 3 else chunk.permute(0, 3, 1, 2)
+            chunk = batch_tensor(images[start : start + batch_size])
             logits = model(normalise(chunk.to(device)))
             truth = torch.from_numpy(np.asarray(labels[start : start + batch_size])).to(device)
             correct += int((logits.argmax(1) == truth).sum())
@@ -311,6 +296,7 @@ def fit(
     seed: int,
     *,
     n_classes: int | None = None,
+    unlabeled_x: np.ndarray | None = None,
 ) -> TrainResult:
     """Train a fresh end model with on-the-fly ``augment`` and test it; see the module doc.
 
@@ -329,14 +315,17 @@ def fit(
         Seed of the initialisation, the batch order and the augmentation stream.
     n_classes
         Number of classes (default: largest label + 1).
+    unlabeled_x
+        Unlabeled images of the consistency term (needed when ``config.consistency_weight``
+        is above 0; laid out as ``train_x``).
 
     Returns
     -------
     TrainResult
         Test accuracy in percent and the timings.
     """
-    _check_split(train_x, train_y, "train")
-    _check_split(test_x, test_y, "test")
+    check_split(train_x, train_y, "train")
+    check_split(test_x, test_y, "test")
     if train_x.shape[1:] != test_x.shape[1:]:
         raise ValueError(f"train images {train_x.shape[1:]} but test images {test_x.shape[1:]}")
     train_y = np.asarray(train_y, dtype=np.int64)
@@ -348,15 +337,18 @@ def fit(
     channels = 1 if train_x.ndim == 3 else train_x.shape[3]
     cuda = [device.index or 0] if device.type == "cuda" else []
     with _torch_threads(config.threads):
-        normalise = _normaliser(train_x, device)
+        normalise = normaliser(train_x, device)
+        semi = make_consistency(
+            config, augment, unlabeled_x, train_x, seed, lambda b: normalise(b.to(device))
+        )
         with torch.random.fork_rng(devices=cuda):
             torch.manual_seed(seed)
             model = build_model(config.model, channels, n_classes, config.width, config.blocks)
             model = model.to(device, memory_format=torch.channels_last)
-            dataset = _AugmentedImages(train_x, train_y, augment)
+            dataset = AugmentedImages(train_x, train_y, augment)
             loader = _loader(dataset, config, seed, device)
             epoch_seconds, epoch_cpu_seconds, final_loss = _train_epochs(
-                model, loader, dataset, normalise, config, device
+                model, loader, dataset, normalise, config, device, semi
             )
             started = time.perf_counter()
             accuracy = _evaluate(model, test_x, test_y, normalise, config.eval_batch_size, device)
@@ -368,11 +360,12 @@ def fit(
         augment_seconds=dataset.augment_seconds if config.num_workers == 0 else None,
         test_seconds=test_seconds,
         final_loss=final_loss,
+        final_consistency=None if semi is None else semi.last_epoch_mean,
     )
 
 
 def _loader(
-    dataset: _AugmentedImages, config: EvalConfig, seed: int, device: torch.device
+    dataset: AugmentedImages, config: EvalConfig, seed: int, device: torch.device
 ) -> DataLoader:
     """Shuffled batches in an order that depends only on ``seed``."""
     return DataLoader(
@@ -397,30 +390,17 @@ def _torch_threads(threads: int | None) -> Iterator[None]:
         torch.set_num_threads(before)
 
 
-def _normaliser(
-    train_x: np.ndarray, device: torch.device
-) -> Callable[[torch.Tensor], torch.Tensor]:
-    """Scale a uint8 batch to [0, 1] and standardise it with the training set's channel stats."""
-    mean, std = _channel_stats(train_x)
-    mean, std = mean.to(device), std.to(device)
-
-    def normalise(batch: torch.Tensor) -> torch.Tensor:
-        # channels-last: 1.3-1.9x faster convolutions on CPU for these models (measured).
-        batch = (batch.float() / 255.0 - mean) / std
-        return batch.contiguous(memory_format=torch.channels_last)
-
-    return normalise
-
-
 def _train_epochs(
     model: nn.Module,
     loader: DataLoader,
-    dataset: _AugmentedImages,
+    dataset: AugmentedImages,
     normalise: Callable[[torch.Tensor], torch.Tensor],
     config: EvalConfig,
     device: torch.device,
+    semi: UnlabeledConsistency | None = None,
 ) -> tuple[list[float], list[float], float]:
-    """SGD for ``config.epochs``: wall and CPU seconds per epoch, and the last epoch's loss."""
+    """SGD for ``config.epochs``: wall and CPU seconds per epoch, and the last epoch's loss
+    (cross-entropy; ``semi`` adds its term to what is minimised)."""
     optimiser = torch.optim.SGD(
         model.parameters(),
         lr=config.lr,
@@ -439,6 +419,7 @@ def _train_epochs(
     for epoch in range(config.epochs):
         if epoch == config.epochs - config.clean_epochs:
             dataset.augment = Identity()  # workers start from this state every epoch
+            semi = None  # no augmentation, no consistency term
         started, cpu_started = time.perf_counter(), time.process_time()
         model.train()
         losses = []
@@ -446,12 +427,16 @@ def _train_epochs(
             images = normalise(images.to(device, non_blocking=True))
             labels = labels.to(device, non_blocking=True)
             loss = loss_fn(model(images), labels)
+            losses.append(loss.detach())
+            if semi is not None:
+                loss = loss + semi(model)
             optimiser.zero_grad(set_to_none=True)
             loss.backward()
             optimiser.step()
             schedule.step()
-            losses.append(loss.detach())
         final_loss = float(torch.stack(losses).mean())
+        if semi is not None:
+            semi.end_epoch()
         if not math.isfinite(final_loss):
             raise FloatingPointError(
                 f"training loss is {final_loss} (learning rate {config.lr} too high?)"
@@ -505,6 +490,8 @@ def run_conditions(
     For each seed (outer loop, so a stopped run still holds complete paired comparisons) a
     stratified labeled subset of ``config.label_fraction`` of the training pool is drawn, then
     every condition is trained on that subset from the same initialisation and batch order.
+    With ``config.consistency_weight > 0`` the rest of the pool is the unlabeled set of the
+    consistency term (so ``label_fraction`` must be below 1).
 
     Parameters
     ----------
@@ -557,31 +544,21 @@ def run_conditions(
         n_classes = int(max(np.max(train_y), np.max(test_y))) + 1
     results: dict[str, list[float]] = {c: [] for c in conditions}
     for seed in config.seeds:
-        if config.label_fraction < 1:
-            sub_x, sub_y = build_subset(train_x, train_y, config.label_fraction, seed)
-        else:
-            sub_x, sub_y = np.asarray(train_x), np.asarray(train_y)
+        sub_x, sub_y, rest_x = split_pool(
+            train_x, train_y, config.label_fraction, seed,
+            unlabeled=config.consistency_weight > 0,
+        )
         for condition in conditions:
             started = time.perf_counter()
             result = fit(
                 sub_x, sub_y, test_x, test_y, augments[condition], config, seed,
-                n_classes=n_classes,
+                n_classes=n_classes, unlabeled_x=rest_x,
             )
             results[condition].append(result.accuracy)
             if on_run is not None:
-                on_run(
-                    RunRecord(
-                        condition=condition,
-                        seed=seed,
-                        accuracy=result.accuracy,
-                        wall_seconds=time.perf_counter() - started,
-                        epoch_seconds=result.epoch_seconds,
-                        epoch_cpu_seconds=result.epoch_cpu_seconds,
-                        augment_seconds=result.augment_seconds,
-                        test_seconds=result.test_seconds,
-                        final_loss=result.final_loss,
-                    )
-                )
+                wall_seconds = time.perf_counter() - started
+                on_run(RunRecord(condition, seed, wall_seconds=wall_seconds,
+                                 **dataclasses.asdict(result)))
     return results
 
 
