@@ -22,6 +22,7 @@ See docs/distributed.md for launching and measurements.
 
 from __future__ import annotations
 
+import atexit
 import dataclasses
 import os
 from typing import Any
@@ -81,8 +82,6 @@ class Ranks:
         This process's rank and the number of processes.
     local_rank
         Rank on this machine (picks the GPU).
-    owns_group
-        Whether :func:`join` initialised the group (and :meth:`leave` destroys it).
 
     Examples
     --------
@@ -94,7 +93,6 @@ class Ranks:
     rank: int = 0
     world_size: int = 1
     local_rank: int = 0
-    owns_group: bool = False
 
     @property
     def distributed(self) -> bool:
@@ -221,11 +219,6 @@ class Ranks:
                 f"global batch (batch_size x world size) depend on it"
             )
 
-    def leave(self) -> None:
-        """Destroy the process group if :func:`join` created it."""
-        if self.owns_group and dist.is_initialized():
-            dist.destroy_process_group()
-
     @property
     def _device(self) -> torch.device:
         """Where collectives run: the current GPU under NCCL, else the CPU."""
@@ -254,6 +247,12 @@ def join(device: torch.device, backend: str | None = None) -> tuple[Ranks, torch
     -------
     tuple
         ``(Ranks(), device)`` outside a group.
+
+    Notes
+    -----
+    The group that :func:`join` initialises stays for later calls in the process (destroying
+    the default group and creating it again proved fragile under gloo: connections were reset)
+    and is destroyed when the process exits.
     """
     if backend is not None and backend not in BACKENDS:
         raise ValueError(f"backend must be one of {BACKENDS} or None, got {backend!r}")
@@ -270,4 +269,10 @@ def join(device: torch.device, backend: str | None = None) -> tuple[Ranks, torch
         torch.cuda.set_device(device)
     if not initialised:
         dist.init_process_group(backend or default_backend(device))
-    return Ranks(dist.get_rank(), dist.get_world_size(), local_rank, not initialised), device
+        atexit.register(_destroy_group)
+    return Ranks(dist.get_rank(), dist.get_world_size(), local_rank), device
+
+
+def _destroy_group() -> None:
+    if dist.is_initialized():
+        dist.destroy_process_group()

@@ -546,16 +546,13 @@ def learn_policy(
     library = TFLibrary.coerce(tfs)
     device = torch.device(device or ("cuda" if torch.cuda.is_available() else "cpu"))
     ranks, device = join(device, backend)  # torchrun's process group, if there is one
-    try:
-        learner = Learner(data, library, generator, config, seed, device, discriminator, ranks)
-        if checkpoint is not None and ranks.is_main:
-            remove_stale_temporaries(checkpoint)  # left by a run killed while saving
-        if resume is not None:
-            learner.load_checkpoint(resume)
-        started = time.perf_counter()
-        _run(learner, checkpoint, progress and ranks.is_main, callback)
-    finally:
-        ranks.leave()
+    learner = Learner(data, library, generator, config, seed, device, discriminator, ranks)
+    if checkpoint is not None and ranks.is_main:
+        remove_stale_temporaries(checkpoint)  # left by a run killed while saving
+    if resume is not None:
+        learner.load_checkpoint(resume)
+    started = time.perf_counter()
+    _run(learner, checkpoint, progress and ranks.is_main, callback)
     config, images = learner.config, learner.images  # generator defaults filled in; an array
     training = {
         "config": dataclasses.asdict(config),
