@@ -262,6 +262,9 @@ def _add_learning_options(p: argparse.ArgumentParser) -> None:
                    help="write a checkpoint here every checkpoint_every steps and at the end")
     p.add_argument("--resume", metavar="PATH",
                    help="continue from this checkpoint (same data, TFs and settings)")
+    p.add_argument("--backend", choices=("gloo", "nccl"),
+                   help="under torchrun: the torch.distributed backend (default: nccl on cuda, "
+                   "gloo on cpu); see docs/distributed.md")
     p.add_argument("--set", action="append", default=[], metavar="KEY=VALUE", dest="overrides",
                    help="override any LearnConfig field, e.g. --set d_lr=1e-5 --set "
                    f"d_width=16; repeatable. Fields: {', '.join(_config_fields())}")
@@ -503,6 +506,7 @@ def _train(images: np.ndarray, library, config, args: argparse.Namespace, genera
         policy = learn_policy(images, library, generator=generator, seed=args.seed,
                               config=config, device=_device(args.device), checkpoint=checkpoint,
                               resume=resume, progress=not args.no_progress,
+                              backend=getattr(args, "backend", None),
                               callback=lambda _learner: first_step.set())
     except (TypeError, ValueError) as err:
         if first_step.is_set():  # raised while learning, not while checking the inputs: a bug
@@ -516,7 +520,30 @@ def _train(images: np.ndarray, library, config, args: argparse.Namespace, genera
 
 
 def cmd_learn(args: argparse.Namespace) -> int:
-    """``tanda learn``: read data, learn, save, print the top TF probabilities."""
+    """``tanda learn``: read data, learn, save, print the top TF probabilities.
+
+    Under ``torchrun`` every rank learns and rank 0 alone prints and writes the policy.
+    """
+    import contextlib
+    import io
+
+    from tanda_transforms.distributed import is_main_process
+
+    if not is_main_process():
+        with contextlib.redirect_stdout(io.StringIO()):
+            _learn(args)
+        return 0
+    policy, wall = _learn(args)
+    policy.save(args.out)
+    steps = policy.metadata["training"]["steps"]
+    print(f"policy written to {args.out}")
+    print(f"wall time: {wall:.1f} s for {steps} steps")
+    _print_probabilities(policy)
+    return 0
+
+
+def _learn(args: argparse.Namespace):
+    """Read the data, learn the policy of ``tanda learn`` with its metadata; with the wall time."""
     from tanda_transforms.data import describe_data, load_data
 
     config = _learn_config(args, no_data=args.data is None)
@@ -525,15 +552,11 @@ def cmd_learn(args: argparse.Namespace) -> int:
     policy, wall = _train(images, library, config, args, args.generator, args.checkpoint,
                           args.resume)
     training = policy.metadata["training"]
+    global_batch = config.batch_size * training["world_size"]
     policy.metadata["data"] = describe_data(args.data, reader, args.split, len(images),
-                                            training["steps"], config.batch_size)
+                                            training["steps"], global_batch)
     policy.p, policy.frame = args.policy_p, args.policy_frame
-    policy.save(args.out)
-    steps = policy.metadata["training"]["steps"]
-    print(f"policy written to {args.out}")
-    print(f"wall time: {wall:.1f} s for {steps} steps")
-    _print_probabilities(policy)
-    return 0
+    return policy, wall
 
 
 def cmd_demo(args: argparse.Namespace) -> int:

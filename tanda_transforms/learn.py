@@ -33,14 +33,13 @@ Examples
 
 from __future__ import annotations
 
-import contextlib
 import dataclasses
 import io
 import math
 import numbers
 import os
 import time
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Iterable
 from typing import Any
 
 import numpy as np
@@ -51,7 +50,15 @@ from tqdm.auto import tqdm
 
 from tanda_transforms._atomic import is_temporary, remove_stale_temporaries, write_atomic
 from tanda_transforms._images import as_image_array
+from tanda_transforms._learn_steps import (
+    append_entry,
+    check_finite,
+    eval_mode,
+    standardise,
+    to_unit_tensor,
+)
 from tanda_transforms.discriminators import ConvDiscriminator
+from tanda_transforms.distributed import Ranks, join
 from tanda_transforms.generators import MAX_HIDDEN_SIZE, SAMPLER_KINDS, build_sampler
 from tanda_transforms.policy import MAX_SEQ_LEN, TANDAPolicy
 from tanda_transforms.sequence import SampledSequence
@@ -185,20 +192,6 @@ class LearnConfig:
         )
 
 
-def _to_unit_tensor(images: list[np.ndarray] | np.ndarray, scale: float) -> torch.Tensor:
-    """N images (H x W or H x W x C, one dtype) -> float N x C x H x W in [-1, 1]."""
-    batch = np.stack(images) if isinstance(images, list) else images
-    if batch.ndim == 3:
-        batch = batch[..., None]
-    x = torch.from_numpy(np.ascontiguousarray(batch)).permute(0, 3, 1, 2).float()
-    return x * (2.0 / scale) - 1.0
-
-
-def _standardise(x: torch.Tensor) -> torch.Tensor:
-    flat = x.flatten(1)
-    return (flat - flat.mean(1, keepdim=True)) / (flat.std(1, keepdim=True) + 1e-6)
-
-
 def discounted_cost_to_go(step_costs: torch.Tensor, gamma: float) -> torch.Tensor:
     """``R_t = sum_(k >= t) gamma^(k-t) r_k`` along the last axis.
 
@@ -221,6 +214,8 @@ class Learner:
     :func:`learn_policy` drives it; use it directly to step by hand or add callbacks.
     ``images`` takes every form :func:`learn_policy`'s ``data`` does. Images that the
     discriminator or the diversity measure cannot take are refused here, before any step.
+    ``ranks`` (from :func:`tanda_transforms.distributed.join`) connects it to the other
+    processes under ``torchrun``; without it the learner is one process alone.
     """
 
     def __init__(
@@ -232,8 +227,10 @@ class Learner:
         seed: int,
         device: torch.device,
         discriminator: nn.Module | None = None,
+        ranks: Ranks | None = None,
     ) -> None:
         config = config.for_generator(generator)
+        self.ranks = ranks or Ranks()  # one process unless tanda_transforms.distributed.join
         images = as_image_array(images)
         self.images, self.library, self.config, self.device = images, library, config, device
         self.scale = {"uint8": 255.0, "uint16": 65535.0}.get(images.dtype.name, 1.0)
@@ -254,13 +251,17 @@ class Learner:
                 "diversity_features(x) method (ConvDiscriminator has one)"
             )
         self._check_image_size()
+        self.ranks.broadcast_parameters(self.sampler)
+        self.disc = self.ranks.wrap_discriminator(self.disc, device)
         self.g_opt = torch.optim.Adam(self.sampler.parameters(), lr=config.g_lr)
         self.d_opt = torch.optim.Adam(self.disc.parameters(), lr=config.d_lr, betas=(0.5, 0.999))
-        self.torch_gen = torch.Generator(device).manual_seed(seed)
-        self.np_rng = np.random.default_rng(seed)
+        self.torch_gen = torch.Generator(device).manual_seed(self.ranks.stream_seed(seed))
+        self.np_rng = np.random.default_rng(self.ranks.stream_seed(seed))
+        # the order of the data: one for all ranks (each keeps its shard of every batch)
+        self.order_rng = np.random.default_rng(seed) if self.ranks.distributed else self.np_rng
         self.step_index = 0
         self.total_steps = config.steps or max(
-            1, math.ceil(config.epochs * len(images) / config.batch_size)
+            1, math.ceil(config.epochs * len(images) / (config.batch_size * self.ranks.world_size))
         )
         self.order: np.ndarray = np.empty(0, np.int64)
         self.history: dict[str, list] = {
@@ -280,7 +281,7 @@ class Learner:
         channels = 1 if self.images.ndim == 3 else self.images.shape[-1]
         size = f"{h} x {w} pixels with {channels} channel{'s' if channels > 1 else ''}"
         probe = torch.zeros(2, channels, h, w, device=self.device)
-        with _eval_mode(self.disc), torch.no_grad():
+        with eval_mode(self.disc), torch.no_grad():
             try:
                 logits = self.disc(probe.contiguous(memory_format=self.memory_format))
             except RuntimeError as err:
@@ -300,11 +301,11 @@ class Learner:
     # --- one step ---------------------------------------------------------------------------
 
     def _next_batch(self) -> np.ndarray:
-        b = self.config.batch_size
+        b = self.config.batch_size * self.ranks.world_size  # the global batch
         if len(self.order) < b:
-            self.order = np.concatenate([self.order, self.np_rng.permutation(len(self.images))])
+            self.order = np.concatenate([self.order, self.order_rng.permutation(len(self.images))])
         batch, self.order = self.order[:b], self.order[b:]
-        return self.images[batch]
+        return self.images[self.ranks.shard(batch)]
 
     def _roll_out(self, real: np.ndarray, actions: np.ndarray) -> list[list[np.ndarray]]:
         """Apply each sequence to its image; returns, per step t, the images ``x_t``.
@@ -335,7 +336,7 @@ class Learner:
         actions, log_probs = self.sampler.sample(len(real) * n, cfg.seq_len, self.torch_gen)
         states = self._roll_out(real, actions.cpu().numpy())
         t0 = time.perf_counter()
-        x = torch.stack([_to_unit_tensor(s, self.scale) for s in states]).to(self.device)
+        x = torch.stack([to_unit_tensor(s, self.scale) for s in states]).to(self.device)
         with torch.no_grad():
             middle = self._score(x[1:-1].flatten(0, 1)).view(len(states) - 2, -1)
         d_loss, d_acc, real_logits, final_logits = self._discriminator_update(x[0][::n], x[-1])
@@ -356,7 +357,7 @@ class Learner:
 
     def _generator_update(self, x, logits, actions, log_probs) -> tuple[float, float, float]:
         cfg = self.config
-        z = _standardise(self._diversity_space(x.flatten(0, 1))).view(x.shape[0], x.shape[1], -1)
+        z = standardise(self._diversity_space(x.flatten(0, 1))).view(x.shape[0], x.shape[1], -1)
         dist = ((z[1:] - z[0]) ** 2).mean(-1)  # L x M
         cost = tnf.softplus(-logits)  # -log sigmoid(D(x_t)), (L + 1) x M
         cost = torch.cat([cost[:1], cost[1:] + cfg.alpha / (dist + cfg.eps)])
@@ -365,9 +366,10 @@ class Learner:
         loss = (advantage.detach() * log_probs).sum(1).mean()
         entropy = self.sampler.entropy(actions).sum(1).mean()
         loss = loss - cfg.entropy_weight * entropy
-        _check_finite("generator loss", loss, self.step_index)
+        check_finite("generator loss", loss, self.step_index)
         self.g_opt.zero_grad(set_to_none=True)
         loss.backward()
+        self.ranks.average_gradients(self.sampler)
         self.g_opt.step()
         return float(loss.detach()), float(cost[-1].mean()), float(entropy.detach())
 
@@ -384,7 +386,7 @@ class Learner:
         loss = tnf.binary_cross_entropy_with_logits(
             real_logits, torch.ones_like(real_logits)
         ) + tnf.binary_cross_entropy_with_logits(fake_logits, torch.zeros_like(fake_logits))
-        _check_finite("discriminator loss", loss, self.step_index)
+        check_finite("discriminator loss", loss, self.step_index)
         self.d_opt.zero_grad(set_to_none=True)
         loss.backward()
         self.d_opt.step()
@@ -394,9 +396,10 @@ class Learner:
     def _record(self, out: dict[str, float], actions: torch.Tensor) -> None:
         """Keep the step's numbers; every ``log_every`` steps, their means become an entry."""
         counts = torch.bincount(actions.flatten().cpu(), minlength=len(self.library))
+        counts, out = self.ranks.sum_over_ranks(counts), self.ranks.mean_over_ranks(out)
         self._pending.append({**out, "tf_freq": (counts / counts.sum()).tolist()})
         if self.step_index % self.config.log_every == 0:
-            _append_entry(self.history, self.step_index, self._pending)
+            append_entry(self.history, self.step_index, self._pending)
             self._pending = []
 
     def finished_history(self) -> dict[str, list]:
@@ -407,7 +410,7 @@ class Learner:
         """
         history = {key: list(values) for key, values in self.history.items()}
         if self._pending:
-            _append_entry(history, self.step_index, self._pending)
+            append_entry(history, self.step_index, self._pending)
         return history
 
     # --- checkpoints ------------------------------------------------------------------------
@@ -425,11 +428,13 @@ class Learner:
             "history": self.history,
             "pending": self._pending,  # the steps since the last history entry
             "library": self.library.to_spec(),
+            **self.ranks.stream_state(self.torch_gen, self.np_rng, self.order_rng),
         }
 
     def load_state_dict(self, state: dict[str, Any]) -> None:
         if state["library"] != self.library.to_spec():
             raise ValueError("checkpoint was made with a different TF library")
+        self.ranks.check_world_size(int(state.get("world_size", 1)))  # absent: one process
         self.step_index = int(state["step_index"])
         self.sampler.load_state_dict(state["sampler"])
         self.disc.load_state_dict(state["disc"])
@@ -440,12 +445,15 @@ class Learner:
         self.order = state["order"].numpy().copy()
         self.history = state["history"]
         self._pending = list(state.get("pending", []))  # absent from older checkpoints
+        self.ranks.load_stream_state(state, self.torch_gen, self.np_rng, self.order_rng)
 
     def save_checkpoint(self, path: str | os.PathLike) -> None:
-        """Write a checkpoint atomically (see :mod:`tanda_transforms._atomic`)."""
-        buffer = io.BytesIO()
-        torch.save(self.state_dict(), buffer)
-        write_atomic(path, buffer.getvalue())
+        """Write a checkpoint atomically (see :mod:`tanda_transforms._atomic`); all ranks call
+        this (it gathers their random streams), rank 0 writes."""
+        state, buffer = self.state_dict(), io.BytesIO()
+        if self.ranks.is_main:
+            torch.save(state, buffer)
+            write_atomic(path, buffer.getvalue())
 
     def load_checkpoint(self, path: str | os.PathLike) -> None:
         """Continue from a checkpoint (loaded with ``weights_only=True``: no arbitrary code).
@@ -459,35 +467,6 @@ class Learner:
                 f"checkpoint; resume from the checkpoint itself"
             )
         self.load_state_dict(torch.load(path, map_location=self.device, weights_only=True))
-
-
-@contextlib.contextmanager
-def _eval_mode(module: nn.Module) -> Iterator[None]:
-    """Eval mode for a probe (batch norm keeps its statistics), then each submodule's own."""
-    modes = [(m, m.training) for m in module.modules()]
-    module.eval()
-    try:
-        yield
-    finally:
-        for m, training in modes:
-            m.training = training
-
-
-def _append_entry(history: dict[str, list], step: int, window: list[dict[str, Any]]) -> None:
-    """Append the means of a window of steps' numbers to ``history`` as the entry of ``step``."""
-    history["step"].append(step)
-    for key in ("d_loss", "g_loss", "d_acc", "cost", "entropy"):
-        history[key].append(float(np.mean([p[key] for p in window])))
-    freq = np.mean([p["tf_freq"] for p in window], axis=0)
-    history["tf_freq"].append([round(float(f), 5) for f in freq])
-
-
-def _check_finite(what: str, value: torch.Tensor, step: int) -> None:
-    if not torch.isfinite(value):
-        raise FloatingPointError(
-            f"{what} became {float(value.detach())} at step {step}: the run is stopped before "
-            "saving garbage. Lower the learning rates (d_lr, g_lr) or check the data for NaN."
-        )
 
 
 def _sampler_spec(kind: str, n_tfs: int, config: LearnConfig) -> dict[str, Any]:
@@ -512,6 +491,7 @@ def learn_policy(
     resume: str | os.PathLike | None = None,
     progress: bool = True,
     callback: Callable[[Learner], None] | None = None,
+    backend: str | None = None,
     **overrides: Any,
 ) -> TANDAPolicy:
     """Learn a TANDA policy from unlabeled images.
@@ -549,44 +529,36 @@ def learn_policy(
         Show a tqdm progress bar.
     callback
         Called with the :class:`Learner` after every step.
+    backend
+        Under ``torchrun`` (docs/distributed.md), the ``torch.distributed`` backend: ``"gloo"``
+        or ``"nccl"``; default: NCCL on CUDA, gloo on the CPU.
 
     Returns
     -------
     TANDAPolicy
-        The learned policy, whose ``metadata["training"]`` holds the config, the history
-        (losses, discriminator accuracy, TF frequencies) and timings.
+        The learned policy, whose ``metadata["training"]`` holds the config, the world size
+        (processes; the global batch is ``batch_size`` times it), the history (losses,
+        discriminator accuracy, TF frequencies, means over processes) and timings.
     """
     config = dataclasses.replace(config or LearnConfig(), **overrides)
     if seq_len is not None:
         config = dataclasses.replace(config, seq_len=seq_len)
     library = TFLibrary.coerce(tfs)
     device = torch.device(device or ("cuda" if torch.cuda.is_available() else "cpu"))
-    learner = Learner(data, library, generator, config, seed, device, discriminator)
-    config, images = learner.config, learner.images  # generator defaults filled in; an array
-    if checkpoint is not None:
+    ranks, device = join(device, backend)  # torchrun's process group, if there is one
+    learner = Learner(data, library, generator, config, seed, device, discriminator, ranks)
+    if checkpoint is not None and ranks.is_main:
         remove_stale_temporaries(checkpoint)  # left by a run killed while saving
     if resume is not None:
         learner.load_checkpoint(resume)
-    total = learner.total_steps
     started = time.perf_counter()
-    for _ in tqdm(
-        range(learner.step_index, total),
-        disable=not progress,
-        desc="learn_policy",
-        initial=learner.step_index,
-        total=total,
-    ):
-        learner.step()
-        if callback is not None:
-            callback(learner)
-        if checkpoint is not None and learner.step_index % config.checkpoint_every == 0:
-            learner.save_checkpoint(checkpoint)
-    if checkpoint is not None:
-        learner.save_checkpoint(checkpoint)
+    _run(learner, checkpoint, progress and ranks.is_main, callback)
+    config, images = learner.config, learner.images  # generator defaults filled in; an array
     training = {
         "config": dataclasses.asdict(config),
         "generator": generator,
         "seed": seed,
+        "world_size": ranks.world_size,
         "data_shape": list(images.shape),
         "data_dtype": images.dtype.name,
         "steps": learner.step_index,
@@ -596,3 +568,18 @@ def learn_policy(
     }
     sampler = learner.sampler.cpu()
     return TANDAPolicy(library, sampler, config.seq_len, metadata={"training": training})
+
+
+def _run(learner: Learner, checkpoint, progress: bool, callback) -> None:
+    """Step ``learner`` to its total steps, checkpointing and calling back on the way."""
+    total, every = learner.total_steps, learner.config.checkpoint_every
+    steps = range(learner.step_index, total)
+    for _ in tqdm(steps, disable=not progress, desc="learn_policy", initial=learner.step_index,
+                  total=total):
+        learner.step()
+        if callback is not None:
+            callback(learner)
+        if checkpoint is not None and learner.step_index % every == 0:
+            learner.save_checkpoint(checkpoint)
+    if checkpoint is not None:
+        learner.save_checkpoint(checkpoint)

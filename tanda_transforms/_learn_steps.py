@@ -1,0 +1,60 @@
+"""Small pieces of a learning step: tensors from images, history entries, checks.
+
+Split from :mod:`tanda_transforms.learn` (which keeps the learner and its loop) to keep that
+module short.
+"""
+
+from __future__ import annotations
+
+import contextlib
+from collections.abc import Iterator
+from typing import Any
+
+import numpy as np
+import torch
+from torch import nn
+
+__all__ = ["append_entry", "check_finite", "eval_mode", "standardise", "to_unit_tensor"]
+
+
+def to_unit_tensor(images: list[np.ndarray] | np.ndarray, scale: float) -> torch.Tensor:
+    """N images (H x W or H x W x C, one dtype) -> float N x C x H x W in [-1, 1]."""
+    batch = np.stack(images) if isinstance(images, list) else images
+    if batch.ndim == 3:
+        batch = batch[..., None]
+    x = torch.from_numpy(np.ascontiguousarray(batch)).permute(0, 3, 1, 2).float()
+    return x * (2.0 / scale) - 1.0
+
+
+def standardise(x: torch.Tensor) -> torch.Tensor:
+    flat = x.flatten(1)
+    return (flat - flat.mean(1, keepdim=True)) / (flat.std(1, keepdim=True) + 1e-6)
+
+
+@contextlib.contextmanager
+def eval_mode(module: nn.Module) -> Iterator[None]:
+    """Eval mode for a probe (batch norm keeps its statistics), then each submodule's own."""
+    modes = [(m, m.training) for m in module.modules()]
+    module.eval()
+    try:
+        yield
+    finally:
+        for m, training in modes:
+            m.training = training
+
+
+def append_entry(history: dict[str, list], step: int, window: list[dict[str, Any]]) -> None:
+    """Append the means of a window of steps' numbers to ``history`` as the entry of ``step``."""
+    history["step"].append(step)
+    for key in ("d_loss", "g_loss", "d_acc", "cost", "entropy"):
+        history[key].append(float(np.mean([p[key] for p in window])))
+    freq = np.mean([p["tf_freq"] for p in window], axis=0)
+    history["tf_freq"].append([round(float(f), 5) for f in freq])
+
+
+def check_finite(what: str, value: torch.Tensor, step: int) -> None:
+    if not torch.isfinite(value):
+        raise FloatingPointError(
+            f"{what} became {float(value.detach())} at step {step}: the run is stopped before "
+            "saving garbage. Lower the learning rates (d_lr, g_lr) or check the data for NaN."
+        )
