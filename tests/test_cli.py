@@ -382,7 +382,7 @@ def test_gallery_metadata_names_its_data_without_a_local_path(name) -> None:
     data = TANDAPolicy.load(name).metadata["data"]
     assert "../" not in data and "shared/data" not in data
     assert data.startswith({"mnist": "MNIST train split, 10,000 images",
-                            "cifar10": "CIFAR-10 train split (JPEG copy",
+                            "cifar10": "CIFAR-10 train split, 50,000 images",
                             "ddsm": "mini-MIAS, all 322 films"}[name])
 
 
