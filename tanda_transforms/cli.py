@@ -374,22 +374,28 @@ def _positive_int(text: str) -> int:
 
 
 def _probability(text: str) -> float:
-    try:
-        value = float(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"expected a number in [0, 1], got {text!r}") from None
-    if not 0 <= value <= 1:
-        raise argparse.ArgumentTypeError(f"expected a number in [0, 1], got {text!r}")
-    return value
+    """``--policy-p``: parsed here, checked by the policy's own rule."""
+    from tanda_transforms.policy import _check_probability
+
+    return _policy_setting(_check_probability, text, float)
 
 
 def _frame(text: str) -> int:
-    from tanda_transforms.policy import MAX_FRAME
+    """``--policy-frame``: parsed here, checked by the policy's own rule."""
+    from tanda_transforms.policy import _check_frame
 
-    value = _non_negative_int(text)
-    if value > MAX_FRAME:
-        raise argparse.ArgumentTypeError(f"expected at most {MAX_FRAME} pixels, got {text!r}")
-    return value
+    return _policy_setting(_check_frame, text, int)
+
+
+def _policy_setting(check, text: str, parse):
+    try:
+        value = parse(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected {parse.__name__}, got {text!r}") from None
+    try:
+        return check(value)
+    except ValueError as err:
+        raise argparse.ArgumentTypeError(str(err)) from None
 
 
 def _non_negative_int(text: str) -> int:

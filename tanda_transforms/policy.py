@@ -87,6 +87,12 @@ def _check_probability(value: Any) -> float:
     return float(value)
 
 
+def _check_frame(value: Any) -> int:
+    if isinstance(value, bool) or not isinstance(value, int) or not 0 <= value <= MAX_FRAME:
+        raise ValueError(f"frame must be an int in [0, {MAX_FRAME}] (pixels), got {value!r}")
+    return value
+
+
 class TANDAPolicy(v2.Transform):
     """A learned (or uniform) augmentation policy: sample a TF sequence, apply it.
 
@@ -188,9 +194,7 @@ class TANDAPolicy(v2.Transform):
 
     @frame.setter
     def frame(self, value: int) -> None:
-        if isinstance(value, bool) or not isinstance(value, int) or not 0 <= value <= MAX_FRAME:
-            raise ValueError(f"frame must be an int in [0, {MAX_FRAME}] (pixels), got {value!r}")
-        self._frame = value
+        self._frame = _check_frame(value)
 
     # --- randomness ---------------------------------------------------------------------
 
