@@ -36,6 +36,8 @@ import time
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
+from tanda_transforms.evaluation.training import summarize
+
 HERE = Path(__file__).resolve().parent
 POLICIES = HERE / "policies"
 LSTM = POLICIES / "cifar10_lstm.tanda"
@@ -152,8 +154,8 @@ def merge_seeds(records: list[dict]) -> dict:
         entry[key] = [v for r in records for v in r["conditions"][name].get(key) or []]
     for key in ("epoch_seconds_mean", "epoch_cpu_seconds_mean"):
         entry[key] = round(statistics.fmean(r["conditions"][name][key] for r in records), 3)
-    entry["mean"] = round(statistics.fmean(entry["accuracy"]), 4)
-    entry["std"] = round(statistics.stdev(entry["accuracy"]), 4) if len(records) > 1 else 0.0
+    mean, std = summarize(entry["accuracy"])
+    entry["mean"], entry["std"] = round(mean, 4), round(std, 4)
     merged["config"]["seeds"] = entry["seeds"]
     merged["total_seconds"] = round(sum(r["total_seconds"] for r in records), 1)
     return merged
