@@ -14,16 +14,28 @@ import numpy as np
 import torch
 from torch import nn
 
-__all__ = ["append_entry", "check_finite", "eval_mode", "standardise", "to_unit_tensor"]
+__all__ = [
+    "append_entry", "check_finite", "eval_mode", "standardise", "to_unit_tensor",
+    "to_zero_one_tensor",
+]
 
 
 def to_unit_tensor(images: list[np.ndarray] | np.ndarray, scale: float) -> torch.Tensor:
     """N images (H x W or H x W x C, one dtype) -> float N x C x H x W in [-1, 1]."""
+    return _channels_first(images).float() * (2.0 / scale) - 1.0
+
+
+def to_zero_one_tensor(images: np.ndarray, scale: float) -> torch.Tensor:
+    """N images (H x W or H x W x C) -> float N x C x H x W in [0, 1] (``/ scale``: each
+    integer level exactly ``k / scale``, as the batched renderer rounds to)."""
+    return _channels_first(images).float() / scale
+
+
+def _channels_first(images: list[np.ndarray] | np.ndarray) -> torch.Tensor:
     batch = np.stack(images) if isinstance(images, list) else images
     if batch.ndim == 3:
         batch = batch[..., None]
-    x = torch.from_numpy(np.ascontiguousarray(batch)).permute(0, 3, 1, 2).float()
-    return x * (2.0 / scale) - 1.0
+    return torch.from_numpy(np.ascontiguousarray(batch)).permute(0, 3, 1, 2)
 
 
 def standardise(x: torch.Tensor) -> torch.Tensor:

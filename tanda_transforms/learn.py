@@ -56,7 +56,9 @@ from tanda_transforms._learn_steps import (
     eval_mode,
     standardise,
     to_unit_tensor,
+    to_zero_one_tensor,
 )
+from tanda_transforms.batched.render import batched_renderer
 from tanda_transforms.discriminators import ConvDiscriminator
 from tanda_transforms.distributed import Ranks, join
 from tanda_transforms.generators import MAX_HIDDEN_SIZE, SAMPLER_KINDS, build_sampler
@@ -67,6 +69,7 @@ from tanda_transforms.tfs import TF, TFLibrary
 __all__ = ["LearnConfig", "learn_policy", "Learner"]
 
 DIVERSITY_SPACES = ("pixels", "features")
+RENDER_MODES = ("auto", "batched", "per_image")
 # int fields and their upper bound (None: none); float fields, each a finite number
 _COUNT_FIELDS = {
     "seq_len": MAX_SEQ_LEN,
@@ -115,6 +118,13 @@ class LearnConfig:
       reference code's ``--mse_layer 1``; needs a discriminator with a
       ``diversity_features`` method, as :class:`ConvDiscriminator` has). See
       docs/learning.md for what each gave.
+    - ``render``: how the TF sequences of a step are applied. ``"per_image"``: numpy and
+      OpenCV, one image at a time, on the CPU; ``"batched"``: torch on the learning device,
+      all sequences of the step at once (:mod:`tanda_transforms.batched`; the same stages,
+      agreeing within interpolation tolerance); ``"auto"`` (default) picks batched on CUDA,
+      and on the CPU when every photometric TF has a batched kernel (measured faster there:
+      docs/benchmark.md). The two draw their random parts from different streams, so a
+      seed gives a different (equally valid) run in each.
 
     Accepted values (checked when the config is made): the int fields positive, ``seq_len``
     at most 1000 and ``hidden_size`` at most 4096 (the most a policy file holds; larger
@@ -141,6 +151,7 @@ class LearnConfig:
     log_every: int = 10
     checkpoint_every: int = 100
     diversity: str = "pixels"
+    render: str = "auto"
 
     def __post_init__(self) -> None:
         self._check_counts()
@@ -159,6 +170,8 @@ class LearnConfig:
         if self.diversity not in DIVERSITY_SPACES:
             raise ValueError(f"diversity must be one of {DIVERSITY_SPACES}, got "
                              f"{self.diversity!r}")
+        if self.render not in RENDER_MODES:
+            raise ValueError(f"render must be one of {RENDER_MODES}, got {self.render!r}")
 
     def _check_counts(self) -> None:
         for name, most in _COUNT_FIELDS.items():
@@ -234,6 +247,8 @@ class Learner:
         images = as_image_array(images)
         self.images, self.library, self.config, self.device = images, library, config, device
         self.scale = {"uint8": 255.0, "uint16": 65535.0}.get(images.dtype.name, 1.0)
+        self.data_dtype = {"uint8": torch.uint8, "uint16": torch.uint16}.get(
+            images.dtype.name, torch.float32)
         with torch.random.fork_rng(devices=[]):
             torch.manual_seed(seed)
             self.sampler = build_sampler(_sampler_spec(generator, len(library), config))
@@ -255,6 +270,7 @@ class Learner:
         self.disc = self.ranks.wrap_discriminator(self.disc, device)
         self.g_opt = torch.optim.Adam(self.sampler.parameters(), lr=config.g_lr)
         self.d_opt = torch.optim.Adam(self.disc.parameters(), lr=config.d_lr, betas=(0.5, 0.999))
+        self.renderer = batched_renderer(config.render, library, device)
         self.torch_gen = torch.Generator(device).manual_seed(self.ranks.stream_seed(seed))
         self.np_rng = np.random.default_rng(self.ranks.stream_seed(seed))
         # the order of the data: one for all ranks (each keeps its shard of every batch)
@@ -307,21 +323,32 @@ class Learner:
         batch, self.order = self.order[:b], self.order[b:]
         return self.images[self.ranks.shard(batch)]
 
-    def _roll_out(self, real: np.ndarray, actions: np.ndarray) -> list[list[np.ndarray]]:
-        """Apply each sequence to its image; returns, per step t, the images ``x_t``.
+    def _roll_out(self, real: np.ndarray, actions: torch.Tensor) -> torch.Tensor:
+        """Apply each sequence to its image: ``[L + 1, M, C, H, W]`` on the device, the images
+        ``x_t`` after each step in [-1, 1], ``x_0`` first.
 
         Rendered as a policy renders (one resampling per geometric run, see
         :mod:`tanda_transforms.sequence`), so D judges what users will get.
         """
         t0 = time.perf_counter()
         images = np.repeat(real, self.config.seqs_per_point, axis=0)
+        if self.renderer is not None:
+            x = to_zero_one_tensor(images, self.scale).to(self.device)
+            states = self.renderer.intermediates(x, actions, self.data_dtype, self.torch_gen)
+            states = states.mul_(2.0).sub_(1.0)
+        else:
+            states = self._roll_out_per_image(images, actions.cpu().numpy())
+        self.timing["tfs"] += time.perf_counter() - t0
+        return states
+
+    def _roll_out_per_image(self, images: np.ndarray, actions: np.ndarray) -> torch.Tensor:
         seeds = self.np_rng.integers(0, 2**63, size=actions.shape)
         per_sequence = [
             SampledSequence(tuple(a), tuple(s)).compile(self.library, x.shape).intermediates(x)
             for x, a, s in zip(images, actions.tolist(), seeds.tolist(), strict=True)
         ]
-        self.timing["tfs"] += time.perf_counter() - t0
-        return [list(step) for step in zip(*per_sequence, strict=True)]
+        steps = [to_unit_tensor(list(step), self.scale) for step in zip(*per_sequence, strict=True)]
+        return torch.stack(steps).to(self.device)
 
     def step(self) -> dict[str, float]:
         """One discriminator update and one generator update; returns the step's losses.
@@ -334,11 +361,10 @@ class Learner:
         n = cfg.seqs_per_point
         real = self._next_batch()
         actions, log_probs = self.sampler.sample(len(real) * n, cfg.seq_len, self.torch_gen)
-        states = self._roll_out(real, actions.cpu().numpy())
+        x = self._roll_out(real, actions)
         t0 = time.perf_counter()
-        x = torch.stack([to_unit_tensor(s, self.scale) for s in states]).to(self.device)
         with torch.no_grad():
-            middle = self._score(x[1:-1].flatten(0, 1)).view(len(states) - 2, -1)
+            middle = self._score(x[1:-1].flatten(0, 1)).view(len(x) - 2, -1)
         d_loss, d_acc, real_logits, final_logits = self._discriminator_update(x[0][::n], x[-1])
         logits = torch.cat([real_logits.repeat_interleave(n)[None], middle, final_logits[None]])
         self.timing["discriminator"] += time.perf_counter() - t0

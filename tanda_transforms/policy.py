@@ -27,7 +27,7 @@ from __future__ import annotations
 import os
 from collections.abc import Sequence
 from importlib import resources
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import PIL.Image
@@ -44,6 +44,9 @@ from tanda_transforms.registry import UnknownOpError, get_op
 from tanda_transforms.seeding import process_key, stream_seed
 from tanda_transforms.sequence import CompiledSequence, SampledSequence
 from tanda_transforms.tfs import TF, TFLibrary
+
+if TYPE_CHECKING:
+    from tanda_transforms.batched import BatchedPolicy
 
 __all__ = ["TANDAPolicy", "PolicyNotFoundError", "gallery_names"]
 
@@ -329,6 +332,25 @@ class TANDAPolicy(v2.Transform):
         actions = tuple(self._index_of(item) for item in sequence)
         seeds = np.random.default_rng(seed).integers(0, 2**63, size=len(actions)).tolist()
         return self(img, sequence=SampledSequence(actions, tuple(seeds)))
+
+    def batched(self, seed: int | None = None) -> BatchedPolicy:
+        """This policy as a ``torch.nn.Module`` over batches ``[B, C, H, W]``: one sequence,
+        ``p`` verdict and frame shift per sample, rendered in torch on the batch's device.
+
+        See :class:`~tanda_transforms.batched.BatchedPolicy`; ``seed`` defaults to this
+        policy's.
+
+        Examples
+        --------
+        >>> import torch
+        >>> augment = TANDAPolicy("cifar10", seq_len=2).batched(seed=0)
+        >>> out = augment(torch.zeros(64, 3, 8, 8, dtype=torch.uint8))
+        >>> out.shape, len(augment.last_sequences)
+        (torch.Size([64, 3, 8, 8]), 64)
+        """
+        from tanda_transforms.batched import BatchedPolicy
+
+        return BatchedPolicy(self, seed)
 
     def replay(self, img: Any) -> Any:
         """Apply exactly what the last call applied (same TFs and random parts)."""

@@ -132,6 +132,8 @@ class OpSpec:
     random: bool
     bounds: Mapping[str, ArgBound] = field(default_factory=dict)
     file_check: Callable[[Mapping[str, Any]], None] | None = None
+    #: optional batched torch kernel of a photometric op (see ``register_op``)
+    batched: Any = None
 
     def check_from_file(self, args: Mapping[str, Any]) -> None:
         """Raise ValueError if a TF read from a file may not hold ``args`` (see register_op)."""
@@ -208,6 +210,7 @@ def register_op(
     replace: bool = False,
     bounds: Bounds | None = None,
     file_check: Callable[[Mapping[str, Any]], None] | None = None,
+    batched: Any = None,
 ) -> Callable[[Callable], Callable]:
     """Register ``fn`` under ``name`` so TFs and policy files can name it.
 
@@ -232,6 +235,12 @@ def register_op(
         serialised pipeline (not with TFs built in code); raises ``ValueError`` for values
         only the program itself may give, such as a path on this machine (a lesion pool
         file: a policy file may only name registered pools).
+    batched
+        Optional, photometric ops only: a
+        :class:`~tanda_transforms.batched.PhotometricKernel` (or its ``apply`` function alone,
+        for ops without a random part) that :meth:`TANDAPolicy.batched
+        <tanda_transforms.TANDAPolicy.batched>` calls on whole groups of samples as torch
+        tensors; without one, ``batched()`` applies the op per sample with numpy.
 
     Raises
     ------
@@ -267,11 +276,28 @@ def register_op(
             )
         checked = _checked_bounds(name, _op_parameters(fn), bounds)
         _REGISTRY[name] = OpSpec(
-            name=name, fn=fn, kind=kind, random=random, bounds=checked, file_check=file_check
+            name=name, fn=fn, kind=kind, random=random, bounds=checked, file_check=file_check,
+            batched=_checked_kernel(name, kind, random, batched),
         )
         return fn
 
     return decorator
+
+
+def _checked_kernel(name: str, kind: str, random: bool, batched: Any) -> Any:
+    """Check a batched kernel (an object with ``apply`` and ``draw``, or a function)."""
+    if batched is None:
+        return None
+    if kind != "photometric":
+        raise TypeError(f"op {name!r}: only photometric ops take a batched kernel "
+                        "(geometric ops are batched through their warps)")
+    apply = getattr(batched, "apply", batched)
+    if not callable(apply):
+        raise TypeError(f"op {name!r}: batched must be a PhotometricKernel or a function, "
+                        f"got {type(batched).__name__}")
+    if random and getattr(batched, "draw", None) is None:
+        raise TypeError(f"op {name!r} has a random part: its batched kernel needs a draw")
+    return batched
 
 
 def _op_parameters(fn: Callable) -> dict[str, inspect.Parameter]:

@@ -1,0 +1,157 @@
+"""Throughput of ``policy.batched()`` against kornia on the same batch, and learning cost.
+
+Run ``python docs/benchmark_batched.py`` (a few minutes; needs ``pip install kornia``, a
+benchmark-only extra, not a dependency). One process, ``--threads`` torch threads (default 1),
+one float32 batch of ``--batch`` (256) RGB images at 32 and 224 px. For each sequence length L
+(2 and 10) it times, in alternating rounds, on the same batch:
+
+- ``TANDAPolicy("cifar10", seq_len=L).batched()``: the uniform policy over the 33 CIFAR-10
+  TFs (the paper's heuristic baseline; a learned sampler costs the same), one sequence per
+  sample;
+- kornia ``RandAugment(n=L, m=10)``;
+- a kornia ``AugmentationSequential`` of L ops drawn from nine CIFAR-like random ops
+  (rotation, scale, shear, flip, brightness, contrast, saturation, hue, elastic),
+  ``random_apply=L``, every op with its own parameters per sample;
+
+and prints images/s (median of the rounds) and the ratio TANDA / kornia. Only the ratios
+measured in the same run mean something on a shared machine.
+
+``--learning DATA`` measures instead the cost of learning a CIFAR-10 policy (LSTM, L = 10,
+batch 32, 5 sequences per image) from the first 10,000 images of DATA (e.g. the CIFAR-10 tar
+of ``../shared/data``): ``--learn-steps`` steps per rendering path (``render="per_image"`` and
+``"batched"``), alternating, then the time of one pass (313 steps) extrapolated from the
+median step time; ``--full-pass`` also times a whole batched pass.
+
+``--device cuda`` runs the throughput table on a GPU (see docs/benchmark.md for the command).
+"""
+
+from __future__ import annotations
+
+import argparse
+import statistics
+import time
+
+import torch
+
+from tanda_transforms import TANDAPolicy
+
+SIZES = (32, 224)
+LENGTHS = (2, 10)
+
+
+def kornia_candidates(length: int) -> dict:
+    """kornia's RandAugment(n=L) and an AugmentationSequential of L random ops."""
+    import kornia.augmentation as K
+    from kornia.augmentation.auto import RandAugment
+
+    ops = [
+        K.RandomRotation(5.0, p=1.0),
+        K.RandomAffine(0.0, scale=(0.75, 1.25), p=1.0),
+        K.RandomAffine(0.0, shear=(-14.0, 14.0), p=1.0),
+        K.RandomHorizontalFlip(p=1.0),
+        K.RandomBrightness((0.5, 1.5), p=1.0),
+        K.RandomContrast((0.5, 1.5), p=1.0),
+        K.RandomSaturation((0.5, 1.5), p=1.0),
+        K.RandomHue((-0.25, 0.25), p=1.0),
+        K.RandomElasticTransform(p=1.0),
+    ]
+    return {
+        f"kornia RandAugment(n={length})": RandAugment(n=length, m=10),
+        f"kornia Sequential({length} ops)": K.AugmentationSequential(*ops, random_apply=length),
+    }
+
+
+def time_call(fn, x: torch.Tensor, device: torch.device) -> float:
+    """Seconds for one call on ``x`` (synchronised on CUDA)."""
+    if device.type == "cuda":
+        torch.cuda.synchronize()
+    start = time.perf_counter()
+    with torch.no_grad():
+        fn(x)
+    if device.type == "cuda":
+        torch.cuda.synchronize()
+    return time.perf_counter() - start
+
+
+def throughput(args: argparse.Namespace) -> None:
+    device = torch.device(args.device)
+    print(f"batch {args.batch} float32 RGB, {args.rounds} rounds, {torch.get_num_threads()} "
+          f"thread(s), device {device}")
+    print(f"{'size':>5} {'L':>3}  {'transform':32} {'img/s':>10}  TANDA / this")
+    for size in args.sizes:
+        x = torch.rand(args.batch, 3, size, size, generator=torch.Generator().manual_seed(0))
+        x = x.to(device)
+        for length in args.lengths:
+            candidates = {f"TANDA batched (L={length})":
+                          TANDAPolicy("cifar10", seq_len=length).batched(seed=0)}
+            candidates.update(kornia_candidates(length))
+            candidates = {name: fn.to(device) for name, fn in candidates.items()}
+            for fn in candidates.values():  # warm-up (caches, lazy inits, CUDA kernels)
+                time_call(fn, x, device)
+            times: dict[str, list[float]] = {name: [] for name in candidates}
+            for _ in range(args.rounds):
+                for name, fn in candidates.items():
+                    times[name].append(time_call(fn, x, device))
+            rates = {name: args.batch / statistics.median(t) for name, t in times.items()}
+            ours = next(iter(rates.values()))
+            for name, rate in rates.items():
+                print(f"{size:>5} {length:>3}  {name:32} {rate:>10.0f}  x{ours / rate:.2f}")
+
+
+def learning(args: argparse.Namespace) -> None:
+    from tanda_transforms.data import load_data
+    from tanda_transforms.learn import LearnConfig, Learner
+
+    images, _ = load_data(args.learning, "auto", "train", None, None)
+    images = images[:10_000]
+    device = torch.device(args.device)
+    learners = {
+        render: Learner(images, TANDAPolicy("cifar10").library, "lstm",
+                        LearnConfig(render=render, steps=313), seed=0, device=device)
+        for render in ("per_image", "batched")
+    }
+    times: dict[str, list[float]] = {render: [] for render in learners}
+    for learner in learners.values():
+        learner.step()  # warm-up
+    for _ in range(args.learn_steps):
+        for render, learner in learners.items():
+            start = time.perf_counter()
+            learner.step()
+            times[render].append(time.perf_counter() - start)
+    print(f"CIFAR-10 LSTM policy, {len(images)} images {images.shape[1:]}, L = 10, batch 32 x 5 "
+          f"sequences, {torch.get_num_threads()} thread(s), device {device}")
+    medians = {render: statistics.median(t) for render, t in times.items()}
+    for render, median in medians.items():
+        ratio = medians["per_image"] / median
+        print(f"{render:>9}: {median * 1000:7.1f} ms/step, one pass (313 steps) ~ "
+              f"{median * 313 / 60:5.1f} min; per_image / this x{ratio:.2f}")
+    if args.full_pass:
+        learner = Learner(images, TANDAPolicy("cifar10").library, "lstm",
+                          LearnConfig(render="batched", steps=313), seed=1, device=device)
+        start = time.perf_counter()
+        for _ in range(313):
+            learner.step()
+        print(f"a whole batched pass: {(time.perf_counter() - start) / 60:.1f} min")
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--device", default="cpu")
+    parser.add_argument("--threads", type=int, default=1)
+    parser.add_argument("--batch", type=int, default=256)
+    parser.add_argument("--rounds", type=int, default=5)
+    parser.add_argument("--sizes", type=int, nargs="+", default=list(SIZES))
+    parser.add_argument("--lengths", type=int, nargs="+", default=list(LENGTHS))
+    parser.add_argument("--learning", metavar="DATA", help="measure learning cost on DATA")
+    parser.add_argument("--learn-steps", type=int, default=10)
+    parser.add_argument("--full-pass", action="store_true")
+    args = parser.parse_args()
+    torch.set_num_threads(args.threads)
+    if args.learning:
+        learning(args)
+    else:
+        throughput(args)
+
+
+if __name__ == "__main__":
+    main()

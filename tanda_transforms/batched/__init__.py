@@ -1,0 +1,20 @@
+"""Batched policies: one TF sequence per sample of a ``[B, C, H, W]`` tensor, on any device.
+
+:meth:`TANDAPolicy.batched() <tanda_transforms.TANDAPolicy.batched>` returns a
+:class:`BatchedPolicy`; :class:`PhotometricKernel` is the contract of a batched torch kernel
+that ``register_op(..., batched=...)`` takes for a user's photometric op.
+
+Examples
+--------
+>>> import torch
+>>> from tanda_transforms import TANDAPolicy
+>>> augment = TANDAPolicy("mnist", seq_len=4).batched(seed=0)
+>>> out = augment(torch.zeros(64, 1, 28, 28, dtype=torch.uint8))
+>>> out.dtype, out.shape
+(torch.uint8, torch.Size([64, 1, 28, 28]))
+"""
+
+from tanda_transforms.batched._kernel import PhotometricKernel
+from tanda_transforms.batched.module import BatchedPolicy
+
+__all__ = ["BatchedPolicy", "PhotometricKernel"]

@@ -1,0 +1,292 @@
+"""Geometric TFs on batches: per-sample warps as tensors, composed and resampled once per run.
+
+A geometric step of one sample is either **affine**, kept as its inverse 3 x 3 matrix
+(output pixel ``(x, y)`` -> source pixel), or **dense**, kept as a displacement field
+``[2, H, W]`` (source = pixel + displacement), the same two forms as the per-image
+:class:`~tanda_transforms.functional.AffineWarp` and
+:class:`~tanda_transforms.functional.DenseWarp`. Warps of TFs without a random part
+(rotate, zoom, shear, translate, flips, swirl, and user ops) are built once per image size by
+the TF's own numpy builder and moved to the device; elastic deformation and pad-and-crop draw
+per sample on the device (:data:`RANDOM_KERNELS`); other random user ops build their warp per
+sample with numpy.
+
+:func:`source_grid` pulls the output grid back through a run of warps, from the last to
+the first, as :func:`~tanda_transforms.functional.composition.compose_run` does (consecutive
+affine warps multiply into one matrix, a dense warp's displacement is sampled bilinearly and
+extended past the image by its edge); :func:`resample` reads the image there once, bilinearly,
+reflecting past the edge (reflect-101, as the per-image path).
+
+Examples
+--------
+>>> import torch
+>>> from tanda_transforms import TF
+>>> warp = warp_of(TF("hflip"), (2, 3), torch.device("cpu"))
+>>> warp.inverse[0].tolist()
+[[-1.0, 0.0, 2.0], [0.0, 1.0, 0.0], [0.0, 0.0, 1.0]]
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from collections.abc import Callable
+
+import numpy as np
+import torch
+from torch.nn import functional as F
+
+from tanda_transforms.functional import AffineWarp, DenseWarp
+from tanda_transforms.tfs import TF
+
+__all__ = [
+    "AffineSteps", "DenseSteps", "RANDOM_KERNELS", "random_warps", "resample", "source_grid",
+    "warp_of",
+]
+
+Tensor = torch.Tensor
+
+
+@dataclasses.dataclass
+class AffineSteps:
+    """Affine warps of ``n`` samples: ``inverse`` is ``[n, 3, 3]`` float32 (output -> source)."""
+
+    inverse: Tensor
+
+
+@dataclasses.dataclass
+class DenseSteps:
+    """Dense warps of ``n`` samples: ``displacement`` is ``[n, 2, H, W]`` float32 (x, then y)."""
+
+    displacement: Tensor
+
+
+Steps = AffineSteps | DenseSteps
+_EYE = torch.eye(3)
+
+
+def _pixel_grid(h: int, w: int, device: torch.device) -> Tensor:
+    """``[H, W, 2]`` float32 pixel positions ``(x, y)``."""
+    ys, xs = torch.meshgrid(
+        torch.arange(h, dtype=torch.float32, device=device),
+        torch.arange(w, dtype=torch.float32, device=device),
+        indexing="ij",
+    )
+    return torch.stack([xs, ys], -1)
+
+
+def from_numpy_warp(warp: AffineWarp | DenseWarp, device: torch.device) -> Steps:
+    """One numpy warp as a batch of one."""
+    if isinstance(warp, AffineWarp):
+        inverse = np.vstack([warp._inverse, [0.0, 0.0, 1.0]])
+        return AffineSteps(torch.tensor(inverse, dtype=torch.float32, device=device)[None])
+    h, w = warp.shape
+    grid = _pixel_grid(h, w, torch.device("cpu")).permute(2, 0, 1)
+    maps = torch.from_numpy(np.stack([warp.map_x, warp.map_y]))
+    return DenseSteps((maps - grid)[None].to(device))
+
+
+def warp_of(tf: TF, shape: tuple[int, int], device: torch.device) -> Steps:
+    """The warp of a geometric TF without a random part, for images of ``shape`` (H, W)."""
+    return from_numpy_warp(tf.warp(shape), device)
+
+
+# --- random geometric TFs, drawn per sample on the device ------------------------------------
+
+
+def _gaussian_kernel(sigma: float, device: torch.device) -> Tensor:
+    """cv2.getGaussianKernel for the per-image elastic's size (4 sigma each side)."""
+    radius = max(1, int(4.0 * sigma + 0.5))
+    x = torch.arange(-radius, radius + 1, dtype=torch.float64, device=device)
+    kernel = torch.exp(-(x * x) / (2.0 * sigma * sigma))
+    return (kernel / kernel.sum()).float()
+
+
+def smooth_fields(noise: Tensor, sigma: float) -> Tensor:
+    """Gaussian-smooth ``[n, k, H, W]`` fields as the per-image elastic does (reflect-101).
+
+    Examples
+    --------
+    >>> smooth_fields(torch.ones(1, 2, 9, 9), 1.0).sub(1).abs().max().item() < 1e-6
+    True
+    """
+    if sigma <= 0:
+        return noise.clone()
+    kernel = _gaussian_kernel(sigma, noise.device)
+    radius = kernel.numel() // 2
+    n, k, h, w = noise.shape
+    flat = noise.reshape(n * k, 1, h, w)
+    flat = F.conv2d(_reflect(flat, (radius, radius, 0, 0)), kernel.view(1, 1, 1, -1))
+    flat = F.conv2d(_reflect(flat, (0, 0, radius, radius)), kernel.view(1, 1, -1, 1))
+    return flat.reshape(n, k, h, w)
+
+
+def _reflect(x: Tensor, pad: tuple[int, int, int, int]) -> Tensor:
+    """Reflect-101 padding of any width (torch's ``reflect`` needs pad < size: repeat it)."""
+    left, right, top, bottom = pad
+    while left or right or top or bottom:
+        h, w = x.shape[-2:]
+        step = (min(left, w - 1), min(right, w - 1), min(top, h - 1), min(bottom, h - 1))
+        if max(step) == 0:  # a 1-pixel axis reflects onto itself
+            return F.pad(x, (left, right, top, bottom), mode="replicate")
+        x = F.pad(x, step, mode="reflect")
+        left, right, top, bottom = (
+            a - b for a, b in zip((left, right, top, bottom), step, strict=True)
+        )
+    return x
+
+
+def elastic_draw(n: int, shape: tuple[int, int], generator: torch.Generator) -> Tensor:
+    """U(-1, 1) noise ``[n, 2, H, W]`` (x field, then y), as the per-image elastic draws it."""
+    h, w = shape
+    noise = torch.rand((n, 2, h, w), generator=generator, device=generator.device)
+    return noise.mul_(2.0).sub_(1.0)
+
+
+def elastic_steps(noise: Tensor, alpha: float, sigma: float) -> DenseSteps:
+    """Elastic warps from drawn noise (see :func:`tanda_transforms.functional.elastic_warp`)."""
+    return DenseSteps(smooth_fields(noise, sigma).mul_(alpha))
+
+
+def _elastic(n: int, shape: tuple[int, int], args: dict, generator: torch.Generator) -> Steps:
+    return elastic_steps(elastic_draw(n, shape, generator), args["alpha"], args["sigma"])
+
+
+def translations(tx: Tensor, ty: Tensor) -> AffineSteps:
+    """Inverse matrices of translations by ``(tx, ty)`` pixels (``[n]`` each)."""
+    inverse = torch.eye(3, device=tx.device).repeat(len(tx), 1, 1)
+    inverse[:, 0, 2], inverse[:, 1, 2] = -tx.float(), -ty.float()
+    return AffineSteps(inverse)
+
+
+def _pad_and_crop(n: int, shape: tuple[int, int], args: dict, generator: torch.Generator):
+    pad = int(round(args.get("padding", 0.125) * min(shape)))
+    offsets = torch.randint(0, 2 * pad + 1, (n, 2), generator=generator, device=generator.device)
+    top, left = offsets[:, 0], offsets[:, 1]
+    return translations(pad - left, pad - top)
+
+
+RandomKernel = Callable[[int, tuple[int, int], dict, torch.Generator], Steps]
+
+#: batched kernels of the built-in geometric TFs with a random part: ``fn(n, (H, W), args,
+#: generator) -> Steps`` (``args``: the TF's arguments, defaults filled in by the op)
+RANDOM_KERNELS: dict[str, RandomKernel] = {"elastic": _elastic, "pad_and_crop": _pad_and_crop}
+
+
+def random_warps(
+    tf: TF, n: int, shape: tuple[int, int], generator: torch.Generator, device: torch.device
+) -> Steps:
+    """``n`` draws of a random geometric TF: its batched kernel, else numpy per sample."""
+    kernel = RANDOM_KERNELS.get(tf.op)
+    if kernel is not None:
+        return kernel(n, shape, _with_defaults(tf), generator)
+    seeds = torch.randint(0, 2**62, (n,), generator=generator, device=generator.device).tolist()
+    warps = [from_numpy_warp(tf.warp(shape, np.random.default_rng(s)), device) for s in seeds]
+    return concat(warps)
+
+
+def _with_defaults(tf: TF) -> dict:
+    params = tf._spec.parameters
+    defaults = {k: p.default for k, p in params.items() if p.default is not p.empty}
+    return {**defaults, **dict(tf.args)}
+
+
+def concat(parts: list[Steps]) -> Steps:
+    """Stack warps of one kind; mixed kinds become dense."""
+    if all(isinstance(p, AffineSteps) for p in parts):
+        return AffineSteps(torch.cat([p.inverse for p in parts]))
+    raise TypeError("a random geometric op returned dense and affine warps for one TF")
+
+
+# --- composition and resampling ---------------------------------------------------------------
+
+
+def normalised(xy: Tensor, h: int, w: int) -> Tensor:
+    """Pixel positions ``[..., 2]`` as ``grid_sample`` coordinates (``align_corners=True``)."""
+    scale = torch.tensor([2.0 / max(w - 1, 1), 2.0 / max(h - 1, 1)], device=xy.device)
+    return xy * scale - 1.0
+
+
+def _apply_affine(inverse: Tensor, xy: Tensor) -> Tensor:
+    """``inverse`` ``[n, 3, 3]`` applied to positions ``[n, H, W, 2]`` (one ``baddbmm``)."""
+    n, h, w, _ = xy.shape
+    out = torch.baddbmm(inverse[:, None, :2, 2], xy.reshape(n, h * w, 2),
+                        inverse[:, :2, :2].transpose(1, 2))
+    return out.view(n, h, w, 2)
+
+
+def _affine_grid(inverse: Tensor, h: int, w: int) -> Tensor:
+    """``grid_sample`` coordinates ``[n, H, W, 2]`` of pure affine warps.
+
+    Each output coordinate is ``a x + b y + c``: a row term plus a column term, so the grid is
+    two broadcast sums (``affine_grid`` multiplies per pixel, several times slower on CPUs).
+    """
+    to_norm = torch.tensor([[2.0 / max(w - 1, 1), 0.0, -1.0], [0.0, 2.0 / max(h - 1, 1), -1.0],
+                            [0.0, 0.0, 1.0]], device=inverse.device)
+    m = to_norm @ inverse  # pixel positions in, normalised coordinates out
+    xs = torch.arange(w, dtype=torch.float32, device=inverse.device)
+    ys = torch.arange(h, dtype=torch.float32, device=inverse.device)
+    grid = torch.empty(len(inverse), h, w, 2, device=inverse.device)
+    for k in range(2):
+        along_x = m[:, k, 0, None] * xs  # [n, W]
+        along_y = m[:, k, 1, None] * ys + m[:, k, 2, None]  # [n, H]
+        torch.add(along_y[:, :, None], along_x[:, None, :], out=grid[..., k])
+    return grid
+
+
+def _pull_back_dense(displacement: Tensor, xy: Tensor) -> Tensor:
+    """Source positions of dense warps at ``xy``: ``xy`` + their displacement there."""
+    h, w = displacement.shape[-2:]
+    grid = normalised(xy, h, w)
+    disp = F.grid_sample(displacement, grid, mode="bilinear", padding_mode="border",
+                         align_corners=True)
+    return xy + disp.permute(0, 2, 3, 1)
+
+
+def source_grid(runs: list[tuple[Tensor, Steps]], n: int, shape: tuple[int, int],
+                device: torch.device) -> Tensor:
+    """Where each of ``n`` samples reads its source after a run of warps, as ``grid_sample``
+    coordinates ``[n, H, W, 2]`` (``align_corners=True``).
+
+    ``runs`` lists the run's steps in order; each item is ``(rows, steps)``: the samples
+    (indices into the ``n``) that have a warp at that position, and their warps. Positions
+    are pulled back from the last step to the first; consecutive affine steps multiply into
+    one matrix before positions are materialised (runs without a dense warp never are: one
+    ``affine_grid``).
+    """
+    h, w = shape
+    pending = torch.eye(3, device=device).repeat(n, 1, 1)  # affine since the last dense step
+    xy: Tensor | None = None  # positions of the samples that met a dense step
+    dense = torch.zeros(n, dtype=torch.bool, device=device)
+    for rows, steps in reversed(runs):
+        if isinstance(steps, AffineSteps):
+            pending[rows] = steps.inverse @ pending[rows]
+            continue
+        if xy is None:
+            xy = _pixel_grid(h, w, device).expand(n, h, w, 2).clone()
+        # where nothing follows the dense step yet, it is read at whole pixels: no sampling
+        fresh = ~dense[rows] & (pending[rows] == _EYE.to(device)).flatten(1).all(1)
+        first, later = rows[fresh], rows[~fresh]
+        if len(first):
+            xy[first] += steps.displacement[fresh].permute(0, 2, 3, 1)
+        if len(later):
+            xy[later] = _pull_back_dense(steps.displacement[~fresh],
+                                         _apply_affine(pending[later], xy[later]))
+        pending[rows] = torch.eye(3, device=device)
+        dense[rows] = True
+    grid = _affine_grid(pending, h, w)
+    if xy is not None:
+        rows = torch.nonzero(dense).flatten()
+        grid[rows] = normalised(_apply_affine(pending[rows], xy[rows]), h, w)
+    return grid
+
+
+def resample(images: Tensor, grid: Tensor) -> Tensor:
+    """Read ``images`` ``[n, C, H, W]`` at ``grid_sample`` coordinates ``grid`` (bilinear,
+    reflect-101 past the edge)."""
+    return F.grid_sample(images, grid, mode="bilinear", padding_mode="reflection",
+                         align_corners=True)
+
+
+def frame_steps(shift: Tensor) -> AffineSteps:
+    """The context frame's whole-pixel shifts ``[n, 2]`` (dy, dx) as affine warps."""
+    return translations(shift[:, 1], shift[:, 0])
+

@@ -1,0 +1,178 @@
+"""``TANDAPolicy.batched()``: a policy as a ``torch.nn.Module`` over batches, one sequence per
+sample, on any device.
+
+Examples
+--------
+>>> import torch
+>>> from tanda_transforms import TANDAPolicy
+>>> augment = TANDAPolicy("cifar10", seq_len=3).batched(seed=0)
+>>> x = torch.rand(8, 3, 32, 32)
+>>> y = augment(x)
+>>> y.shape, y.dtype, len(augment.last_sequences)
+(torch.Size([8, 3, 32, 32]), torch.float32, 8)
+>>> torch.equal(augment.manual_seed(0)(x), y)   # the same seed, the same draws
+True
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+import torch
+from torch import nn
+
+from tanda_transforms.batched.render import Renderer, quantise, value_max
+from tanda_transforms.seeding import derive_seed, process_key, stream_seed
+
+if TYPE_CHECKING:
+    from tanda_transforms.policy import TANDAPolicy
+
+__all__ = ["BatchedPolicy"]
+
+Tensor = torch.Tensor
+_DTYPES = (torch.uint8, torch.uint16, torch.float32)
+_CHANNELS = (1, 3, 4)
+
+
+class _Streams:
+    """One process's generators: sequences on the sampler's device, TF draws on the data's."""
+
+    def __init__(self, seed: int) -> None:
+        self.key, self.seed = _stream_key(), seed
+        self._generators: dict[torch.device, torch.Generator] = {}
+
+    def on(self, device: torch.device) -> torch.Generator:
+        if device not in self._generators:
+            # one stream per device, derived from the seed (CPU and CUDA cannot share one)
+            key = 0 if device.type == "cpu" else 1 + (device.index or 0)
+            seed = self.seed if key == 0 else derive_seed(self.seed, key)
+            self._generators[device] = torch.Generator(device).manual_seed(seed % 2**63)
+        return self._generators[device]
+
+
+def _stream_key() -> tuple:
+    rank = torch.distributed.get_rank() if _distributed() else 0
+    return (*process_key(), rank)
+
+
+def _distributed() -> bool:
+    return torch.distributed.is_available() and torch.distributed.is_initialized()
+
+
+class BatchedPolicy(nn.Module):
+    """A :class:`~tanda_transforms.TANDAPolicy` over batches ``[B, C, H, W]``, per sample.
+
+    Made by :meth:`TANDAPolicy.batched <tanda_transforms.TANDAPolicy.batched>`. Each sample
+    draws its own sequence from the policy's sampler, its own ``p`` verdict and context-frame
+    shift, and its own random parts of TFs; the rendering is the per-image path's (one
+    resampling per geometric run, reflect-101 past the edge), in torch on the batch's device.
+
+    Parameters
+    ----------
+    policy
+        The policy (its sampler, TFs, ``seq_len``, ``p`` and ``frame`` are read at each call,
+        so changing ``policy.p`` between epochs works here too).
+    seed
+        Seed of this module's streams (``None``: the policy's seed). Each DataLoader worker
+        and each distributed rank gets its own stream from it (rank 0 and the main process
+        use it as it is).
+
+    Attributes
+    ----------
+    last_actions : torch.Tensor or None
+        ``[B, L]`` TF indices drawn by the last call.
+    last_applied : torch.Tensor or None
+        ``[B]`` bool: which samples ``p`` let through (the others are returned unchanged).
+    """
+
+    def __init__(self, policy: TANDAPolicy, seed: int | None = None) -> None:
+        super().__init__()
+        self.policy = policy
+        self.renderer = Renderer(policy.library)
+        self.seed = policy.seed if seed is None else seed
+        self._streams: _Streams | None = None
+        self.last_actions: Tensor | None = None
+        self.last_applied: Tensor | None = None
+
+    def manual_seed(self, seed: int | None) -> BatchedPolicy:
+        """Restart the streams from ``seed`` (``None``: from torch's global RNG on next use)."""
+        self.seed, self._streams = seed, None
+        return self
+
+    @property
+    def last_sequences(self) -> list[list[str]] | None:
+        """Names of the TFs the last call applied to each sample (``[]`` where ``p`` skipped)."""
+        if self.last_actions is None:
+            return None
+        applied = self.last_applied.tolist()
+        return [self.policy.names(row) if keep else []
+                for row, keep in zip(self.last_actions.tolist(), applied, strict=True)]
+
+    def forward(self, x: Tensor) -> Tensor:
+        """Augment ``x`` ``[B, C, H, W]`` (uint8, uint16 or float32 in [0, 1]), per sample.
+
+        Returns a new tensor of the same dtype, shape and device.
+        """
+        _check_batch(x)
+        streams = self._current_streams()
+        actions, applied, shift = self._draw(len(x), streams)
+        self.last_actions, self.last_applied = actions, applied
+        # the whole batch in float (a new tensor; exact for every level of uint8 and uint16),
+        # so that skipped samples come back unchanged and uint16 needs no integer indexing
+        out = x.float() / value_max(x.dtype)
+        rows = torch.nonzero(applied).flatten()
+        if len(rows):
+            chosen = rows.to(x.device)
+            frame = None if shift is None else shift[rows]
+            out[chosen] = self.renderer.render(out[chosen], actions[rows], x.dtype,
+                                               streams.on(x.device), frame)
+        return _to_dtype(out, x.dtype)
+
+    def _current_streams(self) -> _Streams:
+        if self._streams is None or self._streams.key != _stream_key():
+            seed = stream_seed(self.seed)
+            rank = _stream_key()[-1]
+            self._streams = _Streams(derive_seed(seed, rank) if rank else seed)
+        return self._streams
+
+    def _draw(self, n: int, streams: _Streams) -> tuple[Tensor, Tensor, Tensor | None]:
+        """Per sample: TF indices ``[n, L]``, ``p``'s verdict ``[n]``, frame shift or None."""
+        policy = self.policy
+        sampler_device = next(policy.sampler.parameters()).device
+        with torch.no_grad():
+            actions, _ = policy.sampler.sample(n, policy.seq_len, streams.on(sampler_device))
+        cpu = streams.on(torch.device("cpu"))
+        applied = torch.rand(n, generator=cpu) < policy.p
+        shift = None
+        if policy.frame:
+            shift = torch.randint(-policy.frame, policy.frame + 1, (n, 2), generator=cpu)
+        return actions.cpu(), applied, shift
+
+    def extra_repr(self) -> str:
+        return f"tfs={len(self.policy.library)}, seq_len={self.policy.seq_len}, p={self.policy.p}"
+
+
+def _check_batch(x: object) -> None:
+    if not isinstance(x, torch.Tensor):
+        raise TypeError(
+            f"batched policies take a torch.Tensor [B, C, H, W], got {type(x).__name__}"
+        )
+    if x.ndim != 4:
+        raise ValueError(f"expected a batch [B, C, H, W], got shape {tuple(x.shape)}")
+    if x.dtype not in _DTYPES:
+        raise TypeError(f"expected dtype uint8, uint16 or float32 in [0, 1], got {x.dtype}")
+    if x.shape[1] not in _CHANNELS:
+        raise ValueError(f"expected 1, 3 or 4 channels, got {x.shape[1]} (shape {tuple(x.shape)})")
+    if x.dtype == torch.float32 and x.numel():
+        low, high = torch.aminmax(x)
+        if not (bool(low >= 0) and bool(high <= 1)):  # NaN fails both
+            raise ValueError(
+                f"float32 batches must hold finite values in [0, 1], got [{low.item()}, "
+                f"{high.item()}]"
+            )
+
+
+def _to_dtype(x: Tensor, dtype: torch.dtype) -> Tensor:
+    if dtype == torch.float32:
+        return x
+    return quantise(x, dtype).mul_(value_max(dtype)).round_().to(dtype)

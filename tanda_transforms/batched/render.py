@@ -1,0 +1,349 @@
+"""Render a batch of sampled sequences, one per sample, with the per-image path's stages.
+
+The batch is walked step by step. At each step the samples that drew a geometric TF add its
+warp to their pending run; the samples that drew a photometric TF first resample their
+pending run (once, for all of them together: :func:`~tanda_transforms.batched.geometric.
+source_grid` then one ``grid_sample``), then go through the op's kernel, grouped by op
+(one call per op and step, arguments per sample). After the last step (and the context frame's
+shift, a last geometric step) every pending run is resampled. Integer batches are rounded to
+their levels after every stage, as the per-image path stores each stage in the input's dtype.
+
+Photometric ops without a batched kernel run per sample on the CPU with numpy (warning once
+per op); geometric ops need no kernel (their warps are built once per size by their numpy
+builder) unless they have a random part (see :mod:`tanda_transforms.batched.geometric`).
+
+Examples
+--------
+>>> import torch
+>>> from tanda_transforms import TF, TFLibrary
+>>> renderer = Renderer(TFLibrary([TF("hflip"), TF("invert")]))
+>>> x = torch.tensor([[[[0.0, 0.5, 1.0]]]])
+>>> gen = torch.Generator().manual_seed(0)
+>>> renderer.render(x, torch.tensor([[0, 1]]), torch.float32, gen).flatten().tolist()
+[0.0, 0.5, 1.0]
+"""
+
+from __future__ import annotations
+
+import warnings
+from collections.abc import Mapping
+
+import numpy as np
+import torch
+
+from tanda_transforms.batched import geometric as geo
+from tanda_transforms.batched._kernel import PhotometricKernel
+from tanda_transforms.tfs import TF, TFLibrary
+
+__all__ = ["Renderer", "batched_renderer", "value_max"]
+
+Tensor = torch.Tensor
+_WARNED: set[str] = set()
+_VALUE_MAX = {torch.uint8: 255.0, torch.uint16: 65535.0, torch.float32: 1.0}
+
+
+def value_max(dtype: torch.dtype) -> float:
+    """The value of white in ``dtype`` (1 for float32)."""
+    return _VALUE_MAX[dtype]
+
+
+def quantise(x: Tensor, dtype: torch.dtype) -> Tensor:
+    """Round float ``x`` in [0, 1] to the levels of ``dtype`` (unchanged for float32)."""
+    if dtype == torch.float32:
+        return x
+    vmax = torch.tensor(value_max(dtype), device=x.device)  # a true division, as numpy's k / 255
+    return x.mul(vmax).round_().div_(vmax)
+
+
+class _PhotometricOp:
+    """One photometric op of a library: its kernel (or None) and its TFs' argument table."""
+
+    def __init__(self, op: str, tfs: list[tuple[int, TF]], kernel: PhotometricKernel | None):
+        self.op, self.kernel = op, kernel
+        self.rows = {index: row for row, (index, _) in enumerate(tfs)}
+        self.tfs = [tf for _, tf in tfs]
+        self.table = _argument_table(self.tfs) if kernel is not None else None
+
+    def args(self, indices: Tensor, device: torch.device) -> dict[str, Tensor]:
+        rows = torch.tensor([self.rows[i] for i in indices.tolist()], dtype=torch.long)
+        return {name: column[rows].to(device) for name, column in self.table.items()}
+
+
+def _argument_table(tfs: list[TF]) -> dict[str, Tensor] | None:
+    """``{arg: [len(tfs)] float64}`` of the TFs' arguments, defaults filled in; None when an
+    argument is not a number (such TFs run per sample)."""
+    values = [geo._with_defaults(tf) for tf in tfs]
+    names = sorted({name for v in values for name in v})
+    table = {}
+    for name in names:
+        column = [v.get(name) for v in values]
+        if not all(isinstance(c, int | float) and not isinstance(c, bool) for c in column):
+            return None
+        table[name] = torch.tensor(column, dtype=torch.float64)  # as the TF holds it
+    return table
+
+
+class Renderer:
+    """Applies per-sample TF sequences of one library to batches (see the module docstring).
+
+    Parameters
+    ----------
+    library
+        The TFs that actions index.
+    kernels
+        Photometric kernels by op name; default: the built-in ones and those registered with
+        ``register_op(..., batched=...)``.
+    """
+
+    def __init__(self, library: TFLibrary, kernels: Mapping[str, PhotometricKernel] | None = None):
+        self.library = library
+        self.geometric = torch.tensor([tf.kind == "geometric" for tf in library], dtype=torch.bool)
+        by_op: dict[str, list[tuple[int, TF]]] = {}
+        for index, tf in enumerate(library):
+            if tf.kind != "geometric":
+                by_op.setdefault(tf.op, []).append((index, tf))
+        self.ops = {
+            op: _PhotometricOp(op, tfs, _kernel_of(op) if kernels is None else kernels.get(op))
+            for op, tfs in by_op.items()
+        }
+        self.op_of = {i: tf.op for i, tf in enumerate(library) if tf.kind != "geometric"}
+        self._warps: dict[tuple[int, tuple[int, int], torch.device], geo.Steps] = {}
+
+    def render(
+        self,
+        x: Tensor,
+        actions: Tensor,
+        dtype: torch.dtype,
+        generator: torch.Generator,
+        frame_shift: Tensor | None = None,
+    ) -> Tensor:
+        """Apply ``actions[i]`` to ``x[i]`` for every sample (a new tensor).
+
+        Parameters
+        ----------
+        x
+            ``[n, C, H, W]`` float32 in [0, 1] (quantised to ``dtype``'s levels).
+        actions
+            ``[n, L]`` TF indices (any device).
+        dtype
+            The caller's dtype: integer batches are rounded to its levels after every stage.
+        generator
+            Draws the random parts of TFs, on ``x``'s device.
+        frame_shift
+            ``[n, 2]`` whole-pixel shifts ``(dy, dx)`` after the TFs, or None.
+        """
+        state = _Walk(self, x.clone(), dtype, generator)
+        for column in actions.cpu().T:
+            state.step(column)
+        if frame_shift is not None:
+            state.add_warps(torch.arange(len(x)), geo.frame_steps(frame_shift.to(x.device)))
+        state.flush(state.pending)
+        return state.x
+
+    def intermediates(
+        self, x: Tensor, actions: Tensor, dtype: torch.dtype, generator: torch.Generator
+    ) -> Tensor:
+        """``[L + 1, n, C, H, W]``: every sample after each of its steps, ``x_0`` first, as
+        :meth:`~tanda_transforms.sequence.CompiledSequence.intermediates` renders one image
+        (``x_t`` resamples the current geometric run once). For the learner.
+        """
+        state = _Walk(self, x.clone(), dtype, generator)
+        states = [x]
+        for column in actions.cpu().T:
+            state.step(column)
+            states.append(state.snapshot())
+        return torch.stack(states)
+
+    def warps(self, index: int, rows: Tensor, shape: tuple[int, int], state: _Walk) -> geo.Steps:
+        """The warps of TF ``index`` for the samples ``rows`` (cached when not random)."""
+        tf = self.library[index]
+        if tf.random:
+            return geo.random_warps(tf, len(rows), shape, state.generator, state.x.device)
+        key = (index, shape, state.x.device)
+        if key not in self._warps:
+            self._warps[key] = geo.warp_of(tf, shape, state.x.device)
+        one = self._warps[key]
+        if isinstance(one, geo.AffineSteps):
+            return geo.AffineSteps(one.inverse.expand(len(rows), 3, 3))
+        return geo.DenseSteps(one.displacement.expand(len(rows), -1, -1, -1))
+
+
+class _Walk:
+    """The state of one :meth:`Renderer.render`: the images and every sample's pending run."""
+
+    def __init__(self, renderer: Renderer, x: Tensor, dtype: torch.dtype, gen: torch.Generator):
+        self.renderer, self.x, self.dtype, self.generator = renderer, x, dtype, gen
+        self.shape = (int(x.shape[-2]), int(x.shape[-1]))
+        self.pending = torch.zeros(len(x), dtype=torch.bool)  # samples with a pending run
+        self.run: list[tuple[Tensor, geo.Steps]] = []  # (sample rows, their warps) in order
+
+    def step(self, actions: Tensor) -> None:
+        geometric = self.renderer.geometric[actions]
+        photometric = ~geometric
+        self.flush(photometric & self.pending)
+        self._add_geometric(actions, geometric)
+        for op, rows in _groups(actions, photometric, self.renderer.op_of):
+            self._photometric(op, rows, actions[rows])
+
+    def _add_geometric(self, actions: Tensor, geometric: Tensor) -> None:
+        affine, dense = [], []
+        for index in actions[geometric].unique().tolist():
+            rows = torch.nonzero(geometric & (actions == index)).flatten()
+            steps = self.renderer.warps(index, rows, self.shape, self)
+            (affine if isinstance(steps, geo.AffineSteps) else dense).append((rows, steps))
+        for group, kind in ((affine, geo.AffineSteps), (dense, geo.DenseSteps)):
+            if group:
+                rows = torch.cat([r for r, _ in group])
+                field = "inverse" if kind is geo.AffineSteps else "displacement"
+                self.add_warps(rows, kind(torch.cat([getattr(s, field) for _, s in group])))
+
+    def add_warps(self, rows: Tensor, steps: geo.Steps) -> None:
+        self.run.append((rows, steps))
+        self.pending[rows] = True
+
+    def flush(self, which: Tensor) -> None:
+        """Resample the pending runs of the samples ``which`` (a bool mask), once each."""
+        chosen = torch.nonzero(which).flatten()
+        if not len(chosen):
+            return
+        self.x[chosen.to(self.x.device)] = self._resampled(chosen, keep=False)
+        self.pending[chosen] = False
+
+    def snapshot(self) -> Tensor:
+        """Every sample's image as it stands: pending runs resampled, nothing consumed."""
+        out = self.x.clone()
+        chosen = torch.nonzero(self.pending).flatten()
+        if len(chosen):
+            out[chosen.to(self.x.device)] = self._resampled(chosen, keep=True)
+        return out
+
+    def _resampled(self, chosen: Tensor, keep: bool) -> Tensor:
+        """The images ``chosen`` through their pending runs (removed from the run unless
+        ``keep``), rounded to the caller's levels."""
+        local = torch.full((len(self.x),), -1, dtype=torch.long)
+        local[chosen] = torch.arange(len(chosen))
+        device = self.x.device
+        mine, rest = [], []
+        for rows, steps in self.run:
+            inside = local[rows] >= 0
+            if inside.any():
+                mine.append((local[rows][inside].to(device), _subset(steps, inside)))
+            if not inside.all():
+                rest.append((rows[~inside], _subset(steps, ~inside)))
+        if not keep:
+            self.run = rest
+        grid = geo.source_grid(mine, len(chosen), self.shape, device)
+        return quantise(geo.resample(self.x[chosen.to(device)], grid), self.dtype)
+
+    def _photometric(self, op: str, rows: Tensor, indices: Tensor) -> None:
+        entry = self.renderer.ops[op]
+        device_rows = rows.to(self.x.device)
+        images = self.x[device_rows]
+        if entry.kernel is None or entry.table is None:
+            out = _per_sample(entry, images, indices, self.dtype, self.generator)
+        else:
+            args = entry.args(indices, self.x.device)
+            draws = {}
+            if entry.kernel.draw is not None:
+                draws = entry.kernel.draw(len(rows), tuple(images.shape[1:]), args, self.generator)
+            out = _checked(op, entry.kernel.apply(images, args, draws, self.dtype), images)
+        self.x[device_rows] = quantise(out, self.dtype)
+
+
+def _checked(op: str, out: object, images: Tensor) -> Tensor:
+    """A kernel's result, if it is a float32 tensor of the input's shape and device."""
+    if (not isinstance(out, torch.Tensor) or out.dtype != torch.float32
+            or out.shape != images.shape or out.device != images.device):
+        got = (f"{out.dtype} {tuple(out.shape)} on {out.device}" if isinstance(out, torch.Tensor)
+               else type(out).__name__)
+        raise TypeError(f"the batched kernel of op {op!r} must return a float32 tensor "
+                        f"{tuple(images.shape)} on {images.device}, got {got}")
+    return out
+
+
+def _groups(actions: Tensor, mask: Tensor, op_of: dict[int, str]) -> list[tuple[str, Tensor]]:
+    """``(op, rows)`` for the samples in ``mask``, grouped by the op of their action."""
+    by_op: dict[str, list[Tensor]] = {}
+    for index in actions[mask].unique().tolist():
+        by_op.setdefault(op_of[index], []).append(torch.nonzero(mask & (actions == index)))
+    return [(op, torch.cat(parts).flatten()) for op, parts in by_op.items()]
+
+
+def _subset(steps: geo.Steps, keep: Tensor) -> geo.Steps:
+    keep = keep.to(_field(steps).device)
+    if isinstance(steps, geo.AffineSteps):
+        return geo.AffineSteps(steps.inverse[keep])
+    return geo.DenseSteps(steps.displacement[keep])
+
+
+def _field(steps: geo.Steps) -> Tensor:
+    return steps.inverse if isinstance(steps, geo.AffineSteps) else steps.displacement
+
+
+def _per_sample(entry: _PhotometricOp, images: Tensor, indices: Tensor, dtype: torch.dtype,
+                generator: torch.Generator) -> Tensor:
+    """A photometric op without a batched kernel: numpy, one sample at a time, on the CPU."""
+    if entry.op not in _WARNED:
+        _WARNED.add(entry.op)
+        warnings.warn(
+            f"op {entry.op!r} has no batched kernel: batched() applies it per sample with numpy "
+            "on the CPU (slow; register one with register_op(..., batched=...))",
+            RuntimeWarning, stacklevel=4,
+        )
+    seeds = torch.randint(0, 2**62, (len(images),), generator=generator,
+                          device=generator.device).tolist()
+    vmax = value_max(dtype)
+    np_dtype = {torch.uint8: np.uint8, torch.uint16: np.uint16}.get(dtype, np.float32)
+    out = torch.empty_like(images)
+    for i, (index, seed) in enumerate(zip(indices.tolist(), seeds, strict=True)):
+        tf = entry.tfs[entry.rows[index]]
+        img = _to_numpy(images[i], vmax, np_dtype)
+        result = tf(img, np.random.default_rng(seed) if tf.random else None)
+        out[i] = _from_numpy(result, vmax, images.shape[1]).to(images.device)
+    return out
+
+
+def _to_numpy(img: Tensor, vmax: float, np_dtype: type) -> np.ndarray:
+    """``[C, H, W]`` float in [0, 1] -> H x W (x C) numpy in the caller's dtype."""
+    arr = img.detach().cpu().permute(1, 2, 0).numpy()
+    if vmax != 1.0:
+        arr = np.rint(arr * vmax).astype(np_dtype)
+    return np.ascontiguousarray(arr[..., 0] if arr.shape[2] == 1 else arr)
+
+
+def _from_numpy(arr: np.ndarray, vmax: float, channels: int) -> Tensor:
+    out = torch.from_numpy(np.asarray(arr, dtype=np.float32) / np.float32(vmax))
+    return out.reshape(*out.shape[:2], channels).permute(2, 0, 1)
+
+
+def _kernel_of(op: str) -> PhotometricKernel | None:
+    """The op's registered batched kernel, else the built-in one, else None."""
+    from tanda_transforms.batched.photometric import KERNELS
+    from tanda_transforms.registry import get_op
+
+    registered = get_op(op).batched
+    if registered is None:
+        return KERNELS.get(op)
+    if isinstance(registered, PhotometricKernel):
+        return registered
+    return PhotometricKernel(getattr(registered, "apply", registered),
+                             getattr(registered, "draw", None))
+
+
+def batched_renderer(mode: str, library: TFLibrary, device: torch.device) -> Renderer | None:
+    """The learner's renderer for ``LearnConfig.render``: a :class:`Renderer`, or None for
+    the per-image path (``"auto"``: batched on CUDA, and on the CPU when every photometric
+    TF has a batched kernel).
+
+    Examples
+    --------
+    >>> from tanda_transforms import TFLibrary
+    >>> batched_renderer("per_image", TFLibrary("mnist"), torch.device("cpu")) is None
+    True
+    """
+    if mode == "per_image":
+        return None
+    renderer = Renderer(library)
+    if mode == "batched" or torch.device(device).type == "cuda":
+        return renderer
+    return renderer if all(op.kernel is not None for op in renderer.ops.values()) else None

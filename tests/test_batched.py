@@ -1,0 +1,323 @@
+"""policy.batched(): per-sample sequences on tensors, agreeing with the per-image path.
+
+Tolerances (stated once, used below): a geometric TF agrees with the per-image path to 1e-5
+on float32 images (measured: 0 to 1e-6; both sample bilinearly at the same positions);
+fused runs to 1e-3 (measured up to 2e-4: where a run composes a dense warp, cv2.remap reads
+the displacement at positions rounded to 1/32 pixel, torch does not); uint8 images to one
+level and 0.1 on average (measured up to 0.054: cv2 interpolates uint8 in fixed point
+and rounds each stage at slightly different values), two levels where a photometric
+TF that scales differences (brightness 1.25) follows a one-level difference; flips exactly.
+"""
+
+import warnings
+
+import numpy as np
+import pytest
+import torch
+
+from tanda_transforms import TF, TANDAPolicy, TFLibrary
+from tanda_transforms.batched import BatchedPolicy, PhotometricKernel
+from tanda_transforms.batched import geometric as geo
+from tanda_transforms.batched.render import Renderer
+from tanda_transforms.functional import elastic_warp
+from tanda_transforms.registry import _REGISTRY, register_op
+from tanda_transforms.sequence import SampledSequence
+from tanda_transforms.tfs import cifar10_pack, mammography_pack, mnist_pack
+
+FLOAT_TOL = 1e-5
+FUSED_FLOAT_TOL = 1e-3
+UINT8_LEVELS = 1
+MIXED_UINT8_LEVELS = 2
+MEAN_LEVELS = 0.1
+
+
+def _geometric(*packs) -> TFLibrary:
+    tfs = [tf for pack in packs for tf in pack() if tf.kind == "geometric" and not tf.random]
+    tfs += [TF("translate", dx=0.1, dy=-0.05), TF("vflip"), TF("shear", factor=0.3, axis="y")]
+    return TFLibrary(list(dict.fromkeys(tfs)))
+
+
+GEOMETRIC = _geometric(mnist_pack, cifar10_pack, mammography_pack)
+
+
+def _images(n: int, h: int, w: int, c: int, dtype, seed: int = 0) -> np.ndarray:
+    """Smooth random images N x H x W x C (gradients, so interpolation matters)."""
+    rng = np.random.default_rng(seed)
+    yy, xx = np.mgrid[:h, :w] / max(h, w)
+    out = np.empty((n, h, w, c), np.float32)
+    for i in range(n):
+        for ch in range(c):
+            a, b, f = rng.uniform(-1, 1, 3)
+            out[i, :, :, ch] = 0.5 + 0.4 * np.sin(6 * f * (a * xx + b * yy) + rng.uniform(0, 6))
+    if dtype == np.uint8:
+        return np.rint(out * 255).astype(np.uint8)
+    return out
+
+
+def _to_batch(images: np.ndarray) -> torch.Tensor:
+    x = torch.from_numpy(images).permute(0, 3, 1, 2)
+    return x.float() / 255 if images.dtype == np.uint8 else x
+
+
+def _per_image(library, actions, images, seeds=None) -> np.ndarray:
+    out = []
+    for i, row in enumerate(actions.tolist()):
+        step_seeds = tuple(seeds[i]) if seeds is not None else (0,) * len(row)
+        img = images[i] if images.shape[-1] > 1 else images[i][..., 0]
+        result = SampledSequence(tuple(row), step_seeds).compile(library, img.shape).apply(img)
+        out.append(result.reshape(images.shape[1:]))
+    return np.stack(out)
+
+
+def _render(library, images, actions, frame=None) -> np.ndarray:
+    dtype = torch.uint8 if images.dtype == np.uint8 else torch.float32
+    out = Renderer(library, kernels={}).render(
+        _to_batch(images), actions, dtype, torch.Generator().manual_seed(0), frame
+    )
+    out = out.permute(0, 2, 3, 1).numpy()
+    return np.rint(out * 255).astype(np.uint8) if dtype == torch.uint8 else out
+
+
+def _assert_agree(batched: np.ndarray, per_image: np.ndarray, float_tol=FLOAT_TOL,
+                  levels=UINT8_LEVELS) -> None:
+    if per_image.dtype == np.uint8:
+        diff = np.abs(batched.astype(int) - per_image.astype(int))
+        assert diff.max() <= levels and diff.mean() < MEAN_LEVELS, (diff.max(), diff.mean())
+    else:
+        np.testing.assert_allclose(batched, per_image, atol=float_tol, rtol=0)
+
+
+@pytest.mark.parametrize("index", range(len(GEOMETRIC)), ids=[repr(t) for t in GEOMETRIC])
+@pytest.mark.parametrize("dtype", [np.float32, np.uint8])
+def test_each_geometric_tf_agrees_with_the_per_image_path(index, dtype):
+    images = _images(2, 20, 27, 3, dtype)
+    actions = torch.tensor([[index], [index]])
+    _assert_agree(_render(GEOMETRIC, images, actions), _per_image(GEOMETRIC, actions, images))
+
+
+@pytest.mark.parametrize("shape", [(28, 28, 1), (32, 32, 3), (12, 17, 3)])
+@pytest.mark.parametrize("dtype", [np.float32, np.uint8])
+def test_fused_runs_agree_with_the_per_image_path(shape, dtype):
+    images = _images(12, *shape, dtype)
+    actions = torch.randint(0, len(GEOMETRIC), (12, 6), generator=torch.Generator().manual_seed(1))
+    expected = _per_image(GEOMETRIC, actions, images)
+    _assert_agree(_render(GEOMETRIC, images, actions), expected, FUSED_FLOAT_TOL)
+
+
+def test_flips_agree_exactly():
+    lib = TFLibrary([TF("hflip"), TF("vflip")])
+    images = _images(4, 9, 14, 3, np.uint8)
+    actions = torch.tensor([[0], [1], [0, 1][::-1][:1], [1]]).reshape(4, 1)
+    np.testing.assert_array_equal(_render(lib, images, actions), _per_image(lib, actions, images))
+
+
+def test_the_frame_shift_ends_the_last_run():
+    lib = TFLibrary([TF("rotate", degrees=5.0)])
+    images = _images(3, 16, 16, 1, np.float32)
+    actions = torch.zeros(3, 2, dtype=torch.long)
+    shift = torch.tensor([[1, -2], [0, 3], [-1, 0]])
+    expected = []
+    for i, (dy, dx) in enumerate(shift.tolist()):
+        seq = SampledSequence((0, 0), (0, 0), frame_shift=(dy, dx))
+        expected.append(seq.compile(lib, (16, 16)).apply(images[i][..., 0])[..., None])
+    _assert_agree(_render(lib, images, actions, shift), np.stack(expected))
+
+
+@pytest.mark.parametrize(("alpha", "sigma"), [(1.0, 1.0), (34.0, 4.0), (200.0, 8.0), (5.0, 0.0)])
+def test_elastic_with_the_same_draws_builds_the_same_field(alpha, sigma):
+    h, w = 24, 30
+    warp = elastic_warp((h, w), alpha, sigma, seed=np.random.default_rng(5))
+    rng = np.random.default_rng(5)  # the per-image draw: x field, then y, U(-1, 1) float32
+    noise = np.stack([rng.random((h, w), dtype=np.float32) * 2 - 1 for _ in range(2)])
+    field = geo.elastic_steps(torch.from_numpy(noise)[None], alpha, sigma).displacement[0]
+    xs, ys = np.meshgrid(np.arange(w), np.arange(h))
+    expected = np.stack([warp.map_x - xs, warp.map_y - ys])
+    np.testing.assert_allclose(field.numpy(), expected, atol=1e-5 * max(alpha, 1), rtol=0)
+
+
+def test_elastic_smoothing_reflects_past_small_images():
+    # sigma 8 has a 65-wide kernel: reflect-101 must repeat on a 10 x 12 field, as cv2 does
+    import cv2
+
+    noise = np.random.default_rng(0).random((10, 12), dtype=np.float32)
+    expected = cv2.GaussianBlur(noise, (65, 65), 8.0, sigmaY=8.0, borderType=cv2.BORDER_REFLECT_101)
+    got = geo.smooth_fields(torch.from_numpy(noise)[None, None], 8.0)[0, 0].numpy()
+    np.testing.assert_allclose(got, expected, atol=1e-5)
+
+
+def test_pad_and_crop_draws_whole_pixel_shifts_within_the_padding():
+    steps = geo.random_warps(TF("pad_and_crop", padding=0.125), 500, (32, 32),
+                             torch.Generator().manual_seed(0), torch.device("cpu"))
+    shifts = -steps.inverse[:, :2, 2]
+    assert shifts.abs().max() == 4 and torch.equal(shifts, shifts.round())
+    assert len(torch.unique(shifts, dim=0)) > 50  # per sample, not once per batch
+
+
+# --- the module ---------------------------------------------------------------------------
+
+
+def test_each_sample_gets_its_own_sequence():
+    augment = TANDAPolicy(GEOMETRIC, seq_len=3).batched(seed=0)
+    x = torch.from_numpy(_images(1, 28, 28, 1, np.uint8)).permute(0, 3, 1, 2).repeat(64, 1, 1, 1)
+    out = augment(x)
+    assert out.dtype == torch.uint8 and out.shape == x.shape
+    assert len(torch.unique(out.flatten(1), dim=0)) > 40
+    assert len({tuple(s) for s in augment.last_sequences}) > 40
+
+
+@pytest.mark.parametrize("dtype", [torch.uint8, torch.uint16, torch.float32])
+@pytest.mark.parametrize("channels", [1, 3])
+def test_same_seed_same_output_any_dtype(dtype, channels):
+    x = torch.rand(8, channels, 16, 16)
+    if dtype != torch.float32:
+        x = (x * (255 if dtype == torch.uint8 else 65535)).round().to(dtype)
+    policy = TANDAPolicy(GEOMETRIC, seq_len=4)
+    a, b = policy.batched(seed=3)(x), policy.batched(seed=3)(x)
+    assert a.dtype == dtype and a.shape == x.shape and torch.equal(a, b)
+    assert not torch.equal(policy.batched(seed=4)(x), a)
+
+
+def test_p_is_drawn_per_sample():
+    x = torch.rand(200, 1, 8, 8)
+    augment = TANDAPolicy(GEOMETRIC, seq_len=2, p=0.5).batched(seed=0)
+    out = augment(x)
+    kept = (out == x).flatten(1).all(1)
+    assert torch.equal(kept, ~augment.last_applied | kept)  # skipped samples are unchanged
+    assert 60 < int(augment.last_applied.sum()) < 140
+    assert all(s == [] for s, a in zip(augment.last_sequences, augment.last_applied, strict=True)
+               if not a)
+    assert torch.equal(TANDAPolicy(GEOMETRIC, p=0.0).batched(seed=0)(x), x)
+
+
+def test_the_input_is_not_modified_and_the_output_is_new():
+    x = torch.rand(4, 3, 8, 8)
+    before = x.clone()
+    out = TANDAPolicy("cifar10", seq_len=3, p=0.0).batched(seed=0)(x)
+    assert torch.equal(x, before) and out.data_ptr() != x.data_ptr()
+
+
+@pytest.mark.parametrize(
+    ("x", "error", "match"),
+    [
+        (np.zeros((2, 1, 4, 4), np.float32), TypeError, "torch.Tensor"),
+        (torch.zeros(1, 4, 4), ValueError, r"\[B, C, H, W\]"),
+        (torch.zeros(2, 1, 4, 4, dtype=torch.float64), TypeError, "uint8, uint16 or float32"),
+        (torch.zeros(2, 2, 4, 4), ValueError, "1, 3 or 4 channels"),
+        (torch.full((2, 1, 4, 4), 1.5), ValueError, r"in \[0, 1\]"),
+        (torch.full((2, 1, 4, 4), float("nan")), ValueError, r"in \[0, 1\]"),
+    ],
+)
+def test_bad_batches_are_refused_by_name(x, error, match):
+    with pytest.raises(error, match=match):
+        TANDAPolicy(GEOMETRIC).batched(seed=0)(x)
+
+
+def test_a_numpy_only_op_runs_per_sample_with_a_warning():
+    @register_op("batched_test_darken", kind="photometric")
+    def darken(img, amount: float = 0.5):
+        return (img * (1 - amount)).astype(img.dtype)
+
+    try:
+        lib = TFLibrary([TF("batched_test_darken", amount=0.5)])
+        x = torch.full((3, 1, 4, 4), 200, dtype=torch.uint8)
+        with pytest.warns(RuntimeWarning, match="no batched kernel"):
+            out = TANDAPolicy(lib, seq_len=1).batched(seed=0)(x)
+        assert (out == 100).all()
+    finally:
+        _REGISTRY.pop("batched_test_darken")
+
+
+def test_a_registered_batched_kernel_is_used_without_a_warning():
+    calls = []
+
+    def halve(x, args, draws, dtype):
+        calls.append(len(x))
+        return x * (1 - args["amount"]).to(x.dtype)[:, None, None, None]
+
+    @register_op("batched_test_halve", kind="photometric", batched=halve)
+    def numpy_halve(img, amount: float = 0.5):
+        raise AssertionError("the numpy op must not run")
+
+    try:
+        lib = TFLibrary([TF("batched_test_halve", amount=0.5)])
+        with warnings.catch_warnings():
+            warnings.simplefilter("error")
+            out = TANDAPolicy(lib, seq_len=2).batched(seed=0)(torch.ones(5, 3, 4, 4))
+        assert calls == [5, 5] and torch.allclose(out, torch.full_like(out, 0.25))
+    finally:
+        _REGISTRY.pop("batched_test_halve")
+
+
+def test_a_kernel_that_returns_the_wrong_thing_is_named():
+    @register_op("batched_test_wide", kind="photometric", batched=lambda x, a, d, t: x.double())
+    def wide(img):
+        return img
+
+    try:
+        with pytest.raises(TypeError, match="batched_test_wide.*float32"):
+            augment = TANDAPolicy([TF("batched_test_wide")], seq_len=1).batched(seed=0)
+            augment(torch.ones(2, 1, 3, 3))
+    finally:
+        _REGISTRY.pop("batched_test_wide")
+
+
+def test_register_op_refuses_a_batched_kernel_it_cannot_use():
+    with pytest.raises(TypeError, match="only photometric"):
+        register_op("batched_test_geo", kind="geometric", batched=lambda *a: a)(
+            lambda shape: None
+        )
+    with pytest.raises(TypeError, match="needs a draw"):
+        register_op("batched_test_rand", kind="photometric", random=True,
+                    batched=PhotometricKernel(lambda *a: a[0]))(lambda img, *, rng: img)
+    assert "batched_test_geo" not in _REGISTRY and "batched_test_rand" not in _REGISTRY
+
+
+def test_dataloader_workers_draw_different_sequences():
+    augment = TANDAPolicy(GEOMETRIC, seq_len=3).batched(seed=0)
+
+    class Batches(torch.utils.data.Dataset):
+        def __len__(self):
+            return 2
+
+        def __getitem__(self, i):
+            augment(torch.zeros(4, 1, 8, 8))
+            return augment.last_actions
+
+    loader = torch.utils.data.DataLoader(Batches(), batch_size=None, num_workers=2)
+    first, second = list(loader)
+    assert not torch.equal(first, second)
+
+
+def test_it_is_a_module_that_composes():
+    augment = TANDAPolicy(GEOMETRIC, seq_len=2).batched(seed=0)
+    assert isinstance(augment, torch.nn.Module) and isinstance(augment, BatchedPolicy)
+    out = torch.nn.Sequential(augment, torch.nn.Identity())(torch.rand(2, 1, 8, 8))
+    assert out.shape == (2, 1, 8, 8)
+
+
+@pytest.mark.skipif(not torch.cuda.is_available(), reason="needs CUDA")
+def test_cuda_batches_stay_on_the_device_and_agree_with_cpu():
+    policy = TANDAPolicy(GEOMETRIC, seq_len=4)
+    x = torch.rand(16, 3, 20, 20)
+    cpu = policy.batched(seed=0)(x)
+    cuda = policy.batched(seed=0)(x.cuda())
+    assert cuda.device.type == "cuda"
+    assert (cuda.cpu() - cpu).abs().max() < 1e-4
+
+
+@pytest.mark.parametrize("dtype", [np.float32, np.uint8])
+def test_intermediates_agree_with_the_per_image_path(dtype):
+    lib = TFLibrary([*GEOMETRIC, TF("invert"), TF("brightness", factor=1.25)])
+    images = _images(10, 16, 18, 3, dtype)
+    actions = torch.randint(0, len(lib), (10, 5), generator=torch.Generator().manual_seed(2))
+    torch_dtype = torch.uint8 if dtype == np.uint8 else torch.float32
+    states = Renderer(lib).intermediates(_to_batch(images), actions, torch_dtype,
+                                         torch.Generator().manual_seed(0))
+    assert states.shape == (6, 10, 3, 16, 18)
+    for i, row in enumerate(actions.tolist()):
+        expected = SampledSequence(tuple(row), (0,) * 5).compile(lib, (16, 18)).intermediates(
+            images[i])
+        for t, want in enumerate(expected):
+            got = states[t, i].permute(1, 2, 0).numpy()
+            got = np.rint(got * 255).astype(np.uint8) if dtype == np.uint8 else got
+            _assert_agree(got[None], want[None], FUSED_FLOAT_TOL, MIXED_UINT8_LEVELS)
