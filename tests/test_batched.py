@@ -321,3 +321,56 @@ def test_intermediates_agree_with_the_per_image_path(dtype):
             got = states[t, i].permute(1, 2, 0).numpy()
             got = np.rint(got * 255).astype(np.uint8) if dtype == np.uint8 else got
             _assert_agree(got[None], want[None], FUSED_FLOAT_TOL, MIXED_UINT8_LEVELS)
+
+
+def _labels(n: int, h: int, w: int) -> torch.Tensor:
+    """Blocky integer label maps (a few regions each)."""
+    g = torch.Generator().manual_seed(0)
+    coarse = torch.randint(0, 5, (n, 1, 4, 4), generator=g).float()
+    return torch.nn.functional.interpolate(coarse, size=(h, w), mode="nearest")[:, 0].long()
+
+
+def test_masks_follow_flips_exactly():
+    lib = TFLibrary([TF("hflip"), TF("vflip"), TF("invert")])
+    x, mask = torch.rand(8, 3, 12, 10), _labels(8, 12, 10)
+    augment = TANDAPolicy(lib, seq_len=3).batched(seed=0)
+    _, moved = augment(x, mask)
+    assert moved.dtype == torch.int64 and moved.shape == mask.shape
+    for i, sequence in enumerate(augment.last_sequences):
+        expected = mask[i]
+        for name in sequence:
+            if name.startswith("hflip"):
+                expected = expected.flip(-1)
+            elif name.startswith("vflip"):
+                expected = expected.flip(-2)
+        assert torch.equal(moved[i], expected)
+
+
+def test_masks_follow_rotations_within_a_pixel():
+    lib = TFLibrary([TF("rotate", degrees=10.0), TF("zoom", factor=1.1), TF("swirl", strength=0.4)])
+    mask = _labels(6, 24, 24)
+    augment = TANDAPolicy(lib, seq_len=3).batched(seed=1)
+    _, moved = augment(torch.rand(6, 1, 24, 24), mask)
+    for i, row in enumerate(augment.last_actions.tolist()):
+        compiled = SampledSequence(tuple(row), (0, 0, 0)).compile(lib, (24, 24))
+        expected = torch.from_numpy(compiled.warp_mask(mask[i].numpy().astype(np.uint16)))
+        differ = torch.nonzero(moved[i] != expected.long())
+        assert len(differ) < 0.05 * 24 * 24
+        padded = torch.nn.functional.pad(moved[i][None, None].float(), (1, 1, 1, 1),
+                                         mode="replicate")[0, 0]
+        for y, x in differ.tolist():  # the per-image label is in the 3 x 3 neighbourhood
+            assert (padded[y:y + 3, x:x + 3] == expected[y, x]).any()
+
+
+@pytest.mark.parametrize(
+    ("mask", "error", "match"),
+    [
+        (np.zeros((2, 8, 8)), TypeError, "torch.Tensor"),
+        (torch.zeros(2, 7, 8), ValueError, "matching the images"),
+        (torch.zeros(2, 8, 8, dtype=torch.float64), TypeError, "bool, an integer type or float32"),
+        (torch.full((2, 8, 8), 2**30), ValueError, r"\[-2\*\*24, 2\*\*24\]"),
+    ],
+)
+def test_bad_masks_are_refused_by_name(mask, error, match):
+    with pytest.raises(error, match=match):
+        TANDAPolicy(GEOMETRIC).batched(seed=0)(torch.rand(2, 1, 8, 8), mask)

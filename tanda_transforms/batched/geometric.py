@@ -10,11 +10,10 @@ the TF's own numpy builder and moved to the device; elastic deformation and pad-
 per sample on the device (:data:`RANDOM_KERNELS`); other random user ops build their warp per
 sample with numpy.
 
-:func:`source_grid` pulls the output grid back through a run of warps, from the last to
-the first, as :func:`~tanda_transforms.functional.composition.compose_run` does (consecutive
-affine warps multiply into one matrix, a dense warp's displacement is sampled bilinearly and
-extended past the image by its edge); :func:`resample` reads the image there once, bilinearly,
-reflecting past the edge (reflect-101, as the per-image path).
+:class:`PendingRuns` keeps every sample's run as it grows and pulls the output grid back
+through it, as :func:`~tanda_transforms.functional.composition.compose_run` does;
+:func:`resample` reads the image there once, bilinearly, reflecting past the edge
+(reflect-101, as the per-image path).
 
 Examples
 --------
@@ -38,7 +37,7 @@ from tanda_transforms.functional import AffineWarp, DenseWarp
 from tanda_transforms.tfs import TF
 
 __all__ = [
-    "AffineSteps", "DenseSteps", "RANDOM_KERNELS", "random_warps", "resample", "source_grid",
+    "AffineSteps", "DenseSteps", "PendingRuns", "RANDOM_KERNELS", "random_warps", "resample",
     "warp_of",
 ]
 
@@ -241,49 +240,94 @@ def _pull_back_dense(displacement: Tensor, xy: Tensor) -> Tensor:
     return xy + disp.permute(0, 2, 3, 1)
 
 
-def source_grid(runs: list[tuple[Tensor, Steps]], n: int, shape: tuple[int, int],
-                device: torch.device) -> Tensor:
-    """Where each of ``n`` samples reads its source after a run of warps, as ``grid_sample``
-    coordinates ``[n, H, W, 2]`` (``align_corners=True``).
+class PendingRuns:
+    """Every sample's pending run of warps, composed as it grows.
 
-    ``runs`` lists the run's steps in order; each item is ``(rows, steps)``: the samples
-    (indices into the ``n``) that have a warp at that position, and their warps. Positions
-    are pulled back from the last step to the first; consecutive affine steps multiply into
-    one matrix before positions are materialised (runs without a dense warp never are: one
-    ``affine_grid``).
+    Affine warps multiply into one inverse matrix per sample as they arrive (``affine``,
+    since the run's last dense warp); a dense warp is kept with the matrix before it. So a
+    run without dense warps costs one matrix per sample, and :meth:`grid` pulls the output
+    grid back through the run as :func:`~tanda_transforms.functional.composition.compose_run`
+    does: the trailing matrix, then each dense warp (its displacement sampled bilinearly,
+    extended by its edge) and the matrix before it, from the last to the first.
+
+    Parameters
+    ----------
+    n
+        Samples.
+    shape
+        ``(H, W)``.
+    device
+        Where the warps live.
     """
-    h, w = shape
-    pending = torch.eye(3, device=device).repeat(n, 1, 1)  # affine since the last dense step
-    xy: Tensor | None = None  # positions of the samples that met a dense step
-    dense = torch.zeros(n, dtype=torch.bool, device=device)
-    for rows, steps in reversed(runs):
+
+    def __init__(self, n: int, shape: tuple[int, int], device: torch.device) -> None:
+        self.shape, self.device = shape, device
+        self.affine = torch.eye(3, device=device).repeat(n, 1, 1)
+        self.dense: list[tuple[Tensor, Tensor, Tensor]] = []  # (rows, matrix before, field)
+        self.pending = torch.zeros(n, dtype=torch.bool)  # samples with a pending run (CPU)
+
+    def add(self, rows: Tensor, steps: Steps) -> None:
+        """Append warps to the runs of the samples ``rows`` (CPU indices)."""
+        on_device = rows.to(self.device)
         if isinstance(steps, AffineSteps):
-            pending[rows] = steps.inverse @ pending[rows]
-            continue
-        if xy is None:
-            xy = _pixel_grid(h, w, device).expand(n, h, w, 2).clone()
-        # where nothing follows the dense step yet, it is read at whole pixels: no sampling
-        fresh = ~dense[rows] & (pending[rows] == _EYE.to(device)).flatten(1).all(1)
-        first, later = rows[fresh], rows[~fresh]
-        if len(first):
-            xy[first] += steps.displacement[fresh].permute(0, 2, 3, 1)
-        if len(later):
-            xy[later] = _pull_back_dense(steps.displacement[~fresh],
-                                         _apply_affine(pending[later], xy[later]))
-        pending[rows] = torch.eye(3, device=device)
-        dense[rows] = True
-    grid = _affine_grid(pending, h, w)
-    if xy is not None:
-        rows = torch.nonzero(dense).flatten()
-        grid[rows] = normalised(_apply_affine(pending[rows], xy[rows]), h, w)
-    return grid
+            self.affine[on_device] = self.affine[on_device] @ steps.inverse
+        else:
+            self.dense.append((rows, self.affine[on_device], steps.displacement))
+            self.affine[on_device] = _EYE.to(self.device)
+        self.pending[rows] = True
+
+    def grid(self, chosen: Tensor, consume: bool) -> Tensor:
+        """``grid_sample`` coordinates ``[m, H, W, 2]`` (``align_corners=True``) of the runs
+        of the samples ``chosen`` (CPU indices); ``consume`` ends those runs."""
+        h, w = self.shape
+        local = torch.full((len(self.pending),), -1, dtype=torch.long)
+        local[chosen] = torch.arange(len(chosen))
+        on_device = chosen.to(self.device)
+        post = self.affine[on_device]
+        grid = _affine_grid(post, h, w)
+        mine, rest = [], []
+        for rows, before, field in self.dense:
+            inside = local[rows] >= 0
+            if inside.any():
+                keep = inside.to(self.device)
+                mine.append((local[rows][inside].to(self.device), before[keep], field[keep]))
+            if consume and not inside.all():
+                keep = (~inside).to(self.device)
+                rest.append((rows[~inside], before[keep], field[keep]))
+        if mine:
+            touched = torch.unique(torch.cat([r for r, _, _ in mine]))
+            grid[touched] = normalised(_pull_back_run(post, touched, mine, h, w), h, w)
+        if consume:
+            self.dense = rest
+            self.affine[on_device] = _EYE.to(self.device)
+            self.pending[chosen] = False
+        return grid
 
 
-def resample(images: Tensor, grid: Tensor) -> Tensor:
-    """Read ``images`` ``[n, C, H, W]`` at ``grid_sample`` coordinates ``grid`` (bilinear,
-    reflect-101 past the edge)."""
-    return F.grid_sample(images, grid, mode="bilinear", padding_mode="reflection",
-                         align_corners=True)
+def _pull_back_run(post: Tensor, touched: Tensor, items: list, h: int, w: int) -> Tensor:
+    """Pixel positions ``[len(touched), H, W, 2]`` of the runs with dense warps."""
+    slot = torch.full((len(post),), -1, dtype=torch.long, device=post.device)
+    slot[touched] = torch.arange(len(touched), device=post.device)
+    grid = _pixel_grid(h, w, post.device)
+    xy = _maybe_affine(post[touched], grid.expand(len(touched), h, w, 2))
+    for rows, before, field in reversed(items):
+        at = slot[rows]
+        xy[at] = _maybe_affine(before, _pull_back_dense(field, xy[at]))
+    return xy
+
+
+def _maybe_affine(inverse: Tensor, xy: Tensor) -> Tensor:
+    """:func:`_apply_affine`, skipped when every matrix is the identity (often: a run that
+    starts or ends with its dense warp)."""
+    if bool((inverse == _EYE.to(inverse.device)).all()):
+        return xy.clone()
+    return _apply_affine(inverse, xy)
+
+
+def resample(images: Tensor, grid: Tensor, mode: str = "bilinear") -> Tensor:
+    """Read ``images`` ``[n, C, H, W]`` at ``grid_sample`` coordinates ``grid`` (``mode``
+    bilinear, or nearest for masks; reflect-101 past the edge)."""
+    return F.grid_sample(images, grid, mode=mode, padding_mode="reflection", align_corners=True)
 
 
 def frame_steps(shift: Tensor) -> AffineSteps:

@@ -108,25 +108,47 @@ class BatchedPolicy(nn.Module):
         return [self.policy.names(row) if keep else []
                 for row, keep in zip(self.last_actions.tolist(), applied, strict=True)]
 
-    def forward(self, x: Tensor) -> Tensor:
+    def forward(self, x: Tensor, mask: Tensor | None = None) -> Tensor | tuple[Tensor, Tensor]:
         """Augment ``x`` ``[B, C, H, W]`` (uint8, uint16 or float32 in [0, 1]), per sample.
 
-        Returns a new tensor of the same dtype, shape and device.
+        Returns a new tensor of the same dtype, shape and device; with ``mask`` (``[B, H, W]``
+        or ``[B, K, H, W]`` labels: bool, integer or float32, on ``x``'s device), the pair
+        ``(images, masks)``, each mask moved by its sample's geometric TFs (nearest
+        neighbour, as the per-image path moves a ``tv_tensors.Mask``).
+
+        Examples
+        --------
+        >>> import torch
+        >>> from tanda_transforms import TANDAPolicy
+        >>> augment = TANDAPolicy("cifar10", seq_len=2).batched(seed=0)
+        >>> images, masks = augment(torch.rand(4, 3, 8, 8), torch.zeros(4, 8, 8, dtype=torch.long))
+        >>> masks.shape, masks.dtype
+        (torch.Size([4, 8, 8]), torch.int64)
         """
         _check_batch(x)
+        labels = None if mask is None else _mask_as_float(mask, x)
         streams = self._current_streams()
         actions, applied, shift = self._draw(len(x), streams)
         self.last_actions, self.last_applied = actions, applied
         # the whole batch in float (a new tensor; exact for every level of uint8 and uint16),
         # so that skipped samples come back unchanged and uint16 needs no integer indexing
         out = x.float() / value_max(x.dtype)
-        rows = torch.nonzero(applied).flatten()
-        if len(rows):
+        generator = streams.on(x.device)
+        if bool(applied.all()):
+            out = self.renderer.render(out, actions, x.dtype, generator, shift, overwrite=True,
+                                       mask=labels)
+        elif bool(applied.any()):
+            rows = torch.nonzero(applied).flatten()
             chosen = rows.to(x.device)
             frame = None if shift is None else shift[rows]
-            out[chosen] = self.renderer.render(out[chosen], actions[rows], x.dtype,
-                                               streams.on(x.device), frame)
-        return _to_dtype(out, x.dtype)
+            mine = None if labels is None else labels[chosen]
+            out[chosen] = self.renderer.render(out[chosen], actions[rows], x.dtype, generator,
+                                               frame, overwrite=True, mask=mine)
+            if labels is not None:
+                labels[chosen] = mine
+        if labels is None:
+            return _to_dtype(out, x.dtype)
+        return _to_dtype(out, x.dtype), labels.round().to(mask.dtype).reshape(mask.shape)
 
     def _current_streams(self) -> _Streams:
         if self._streams is None or self._streams.key != _stream_key():
@@ -170,6 +192,30 @@ def _check_batch(x: object) -> None:
                 f"float32 batches must hold finite values in [0, 1], got [{low.item()}, "
                 f"{high.item()}]"
             )
+
+
+_EXACT_LABELS = 2**24  # every integer up to this is exact in float32
+
+
+def _mask_as_float(mask: object, x: Tensor) -> Tensor:
+    """``[B, K, H, W]`` float32 labels (a new tensor) from a mask that matches ``x``."""
+    if not isinstance(mask, torch.Tensor):
+        raise TypeError(f"mask must be a torch.Tensor [B, H, W] or [B, K, H, W], got "
+                        f"{type(mask).__name__}")
+    labels = mask[:, None] if mask.ndim == 3 else mask
+    if labels.ndim != 4 or labels.shape[0] != x.shape[0] or labels.shape[2:] != x.shape[2:]:
+        raise ValueError(f"mask must be [B, H, W] or [B, K, H, W] matching the images "
+                         f"{tuple(x.shape)}, got {tuple(mask.shape)}")
+    if mask.device != x.device:
+        raise ValueError(f"mask is on {mask.device} but the images are on {x.device}")
+    if mask.dtype.is_complex or (mask.dtype.is_floating_point and mask.dtype != torch.float32):
+        raise TypeError(f"mask dtype must be bool, an integer type or float32, got {mask.dtype}")
+    if not mask.dtype.is_floating_point and mask.dtype != torch.bool and mask.numel():
+        low, high = torch.aminmax(mask.to(torch.int64))
+        if int(low) < -_EXACT_LABELS or int(high) > _EXACT_LABELS:
+            raise ValueError(f"integer mask labels must be in [-2**24, 2**24], got "
+                             f"[{int(low)}, {int(high)}]")
+    return labels.to(torch.float32, copy=True)
 
 
 def _to_dtype(x: Tensor, dtype: torch.dtype) -> Tensor:

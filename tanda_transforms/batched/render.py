@@ -107,7 +107,7 @@ class Renderer:
             for op, tfs in by_op.items()
         }
         self.op_of = {i: tf.op for i, tf in enumerate(library) if tf.kind != "geometric"}
-        self._warps: dict[tuple[int, tuple[int, int], torch.device], geo.Steps] = {}
+        self._tables: dict[tuple[tuple[int, int], torch.device], _WarpTables] = {}
 
     def render(
         self,
@@ -116,8 +116,11 @@ class Renderer:
         dtype: torch.dtype,
         generator: torch.Generator,
         frame_shift: Tensor | None = None,
+        overwrite: bool = False,
+        mask: Tensor | None = None,
     ) -> Tensor:
-        """Apply ``actions[i]`` to ``x[i]`` for every sample (a new tensor).
+        """Apply ``actions[i]`` to ``x[i]`` for every sample (a new tensor, or ``x`` itself
+        with ``overwrite``).
 
         Parameters
         ----------
@@ -131,8 +134,13 @@ class Renderer:
             Draws the random parts of TFs, on ``x``'s device.
         frame_shift
             ``[n, 2]`` whole-pixel shifts ``(dy, dx)`` after the TFs, or None.
+        overwrite
+            Render in ``x`` itself (for callers that own it) instead of a copy.
+        mask
+            Optional ``[n, K, H, W]`` float32 labels, moved in place with the geometric runs
+            (nearest neighbour, the same grids); photometric TFs leave it alone.
         """
-        state = _Walk(self, x.clone(), dtype, generator)
+        state = _Walk(self, x if overwrite else x.clone(), dtype, generator, mask)
         for column in actions.cpu().T:
             state.step(column)
         if frame_shift is not None:
@@ -154,86 +162,103 @@ class Renderer:
             states.append(state.snapshot())
         return torch.stack(states)
 
-    def warps(self, index: int, rows: Tensor, shape: tuple[int, int], state: _Walk) -> geo.Steps:
-        """The warps of TF ``index`` for the samples ``rows`` (cached when not random)."""
-        tf = self.library[index]
-        if tf.random:
-            return geo.random_warps(tf, len(rows), shape, state.generator, state.x.device)
-        key = (index, shape, state.x.device)
-        if key not in self._warps:
-            self._warps[key] = geo.warp_of(tf, shape, state.x.device)
-        one = self._warps[key]
-        if isinstance(one, geo.AffineSteps):
-            return geo.AffineSteps(one.inverse.expand(len(rows), 3, 3))
-        return geo.DenseSteps(one.displacement.expand(len(rows), -1, -1, -1))
+    def tables(self, shape: tuple[int, int], device: torch.device) -> _WarpTables:
+        """The warps of the library's geometric TFs without a random part, for ``shape``."""
+        key = (shape, device)
+        if key not in self._tables:
+            self._tables[key] = _WarpTables(self.library, shape, device)
+        return self._tables[key]
+
+
+class _WarpTables:
+    """Every non-random geometric TF's warp for one image size, stacked for gathering:
+    ``inverse[k]`` for affine TFs, ``displacement[dense_row[k]]`` for dense ones."""
+
+    def __init__(self, library: TFLibrary, shape: tuple[int, int], device: torch.device):
+        k = len(library)
+        self.inverse = torch.eye(3, device=device).repeat(k, 1, 1)
+        self.affine = torch.zeros(k, dtype=torch.bool)
+        self.dense_row = torch.full((k,), -1, dtype=torch.long)
+        self.random = torch.tensor([tf.kind == "geometric" and tf.random for tf in library])
+        fields = []
+        for index, tf in enumerate(library):
+            if tf.kind != "geometric" or tf.random:
+                continue
+            warp = geo.warp_of(tf, shape, device)
+            if isinstance(warp, geo.AffineSteps):
+                self.inverse[index], self.affine[index] = warp.inverse[0], True
+            else:
+                self.dense_row[index] = len(fields)
+                fields.append(warp.displacement[0])
+        self.displacement = torch.stack(fields) if fields else None
 
 
 class _Walk:
     """The state of one :meth:`Renderer.render`: the images and every sample's pending run."""
 
-    def __init__(self, renderer: Renderer, x: Tensor, dtype: torch.dtype, gen: torch.Generator):
+    def __init__(self, renderer: Renderer, x: Tensor, dtype: torch.dtype, gen: torch.Generator,
+                 mask: Tensor | None = None):
         self.renderer, self.x, self.dtype, self.generator = renderer, x, dtype, gen
+        self.mask = mask
         self.shape = (int(x.shape[-2]), int(x.shape[-1]))
-        self.pending = torch.zeros(len(x), dtype=torch.bool)  # samples with a pending run
-        self.run: list[tuple[Tensor, geo.Steps]] = []  # (sample rows, their warps) in order
+        self.tables = renderer.tables(self.shape, x.device)
+        self.runs = geo.PendingRuns(len(x), self.shape, x.device)
 
     def step(self, actions: Tensor) -> None:
         geometric = self.renderer.geometric[actions]
         photometric = ~geometric
-        self.flush(photometric & self.pending)
+        self.flush(photometric & self.runs.pending)
         self._add_geometric(actions, geometric)
         for op, rows in _groups(actions, photometric, self.renderer.op_of):
             self._photometric(op, rows, actions[rows])
 
     def _add_geometric(self, actions: Tensor, geometric: Tensor) -> None:
-        affine, dense = [], []
-        for index in actions[geometric].unique().tolist():
-            rows = torch.nonzero(geometric & (actions == index)).flatten()
-            steps = self.renderer.warps(index, rows, self.shape, self)
-            (affine if isinstance(steps, geo.AffineSteps) else dense).append((rows, steps))
-        for group, kind in ((affine, geo.AffineSteps), (dense, geo.DenseSteps)):
-            if group:
-                rows = torch.cat([r for r, _ in group])
-                field = "inverse" if kind is geo.AffineSteps else "displacement"
-                self.add_warps(rows, kind(torch.cat([getattr(s, field) for _, s in group])))
+        tables, device = self.tables, self.x.device
+        affine = torch.nonzero(tables.affine[actions]).flatten()
+        if len(affine):
+            index = actions[affine].to(device)
+            self.runs.add(affine, geo.AffineSteps(tables.inverse[index]))
+        dense = torch.nonzero(tables.dense_row[actions] >= 0).flatten()
+        if len(dense):
+            rows = tables.dense_row[actions[dense]].to(device)
+            self.runs.add(dense, geo.DenseSteps(tables.displacement[rows]))
+        random = geometric & tables.random[actions]
+        for index in actions[random].unique().tolist():
+            rows = torch.nonzero(random & (actions == index)).flatten()
+            tf = self.renderer.library[index]
+            self.runs.add(rows, geo.random_warps(tf, len(rows), self.shape, self.generator,
+                                                 device))
 
     def add_warps(self, rows: Tensor, steps: geo.Steps) -> None:
-        self.run.append((rows, steps))
-        self.pending[rows] = True
+        self.runs.add(rows, steps)
+
+    @property
+    def pending(self) -> Tensor:
+        return self.runs.pending
 
     def flush(self, which: Tensor) -> None:
         """Resample the pending runs of the samples ``which`` (a bool mask), once each."""
         chosen = torch.nonzero(which).flatten()
         if not len(chosen):
             return
-        self.x[chosen.to(self.x.device)] = self._resampled(chosen, keep=False)
-        self.pending[chosen] = False
+        rows = chosen.to(self.x.device)
+        grid = self.runs.grid(chosen, consume=True)
+        self.x[rows] = quantise(geo.resample(self.x[rows], grid), self.dtype)
+        if self.mask is not None:
+            self.mask[rows] = geo.resample(self.mask[rows], grid, mode="nearest")
 
     def snapshot(self) -> Tensor:
         """Every sample's image as it stands: pending runs resampled, nothing consumed."""
         out = self.x.clone()
-        chosen = torch.nonzero(self.pending).flatten()
+        chosen = torch.nonzero(self.runs.pending).flatten()
         if len(chosen):
-            out[chosen.to(self.x.device)] = self._resampled(chosen, keep=True)
+            out[chosen.to(self.x.device)] = self._resampled(chosen, consume=False)
         return out
 
-    def _resampled(self, chosen: Tensor, keep: bool) -> Tensor:
-        """The images ``chosen`` through their pending runs (removed from the run unless
-        ``keep``), rounded to the caller's levels."""
-        local = torch.full((len(self.x),), -1, dtype=torch.long)
-        local[chosen] = torch.arange(len(chosen))
-        device = self.x.device
-        mine, rest = [], []
-        for rows, steps in self.run:
-            inside = local[rows] >= 0
-            if inside.any():
-                mine.append((local[rows][inside].to(device), _subset(steps, inside)))
-            if not inside.all():
-                rest.append((rows[~inside], _subset(steps, ~inside)))
-        if not keep:
-            self.run = rest
-        grid = geo.source_grid(mine, len(chosen), self.shape, device)
-        return quantise(geo.resample(self.x[chosen.to(device)], grid), self.dtype)
+    def _resampled(self, chosen: Tensor, consume: bool) -> Tensor:
+        """The images ``chosen`` through their pending runs, rounded to the caller's levels."""
+        grid = self.runs.grid(chosen, consume)
+        return quantise(geo.resample(self.x[chosen.to(self.x.device)], grid), self.dtype)
 
     def _photometric(self, op: str, rows: Tensor, indices: Tensor) -> None:
         entry = self.renderer.ops[op]
@@ -267,17 +292,6 @@ def _groups(actions: Tensor, mask: Tensor, op_of: dict[int, str]) -> list[tuple[
     for index in actions[mask].unique().tolist():
         by_op.setdefault(op_of[index], []).append(torch.nonzero(mask & (actions == index)))
     return [(op, torch.cat(parts).flatten()) for op, parts in by_op.items()]
-
-
-def _subset(steps: geo.Steps, keep: Tensor) -> geo.Steps:
-    keep = keep.to(_field(steps).device)
-    if isinstance(steps, geo.AffineSteps):
-        return geo.AffineSteps(steps.inverse[keep])
-    return geo.DenseSteps(steps.displacement[keep])
-
-
-def _field(steps: geo.Steps) -> Tensor:
-    return steps.inverse if isinstance(steps, geo.AffineSteps) else steps.displacement
 
 
 def _per_sample(entry: _PhotometricOp, images: Tensor, indices: Tensor, dtype: torch.dtype,
