@@ -256,9 +256,9 @@ def _add_learning_options(p: argparse.ArgumentParser) -> None:
     p.add_argument("--seed", type=_non_negative_int, default=0,
                    help="seed of sampling, batches, TF randomness and initial weights")
     p.add_argument("--device", choices=("cpu", "cuda"),
-                   help="where the networks train, and the TFs too with batched rendering "
-                   "(LearnConfig.render, default auto: batched on cuda, and on cpu when every "
-                   "TF has a batched kernel); default: cuda if available, else cpu")
+                   help="where the networks train, and on cuda the TFs too (batched rendering, "
+                   "LearnConfig.render, default auto: --set render=per_image keeps them on "
+                   "the CPU); default: cuda if available, else cpu")
     p.add_argument("--checkpoint", metavar="PATH",
                    help="write a checkpoint here every checkpoint_every steps and at the end")
     p.add_argument("--resume", metavar="PATH",

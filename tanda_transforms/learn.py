@@ -121,10 +121,12 @@ class LearnConfig:
     - ``render``: how the TF sequences of a step are applied. ``"per_image"``: numpy and
       OpenCV, one image at a time, on the CPU; ``"batched"``: torch on the learning device,
       all sequences of the step at once (:mod:`tanda_transforms.batched`; the same stages,
-      agreeing within interpolation tolerance); ``"auto"`` (default) picks batched on CUDA,
-      and on the CPU when every photometric TF has a batched kernel (measured faster there:
-      docs/benchmark.md). The two draw their random parts from different streams, so a
-      seed gives a different (equally valid) run in each.
+      agreeing within interpolation tolerance); ``"auto"`` (default) picks batched on CUDA
+      (the data, TFs and networks stay on the device) and per-image on CPUs, where the
+      batched path was no faster for a learning step's intermediate images (CIFAR-10,
+      docs/benchmark.md) and the discriminator dominates the step anyway. The two draw their
+      random parts from different streams, so a seed gives a different (equally valid) run
+      in each.
 
     Accepted values (checked when the config is made): the int fields positive, ``seq_len``
     at most 1000 and ``hidden_size`` at most 4096 (the most a policy file holds; larger

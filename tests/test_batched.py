@@ -374,3 +374,16 @@ def test_masks_follow_rotations_within_a_pixel():
 def test_bad_masks_are_refused_by_name(mask, error, match):
     with pytest.raises(error, match=match):
         TANDAPolicy(GEOMETRIC).batched(seed=0)(torch.rand(2, 1, 8, 8), mask)
+
+
+def test_the_readme_example_runs():
+    import re
+    from pathlib import Path
+
+    readme = (Path(__file__).resolve().parents[1] / "README.md").read_text()
+    section = readme.split("## Augment whole batches, per sample", 1)[1]
+    code = re.search(r"```python\n(.*?)```", section, re.S).group(1)
+    scope: dict = {}
+    exec(compile(code, "README.md", "exec"), scope)
+    assert scope["out"].shape == (256, 3, 32, 32) and scope["masks"].shape == (256, 32, 32)
+    assert len(scope["augment"].last_sequences) == 256

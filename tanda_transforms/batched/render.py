@@ -346,8 +346,8 @@ def _kernel_of(op: str) -> PhotometricKernel | None:
 
 def batched_renderer(mode: str, library: TFLibrary, device: torch.device) -> Renderer | None:
     """The learner's renderer for ``LearnConfig.render``: a :class:`Renderer`, or None for
-    the per-image path (``"auto"``: batched on CUDA, and on the CPU when every photometric
-    TF has a batched kernel).
+    the per-image path (``"auto"``: batched on CUDA only; on CPUs the per-image path renders
+    a learning step's intermediate images as fast or faster, docs/benchmark.md).
 
     Examples
     --------
@@ -355,9 +355,6 @@ def batched_renderer(mode: str, library: TFLibrary, device: torch.device) -> Ren
     >>> batched_renderer("per_image", TFLibrary("mnist"), torch.device("cpu")) is None
     True
     """
-    if mode == "per_image":
+    if mode == "per_image" or (mode == "auto" and torch.device(device).type != "cuda"):
         return None
-    renderer = Renderer(library)
-    if mode == "batched" or torch.device(device).type == "cuda":
-        return renderer
-    return renderer if all(op.kernel is not None for op in renderer.ops.values()) else None
+    return Renderer(library)
