@@ -5,18 +5,26 @@ whose samples each have their own argument (the built-in packs' values and the b
 extremes, see ``ARGS``), and each sample's result is compared with the registered per-image
 op applied to that sample as a numpy image.
 
-Tolerances, and why:
+Tolerances, and why (the contract: float32 within 1e-5 of the per-image op; uint8 within one
+level on at most 1 % of the values, exactly for the integer-math ops):
 
-* float32 input: ``FLOAT_ATOL``, 1e-6 for everything but gaussian_blur (1e-5). The kernels do
-  the per-image op's float32 operations in its order; what is left is one unit in the last
-  place (6e-8) where torch's ``pow`` and numpy's differ, and OpenCV's summation order in its
-  blur, which adds up to 257 weighted terms (measured: 7e-7).
+* float32 input: ``FLOAT_ATOL``, 1e-6, and 1e-5 for the kernels that trade the per-image op's
+  exact float32 operations for speed or that sum many terms. Most kernels do the per-image
+  op's float32 operations in its order; what is left is one unit in the last place (6e-8)
+  where torch's ``pow`` and numpy's differ, and contrast's mean grey (a float32 pairwise sum,
+  not cv2.mean's float64 one: measured 3e-7). 1e-5 for gaussian_blur (OpenCV's summation
+  order over up to 257 weighted terms: 7e-7), sharpen (its 3 x 3 SMOOTH filter as a separable
+  box sum plus 4 x the centre, over 13: 1.1e-6 measured on 64 x 64) and hue_shift (one
+  float32 formula per channel, ``v - spread * T(hue)``, instead of OpenCV's HSV sector table
+  with FMAs in degrees: 8e-7 measured).
 * uint8 input: the kernel runs on the quantised float image and is rounded back to uint8 as
   the renderer does. Ops whose integer result comes from integer arithmetic or from the same
   single float32 operation as the per-image look-up table (``EXACT_UINT8``) must agree
   exactly; the others (a float32 sum or a library's vectorised code whose last bit decides a
-  tie at half a level) within 1 level on at most 1 % of the values. Measured: all exact on
-  this machine (x86 with FMA, OpenCV 5.0).
+  tie at half a level) within 1 level on at most 1 % of the values. Measured on this machine
+  (x86 with FMA, OpenCV 5.0), over these layouts and 64 x 64: sharpen 0.08 % one level off
+  (factor 0.5 makes half-level ties), gaussian_blur 0.0007 %, the others exact (hue_shift
+  redoes its half-level ties with OpenCV's arithmetic).
 
 Random ops: the tests draw what the per-image op draws from ``np.random.default_rng(seed)``
 (gaussian_noise: float32 standard normals of the colour image's shape; cutout: the centre
@@ -36,7 +44,8 @@ from tanda_transforms.tfs import cifar10_pack, mammography_pack, misspecified_tf
 
 torch.set_num_threads(1)
 
-FLOAT_ATOL = {op: 1e-6 for op in KERNELS} | {"gaussian_blur": 1e-5}
+RELAXED = ("gaussian_blur", "sharpen", "hue_shift")  # 1e-5: see the module docstring
+FLOAT_ATOL = {op: 1e-6 for op in KERNELS} | dict.fromkeys(RELAXED, 1e-5)
 EXACT_UINT8 = {
     "brightness", "equalize", "autocontrast", "posterize", "solarize", "invert",
     "erosion", "dilation", "gaussian_noise", "cutout",

@@ -9,6 +9,17 @@ Python number for all of them). Each reproduces the math of the per-image numpy 
 unchanged. :data:`KERNELS` wraps them in the :class:`~._kernel.PhotometricKernel` contract
 that the batched renderer calls.
 
+They are written for throughput (``docs/benchmark_photometric_kernels.py`` times them): float32
+over images, float64 only on per-sample scalars (and on the few half-level ties of
+hue_shift's integer path); in-place ops after one allocation; no ``torch.where`` or boolean
+mask arithmetic over images (on the CPU both cost some ten elementwise ops, a mispredicted
+branch per value: selections are 0/1 float masks or min/max); the identity argument's exact
+copy costs nothing unless a sample has it. Exactness: float32 results within 1e-6 of the
+per-image op, 1e-5 for gaussian_blur, sharpen (a separable box sum) and hue_shift (one
+float32 formula per channel, not OpenCV's FMA code); integer results exact for the
+integer-math ops, within one level on at most 1 % of the values for the others (see
+``tests/test_batched_photometric.py``).
+
 Integer images reach a kernel as float multiples of ``1 / value_max(dtype)`` and its result is
 rounded back by the renderer; ops whose integer version is not "the float op, rounded"
 (posterize's bit mask, solarize's level threshold, equalize's and autocontrast's level tables,
@@ -77,8 +88,6 @@ _FLOAT_EQUALIZE_BINS = 4096  # as functional.photometric.levels
 _LEVEL_TABLE_VALUES = 1 << 22  # rows x levels of the per-channel tables built at once
 # PIL's ImageFilter.SMOOTH, the degenerate image of sharpen (float32 division as numpy's)
 _SMOOTH_KERNEL = torch.tensor([[1, 1, 1], [1, 5, 1], [1, 1, 1]], dtype=torch.float32) / 13
-# OpenCV's HSV -> RGB: the entry of (v, p, q, t) each channel takes in each hue sector
-_SECTOR_SOURCE = {"r": (0, 2, 1, 1, 3, 0), "g": (3, 0, 0, 2, 1, 1), "b": (1, 1, 3, 0, 0, 2)}
 
 
 # --- helpers ----------------------------------------------------------------------------------
@@ -99,6 +108,8 @@ def _is_integer(dtype: torch.dtype) -> bool:
 def _per_sample(value: PerSample, x: Tensor) -> Tensor:
     """A per-sample argument as a float32 ``[n, 1, 1, 1]`` tensor on ``x``'s device."""
     value = torch.as_tensor(value, dtype=torch.float32, device=x.device)
+    if value.ndim == 1 and len(value) == x.shape[0]:
+        return value.view(-1, 1, 1, 1)
     return value.expand(x.shape[0]).reshape(-1, 1, 1, 1)
 
 
@@ -148,12 +159,24 @@ def _divide(numerator: Tensor | float, denominator: Tensor | float) -> Tensor:
 
 
 def _keep_where(identity: Tensor, x: Tensor, out: Tensor) -> Tensor:
-    """``out``, with the samples where ``identity`` ([n, 1, 1, 1] bool) holds copied from ``x``.
+    """``out`` (modified in place), with the samples where ``identity`` (bool, ``[n]`` or
+    ``[n, 1, 1, 1]``) holds copied from ``x``.
 
     The per-image ops return an exact copy for their identity argument (factor 1, shift 0),
-    where the blend formula would round.
+    where the blend formula would round. On the CPU, where ``torch.where`` over an image
+    costs some ten elementwise ops (a branch per value), the samples are found with one host
+    check and copied; elsewhere one ``where`` into ``out``, without a sync.
     """
-    return torch.where(identity, x, out)
+    identity = identity.reshape(-1)
+    if out.device.type != "cpu":
+        mask = identity.view(-1, *([1] * (out.ndim - 1)))
+        return torch.where(mask, x, out, out=out)
+    if not bool(identity.any()):
+        return out
+    if bool(identity.all()):
+        return out.copy_(x)
+    index = torch.nonzero(identity).squeeze(1)
+    return out.index_copy_(0, index, x.index_select(0, index))
 
 
 def _check_batch(x: Tensor) -> None:
@@ -197,8 +220,10 @@ def _colour_op(op: Callable[..., Tensor]) -> Callable[..., Tensor]:
 def _luma(x: Tensor) -> Tensor:
     """ITU-R 601-2 luma ``[n, 1, H, W]`` of RGB ``[n, 3, H, W]``, summed in numpy's order."""
     grey = x[:, 0:1] * _LUMA[0]
-    grey = grey + x[:, 1:2] * _LUMA[1]
-    return grey + x[:, 2:3] * _LUMA[2]
+    term = x[:, 1:2] * _LUMA[1]
+    grey += term
+    torch.mul(x[:, 2:3], _LUMA[2], out=term)
+    return grey.add_(term)
 
 
 def _groups(values: Tensor) -> Iterator[tuple[float, Tensor | None]]:
@@ -249,15 +274,25 @@ def _mean_grey(x: Tensor, dtype: torch.dtype) -> Tensor:
     ``cv2.mean``) over the integer levels for integer images, so the float32 mean is the one
     the per-image op uses.
     """
-    values = _levels(x, dtype) if _is_integer(dtype) else x
     pixels = x.shape[2] * x.shape[3]
+    dims = (2, 3) if x.shape[1] == 3 else (1, 2, 3)
+    count = pixels * (1 if x.shape[1] == 3 else x.shape[1])
+    if _is_integer(dtype) and count * _value_max(dtype) < 2**24:
+        # float32 sums of integer levels below 2**24 are exact (a float64 sum on the CPU
+        # casts the image first, some 30 times slower)
+        sums = _levels(x, dtype).sum(dim=dims).double()
+    elif _is_integer(dtype):
+        sums = _levels(x, dtype).sum(dim=dims, dtype=torch.float64)
+    else:
+        # float32 images: torch's float32 sum is a pairwise (cascade) sum, within a few
+        # units in the last place of cv2.mean's float64 sum
+        sums = x.sum(dim=dims).double()
     if x.shape[1] == 3:
-        channel_means = _divide(values.sum(dim=(2, 3), dtype=torch.float64), pixels)
+        channel_means = _divide(sums, pixels)
         mean = channel_means[:, 0] * _LUMA[0] + channel_means[:, 1] * _LUMA[1]
         mean = mean + channel_means[:, 2] * _LUMA[2]
     else:
-        total = values.sum(dim=(1, 2, 3), dtype=torch.float64)
-        mean = _divide(total, pixels * x.shape[1])
+        mean = _divide(sums, count)
     return _divide(mean, _value_max(dtype)).to(torch.float32).reshape(-1, 1, 1, 1)
 
 
@@ -275,7 +310,7 @@ def contrast(x: Tensor, factor: PerSample, dtype: torch.dtype = torch.float32) -
     """
     factor = _per_sample(factor, x)
     mean = _mean_grey(x, dtype)
-    out = ((x - mean) * factor + mean).clamp_(0.0, 1.0)
+    out = torch.sub(x, mean).mul_(factor).add_(mean).clamp_(0.0, 1.0)
     return _keep_where(factor == 1, x, out)
 
 
@@ -287,19 +322,19 @@ def _saturation_uint8(x: Tensor, factor: Tensor) -> Tensor:
     input levels. OpenCV takes this path while every ``|m_ij| < 32``, i.e. for factors in
     the op's bounds [0, 10]. All sums are integers below 2**24, so float32 is exact.
     """
-    levels = _levels(x, torch.uint8)
+    n, _, h, w = x.shape
+    levels = _levels(x, torch.uint8).reshape(n, 3, h * w)
     factor = factor.double().reshape(-1, 1, 1)
     luma = torch.tensor(_LUMA, dtype=torch.float64, device=x.device).reshape(1, 1, 3)
     eye = torch.eye(3, dtype=torch.float64, device=x.device).unsqueeze(0)
     matrix = luma * (1.0 - factor) + eye * factor
     fixed = torch.round(matrix.float() * 1024.0)  # [n, 3, 3] integers
-    rows = []
-    for i in range(3):
-        weights = fixed[:, i].reshape(-1, 3, 1, 1)
-        total = levels[:, 0:1] * weights[:, 0:1] + levels[:, 1:2] * weights[:, 1:2]
-        total = total + levels[:, 2:3] * weights[:, 2:3] + 512.0
-        rows.append(torch.floor(total / 1024.0))
-    return _divide(torch.cat(rows, dim=1).clamp_(0.0, 255.0), 255.0)
+    # one batched matrix product: integer products and sums below 2**24, exact in any order
+    # (TF32 off on CUDA, where it would round the levels)
+    with _ieee_float32_matmuls(x.device):
+        total = torch.bmm(fixed, levels)
+    total = total.add_(512.0).mul_(1.0 / 1024.0).floor_().clamp_(0.0, 255.0)
+    return total.div_(255.0).reshape(n, 3, h, w)
 
 
 @_colour_op
@@ -319,8 +354,38 @@ def saturation(x: Tensor, factor: PerSample, dtype: torch.dtype = torch.float32)
         out = _saturation_uint8(x, factor)
     else:
         grey = _luma(x)
-        out = ((x - grey) * factor + grey).clamp_(0.0, 1.0)
+        out = torch.sub(x, grey).mul_(factor).add_(grey).clamp_(0.0, 1.0)
     return _keep_where(factor == 1, x, out)
+
+
+def _hue_sixths(x: Tensor) -> tuple[Tensor, Tensor, Tensor]:
+    """OpenCV's RGB -> HSV hue in sixths of the circle (``hue / 60``, in [-1, 5]), with the
+    value (max) and the spread (max - min) plus ``FLT_EPSILON``, each ``[n, H, W]`` float32.
+
+    The hue is ``(g - b) / spread`` where red is the maximum, ``2 + (b - r) / spread`` where
+    green is (and red is not), else ``4 + (r - g) / spread``, the spread plus ``FLT_EPSILON``
+    as OpenCV's; the sector is chosen with 0/1 float masks (``torch.where`` and boolean
+    masks over an image are slow on the CPU). Red hues are left negative.
+    """
+    r, g, b = x[:, 0], x[:, 1], x[:, 2]
+    value = torch.maximum(r, g)
+    torch.maximum(value, b, out=value)
+    spread = torch.minimum(r, g)
+    torch.minimum(spread, b, out=spread)
+    torch.sub(value, spread, out=spread).add_(_FLT_EPSILON)
+    hue_red = torch.sub(g, b).div_(spread)
+    hue_green = torch.sub(b, r).div_(spread).add_(2.0)
+    hue = torch.sub(r, g).div_(spread).add_(4.0)  # blue
+    is_max = torch.eq(g, value, out=torch.empty_like(value))  # 0/1 float
+    hue_green.sub_(hue).mul_(is_max)  # green - blue where green is the max
+    hue.add_(hue_green)
+    torch.eq(r, value, out=is_max)
+    hue_red.sub_(hue).mul_(is_max)
+    return hue.add_(hue_red), value, spread
+
+
+# OpenCV's HSV -> RGB: the entry of (v, p, q, t) each channel takes in each hue sector
+_SECTOR_SOURCE = {"r": (0, 2, 1, 1, 3, 0), "g": (3, 0, 0, 2, 1, 1), "b": (1, 1, 3, 0, 0, 2)}
 
 
 def _fused_multiply_add(a: Tensor, b: Tensor, c: Tensor | float) -> Tensor:
@@ -330,7 +395,8 @@ def _fused_multiply_add(a: Tensor, b: Tensor, c: Tensor | float) -> Tensor:
 
 
 def _rgb_to_hsv(x: Tensor) -> tuple[Tensor, Tensor, Tensor]:
-    """OpenCV's float RGB -> HSV: hue in degrees [0, 360), saturation, value (max).
+    """OpenCV's float RGB -> HSV of pixels ``[P, 3]``: hue in degrees [0, 360), saturation,
+    value (max).
 
     As OpenCV's vectorised code (x86 with FMA): the hue is one fused multiply-add of the
     channel difference, ``60 / spread`` and the sector's offset (360 for negative red hues).
@@ -351,7 +417,7 @@ def _rgb_to_hsv(x: Tensor) -> tuple[Tensor, Tensor, Tensor]:
 
 
 def _hsv_to_rgb(hue: Tensor, sat: Tensor, value: Tensor) -> Tensor:
-    """OpenCV's float HSV -> RGB ``[n, 3, H, W]``; any hue >= 0 wraps modulo 360.
+    """OpenCV's float HSV -> RGB ``[P, 3]``; any hue >= 0 wraps modulo 360.
 
     ``v * (1 - s * f)`` has its inner product-difference fused, as OpenCV's FMA code.
     """
@@ -375,11 +441,23 @@ def _hsv_to_rgb(hue: Tensor, sat: Tensor, value: Tensor) -> Tensor:
     return torch.where((sat == 0).unsqueeze(1), value.unsqueeze(1), rgb)
 
 
+# HSV -> RGB: channel c is v - spread * T((offset_c + hue) mod 6), T the trapezoid 0 -> 1 on
+# [0, 1], 1 on [1, 3], 1 -> 0 on [3, 4], 0 on [4, 6] (offsets 5, 3, 1 for r, g, b). With the
+# hue wrapped to [0, 6) and k = hue + offset - 6 in [-5, 5), T is, without a second modulo,
+# clip(max(-2 - k, min(k, 4 - k)), 0, 1).
+_CHANNEL_OFFSETS = (5.0 - 6.0, 3.0 - 6.0, 1.0 - 6.0)
+
+
 @_colour_op
 def hue_shift(x: Tensor, shift: PerSample, dtype: torch.dtype = torch.float32) -> Tensor:
     """Rotate the hue by ``shift`` of the circle in OpenCV's HSV model; grey is unchanged.
 
-    uint8 images are converted on OpenCV's 0..255 scale, as the per-image op does.
+    In float32 throughout, with the HSV -> RGB conversion written as one formula per channel,
+    ``v - (max - min) * T((offset + hue) mod 6)`` (``v * s`` of OpenCV's formulas is
+    ``(max - min) * v / (v + FLT_EPSILON)``, within ``FLT_EPSILON`` of the spread): within
+    1e-6 of the per-image op's cv2 result, not bit-exact (its hue is an FMA in degrees). HSV
+    is scale-free but for the value, so uint8 images (which the per-image op converts on
+    OpenCV's 0..255 scale) take the same path.
 
     Examples
     --------
@@ -388,15 +466,52 @@ def hue_shift(x: Tensor, shift: PerSample, dtype: torch.dtype = torch.float32) -
     [0.0, 255.0, 0.0]
     """
     shift = _argument(shift, x)
-    degrees = torch.remainder(shift.double() * 360.0, 360.0).float().reshape(-1, 1, 1)
-    shift = shift.reshape(-1, 1, 1, 1)
-    scale = 255.0 if dtype == torch.uint8 else 1.0
-    scaled = x if scale == 1.0 else _levels(x, dtype)
-    hue, sat, value = _rgb_to_hsv(scaled)
-    out = _hsv_to_rgb(hue + degrees, sat, value)
+    # the shift in sixths, in [0, 6), from the degrees the per-image op adds (float64 scalars)
+    degrees = torch.remainder(shift.double() * 360.0, 360.0)
+    sixths = (degrees / 60.0).float()
+    hue, value, spread = _hue_sixths(x)
+    hue.add_(sixths.view(-1, 1, 1)).remainder_(6.0)
+    offsets = torch.tensor(_CHANNEL_OFFSETS, device=x.device).view(1, 3, 1, 1)
+    position = torch.add(hue.unsqueeze(1), offsets)  # k, [n, 3, H, W]
+    trapezoid = torch.rsub(position, 4.0)
+    torch.minimum(position, trapezoid, out=trapezoid)
+    torch.maximum(trapezoid, position.add_(2.0).neg_(), out=trapezoid).clamp_(0.0, 1.0)
+    out = torch.addcmul(value.unsqueeze(1), trapezoid, spread.unsqueeze(1), value=-1.0,
+                        out=trapezoid)  # fmt: skip
+    out.clamp_(0.0, 1.0)
+    if _is_integer(dtype):
+        _redo_half_level_ties(out, x, degrees.float(), dtype)
+    return _keep_where(shift == 0, x, out)
+
+
+_TIE_WIDTH = 1e-3  # of a level: the float32 formula is within 1e-6 of OpenCV's on [0, 1]
+
+
+def _redo_half_level_ties(out: Tensor, x: Tensor, degrees: Tensor, dtype: torch.dtype) -> None:
+    """Recompute in place, with OpenCV's own arithmetic, the pixels of ``out`` that lie on a
+    half level of an integer ``dtype``.
+
+    Integer colours give exact half levels often (a 90 degree shift of an odd spread), and
+    which way they round is up to the last bit of OpenCV's float32 arithmetic (FMAs in
+    degrees), which the float32 formula does not reproduce. Those pixels (a few percent at
+    most) go through an emulation of it, in float64 where OpenCV fuses (one host sync).
+    """
+    n, _, h, w = out.shape
+    vmax = _value_max(dtype)
+    distance = torch.mul(out, vmax).frac_().sub_(0.5).abs_().amin(dim=1)  # [n, H, W]
+    flat = torch.nonzero(distance.view(-1) < _TIE_WIDTH).squeeze(1)
+    if flat.numel() == 0:
+        return
+    sample, pixel = torch.div(flat, h * w, rounding_mode="floor"), flat.remainder(h * w)
+    scale = 255.0 if dtype == torch.uint8 else 1.0  # the per-image op's working scale
+    colours = x.view(n, 3, h * w)[sample, :, pixel]  # [P, 3]
     if scale != 1.0:
-        out = _divide(out, scale)
-    return _keep_where(shift == 0, x, out.clamp_(0.0, 1.0))
+        colours = _levels(colours, dtype)
+    hue, sat, value = _rgb_to_hsv(colours)
+    exact = _hsv_to_rgb(hue + degrees[sample], sat, value)
+    if scale != 1.0:
+        exact = _divide(exact, scale)
+    out.view(n, 3, h * w)[sample, :, pixel] = exact.clamp_(0.0, 1.0)
 
 
 @_carry_alpha
@@ -448,6 +563,20 @@ def _ieee_float32_convolutions(device: torch.device) -> Iterator[None]:
         yield
     finally:
         torch.backends.cudnn.allow_tf32 = previous
+
+
+@contextlib.contextmanager
+def _ieee_float32_matmuls(device: torch.device) -> Iterator[None]:
+    """Turn off TF32 matrix products on CUDA (off by default, unless a user turned it on)."""
+    if device.type != "cuda":
+        yield
+        return
+    previous = torch.backends.cuda.matmul.allow_tf32
+    torch.backends.cuda.matmul.allow_tf32 = False
+    try:
+        yield
+    finally:
+        torch.backends.cuda.matmul.allow_tf32 = previous
 
 
 def _correlate_valid(planes: Tensor, kernel: Tensor) -> Tensor:
@@ -522,11 +651,20 @@ def sharpen(x: Tensor, factor: PerSample) -> Tensor:
     if h < 3 or w < 3:
         return x.clone()
     factor = _per_sample(factor, x)
-    smooth = _correlate_valid(x.reshape(n * c, 1, h, w), _SMOOTH_KERNEL)
-    smooth = smooth.reshape(n, c, h - 2, w - 2)
     inner = x[:, :, 1:-1, 1:-1]
-    out = x.clone()
-    out[:, :, 1:-1, 1:-1] = ((inner - smooth) * factor + smooth).clamp_(0.0, 1.0)
+    # SMOOTH = (3 x 3 box sum + 4 centre) / 13, the box sum separable (rows, then columns)
+    rows = x[:, :, :, :-2] + x[:, :, :, 1:-1]
+    rows += x[:, :, :, 2:]
+    smooth = rows[:, :, :-2] + rows[:, :, 1:-1]
+    smooth += rows[:, :, 2:]
+    smooth.add_(inner, alpha=4.0).div_(13.0)
+    out = torch.empty_like(x)
+    for edge in ((slice(None), slice(None), 0), (slice(None), slice(None), -1),
+                 (slice(None), slice(None), slice(None), 0),
+                 (slice(None), slice(None), slice(None), -1)):  # fmt: skip
+        out[edge] = x[edge]
+    blend = torch.sub(inner, smooth, out=out[:, :, 1:-1, 1:-1])
+    blend.mul_(factor).add_(smooth).clamp_(0.0, 1.0)
     return _keep_where(factor == 1, x, out)
 
 
@@ -560,7 +698,7 @@ def gaussian_noise(x: Tensor, std: PerSample, noise: Tensor) -> Tensor:
     >>> gaussian_noise(torch.zeros(1, 1, 1, 2), 0.5, torch.tensor([[[[1.0, -1.0]]]])).tolist()
     [[[[0.5, 0.0]]]]
     """
-    return (x + noise.to(x.device) * _per_sample(std, x)).clamp_(0.0, 1.0)
+    return torch.mul(noise.to(x.device), _per_sample(std, x)).add_(x).clamp_(0.0, 1.0)
 
 
 def draw_cutout(
@@ -609,14 +747,18 @@ def cutout(
     n, _, h, w = x.shape
     side = torch.round(_scaled_argument(_argument(size, x), min(h, w))).long().clamp_(min=1)
     center_y, center_x = center_y.to(x.device), center_x.to(x.device)
-    inside = _span_mask(center_y, side, h).unsqueeze(2) & _span_mask(center_x, side, w).unsqueeze(1)
+    rows = _span_mask(center_y, side, h).to(x.dtype).view(n, h, 1)
+    cols = _span_mask(center_x, side, w).to(x.dtype).view(n, 1, w)
+    inside = torch.bmm(rows, cols).view(n, 1, h, w)  # 1 in the square (outer products of 0/1)
     if _is_integer(dtype):
         vmax = _value_max(dtype)
         level = torch.round(_scaled_argument(_argument(fill, x), vmax))
         fill = _divide(level, vmax).float().reshape(-1, 1, 1, 1)
     else:
         fill = _per_sample(fill, x)
-    return torch.where(inside.unsqueeze(1), fill, x)
+    # x * 0 + fill inside, x * 1 + 0 outside: exact, without torch.where (slow on the CPU)
+    filled = inside * fill
+    return torch.addcmul(filled, x, inside.neg_().add_(1.0))
 
 
 # --- levels: equalize, autocontrast, posterize, solarize, invert --------------------------------
@@ -636,38 +778,42 @@ def _in_row_blocks(index: Tensor, levels: int, fn: Callable[[Tensor], Tensor]) -
     return out
 
 
-def _counts_below(index: Tensor, levels: int) -> Tensor:
-    """``[rows, levels]`` int64: in each row of ``index``, the number of values below each
-    level (the cumulative histogram before the level)."""
-    rows = index.shape[0]
-    offsets = torch.arange(rows, device=index.device).unsqueeze(1) * levels
-    hist = torch.bincount((index + offsets).flatten(), minlength=rows * levels)
-    hist = hist.reshape(rows, levels)
-    return hist.cumsum(dim=1).sub_(hist)
-
-
-def _equalized(index: Tensor, levels: int) -> Tensor:
+def _equalized(planes: Tensor, high: Tensor, levels: int, integer: bool) -> Tensor:
     """PIL-style equalised level of each value (``functional.photometric.levels._equalize_lut``)
-    divided by the top level, float32 ``[rows, P]``; rows of one level are garbage (the caller
-    keeps them unchanged).
+    divided by the top level, float32 ``[rows, P]``, for rows ``planes`` whose largest values
+    are ``high`` (``[rows, 1]``); rows of one level are garbage (the caller keeps them).
 
     ``lut[k] = floor(below(k) / step + 1/2)``, ``step = below(top occupied level) / levels``
     (the count of all values but the top level's), in float64 as numpy. With fewer levels
     than values per row, a table per row is built and looked up; else (float32's 4096 bins,
-    uint16, small images) the formula is evaluated at each value.
+    uint16, small images) the formula is evaluated at each value. The levels are counted
+    with one index into the rows' concatenated histograms (``row * levels + level``, built in
+    float32: exact, as a block has at most ``_LEVEL_TABLE_VALUES`` <= 2**24 of them).
     """
-    below = _counts_below(index, levels)
-    step = _divide(below.gather(1, index.amax(dim=1, keepdim=True)).double(), levels)
-    if levels <= index.shape[1]:
+    rows, values = planes.shape
+    if integer:  # levels of an integer image given on [0, 1]
+        level = torch.mul(planes, levels - 1).round_()
+        top = torch.mul(high, levels - 1).round_().long()
+    else:  # float32 bins, truncated as astype
+        level = _float_bin(planes, levels)
+        top = _float_bin(high, levels).long()
+    offsets = torch.arange(rows, dtype=torch.float32, device=planes.device).mul_(levels)
+    flat = level.add_(offsets.unsqueeze(1)).view(-1).long()
+    hist = torch.bincount(flat, minlength=rows * levels).view(rows, levels)
+    below = hist.cumsum(dim=1).sub_(hist)
+    step = _divide(below.gather(1, top).double(), levels)
+    if levels <= values:
         table = torch.floor(below.double() / step + 0.5).clamp_(max=levels - 1)
-        return _divide(table, levels - 1).float().gather(1, index)
-    equalized = torch.floor(below.gather(1, index).double() / step + 0.5).clamp_(max=levels - 1)
+        table = _divide(table, levels - 1).float()
+        return table.view(-1).index_select(0, flat).view(rows, values)
+    counts = below.view(-1).index_select(0, flat).view(rows, values).double()
+    equalized = torch.floor(counts / step + 0.5).clamp_(max=levels - 1)
     return _divide(equalized, levels - 1).float()
 
 
-def _single_level_rows(index: Tensor) -> Tensor:
-    """``[rows, 1]`` bool: rows whose values all fall in one level (equalize leaves them)."""
-    return index.amin(dim=1, keepdim=True) == index.amax(dim=1, keepdim=True)
+def _float_bin(values: Tensor, levels: int) -> Tensor:
+    """The equalize bin of float32 values, ``trunc(clip(v * levels, 0, levels - 1))``."""
+    return torch.mul(values, levels).clamp_(0, levels - 1).floor_()
 
 
 @_carry_alpha
@@ -685,15 +831,24 @@ def equalize(x: Tensor, dtype: torch.dtype = torch.float32) -> Tensor:
     """
     n, c, h, w = x.shape
     planes = x.reshape(n * c, h * w)
-    if _is_integer(dtype):
-        levels = int(_value_max(dtype)) + 1
-        index = _levels(planes, dtype).long()
+    integer = _is_integer(dtype)
+    levels = int(_value_max(dtype)) + 1 if integer else _FLOAT_EQUALIZE_BINS
+    low = planes.amin(dim=1, keepdim=True)
+    high = planes.amax(dim=1, keepdim=True)
+    if integer:
+        single = torch.mul(low, levels - 1).round_() == torch.mul(high, levels - 1).round_()
     else:
-        levels = _FLOAT_EQUALIZE_BINS
-        index = (planes * levels).clamp_(0, levels - 1).long()  # truncation, as astype
-    out = _in_row_blocks(index, levels, lambda rows: _equalized(rows, levels))
-    out = torch.where(_single_level_rows(index), planes, out)
-    return out.reshape(n, c, h, w)
+        single = _float_bin(low, levels) == _float_bin(high, levels)
+    rows = planes.shape[0]
+    block = max(1, _LEVEL_TABLE_VALUES // levels)
+    if rows <= block:
+        out = _equalized(planes, high, levels, integer)
+    else:
+        out = torch.empty_like(planes)
+        for start in range(0, rows, block):
+            part = slice(start, start + block)
+            out[part] = _equalized(planes[part], high[part], levels, integer)
+    return _keep_where(single, planes, out).reshape(n, c, h, w)
 
 
 def _autocontrast_levels(index: Tensor, levels: int) -> Tensor:
@@ -701,6 +856,10 @@ def _autocontrast_levels(index: Tensor, levels: int) -> Tensor:
     (float32 ``[rows, P]``), through a float64 table per row as the per-image op's."""
     low = index.amin(dim=1, keepdim=True)
     high = index.amax(dim=1, keepdim=True)
+    # constant rows: the identity table, k / vmax (the level's float, as the input's)
+    constant = low == high
+    low = low.masked_fill(constant, 0)
+    high = high.masked_fill(constant, levels - 1)
     return _autocontrast_tables(low, high, levels).gather(1, index)
 
 
@@ -727,18 +886,19 @@ def autocontrast(x: Tensor, dtype: torch.dtype = torch.float32) -> Tensor:
     """
     n, c, h, w = x.shape
     planes = x.reshape(n * c, h * w)
-    constant = planes.amin(dim=1, keepdim=True) == planes.amax(dim=1, keepdim=True)
     if _is_integer(dtype):
         levels = int(_value_max(dtype)) + 1
         index = _levels(planes, dtype).long()
-
         out = _in_row_blocks(index, levels, lambda rows: _autocontrast_levels(rows, levels))
-    else:
-        low = planes.amin(dim=1, keepdim=True)
-        high = planes.amax(dim=1, keepdim=True)
-        scale = _divide(1.0, high.double() - low.double()).float()
-        out = ((planes - low) * scale).clamp_(0.0, 1.0)
-    return torch.where(constant, planes, out).reshape(n, c, h, w)
+        return out.reshape(n, c, h, w)
+    low = planes.amin(dim=1, keepdim=True)
+    high = planes.amax(dim=1, keepdim=True)
+    constant = low == high
+    # constant rows: (x - 0) * 1, the row itself (no torch.where over the image)
+    scale = _divide(1.0, high.double() - low.double()).float().masked_fill_(constant, 1.0)
+    low = low.masked_fill(constant, 0.0)
+    out = torch.sub(planes, low).mul_(scale).clamp_(0.0, 1.0)
+    return out.reshape(n, c, h, w)
 
 
 @_carry_alpha
@@ -764,11 +924,11 @@ def posterize(x: Tensor, bits: PerSample, dtype: torch.dtype = torch.float32) ->
         depth = 8 if dtype == torch.uint8 else 16
         if depth == 8 and bool((bits > depth).any()):
             raise ValueError(f"posterize: bits must be <= 8 for uint8, got {bits.flatten()}")
-        step = torch.exp2(depth - bits)
-        kept = torch.floor(_levels(x, dtype) / step) * step
-        return _divide(kept, _value_max(dtype))
+        step = torch.exp2(depth - bits)  # powers of two: the products below are exact
+        kept = _levels(x, dtype).mul_(1.0 / step).floor_().mul_(step)
+        return kept.div_(_value_max(dtype))
     levels = torch.exp2(bits)
-    return torch.minimum(torch.floor(x * levels), levels - 1) / levels
+    return torch.mul(x, levels).floor_().clamp_(max=levels - 1).mul_(1.0 / levels)
 
 
 def _level_threshold(threshold: Tensor, vmax: float) -> Tensor:
@@ -790,11 +950,16 @@ def solarize(x: Tensor, threshold: PerSample, dtype: torch.dtype = torch.float32
     [10.0, 55.0]
     """
     if _is_integer(dtype):
+        # level k >= T exactly where x (k / vmax, a level's float) >= (T - 1/2) / vmax
         vmax = _value_max(dtype)
-        levels = _levels(x, dtype)
-        inverted = levels >= _level_threshold(_argument(threshold, x), vmax)
-        return torch.where(inverted, _divide(vmax - levels, vmax), x)
-    return torch.where(x >= _per_sample(threshold, x), 1.0 - x, x)
+        level = _level_threshold(_argument(threshold, x), vmax)
+        threshold = _divide(level - 0.5, vmax).float()
+    else:
+        threshold = _per_sample(threshold, x)
+    # x + (1 - 2x) is 1 - x (exact for x >= 1/2, within one rounding below), x + 0 is x:
+    # arithmetic with a 0/1 float mask, as torch.where and boolean masks are slow on the CPU
+    mask = torch.ge(x, threshold, out=torch.empty_like(x))
+    return torch.addcmul(x, torch.mul(x, -2.0).add_(1.0), mask, out=mask)
 
 
 @_carry_alpha
@@ -815,41 +980,62 @@ def invert(x: Tensor) -> Tensor:
 def _max_filter(x: Tensor, size: float) -> Tensor:
     """Maximum over a ``size`` x ``size`` square, pixels outside the image ignored (as
     ``cv2.dilate``'s default border); separable, as a row then a column max."""
+    return _extreme_filter(x, size, torch.maximum, float("-inf"))
+
+
+def _min_filter(x: Tensor, size: float) -> Tensor:
+    """Minimum over a ``size`` x ``size`` square (``cv2.erode``'s default border), exactly."""
+    return _extreme_filter(x, size, torch.minimum, float("inf"))
+
+
+def _extreme_filter(x: Tensor, size: float, extreme: Callable, outside: float) -> Tensor:
     size = int(size)
     if size % 2 == 0:
         raise ValueError(f"size must be odd, got {size}")
     if size == 1:
         return x.clone()
-    return _window_max(_window_max(x, size, dim=3), size, dim=2)
+    if size == 3 and min(x.shape[2:]) >= 2:
+        return _extreme3(_extreme3(x, 3, extreme), 2, extreme)
+    rows = _window_extreme(x, size, 3, extreme, outside)
+    return _window_extreme(rows, size, 2, extreme, outside)
 
 
-def _window_max(x: Tensor, size: int, dim: int) -> Tensor:
-    """Centred running maximum of odd width ``size`` along ``dim`` (2 or 3), outside ignored.
-
-    The input is padded with -inf and the window doubled (max of a value and the one
-    ``width`` further) up to the largest power of two within ``size``, then combined once
-    more: ``log2(size) + 1`` elementwise maxima instead of ``size - 1``.
-    """
-    half = size // 2
-    padding = (half, half, 0, 0) if dim == 3 else (0, 0, half, half)
-    out = F.pad(x, padding, value=float("-inf"))
-    width = 1  # out[i] is the maximum of padded[i : i + width]
-    while 2 * width <= size:
-        out = _max_with_shifted(out, width, dim)
-        width *= 2
-    if width < size:
-        out = _max_with_shifted(out, size - width, dim)
+def _extreme3(x: Tensor, dim: int, extreme: Callable) -> Tensor:
+    """Centred extreme of width 3 along ``dim`` (length >= 2), outside ignored: the
+    extremes of neighbouring pairs, then of neighbouring pair extremes (no padding)."""
+    length = x.shape[dim]
+    pairs = extreme(x.narrow(dim, 0, length - 1), x.narrow(dim, 1, length - 1))
+    out = torch.empty_like(x)
+    out.narrow(dim, 0, 1).copy_(pairs.narrow(dim, 0, 1))
+    out.narrow(dim, length - 1, 1).copy_(pairs.narrow(dim, length - 2, 1))
+    if length > 2:
+        extreme(pairs.narrow(dim, 0, length - 2), pairs.narrow(dim, 1, length - 2),
+                out=out.narrow(dim, 1, length - 2))  # fmt: skip
     return out
 
 
-def _max_with_shifted(x: Tensor, shift: int, dim: int) -> Tensor:
+def _window_extreme(x: Tensor, size: int, dim: int, extreme: Callable, outside: float) -> Tensor:
+    """Centred running extreme of odd width ``size`` along ``dim`` (2 or 3), outside ignored.
+
+    The input is padded with ``outside`` (-inf for a maximum) and the window doubled
+    (extreme of a value and the one ``width`` further) up to the largest power of two within
+    ``size``, then combined once more: ``log2(size) + 1`` elementwise ops, not ``size - 1``.
+    """
+    half = size // 2
+    padding = (half, half, 0, 0) if dim == 3 else (0, 0, half, half)
+    out = F.pad(x, padding, value=outside)
+    width = 1  # out[i] is the extreme of padded[i : i + width]
+    while 2 * width <= size:
+        out = _with_shifted(out, width, dim, extreme)
+        width *= 2
+    if width < size:
+        out = _with_shifted(out, size - width, dim, extreme)
+    return out
+
+
+def _with_shifted(x: Tensor, shift: int, dim: int, extreme: Callable) -> Tensor:
     length = x.shape[dim] - shift
-    return torch.maximum(x.narrow(dim, 0, length), x.narrow(dim, shift, length))
-
-
-def _min_filter(x: Tensor, size: float) -> Tensor:
-    """Minimum over a ``size`` x ``size`` square (``cv2.erode``'s default border), exactly."""
-    return _max_filter(-x, size).neg_()
+    return extreme(x.narrow(dim, 0, length), x.narrow(dim, shift, length))
 
 
 def dilation(x: Tensor, size: PerSample = 3) -> Tensor:
