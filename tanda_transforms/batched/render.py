@@ -58,28 +58,34 @@ def quantise(x: Tensor, dtype: torch.dtype) -> Tensor:
 class _PhotometricOp:
     """One photometric op of a library: its kernel (or None) and its TFs' argument table."""
 
-    def __init__(self, op: str, tfs: list[tuple[int, TF]], kernel: PhotometricKernel | None):
+    def __init__(self, op: str, tfs: list[tuple[int, TF]], kernel: PhotometricKernel | None,
+                 size: int):
         self.op, self.kernel = op, kernel
-        self.rows = {index: row for row, (index, _) in enumerate(tfs)}
-        self.tfs = [tf for _, tf in tfs]
-        self.table = _argument_table(self.tfs) if kernel is not None else None
+        self.tfs = dict(tfs)  # library index -> TF
+        self.table = _argument_table(tfs, size) if kernel is not None else None
+        self._on: dict[torch.device, dict[str, Tensor]] = {}
 
     def args(self, indices: Tensor, device: torch.device) -> dict[str, Tensor]:
-        rows = torch.tensor([self.rows[i] for i in indices.tolist()], dtype=torch.long)
-        return {name: column[rows].to(device) for name, column in self.table.items()}
+        """Each sample's arguments (float64 ``[n]`` on ``device``) from its TF index."""
+        if device not in self._on:
+            self._on[device] = {name: col.to(device) for name, col in self.table.items()}
+        at = indices.to(device)
+        return {name: column[at] for name, column in self._on[device].items()}
 
 
-def _argument_table(tfs: list[TF]) -> dict[str, Tensor] | None:
-    """``{arg: [len(tfs)] float64}`` of the TFs' arguments, defaults filled in; None when an
-    argument is not a number (such TFs run per sample)."""
-    values = [geo._with_defaults(tf) for tf in tfs]
-    names = sorted({name for v in values for name in v})
+def _argument_table(tfs: list[tuple[int, TF]], size: int) -> dict[str, Tensor] | None:
+    """``{arg: [size] float64}``: the arguments of the op's TFs at their library index
+    (defaults filled in; NaN elsewhere); None when an argument is not a number (such TFs
+    run per sample)."""
+    values = {index: geo._with_defaults(tf) for index, tf in tfs}
+    names = sorted({name for v in values.values() for name in v})
     table = {}
     for name in names:
-        column = [v.get(name) for v in values]
+        column = [v.get(name) for v in values.values()]
         if not all(isinstance(c, int | float) and not isinstance(c, bool) for c in column):
             return None
-        table[name] = torch.tensor(column, dtype=torch.float64)  # as the TF holds it
+        table[name] = torch.full((size,), float("nan"), dtype=torch.float64)
+        table[name][list(values)] = torch.tensor(column, dtype=torch.float64)  # as TFs hold it
     return table
 
 
@@ -103,7 +109,8 @@ class Renderer:
             if tf.kind != "geometric":
                 by_op.setdefault(tf.op, []).append((index, tf))
         self.ops = {
-            op: _PhotometricOp(op, tfs, _kernel_of(op) if kernels is None else kernels.get(op))
+            op: _PhotometricOp(op, tfs, _kernel_of(op) if kernels is None else kernels.get(op),
+                               len(library))
             for op, tfs in by_op.items()
         }
         self.op_of = {i: tf.op for i, tf in enumerate(library) if tf.kind != "geometric"}
@@ -310,7 +317,7 @@ def _per_sample(entry: _PhotometricOp, images: Tensor, indices: Tensor, dtype: t
     np_dtype = {torch.uint8: np.uint8, torch.uint16: np.uint16}.get(dtype, np.float32)
     out = torch.empty_like(images)
     for i, (index, seed) in enumerate(zip(indices.tolist(), seeds, strict=True)):
-        tf = entry.tfs[entry.rows[index]]
+        tf = entry.tfs[index]
         img = _to_numpy(images[i], vmax, np_dtype)
         result = tf(img, np.random.default_rng(seed) if tf.random else None)
         out[i] = _from_numpy(result, vmax, images.shape[1]).to(images.device)
