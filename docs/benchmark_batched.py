@@ -20,7 +20,8 @@ measured in the same run mean something on a shared machine.
 batch 32, 5 sequences per image) from the first 10,000 images of DATA (e.g. the CIFAR-10 tar
 of ``../shared/data``): ``--learn-steps`` steps per rendering path (``render="per_image"`` and
 ``"batched"``), alternating, then the time of one pass (313 steps) extrapolated from the
-median step time; ``--full-pass`` also times a whole batched pass.
+median step time; ``--full-pass`` also times a whole ``learn_policy`` pass with its default
+rendering (``render="auto"``: batched on CUDA, per-image on CPUs).
 
 ``--device cuda`` runs the throughput table on a GPU (see docs/benchmark.md for the command).
 """
@@ -100,7 +101,7 @@ def throughput(args: argparse.Namespace) -> None:
 
 def learning(args: argparse.Namespace) -> None:
     from tanda_transforms.data import load_data
-    from tanda_transforms.learn import LearnConfig, Learner
+    from tanda_transforms.learn import LearnConfig, Learner, learn_policy
 
     images, _ = load_data(args.learning, "auto", "train", None, None)
     images = images[:10_000]
@@ -127,13 +128,13 @@ def learning(args: argparse.Namespace) -> None:
         tfs = timing["tfs"] / sum(timing.values())
         print(f"{render:>9}: {median * 1000:7.1f} ms/step ({tfs:.0%} rendering the TFs), one "
               f"pass (313 steps) ~ {median * 313 / 60:5.1f} min; per_image / this x{ratio:.2f}")
-    if args.full_pass:
-        learner = Learner(images, TANDAPolicy("cifar10").library, "lstm",
-                          LearnConfig(render="batched", steps=313), seed=1, device=device)
+    if args.full_pass:  # what learn_policy does by default here (render="auto")
         start = time.perf_counter()
-        for _ in range(313):
-            learner.step()
-        print(f"a whole batched pass: {(time.perf_counter() - start) / 60:.1f} min")
+        policy = learn_policy(images, "cifar10", generator="lstm", epochs=1.0, seed=1,
+                              device=device, progress=False)
+        print(f"a whole pass with learn_policy (render auto: "
+              f"{policy.metadata['training']['config']['render']}, {device}): "
+              f"{(time.perf_counter() - start) / 60:.1f} min")
 
 
 def main() -> None:

@@ -387,3 +387,19 @@ def test_the_readme_example_runs():
     exec(compile(code, "README.md", "exec"), scope)
     assert scope["out"].shape == (256, 3, 32, 32) and scope["masks"].shape == (256, 32, 32)
     assert len(scope["augment"].last_sequences) == 256
+
+
+def test_pad_and_crop_with_the_same_offsets_agrees_exactly():
+    from tanda_transforms.functional import pad_and_crop_warp
+
+    images = _images(3, 16, 16, 3, np.uint8)
+    offsets = [(0, 4), (2, 2), (4, 1)]  # (top, left) within 2 * padding = 4
+    top, left = (torch.tensor(v) for v in zip(*offsets, strict=True))
+    steps = geo.translations(2 - left, 2 - top)  # padding 2 px, as the batched kernel builds it
+    runs = geo.PendingRuns(3, (16, 16), torch.device("cpu"))
+    runs.add(torch.arange(3), steps)
+    out = geo.resample(_to_batch(images), runs.grid(torch.arange(3), consume=True))
+    got = np.rint(out.permute(0, 2, 3, 1).numpy() * 255).astype(np.uint8)
+    for i, (t, l_) in enumerate(offsets):
+        expected = pad_and_crop_warp((16, 16), 2, t, l_).apply(images[i])
+        np.testing.assert_array_equal(got[i], expected)
