@@ -98,7 +98,7 @@ def consistency_loss(
         Applied to each image ``C x H x W`` on its own, once per pass (a ``TANDAPolicy``, a
         ``torchvision.transforms.v2`` transform or any callable), returning a tensor of the
         same shape and dtype. With ``per_image=False`` it gets the whole batch instead (a
-        batched augmentation that draws per image).
+        batched augmentation that draws per image, such as ``policy.batched()``).
     passes
         Transformed copies of each image: at least 2 for ``target="pairs"``, 1 for
         ``"detached"``.

@@ -403,3 +403,16 @@ def test_pad_and_crop_with_the_same_offsets_agrees_exactly():
     for i, (t, l_) in enumerate(offsets):
         expected = pad_and_crop_warp((16, 16), 2, t, l_).apply(images[i])
         np.testing.assert_array_equal(got[i], expected)
+
+
+def test_the_consistency_loss_takes_a_batched_policy():
+    from tanda_transforms import consistency_loss
+
+    model = torch.nn.Sequential(torch.nn.Flatten(), torch.nn.Linear(3 * 8 * 8, 10))
+    augment = TANDAPolicy("cifar10", seq_len=3).batched()
+    x = torch.rand(16, 3, 8, 8)
+    first = consistency_loss(model, x, augment, passes=2, per_image=False, seed=5)
+    again = consistency_loss(model, x, augment, passes=2, per_image=False, seed=5)
+    assert first.item() > 0 and first.item() == again.item()
+    first.backward()
+    assert model[1].weight.grad.abs().sum() > 0
