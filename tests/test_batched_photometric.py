@@ -223,7 +223,7 @@ def test_rgba_carries_alpha_like_the_per_image_op(op):
 def test_uint16_level_ops_match_exactly(op, monkeypatch):
     """uint16: posterize masks 1..16 bits, equalize and autocontrast work on 65536 levels, in
     blocks of rows (made small here, so that there are several)."""
-    monkeypatch.setattr(photometric, "_LEVEL_TABLE_VALUES", 4 * 65536)
+    monkeypatch.setattr(photometric.levels, "_LEVEL_TABLE_VALUES", 4 * 65536)
     cases = _args_of(op, float_image=True)
     cases = [cases[i % len(cases)] for i in range(N)]
     levels, x = _quantised(_batch(N, 3, 12, 16), 65535, np.uint16)

@@ -1,0 +1,303 @@
+"""Batched enhancement kernels: brightness, contrast, saturation, hue_shift, gamma.
+
+PIL ``ImageEnhance`` blends (with the mean grey level, the luma), OpenCV's HSV model for the
+hue (with OpenCV's own arithmetic redone on half-level ties of integer images) and the power
+law, as :mod:`tanda_transforms.functional.photometric.enhance` computes them per image.
+"""
+
+from __future__ import annotations
+
+import torch
+
+from ._common import (
+    _LUMA,
+    PerSample,
+    Tensor,
+    _argument,
+    _carry_alpha,
+    _colour_op,
+    _divide,
+    _ieee_float32_matmuls,
+    _is_integer,
+    _keep_where,
+    _levels,
+    _luma,
+    _per_sample,
+    _value_max,
+)
+
+__all__ = ["brightness", "contrast", "gamma", "hue_shift", "saturation"]
+
+_FLT_EPSILON = 1.1920929e-07  # C's FLT_EPSILON, which OpenCV's RGB -> HSV adds to denominators
+
+
+@_carry_alpha
+def brightness(x: Tensor, factor: PerSample) -> Tensor:
+    """Scale intensities by ``factor`` (PIL ``ImageEnhance.Brightness``), clipped to [0, 1].
+
+    Examples
+    --------
+    >>> brightness(torch.full((2, 3, 1, 1), 0.8), torch.tensor([0.5, 2.0]))[:, 0].flatten()
+    tensor([0.4000, 1.0000])
+    """
+    return (x * _per_sample(factor, x)).clamp_(0.0, 1.0)
+
+
+def _mean_grey(x: Tensor, dtype: torch.dtype) -> Tensor:
+    """Each sample's mean grey level on [0, 1] as float32 ``[n, 1, 1, 1]``.
+
+    Luma of the channel means for RGB, else the mean of all values; summed in float64 (as
+    ``cv2.mean``) over the integer levels for integer images, so the float32 mean is the one
+    the per-image op uses.
+    """
+    pixels = x.shape[2] * x.shape[3]
+    dims = (2, 3) if x.shape[1] == 3 else (1, 2, 3)
+    count = pixels * (1 if x.shape[1] == 3 else x.shape[1])
+    if _is_integer(dtype) and count * _value_max(dtype) < 2**24:
+        # float32 sums of integer levels below 2**24 are exact (a float64 sum on the CPU
+        # casts the image first, some 30 times slower)
+        sums = _levels(x, dtype).sum(dim=dims).double()
+    elif _is_integer(dtype):
+        sums = _levels(x, dtype).sum(dim=dims, dtype=torch.float64)
+    else:
+        # float32 images: torch's float32 sum is a pairwise (cascade) sum, within a few
+        # units in the last place of cv2.mean's float64 sum
+        sums = x.sum(dim=dims).double()
+    if x.shape[1] == 3:
+        channel_means = _divide(sums, pixels)
+        mean = channel_means[:, 0] * _LUMA[0] + channel_means[:, 1] * _LUMA[1]
+        mean = mean + channel_means[:, 2] * _LUMA[2]
+    else:
+        mean = _divide(sums, count)
+    return _divide(mean, _value_max(dtype)).to(torch.float32).reshape(-1, 1, 1, 1)
+
+
+@_carry_alpha
+def contrast(x: Tensor, factor: PerSample, dtype: torch.dtype = torch.float32) -> Tensor:
+    """Blend with the mean grey level as a constant (PIL ``ImageEnhance.Contrast``).
+
+    The grey level is the mean luma for RGB, the mean of all values otherwise.
+
+    Examples
+    --------
+    >>> x = torch.tensor([0.0, 1.0]).reshape(1, 1, 1, 2)
+    >>> contrast(x, 0.5).flatten().tolist()
+    [0.25, 0.75]
+    """
+    factor = _per_sample(factor, x)
+    mean = _mean_grey(x, dtype)
+    out = torch.sub(x, mean).mul_(factor).add_(mean).clamp_(0.0, 1.0)
+    return _keep_where(factor == 1, x, out)
+
+
+def _saturation_uint8(x: Tensor, factor: Tensor) -> Tensor:
+    """uint8 saturation as the per-image op's ``cv2.transform``: 10-bit fixed point.
+
+    Each output level is ``floor((sum_j round(1024 m_ij) k_j + 512) / 1024)`` clipped to
+    0..255, with ``m = factor I + (1 - factor) luma`` (float64, then float32) and ``k`` the
+    input levels. OpenCV takes this path while every ``|m_ij| < 32``, i.e. for factors in
+    the op's bounds [0, 10]. All sums are integers below 2**24, so float32 is exact.
+    """
+    n, _, h, w = x.shape
+    levels = _levels(x, torch.uint8).reshape(n, 3, h * w)
+    factor = factor.double().reshape(-1, 1, 1)
+    luma = torch.tensor(_LUMA, dtype=torch.float64, device=x.device).reshape(1, 1, 3)
+    eye = torch.eye(3, dtype=torch.float64, device=x.device).unsqueeze(0)
+    matrix = luma * (1.0 - factor) + eye * factor
+    fixed = torch.round(matrix.float() * 1024.0)  # [n, 3, 3] integers
+    # one batched matrix product: integer products and sums below 2**24, exact in any order
+    # (TF32 off on CUDA, where it would round the levels)
+    with _ieee_float32_matmuls(x.device):
+        total = torch.bmm(fixed, levels)
+    total = total.add_(512.0).mul_(1.0 / 1024.0).floor_().clamp_(0.0, 255.0)
+    return total.div_(255.0).reshape(n, 3, h, w)
+
+
+@_colour_op
+def saturation(x: Tensor, factor: PerSample, dtype: torch.dtype = torch.float32) -> Tensor:
+    """Blend RGB with its luma (PIL ``ImageEnhance.Color``); grey images are unchanged.
+
+    uint8 images take the per-image op's fixed-point ``cv2.transform`` path.
+
+    Examples
+    --------
+    >>> red = torch.tensor([1.0, 0.0, 0.0]).reshape(1, 3, 1, 1)
+    >>> saturation(red, 0.0).flatten().tolist()
+    [0.29899999499320984, 0.29899999499320984, 0.29899999499320984]
+    """
+    factor = _per_sample(factor, x)
+    if dtype == torch.uint8:
+        out = _saturation_uint8(x, factor)
+    else:
+        grey = _luma(x)
+        out = torch.sub(x, grey).mul_(factor).add_(grey).clamp_(0.0, 1.0)
+    return _keep_where(factor == 1, x, out)
+
+
+def _hue_sixths(x: Tensor) -> tuple[Tensor, Tensor, Tensor]:
+    """OpenCV's RGB -> HSV hue in sixths of the circle (``hue / 60``, in [-1, 5]), with the
+    value (max) and the spread (max - min) plus ``FLT_EPSILON``, each ``[n, H, W]`` float32.
+
+    The hue is ``(g - b) / spread`` where red is the maximum, ``2 + (b - r) / spread`` where
+    green is (and red is not), else ``4 + (r - g) / spread``, the spread plus ``FLT_EPSILON``
+    as OpenCV's; the sector is chosen with 0/1 float masks (``torch.where`` and boolean
+    masks over an image are slow on the CPU). Red hues are left negative.
+    """
+    r, g, b = x[:, 0], x[:, 1], x[:, 2]
+    value = torch.maximum(r, g)
+    torch.maximum(value, b, out=value)
+    spread = torch.minimum(r, g)
+    torch.minimum(spread, b, out=spread)
+    torch.sub(value, spread, out=spread).add_(_FLT_EPSILON)
+    hue_red = torch.sub(g, b).div_(spread)
+    hue_green = torch.sub(b, r).div_(spread).add_(2.0)
+    hue = torch.sub(r, g).div_(spread).add_(4.0)  # blue
+    is_max = torch.eq(g, value, out=torch.empty_like(value))  # 0/1 float
+    hue_green.sub_(hue).mul_(is_max)  # green - blue where green is the max
+    hue.add_(hue_green)
+    torch.eq(r, value, out=is_max)
+    hue_red.sub_(hue).mul_(is_max)
+    return hue.add_(hue_red), value, spread
+
+
+# OpenCV's HSV -> RGB: the entry of (v, p, q, t) each channel takes in each hue sector
+_SECTOR_SOURCE = {"r": (0, 2, 1, 1, 3, 0), "g": (3, 0, 0, 2, 1, 1), "b": (1, 1, 3, 0, 0, 2)}
+
+
+def _fused_multiply_add(a: Tensor, b: Tensor, c: Tensor | float) -> Tensor:
+    """float32 ``a * b + c`` rounded once, as an FMA instruction (via float64, where the
+    product of two float32 values is exact)."""
+    return (a.double() * b.double() + c).float()
+
+
+def _rgb_to_hsv(x: Tensor) -> tuple[Tensor, Tensor, Tensor]:
+    """OpenCV's float RGB -> HSV of pixels ``[P, 3]``: hue in degrees [0, 360), saturation,
+    value (max).
+
+    As OpenCV's vectorised code (x86 with FMA): the hue is one fused multiply-add of the
+    channel difference, ``60 / spread`` and the sector's offset (360 for negative red hues).
+    """
+    r, g, b = x[:, 0], x[:, 1], x[:, 2]
+    value = torch.maximum(torch.maximum(r, g), b)
+    spread = value - torch.minimum(torch.minimum(r, g), b)
+    sat = spread / (value.abs() + _FLT_EPSILON)
+    per_spread = _divide(60.0, spread + _FLT_EPSILON)
+    red_max, green_max = value == r, value == g
+    difference = torch.where(red_max, g - b, torch.where(green_max, b - r, r - g))
+    offset = torch.where(
+        red_max,
+        torch.where(difference < 0, 360.0, 0.0),
+        torch.where(green_max, 120.0, 240.0),
+    )
+    return _fused_multiply_add(difference, per_spread, offset.double()), sat, value
+
+
+def _hsv_to_rgb(hue: Tensor, sat: Tensor, value: Tensor) -> Tensor:
+    """OpenCV's float HSV -> RGB ``[P, 3]``; any hue >= 0 wraps modulo 360.
+
+    ``v * (1 - s * f)`` has its inner product-difference fused, as OpenCV's FMA code.
+    """
+    sector_pos = torch.fmod(hue * (6.0 / 360.0), 6.0)
+    sector = sector_pos.floor()
+    frac = sector_pos - sector
+    sector = sector.long().clamp_(0, 5)
+    table = torch.stack(
+        [
+            value,
+            value * (1.0 - sat),
+            value * _fused_multiply_add(-sat, frac, 1.0),
+            value * _fused_multiply_add(-sat, 1.0 - frac, 1.0),
+        ]
+    )
+    channels = []
+    for name in ("r", "g", "b"):
+        source = torch.tensor(_SECTOR_SOURCE[name], device=hue.device)[sector]
+        channels.append(table.gather(0, source.unsqueeze(0))[0])
+    rgb = torch.stack(channels, dim=1)
+    return torch.where((sat == 0).unsqueeze(1), value.unsqueeze(1), rgb)
+
+
+# HSV -> RGB: channel c is v - spread * T((offset_c + hue) mod 6), T the trapezoid 0 -> 1 on
+# [0, 1], 1 on [1, 3], 1 -> 0 on [3, 4], 0 on [4, 6] (offsets 5, 3, 1 for r, g, b). With the
+# hue wrapped to [0, 6) and k = hue + offset - 6 in [-5, 5), T is, without a second modulo,
+# clip(max(-2 - k, min(k, 4 - k)), 0, 1).
+_CHANNEL_OFFSETS = (5.0 - 6.0, 3.0 - 6.0, 1.0 - 6.0)
+
+
+@_colour_op
+def hue_shift(x: Tensor, shift: PerSample, dtype: torch.dtype = torch.float32) -> Tensor:
+    """Rotate the hue by ``shift`` of the circle in OpenCV's HSV model; grey is unchanged.
+
+    In float32 throughout, with the HSV -> RGB conversion written as one formula per channel,
+    ``v - (max - min) * T((offset + hue) mod 6)`` (``v * s`` of OpenCV's formulas is
+    ``(max - min) * v / (v + FLT_EPSILON)``, within ``FLT_EPSILON`` of the spread): within
+    1e-6 of the per-image op's cv2 result, not bit-exact (its hue is an FMA in degrees). HSV
+    is scale-free but for the value, so uint8 images (which the per-image op converts on
+    OpenCV's 0..255 scale) take the same path.
+
+    Examples
+    --------
+    >>> red = torch.tensor([1.0, 0.0, 0.0]).reshape(1, 3, 1, 1)
+    >>> (hue_shift(red, 1 / 3, torch.uint8) * 255).round().flatten().tolist()
+    [0.0, 255.0, 0.0]
+    """
+    shift = _argument(shift, x)
+    # the shift in sixths, in [0, 6), from the degrees the per-image op adds (float64 scalars)
+    degrees = torch.remainder(shift.double() * 360.0, 360.0)
+    sixths = (degrees / 60.0).float()
+    hue, value, spread = _hue_sixths(x)
+    hue.add_(sixths.view(-1, 1, 1)).remainder_(6.0)
+    offsets = torch.tensor(_CHANNEL_OFFSETS, device=x.device).view(1, 3, 1, 1)
+    position = torch.add(hue.unsqueeze(1), offsets)  # k, [n, 3, H, W]
+    trapezoid = torch.rsub(position, 4.0)
+    torch.minimum(position, trapezoid, out=trapezoid)
+    torch.maximum(trapezoid, position.add_(2.0).neg_(), out=trapezoid).clamp_(0.0, 1.0)
+    out = torch.addcmul(value.unsqueeze(1), trapezoid, spread.unsqueeze(1), value=-1.0,
+                        out=trapezoid)  # fmt: skip
+    out.clamp_(0.0, 1.0)
+    if _is_integer(dtype):
+        _redo_half_level_ties(out, x, degrees.float(), dtype)
+    return _keep_where(shift == 0, x, out)
+
+
+_TIE_WIDTH = 1e-3  # of a level: the float32 formula is within 1e-6 of OpenCV's on [0, 1]
+
+
+def _redo_half_level_ties(out: Tensor, x: Tensor, degrees: Tensor, dtype: torch.dtype) -> None:
+    """Recompute in place, with OpenCV's own arithmetic, the pixels of ``out`` that lie on a
+    half level of an integer ``dtype``.
+
+    Integer colours give exact half levels often (a 90 degree shift of an odd spread), and
+    which way they round is up to the last bit of OpenCV's float32 arithmetic (FMAs in
+    degrees), which the float32 formula does not reproduce. Those pixels (a few percent at
+    most) go through an emulation of it, in float64 where OpenCV fuses (one host sync).
+    """
+    n, _, h, w = out.shape
+    vmax = _value_max(dtype)
+    distance = torch.mul(out, vmax).frac_().sub_(0.5).abs_().amin(dim=1)  # [n, H, W]
+    flat = torch.nonzero(distance.view(-1) < _TIE_WIDTH).squeeze(1)
+    if flat.numel() == 0:
+        return
+    sample, pixel = torch.div(flat, h * w, rounding_mode="floor"), flat.remainder(h * w)
+    scale = 255.0 if dtype == torch.uint8 else 1.0  # the per-image op's working scale
+    colours = x.view(n, 3, h * w)[sample, :, pixel]  # [P, 3]
+    if scale != 1.0:
+        colours = _levels(colours, dtype)
+    hue, sat, value = _rgb_to_hsv(colours)
+    exact = _hsv_to_rgb(hue + degrees[sample], sat, value)
+    if scale != 1.0:
+        exact = _divide(exact, scale)
+    out.view(n, 3, h * w)[sample, :, pixel] = exact.clamp_(0.0, 1.0)
+
+
+@_carry_alpha
+def gamma(x: Tensor, gamma: PerSample) -> Tensor:
+    """Power-law transfer ``x ** gamma``.
+
+    Examples
+    --------
+    >>> gamma(torch.full((1, 1, 1, 1), 0.25), 0.5).item()
+    0.5
+    """
+    exponent = _per_sample(gamma, x)
+    return _keep_where(exponent == 1, x, torch.pow(x, exponent).clamp_(0.0, 1.0))
