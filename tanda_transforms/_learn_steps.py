@@ -15,7 +15,8 @@ import torch
 from torch import nn
 
 __all__ = [
-    "append_entry", "check_finite", "eval_mode", "standardise", "to_unit_tensor",
+    "append_entry", "check_finite", "discounted_cost_to_go", "eval_mode", "standardise",
+    "to_unit_tensor",
     "to_zero_one_tensor",
 ]
 
@@ -70,3 +71,19 @@ def check_finite(what: str, value: torch.Tensor, step: int) -> None:
             f"{what} became {float(value.detach())} at step {step}: the run is stopped before "
             "saving garbage. Lower the learning rates (d_lr, g_lr) or check the data for NaN."
         )
+
+
+def discounted_cost_to_go(step_costs: torch.Tensor, gamma: float) -> torch.Tensor:
+    """``R_t = sum_(k >= t) gamma^(k-t) r_k`` along the last axis.
+
+    Examples
+    --------
+    >>> discounted_cost_to_go(torch.tensor([[1.0, 1.0, 1.0]]), 0.5).tolist()
+    [[1.75, 1.5, 1.0]]
+    """
+    out = torch.empty_like(step_costs)
+    running = torch.zeros_like(step_costs[..., 0])
+    for t in range(step_costs.shape[-1] - 1, -1, -1):
+        running = step_costs[..., t] + gamma * running
+        out[..., t] = running
+    return out

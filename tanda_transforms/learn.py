@@ -53,6 +53,7 @@ from tanda_transforms._images import as_image_array
 from tanda_transforms._learn_steps import (
     append_entry,
     check_finite,
+    discounted_cost_to_go,
     eval_mode,
     standardise,
     to_unit_tensor,
@@ -118,15 +119,10 @@ class LearnConfig:
       reference code's ``--mse_layer 1``; needs a discriminator with a
       ``diversity_features`` method, as :class:`ConvDiscriminator` has). See
       docs/learning.md for what each gave.
-    - ``render``: how the TF sequences of a step are applied. ``"per_image"``: numpy and
-      OpenCV, one image at a time, on the CPU; ``"batched"``: torch on the learning device,
-      all sequences of the step at once (:mod:`tanda_transforms.batched`; the same stages,
-      agreeing within interpolation tolerance); ``"auto"`` (default) picks batched on CUDA
-      (the data, TFs and networks stay on the device) and per-image on CPUs, where the
-      batched path was no faster for a learning step's intermediate images (CIFAR-10,
-      docs/benchmark.md) and the discriminator dominates the step anyway. The two draw their
-      random parts from different streams, so a seed gives a different (equally valid) run
-      in each.
+    - ``render``: ``"per_image"`` (numpy/OpenCV on the CPU), ``"batched"`` (torch on the
+      device, :mod:`tanda_transforms.batched`) or ``"auto"``: batched on CUDA, per-image on
+      CPUs, where batched was no faster (docs/benchmark.md). They draw from different
+      streams: a seed gives another (equally valid) run in each.
 
     Accepted values (checked when the config is made): the int fields positive, ``seq_len``
     at most 1000 and ``hidden_size`` at most 4096 (the most a policy file holds; larger
@@ -205,22 +201,6 @@ class LearnConfig:
             if self.entropy_weight is not None
             else (0.01 if mean_field else 0.1),
         )
-
-
-def discounted_cost_to_go(step_costs: torch.Tensor, gamma: float) -> torch.Tensor:
-    """``R_t = sum_(k >= t) gamma^(k-t) r_k`` along the last axis.
-
-    Examples
-    --------
-    >>> discounted_cost_to_go(torch.tensor([[1.0, 1.0, 1.0]]), 0.5).tolist()
-    [[1.75, 1.5, 1.0]]
-    """
-    out = torch.empty_like(step_costs)
-    running = torch.zeros_like(step_costs[..., 0])
-    for t in range(step_costs.shape[-1] - 1, -1, -1):
-        running = step_costs[..., t] + gamma * running
-        out[..., t] = running
-    return out
 
 
 class Learner:

@@ -20,7 +20,7 @@ Examples
 >>> import torch
 >>> from tanda_transforms import TF
 >>> warp = warp_of(TF("hflip"), (2, 3), torch.device("cpu"))
->>> warp.inverse[0].tolist()
+>>> (warp.inverse[0] + 0.0).tolist()  # + 0.0: no negative zeros
 [[-1.0, 0.0, 2.0], [0.0, 1.0, 0.0], [0.0, 0.0, 1.0]]
 """
 

@@ -359,7 +359,7 @@ def batched_renderer(mode: str, library: TFLibrary, device: torch.device) -> Ren
     Examples
     --------
     >>> from tanda_transforms import TFLibrary
-    >>> batched_renderer("per_image", TFLibrary("mnist"), torch.device("cpu")) is None
+    >>> batched_renderer("auto", TFLibrary.coerce("mnist"), torch.device("cpu")) is None
     True
     """
     if mode == "per_image" or (mode == "auto" and torch.device(device).type != "cuda"):
