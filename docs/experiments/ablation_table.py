@@ -48,6 +48,15 @@ VARIANTS = {
     "cpu60_reference": "CPU, 60 epochs: basic (zero padding, the harness default)",
     "cpu60_gallery_recipe": "CPU, 60 epochs: gallery cifar10 after basic (reflect), p = 0.3",
     "gpu60_dlr_recipe": "GPU, 60 epochs: d_lr=1e-4 LSTM after basic (reflect), p = 0.5",
+    # semi-supervised (issue 16): the recipe plus a consistency term on the unlabeled rest
+    "semi_pairs_w005": "recipe + consistency, pairs form, weight 0.05, 2 copies, 32 "
+                       "unlabeled per step (the reference's ls_term 0.1, 1 pass)",
+    "semi_pairs_w075": "recipe + consistency, pairs form, weight 0.75, 4 copies (the "
+                       "reference's ls_term 0.5, 3 passes)",
+    "semi_detached_w1": "recipe + consistency, detached KL form (UDA-like), weight 1, 1 copy",
+    "cpu60_semi_pairs_w005": "CPU, 60 epochs: recipe (gallery cifar10 after basic, p = 0.3; "
+                             "RandAugment, TrivialAugment after basic) + consistency, pairs "
+                             "form, weight 0.05, 2 copies, 16 unlabeled per step",
 }
 
 
