@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Batched policies on a GPU (issue 10), for a machine with CUDA; not run on the 2-core CPU
 # machine where docs/benchmark.md was written. From the repository root, with kornia
-# installed (pip install kornia) and a CIFAR-10 tar (the device runs use the 8 MB subset
+# installed (pip install ".[bench]") and a CIFAR-10 tar (the device runs use the 8 MB subset
 # made by docs/experiments/cifar10_subset.py):
 #   bash docs/batched_gpu.sh .gpu/cifar10/cifar10-sub.tar.gz
 # 1. The batched tests, CUDA ones included.

@@ -1,7 +1,7 @@
 """Throughput of ``policy.batched()`` against kornia on the same batch, and learning cost.
 
-Run ``python docs/benchmark_batched.py`` (a few minutes; needs ``pip install kornia``, a
-benchmark-only extra, not a dependency). One process, ``--threads`` torch threads (default 1),
+Run ``python docs/benchmark_batched.py`` (a few minutes; needs ``pip install ".[bench]"``,
+a benchmark-only extra, not a dependency). One process, ``--threads`` torch threads (default 1),
 one float32 batch of ``--batch`` (256) RGB images at 32 and 224 px. For each sequence length L
 (2 and 10) it times, in alternating rounds, on the same batch:
 
