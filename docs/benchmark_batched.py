@@ -23,6 +23,9 @@ of ``../shared/data``): ``--learn-steps`` steps per rendering path (``render="pe
 median step time; ``--full-pass`` also times a whole ``learn_policy`` pass with its default
 rendering (``render="auto"``: batched on CUDA, per-image on CPUs).
 
+``--per-image`` compares instead with the same policy called image by image (uint8 numpy
+arrays and float tensors, as in DataLoader workers), the batch a quarter as large above 64 px.
+
 ``--device cuda`` runs the throughput table on a GPU (see docs/benchmark.md for the command).
 """
 
@@ -99,6 +102,39 @@ def throughput(args: argparse.Namespace) -> None:
                 print(f"{size:>5} {length:>3}  {name:32} {rate:>10.0f}  x{ours / rate:.2f}")
 
 
+def versus_per_image(args: argparse.Namespace) -> None:
+    """The batched policy against the same policy called image by image (uint8 numpy and
+    float tensors, as a DataLoader worker would), images/s, same process."""
+    import numpy as np
+
+    print(f"{'size':>5} {'L':>3}  per-image uint8 numpy | per-image float tensor | "
+          "batched float32 | batched uint8")
+    for size in args.sizes:
+        n = args.batch if size <= 64 else max(1, args.batch // 4)
+        x = torch.rand(n, 3, size, size, generator=torch.Generator().manual_seed(0))
+        x8 = (x * 255).round().to(torch.uint8)
+        arrays = [np.ascontiguousarray(a) for a in x8.permute(0, 2, 3, 1).numpy()]
+        for length in args.lengths:
+            policy = TANDAPolicy("cifar10", seq_len=length, seed=0)
+            augment = policy.batched(seed=0)
+            candidates = [(_each, policy, arrays), (_each, policy, list(x)), (augment, x),
+                          (augment, x8)]
+            rates = []
+            for fn, *inputs in candidates:
+                fn(*inputs)  # warm-up
+                times = []
+                for _ in range(args.rounds):
+                    start = time.perf_counter()
+                    fn(*inputs)
+                    times.append(time.perf_counter() - start)
+                rates.append(n / statistics.median(times))
+            print(f"{size:>5} {length:>3}  " + " | ".join(f"{r:,.0f}" for r in rates))
+
+
+def _each(transform, images: list) -> list:
+    return [transform(image) for image in images]
+
+
 def learning(args: argparse.Namespace) -> None:
     from tanda_transforms.data import load_data
     from tanda_transforms.learn import LearnConfig, Learner, learn_policy
@@ -148,10 +184,14 @@ def main() -> None:
     parser.add_argument("--learning", metavar="DATA", help="measure learning cost on DATA")
     parser.add_argument("--learn-steps", type=int, default=10)
     parser.add_argument("--full-pass", action="store_true")
+    parser.add_argument("--per-image", action="store_true",
+                        help="compare with the same policy called image by image instead")
     args = parser.parse_args()
     torch.set_num_threads(args.threads)
     if args.learning:
         learning(args)
+    elif args.per_image:
+        versus_per_image(args)
     else:
         throughput(args)
 
