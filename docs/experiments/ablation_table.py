@@ -45,7 +45,7 @@ VARIANTS = {
     "gpu60_dlr_p05": "GPU, 60 epochs: heuristic and d_lr=1e-4 LSTM alone, p = 0.5",
     "gpu60_dlr_recipe_p03": "GPU, 60 epochs: d_lr=1e-4 LSTM after basic (reflect), p = 0.3",
     "gpu60_mf_recipe": "GPU, 60 epochs: d_lr=1e-4 mean-field after basic (reflect), p = 0.5",
-    "cpu60_reference": "CPU, 60 epochs: basic (zero padding, the harness default)",
+    "cpu60_reference": "CPU, 60 epochs: none, and basic (zero padding, the harness default)",
     "cpu60_gallery_recipe": "CPU, 60 epochs: gallery cifar10 after basic (reflect), p = 0.3",
     "gpu60_dlr_recipe": "GPU, 60 epochs: d_lr=1e-4 LSTM after basic (reflect), p = 0.5",
     # semi-supervised (issue 16): the recipe plus a consistency term on the unlabeled rest
