@@ -33,6 +33,7 @@ import numpy as np
 import torch
 from torch.nn import functional as F
 
+from tanda_transforms.batched.photometric.filters import gaussian_smooth
 from tanda_transforms.functional import AffineWarp, DenseWarp
 from tanda_transforms.tfs import TF
 
@@ -91,46 +92,16 @@ def warp_of(tf: TF, shape: tuple[int, int], device: torch.device) -> Steps:
 # --- random geometric TFs, drawn per sample on the device ------------------------------------
 
 
-def _gaussian_kernel(sigma: float, device: torch.device) -> Tensor:
-    """cv2.getGaussianKernel for the per-image elastic's size (4 sigma each side)."""
-    radius = max(1, int(4.0 * sigma + 0.5))
-    x = torch.arange(-radius, radius + 1, dtype=torch.float64, device=device)
-    kernel = torch.exp(-(x * x) / (2.0 * sigma * sigma))
-    return (kernel / kernel.sum()).float()
-
-
 def smooth_fields(noise: Tensor, sigma: float) -> Tensor:
-    """Gaussian-smooth ``[n, k, H, W]`` fields as the per-image elastic does (reflect-101).
+    """Gaussian-smooth ``[n, k, H, W]`` fields as the per-image elastic does (OpenCV's kernel,
+    reflect-101; ``sigma = 0``: a copy).
 
     Examples
     --------
     >>> smooth_fields(torch.ones(1, 2, 9, 9), 1.0).sub(1).abs().max().item() < 1e-6
     True
     """
-    if sigma <= 0:
-        return noise.clone()
-    kernel = _gaussian_kernel(sigma, noise.device)
-    radius = kernel.numel() // 2
-    n, k, h, w = noise.shape
-    flat = noise.reshape(n * k, 1, h, w)
-    flat = F.conv2d(_reflect(flat, (radius, radius, 0, 0)), kernel.view(1, 1, 1, -1))
-    flat = F.conv2d(_reflect(flat, (0, 0, radius, radius)), kernel.view(1, 1, -1, 1))
-    return flat.reshape(n, k, h, w)
-
-
-def _reflect(x: Tensor, pad: tuple[int, int, int, int]) -> Tensor:
-    """Reflect-101 padding of any width (torch's ``reflect`` needs pad < size: repeat it)."""
-    left, right, top, bottom = pad
-    while left or right or top or bottom:
-        h, w = x.shape[-2:]
-        step = (min(left, w - 1), min(right, w - 1), min(top, h - 1), min(bottom, h - 1))
-        if max(step) == 0:  # a 1-pixel axis reflects onto itself
-            return F.pad(x, (left, right, top, bottom), mode="replicate")
-        x = F.pad(x, step, mode="reflect")
-        left, right, top, bottom = (
-            a - b for a, b in zip((left, right, top, bottom), step, strict=True)
-        )
-    return x
+    return gaussian_smooth(noise, sigma)
 
 
 def elastic_draw(n: int, shape: tuple[int, int], generator: torch.Generator) -> Tensor:

@@ -84,7 +84,16 @@ def _taps(rows: int, cols: int) -> list[tuple[int, int]]:
     return [(dy, dx) for dy in range(rows) for dx in range(cols)]
 
 
-def _blur_one_sigma(x: Tensor, sigma: float) -> Tensor:
+def gaussian_smooth(x: Tensor, sigma: float) -> Tensor:
+    """OpenCV's ``GaussianBlur`` of every plane of ``x`` ``[n, c, H, W]`` (any values, not
+    clipped): kernel radius ``max(1, int(4 sigma + 0.5))``, reflect-101 borders of any width;
+    ``sigma = 0`` copies. Shared by the blur and by elastic deformation's noise fields.
+
+    Examples
+    --------
+    >>> gaussian_smooth(torch.full((1, 2, 5, 5), -0.5), 1.0).sub(-0.5).abs().max().item() < 1e-6
+    True
+    """
     if sigma == 0:
         return x.clone()
     radius = max(1, int(4.0 * sigma + 0.5))
@@ -96,7 +105,11 @@ def _blur_one_sigma(x: Tensor, sigma: float) -> Tensor:
     planes = _correlate_valid(planes, weights.reshape(1, -1))
     planes = planes.index_select(2, _reflect101_index(h, radius, x.device))
     planes = _correlate_valid(planes, weights.reshape(-1, 1))
-    return planes.reshape(n, c, h, w).clamp_(0.0, 1.0)
+    return planes.reshape(n, c, h, w)
+
+
+def _blur_one_sigma(x: Tensor, sigma: float) -> Tensor:
+    return gaussian_smooth(x, sigma).clamp_(0.0, 1.0)
 
 
 @_carry_alpha
