@@ -416,3 +416,24 @@ def test_the_consistency_loss_takes_a_batched_policy():
     assert first.item() > 0 and first.item() == again.item()
     first.backward()
     assert model[1].weight.grad.abs().sum() > 0
+
+
+def test_a_random_user_warp_runs_per_sample_dense_or_mixed():
+    from tanda_transforms.functional import DenseWarp, translate_warp
+
+    @register_op("batched_test_jitter", kind="geometric", random=True)
+    def jitter(shape, amount: float = 0.5, *, rng):
+        if rng.random() < 0.5:  # some draws affine, some dense
+            return translate_warp(shape, 0.1, 0.0)
+        ys, xs = np.mgrid[: shape[0], : shape[1]].astype(np.float32)
+        noise = rng.uniform(-amount, amount, (2, *shape[:2])).astype(np.float32)
+        return DenseWarp(xs + noise[0], ys + noise[1])
+
+    try:
+        augment = TANDAPolicy([TF("batched_test_jitter")], seq_len=2).batched(seed=0)
+        x = torch.rand(16, 1, 9, 9)
+        out = augment(x)
+        assert out.shape == x.shape and not torch.equal(out, x)
+        assert len(torch.unique(out.flatten(1), dim=0)) > 8
+    finally:
+        _REGISTRY.pop("batched_test_jitter")

@@ -128,7 +128,7 @@ def translations(tx: Tensor, ty: Tensor) -> AffineSteps:
 
 
 def _pad_and_crop(n: int, shape: tuple[int, int], args: dict, generator: torch.Generator):
-    pad = int(round(args.get("padding", 0.125) * min(shape)))
+    pad = int(round(args["padding"] * min(shape)))
     offsets = torch.randint(0, 2 * pad + 1, (n, 2), generator=generator, device=generator.device)
     top, left = offsets[:, 0], offsets[:, 1]
     return translations(pad - left, pad - top)
@@ -150,7 +150,7 @@ def random_warps(
         return kernel(n, shape, _with_defaults(tf), generator)
     seeds = torch.randint(0, 2**62, (n,), generator=generator, device=generator.device).tolist()
     warps = [from_numpy_warp(tf.warp(shape, np.random.default_rng(s)), device) for s in seeds]
-    return concat(warps)
+    return concat(warps, shape)
 
 
 def _with_defaults(tf: TF) -> dict:
@@ -159,11 +159,28 @@ def _with_defaults(tf: TF) -> dict:
     return {**defaults, **dict(tf.args)}
 
 
-def concat(parts: list[Steps]) -> Steps:
-    """Stack warps of one kind; mixed kinds become dense."""
+def concat(parts: list[Steps], shape: tuple[int, int]) -> Steps:
+    """Stack warps of ``shape``; if they mix kinds, the affine ones become dense fields.
+
+    Examples
+    --------
+    >>> shift = translations(torch.tensor([1.0]), torch.tensor([0.0]))
+    >>> both = concat([shift, DenseSteps(torch.zeros(1, 2, 2, 3))], (2, 3))
+    >>> both.displacement.shape, both.displacement[0, 0, 0].tolist()
+    (torch.Size([2, 2, 2, 3]), [-1.0, -1.0, -1.0])
+    """
     if all(isinstance(p, AffineSteps) for p in parts):
         return AffineSteps(torch.cat([p.inverse for p in parts]))
-    raise TypeError("a random geometric op returned dense and affine warps for one TF")
+    return DenseSteps(torch.cat([_as_dense(p, shape) for p in parts]))
+
+
+def _as_dense(steps: Steps, shape: tuple[int, int]) -> Tensor:
+    """``[n, 2, H, W]`` displacements of warps (affine ones: source position - pixel)."""
+    if isinstance(steps, DenseSteps):
+        return steps.displacement
+    grid = _pixel_grid(*shape, steps.inverse.device)
+    xy = _apply_affine(steps.inverse, grid.expand(len(steps.inverse), *grid.shape))
+    return (xy - grid).permute(0, 3, 1, 2)
 
 
 # --- composition and resampling ---------------------------------------------------------------
