@@ -33,20 +33,13 @@ import torch
 
 from tanda_transforms.batched import geometric as geo
 from tanda_transforms.batched._kernel import PhotometricKernel
+from tanda_transforms.batched.photometric._common import _value_max as value_max
 from tanda_transforms.tfs import TF, TFLibrary
 
 __all__ = ["Renderer", "batched_renderer", "value_max"]
 
 Tensor = torch.Tensor
 _WARNED: set[str] = set()
-_VALUE_MAX = {torch.uint8: 255.0, torch.uint16: 65535.0, torch.float32: 1.0}
-
-
-def value_max(dtype: torch.dtype) -> float:
-    """The value of white in ``dtype`` (1 for float32)."""
-    return _VALUE_MAX[dtype]
-
-
 def quantise(x: Tensor, dtype: torch.dtype) -> Tensor:
     """Round float ``x`` in [0, 1] to the levels of ``dtype`` (unchanged for float32)."""
     if dtype == torch.float32:
@@ -151,8 +144,8 @@ class Renderer:
         for column in actions.cpu().T:
             state.step(column)
         if frame_shift is not None:
-            state.add_warps(torch.arange(len(x)), geo.frame_steps(frame_shift.to(x.device)))
-        state.flush(state.pending)
+            state.runs.add(torch.arange(len(x)), geo.frame_steps(frame_shift.to(x.device)))
+        state.flush(state.runs.pending)
         return state.x
 
     def intermediates(
@@ -236,13 +229,6 @@ class _Walk:
             self.runs.add(rows, geo.random_warps(tf, len(rows), self.shape, self.generator,
                                                  device))
 
-    def add_warps(self, rows: Tensor, steps: geo.Steps) -> None:
-        self.runs.add(rows, steps)
-
-    @property
-    def pending(self) -> Tensor:
-        return self.runs.pending
-
     def flush(self, which: Tensor) -> None:
         """Resample the pending runs of the samples ``which`` (a bool mask), once each."""
         chosen = torch.nonzero(which).flatten()
@@ -250,7 +236,7 @@ class _Walk:
             return
         rows = chosen.to(self.x.device)
         grid = self.runs.grid(chosen, consume=True)
-        self.x[rows] = quantise(geo.resample(self.x[rows], grid), self.dtype)
+        self.x[rows] = self._resampled(rows, grid)
         if self.mask is not None:
             self.mask[rows] = geo.resample(self.mask[rows], grid, mode="nearest")
 
@@ -259,13 +245,13 @@ class _Walk:
         out = self.x.clone()
         chosen = torch.nonzero(self.runs.pending).flatten()
         if len(chosen):
-            out[chosen.to(self.x.device)] = self._resampled(chosen, consume=False)
+            rows = chosen.to(self.x.device)
+            out[rows] = self._resampled(rows, self.runs.grid(chosen, consume=False))
         return out
 
-    def _resampled(self, chosen: Tensor, consume: bool) -> Tensor:
-        """The images ``chosen`` through their pending runs, rounded to the caller's levels."""
-        grid = self.runs.grid(chosen, consume)
-        return quantise(geo.resample(self.x[chosen.to(self.x.device)], grid), self.dtype)
+    def _resampled(self, rows: Tensor, grid: Tensor) -> Tensor:
+        """The images ``rows`` read at ``grid``, rounded to the caller's levels."""
+        return quantise(geo.resample(self.x[rows], grid), self.dtype)
 
     def _photometric(self, op: str, rows: Tensor, indices: Tensor) -> None:
         entry = self.renderer.ops[op]
