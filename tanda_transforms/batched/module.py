@@ -21,7 +21,7 @@ from typing import TYPE_CHECKING
 import torch
 from torch import nn
 
-from tanda_transforms.batched.render import Renderer, quantise, value_max
+from tanda_transforms.batched.render import Renderer, value_max
 from tanda_transforms.seeding import derive_seed, process_key, stream_seed
 
 if TYPE_CHECKING:
@@ -37,8 +37,8 @@ _CHANNELS = (1, 3, 4)
 class _Streams:
     """One process's generators: sequences on the sampler's device, TF draws on the data's."""
 
-    def __init__(self, seed: int) -> None:
-        self.key, self.seed = _stream_key(), seed
+    def __init__(self, seed: int, key: tuple) -> None:
+        self.key, self.seed = key, seed
         self._generators: dict[torch.device, torch.Generator] = {}
 
     def on(self, device: torch.device) -> torch.Generator:
@@ -151,10 +151,10 @@ class BatchedPolicy(nn.Module):
         return _to_dtype(out, x.dtype), labels.round().to(mask.dtype).reshape(mask.shape)
 
     def _current_streams(self) -> _Streams:
-        if self._streams is None or self._streams.key != _stream_key():
-            seed = stream_seed(self.seed)
-            rank = _stream_key()[-1]
-            self._streams = _Streams(derive_seed(seed, rank) if rank else seed)
+        key = _stream_key()
+        if self._streams is None or self._streams.key != key:
+            seed, rank = stream_seed(self.seed), key[-1]
+            self._streams = _Streams(derive_seed(seed, rank) if rank else seed, key)
         return self._streams
 
     def _draw(self, n: int, streams: _Streams) -> tuple[Tensor, Tensor, Tensor | None]:
@@ -221,4 +221,4 @@ def _mask_as_float(mask: object, x: Tensor) -> Tensor:
 def _to_dtype(x: Tensor, dtype: torch.dtype) -> Tensor:
     if dtype == torch.float32:
         return x
-    return quantise(x, dtype).mul_(value_max(dtype)).round_().to(dtype)
+    return x.mul(value_max(dtype)).round_().to(dtype)
