@@ -59,7 +59,7 @@ from tanda_transforms._learn_steps import (
     to_unit_tensor,
     to_zero_one_tensor,
 )
-from tanda_transforms.batched.render import batched_renderer
+from tanda_transforms.batched.render import batched_renderer, value_max
 from tanda_transforms.discriminators import ConvDiscriminator
 from tanda_transforms.distributed import Ranks, join
 from tanda_transforms.generators import MAX_HIDDEN_SIZE, SAMPLER_KINDS, build_sampler
@@ -228,9 +228,9 @@ class Learner:
         self.ranks = ranks or Ranks()  # one process unless tanda_transforms.distributed.join
         images = as_image_array(images)
         self.images, self.library, self.config, self.device = images, library, config, device
-        self.scale = {"uint8": 255.0, "uint16": 65535.0}.get(images.dtype.name, 1.0)
         self.data_dtype = {"uint8": torch.uint8, "uint16": torch.uint16}.get(
             images.dtype.name, torch.float32)
+        self.scale = value_max(self.data_dtype)
         with torch.random.fork_rng(devices=[]):
             torch.manual_seed(seed)
             self.sampler = build_sampler(_sampler_spec(generator, len(library), config))
