@@ -59,7 +59,7 @@ def _import_builtin_ops() -> None:
     The registry calls this once, on its first lookup; importing them here rather than in
     the registry keeps the import graph free of cycles (they import the registry).
     """
-    from tanda_transforms import domains, ops  # noqa: F401
+    from tanda_transforms import domains, ops, text  # noqa: F401
 
 
 _registry.set_builtin_loader(_import_builtin_ops)

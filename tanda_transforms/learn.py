@@ -49,22 +49,16 @@ from torch.nn import functional as tnf
 from tqdm.auto import tqdm
 
 from tanda_transforms._atomic import is_temporary, remove_stale_temporaries, write_atomic
-from tanda_transforms._images import as_image_array
+from tanda_transforms._learn_images import ImageData, Streams
 from tanda_transforms._learn_steps import (
     append_entry,
     check_finite,
     discounted_cost_to_go,
-    eval_mode,
     standardise,
-    to_unit_tensor,
-    to_zero_one_tensor,
 )
-from tanda_transforms.batched.render import batched_renderer, value_max
-from tanda_transforms.discriminators import ConvDiscriminator
 from tanda_transforms.distributed import Ranks, join
 from tanda_transforms.generators import MAX_HIDDEN_SIZE, SAMPLER_KINDS, build_sampler
 from tanda_transforms.policy import MAX_SEQ_LEN, TANDAPolicy
-from tanda_transforms.sequence import SampledSequence
 from tanda_transforms.tfs import TF, TFLibrary
 
 __all__ = ["LearnConfig", "learn_policy", "Learner"]
@@ -80,10 +74,6 @@ _COUNT_FIELDS = {
     "d_width": None,
     "log_every": None,
     "checkpoint_every": None,
-}
-_SMALLEST = {  # what a too small image needs, by diversity space
-    "pixels": "the smallest images are 1 x 2 pixels, or 1 x 1 with 2 channels",
-    "features": "use larger images or a discriminator with wider first-layer features",
 }
 _NUMBER_FIELDS = ("gamma", "alpha", "eps", "d_lr", "g_lr", "entropy_weight", "epochs")
 
@@ -207,8 +197,9 @@ class Learner:
     """The adversarial training state: generator, discriminator, optimisers, streams, history.
 
     :func:`learn_policy` drives it; use it directly to step by hand or add callbacks.
-    ``images`` takes every form :func:`learn_policy`'s ``data`` does. Images that the
-    discriminator or the diversity measure cannot take are refused here, before any step.
+    ``images`` takes every form :func:`learn_policy`'s ``data`` does (sentences, when the
+    library's TFs are text TFs; :mod:`tanda_transforms.text.learn`). Data that the
+    discriminator or the diversity measure cannot take is refused here, before any step.
     ``ranks`` (from :func:`tanda_transforms.distributed.join`) connects it to the other
     processes under ``torchrun``; without it the learner is one process alone.
     """
@@ -226,40 +217,32 @@ class Learner:
     ) -> None:
         config = config.for_generator(generator)
         self.ranks = ranks or Ranks()  # one process unless tanda_transforms.distributed.join
-        images = as_image_array(images)
-        self.images, self.library, self.config, self.device = images, library, config, device
-        self.data_dtype = {"uint8": torch.uint8, "uint16": torch.uint16}.get(
-            images.dtype.name, torch.float32)
-        self.scale = value_max(self.data_dtype)
+        self.library, self.config, self.device = library, config, device
+        self.data = learn_data(images, library, config.render, device)
         with torch.random.fork_rng(devices=[]):
             torch.manual_seed(seed)
             self.sampler = build_sampler(_sampler_spec(generator, len(library), config))
             self.sampler = self.sampler.to(device)
-            channels = 1 if images.ndim == 3 else images.shape[-1]
-            self.disc = (discriminator or ConvDiscriminator(channels, config.d_width)).to(device)
-        # channels-last convolutions are ~1.5x faster on CPUs; only for our own network
-        self.memory_format = (
-            torch.channels_last if discriminator is None else torch.contiguous_format
-        )
-        self.disc = self.disc.to(memory_format=self.memory_format)
+            disc = discriminator or self.data.default_discriminator(config.d_width)
+        self.disc = self.data.prepare(disc, default=discriminator is None)
         if config.diversity == "features" and not hasattr(self.disc, "diversity_features"):
             raise TypeError(
                 "LearnConfig(diversity='features') needs a discriminator with a "
-                "diversity_features(x) method (ConvDiscriminator has one)"
+                "diversity_features(x) method (the default discriminators have one)"
             )
-        self._check_image_size()
+        self.data.check(self.disc, config.diversity)
         self.ranks.broadcast_parameters(self.sampler)
         self.disc = self.ranks.wrap_discriminator(self.disc, device)
         self.g_opt = torch.optim.Adam(self.sampler.parameters(), lr=config.g_lr)
         self.d_opt = torch.optim.Adam(self.disc.parameters(), lr=config.d_lr, betas=(0.5, 0.999))
-        self.renderer = batched_renderer(config.render, library, device)
         self.torch_gen = torch.Generator(device).manual_seed(self.ranks.stream_seed(seed))
         self.np_rng = np.random.default_rng(self.ranks.stream_seed(seed))
         # the order of the data: one for all ranks (each keeps its shard of every batch)
         self.order_rng = np.random.default_rng(seed) if self.ranks.distributed else self.np_rng
         self.step_index = 0
+        global_batch = config.batch_size * self.ranks.world_size
         self.total_steps = config.steps or max(
-            1, math.ceil(config.epochs * len(images) / (config.batch_size * self.ranks.world_size))
+            1, math.ceil(config.epochs * len(self.data) / global_batch)
         )
         self.order: np.ndarray = np.empty(0, np.int64)
         self.history: dict[str, list] = {
@@ -268,69 +251,28 @@ class Learner:
         self._pending: list[dict[str, Any]] = []
         self.timing = {"tfs": 0.0, "discriminator": 0.0, "generator": 0.0}
 
-    def _check_image_size(self) -> None:
-        """Run D and the diversity measure once on two blank images of the data's size.
-
-        Without this, images too small for a discriminator fail at step 0 with a raw torch
-        error, and a 1 x 1 grayscale image (one value: no spread to standardise) with
-        "check the data for NaN".
-        """
-        h, w = self.images.shape[1:3]
-        channels = 1 if self.images.ndim == 3 else self.images.shape[-1]
-        size = f"{h} x {w} pixels with {channels} channel{'s' if channels > 1 else ''}"
-        probe = torch.zeros(2, channels, h, w, device=self.device)
-        with eval_mode(self.disc), torch.no_grad():
-            try:
-                logits = self.disc(probe.contiguous(memory_format=self.memory_format))
-            except RuntimeError as err:
-                raise ValueError(f"the discriminator cannot take images of {size}: {err}") from err
-            values = self._diversity_space(probe).flatten(1).shape[1]
-        if tuple(logits.shape) not in ((2,), (2, 1)):
-            raise ValueError(f"the discriminator must map N images to N (or N x 1) logits; "
-                             f"for N = 2 images of {size} it returned shape {tuple(logits.shape)}")
-        if values < 2:  # the spread of one value is NaN
-            raise ValueError(
-                f"images of {size} are too small to learn from: the diversity term "
-                f"standardises the {values} value(s) each image has with diversity="
-                f"{self.config.diversity!r}, and needs at least 2; "
-                f"{_SMALLEST[self.config.diversity]}"
-            )
+    @property
+    def renderer(self):
+        """The batched renderer of image data (None: per image, and for text)."""
+        return getattr(self.data, "renderer", None)
 
     # --- one step ---------------------------------------------------------------------------
 
     def _next_batch(self) -> np.ndarray:
         b = self.config.batch_size * self.ranks.world_size  # the global batch
         if len(self.order) < b:
-            self.order = np.concatenate([self.order, self.order_rng.permutation(len(self.images))])
+            self.order = np.concatenate([self.order, self.order_rng.permutation(len(self.data))])
         batch, self.order = self.order[:b], self.order[b:]
-        return self.images[self.ranks.shard(batch)]
+        return self.data.batch(self.ranks.shard(batch))
 
-    def _roll_out(self, real: np.ndarray, actions: torch.Tensor) -> torch.Tensor:
-        """Apply each sequence to its image: ``[L + 1, M, C, H, W]`` on the device, the images
-        ``x_t`` after each step in [-1, 1], ``x_0`` first.
-
-        Rendered as a policy renders (one resampling per geometric run, see
-        :mod:`tanda_transforms.sequence`), so D judges what users will get.
-        """
+    def _roll_out(self, real: Any, actions: torch.Tensor) -> torch.Tensor:
+        """Apply each sequence to its item: ``[L + 1, M, ...]`` on the device, each
+        intermediate ``x_t`` as D takes it, ``x_0`` first (see ``data.roll_out``)."""
         t0 = time.perf_counter()
-        images = np.repeat(real, self.config.seqs_per_point, axis=0)
-        if self.renderer is not None:
-            x = to_zero_one_tensor(images, self.scale).to(self.device)
-            states = self.renderer.intermediates(x, actions, self.data_dtype, self.torch_gen)
-            states = states.mul_(2.0).sub_(1.0)
-        else:
-            states = self._roll_out_per_image(images, actions.cpu().numpy())
+        repeated = self.data.batch_repeat(real, self.config.seqs_per_point)
+        states = self.data.roll_out(repeated, actions, Streams(self.torch_gen, self.np_rng))
         self.timing["tfs"] += time.perf_counter() - t0
         return states
-
-    def _roll_out_per_image(self, images: np.ndarray, actions: np.ndarray) -> torch.Tensor:
-        seeds = self.np_rng.integers(0, 2**63, size=actions.shape)
-        per_sequence = [
-            SampledSequence(tuple(a), tuple(s)).compile(self.library, x.shape).intermediates(x)
-            for x, a, s in zip(images, actions.tolist(), seeds.tolist(), strict=True)
-        ]
-        steps = [to_unit_tensor(list(step), self.scale) for step in zip(*per_sequence, strict=True)]
-        return torch.stack(steps).to(self.device)
 
     def step(self) -> dict[str, float]:
         """One discriminator update and one generator update; returns the step's losses.
@@ -361,7 +303,7 @@ class Learner:
     def _score(self, x: torch.Tensor) -> torch.Tensor:
         if not len(x):
             return x.new_zeros(0)
-        return self.disc(x.contiguous(memory_format=self.memory_format)).reshape(len(x))
+        return self.disc(self.data.to_discriminator(x)).reshape(len(x))
 
     def _generator_update(self, x, logits, actions, log_probs) -> tuple[float, float, float]:
         cfg = self.config
@@ -382,11 +324,7 @@ class Learner:
         return float(loss.detach()), float(cost[-1].mean()), float(entropy.detach())
 
     def _diversity_space(self, x: torch.Tensor) -> torch.Tensor:
-        """Where ``d(x_0, x_t)`` is measured: the images, or D's first-layer features."""
-        if self.config.diversity == "pixels":
-            return x
-        with torch.no_grad():
-            return self.disc.diversity_features(x.contiguous(memory_format=self.memory_format))
+        return self.data.diversity_space(x, self.disc, self.config.diversity)
 
     def _discriminator_update(self, real: torch.Tensor, fake: torch.Tensor):
         logits = self._score(torch.cat([real, fake]))
@@ -477,6 +415,28 @@ class Learner:
         self.load_state_dict(torch.load(path, map_location=self.device, weights_only=True))
 
 
+def learn_data(data: Any, library: TFLibrary, render: str, device: torch.device) -> Any:
+    """The learner's view of ``data``: sentences for a text library, images otherwise."""
+    if library.modality == "text":
+        from tanda_transforms.text.learn import TextData
+
+        return TextData(data, library, device)
+    return ImageData(data, library, render, device)
+
+
+def _data_and_library(data: Any, tfs: Any) -> tuple[Any, TFLibrary]:
+    """The TF library; a text pack name (``"semeval"``) is built on a language model fit
+    on ``data``'s sentences (which are then a list, read once)."""
+    from tanda_transforms.text.packs import TEXT_PACKS
+
+    if isinstance(tfs, str) and tfs in TEXT_PACKS:
+        from tanda_transforms.text.learn import as_sentences, text_library
+
+        data = as_sentences(data)
+        return data, text_library(tfs, data)
+    return data, TFLibrary.coerce(tfs)
+
+
 def _sampler_spec(kind: str, n_tfs: int, config: LearnConfig) -> dict[str, Any]:
     """The plain-data config :func:`~tanda_transforms.generators.build_sampler` builds from."""
     spec: dict[str, Any] = {"kind": kind, "n_tfs": n_tfs}
@@ -510,9 +470,12 @@ def learn_policy(
         Images N x H x W (x C) of uint8, uint16 or float32 in [0, 1]; or a torch Dataset
         or any iterable of images (PIL, numpy H x W (x C), tensors C x H x W; for
         ``(image, label)`` items the label is ignored). All images must share one shape, of
-        at least 2 values (1 x 2 pixels, or 1 x 1 with 2 channels).
+        at least 2 values (1 x 2 pixels, or 1 x 1 with 2 channels). With text TFs: sentences
+        (str with ``<e1>...</e1>``-style markup for protected spans, or token lists; for
+        ``(sentence, label)`` items the label is ignored), see :mod:`tanda_transforms.text`.
     tfs
-        A pack name, a :class:`TFLibrary` or a list of :class:`TF`.
+        A pack name, a :class:`TFLibrary` or a list of :class:`TF`. A text pack name
+        (``"semeval"``, ``"eda"``) builds its TFs on an n-gram language model fit on ``data``.
     generator
         ``"lstm"`` (default), ``"gru"`` or ``"mean_field"``.
     seq_len
@@ -551,7 +514,7 @@ def learn_policy(
     config = dataclasses.replace(config or LearnConfig(), **overrides)
     if seq_len is not None:
         config = dataclasses.replace(config, seq_len=seq_len)
-    library = TFLibrary.coerce(tfs)
+    data, library = _data_and_library(data, tfs)
     device = torch.device(device or ("cuda" if torch.cuda.is_available() else "cpu"))
     ranks, device = join(device, backend)  # torchrun's process group, if there is one
     learner = Learner(data, library, generator, config, seed, device, discriminator, ranks)
@@ -561,14 +524,13 @@ def learn_policy(
         learner.load_checkpoint(resume)
     started = time.perf_counter()
     _run(learner, checkpoint, progress and ranks.is_main, callback)
-    config, images = learner.config, learner.images  # generator defaults filled in; an array
+    config = learner.config  # generator defaults filled in
     training = {
         "config": dataclasses.asdict(config),
         "generator": generator,
         "seed": seed,
         "world_size": ranks.world_size,
-        "data_shape": list(images.shape),
-        "data_dtype": images.dtype.name,
+        **learner.data.describe(),
         "steps": learner.step_index,
         "wall_time_s": round(time.perf_counter() - started, 2),
         "timing_s": {k: round(v, 2) for k, v in learner.timing.items()},

@@ -38,9 +38,13 @@ from torchvision.transforms import v2
 
 from tanda_transforms import _convert, policy_file, targets
 from tanda_transforms._atomic import write_atomic
-from tanda_transforms.generators import MeanFieldSampler, SequenceSampler, build_sampler
-from tanda_transforms.policy_file import PolicyFileError
-from tanda_transforms.registry import UnknownOpError, get_op
+from tanda_transforms._policy_header import (
+    FORMAT,
+    MAX_FRAME,
+    MAX_SEQ_LEN,
+    policy_from_parts,
+)
+from tanda_transforms.generators import MeanFieldSampler, SequenceSampler
 from tanda_transforms.seeding import process_key, stream_seed
 from tanda_transforms.sequence import CompiledSequence, SampledSequence
 from tanda_transforms.tfs import TF, TFLibrary
@@ -50,10 +54,6 @@ if TYPE_CHECKING:
 
 __all__ = ["TANDAPolicy", "PolicyNotFoundError", "gallery_names"]
 
-MAX_SEQ_LEN = 1000
-MAX_TFS = 10_000  # TFs a policy file may list (the paper's libraries have 25 to 33)
-MAX_FRAME = 4096
-_FORMAT = "tanda-policy"
 
 
 class PolicyNotFoundError(FileNotFoundError):
@@ -198,6 +198,9 @@ class TANDAPolicy(v2.Transform):
     @frame.setter
     def frame(self, value: int) -> None:
         self._frame = _check_frame(value)
+        if self._frame and self.library.modality == "text":
+            raise ValueError(f"frame is a shift in pixels: a text policy takes frame=0, "
+                             f"got {value}")
 
     # --- randomness ---------------------------------------------------------------------
 
@@ -283,6 +286,12 @@ class TANDAPolicy(v2.Transform):
             sequence = self.sample()
         elif not isinstance(sequence, SampledSequence):
             raise TypeError(f"sequence must be a SampledSequence, got {type(sequence).__name__}")
+        if self.library.modality == "text":
+            from tanda_transforms.text.apply import apply_to_sentence, one_sentence
+
+            out = apply_to_sentence(self.library, sequence, one_sentence(inputs))
+            self.last_sample = sequence
+            return out
         packed = inputs if len(inputs) > 1 else inputs[0]
         flat_inputs, spec = tree_flatten(packed)
         needs = self._needs_transform_list(flat_inputs)
@@ -350,6 +359,9 @@ class TANDAPolicy(v2.Transform):
         """
         from tanda_transforms.batched import BatchedPolicy
 
+        if self.library.modality == "text":
+            raise TypeError("batched() renders image batches; a text policy is called on "
+                            "each sentence (a str or a list of tokens)")
         return BatchedPolicy(self, seed)
 
     def replay(self, img: Any) -> Any:
@@ -376,7 +388,7 @@ class TANDAPolicy(v2.Transform):
         from tanda_transforms import __version__
 
         header = {
-            "format": _FORMAT,
+            "format": FORMAT,
             "package_version": __version__,
             "library": self.library.to_spec(),
             "sampler": self.sampler.config(),
@@ -386,6 +398,11 @@ class TANDAPolicy(v2.Transform):
             "metadata": self.metadata,
         }
         state = {f"sampler.{k}": v for k, v in self.sampler.state_dict().items()}
+        if self.library.modality == "text":  # the language models its TFs name travel with it
+            from tanda_transforms.text.store import embed_models
+
+            header["language_models"], models = embed_models(self.library)
+            state.update(models)
         return policy_file.encode(header, state)
 
     def save(self, path: str | os.PathLike) -> None:
@@ -403,7 +420,7 @@ class TANDAPolicy(v2.Transform):
         check stays.
         """
         header, tensors = policy_file.decode(blob)
-        return _policy_from_parts(cls, header, tensors, seed, trusted=trusted)
+        return policy_from_parts(cls, header, tensors, seed, trusted=trusted)
 
     @classmethod
     def load(cls, name_or_path: str | os.PathLike, *, seed: int | None = None) -> TANDAPolicy:
@@ -422,156 +439,6 @@ class TANDAPolicy(v2.Transform):
         from tanda_transforms.show import policy_repr
 
         return policy_repr(self)
-
-
-_HEADER_KEYS = {
-    "format",
-    "package_version",
-    "library",
-    "sampler",
-    "seq_len",
-    "p",
-    "frame",
-    "metadata",
-}
-
-
-def _policy_from_parts(
-    cls, header: dict, tensors: dict, seed: int | None, *, trusted: bool = False
-) -> TANDAPolicy:
-    # Everything is checked against the file before anything the file sizes is allocated:
-    # the sampler's size against the library, then its weights' shapes (computed on the meta
-    # device, which allocates nothing) against the tensors actually present in the file.
-    _check_header(header)
-    spec, config = header["library"], header.get("sampler")
-    _check_sampler_size(config, len(spec))
-    try:
-        library = TFLibrary.from_spec(spec)
-        if not trusted:
-            _check_file_args(library)
-        with torch.device("meta"):
-            expected = build_sampler(config).state_dict()
-    except (UnknownOpError, TypeError, ValueError) as err:
-        raise PolicyFileError(f"invalid policy: {err}") from None
-    state = _checked_state(expected, tensors)
-    sampler = build_sampler(config)
-    sampler.load_state_dict(state)
-    metadata = header.get("metadata", {})
-    # files written before p and frame existed apply every time, without a frame
-    p, frame = header.get("p", 1.0), header.get("frame", 0)
-    try:
-        return cls(
-            library, sampler, header["seq_len"], seed=seed, metadata=metadata, p=p, frame=frame
-        )
-    except ValueError as err:
-        raise PolicyFileError(f"invalid policy: {err}") from None
-
-
-def _check_file_args(library: TFLibrary) -> None:
-    """Each op's check of TFs read from files (a lesion pool path must be registered)."""
-    for tf in library:
-        get_op(tf.op).check_from_file(dict(tf.args))
-
-
-def _check_sampler_size(config: Any, n_tfs: int) -> None:
-    declared = config.get("n_tfs") if isinstance(config, dict) else None
-    if not _is_int(declared) or declared != n_tfs:
-        raise PolicyFileError(
-            f"the sampler must draw from the library's {n_tfs} TFs; it declares "
-            f"n_tfs={declared!r:.40}"
-        )
-
-
-def _check_header(header: dict[str, Any]) -> None:
-    """Refuse, with PolicyFileError, a header whose fields are not what a policy writes."""
-    unknown = sorted(set(header) - _HEADER_KEYS)
-    if unknown:
-        raise PolicyFileError(f"policy header has unknown keys {unknown}; expected {_HEADER_KEYS}")
-    if header.get("format") != _FORMAT:
-        raise PolicyFileError(f"not a TANDA policy (format {header.get('format')!r:.80})")
-    if not isinstance(header.get("package_version", ""), str):
-        raise PolicyFileError("policy 'package_version' must be a string")
-    spec, seq_len = header.get("library"), header.get("seq_len")
-    if not isinstance(spec, list) or not 1 <= len(spec) <= MAX_TFS:
-        raise PolicyFileError(f"policy 'library' must be a list of 1..{MAX_TFS} TF specs")
-    if not _is_int(seq_len) or not 1 <= seq_len <= MAX_SEQ_LEN:
-        raise PolicyFileError(
-            f"policy 'seq_len' must be an int in [1, {MAX_SEQ_LEN}], got {seq_len!r:.40}"
-        )
-    p, frame = header.get("p", 1.0), header.get("frame", 0)
-    if not _is_number(p) or not 0 <= p <= 1:  # also False for NaN
-        raise PolicyFileError(f"invalid policy: p must be a probability in [0, 1], got {p!r:.40}")
-    if not _is_int(frame) or not 0 <= frame <= MAX_FRAME:
-        raise PolicyFileError(
-            f"invalid policy: frame must be an int in [0, {MAX_FRAME}] (pixels), got {frame!r:.40}"
-        )
-    _check_metadata(header.get("metadata", {}))
-
-
-def _is_int(value: Any) -> bool:
-    return isinstance(value, int) and not isinstance(value, bool)
-
-
-def _is_number(value: Any) -> bool:
-    return isinstance(value, int | float) and not isinstance(value, bool)
-
-
-# What the package itself reads from metadata["training"] (learn_policy writes it; `history`,
-# `tanda show` and `tanda gallery` read it): these fields, when present, must have these types.
-_TRAINING_FIELDS = {
-    "steps": _is_int,
-    "seed": _is_int,
-    "wall_time_s": _is_number,
-    "generator": lambda v: isinstance(v, str),
-    "data_dtype": lambda v: isinstance(v, str),
-    "data_shape": lambda v: isinstance(v, list) and all(_is_int(d) for d in v),
-    "config": lambda v: isinstance(v, dict),
-    "timing_s": lambda v: isinstance(v, dict) and all(_is_number(t) for t in v.values()),
-    "history": lambda v: isinstance(v, dict) and all(_is_history(k, h) for k, h in v.items()),
-}
-
-
-def _is_history(key: str, values: Any) -> bool:
-    if not isinstance(values, list):
-        return False
-    if key == "step":
-        return all(_is_int(v) for v in values)
-    return all(_is_number(v) or isinstance(v, list) and all(map(_is_number, v)) for v in values)
-
-
-def _check_metadata(metadata: Any) -> None:
-    if not isinstance(metadata, dict):
-        raise PolicyFileError("policy 'metadata' must be a JSON object")
-    training = metadata.get("training", {})
-    if not isinstance(training, dict):
-        raise PolicyFileError(
-            f"policy 'metadata.training' must be a JSON object, got {training!r:.40}"
-        )
-    for key, valid in _TRAINING_FIELDS.items():
-        if key in training and not valid(training[key]):
-            raise PolicyFileError(
-                f"policy 'metadata.training.{key}' has the wrong type ({training[key]!r:.40})"
-            )
-
-
-def _checked_state(
-    expected: dict[str, torch.Tensor], tensors: dict[str, torch.Tensor]
-) -> dict[str, torch.Tensor]:
-    """The file's sampler weights, if they match ``expected`` in names, shapes and dtypes."""
-    state = {k.removeprefix("sampler."): v for k, v in tensors.items()}
-    if set(state) != set(expected):
-        raise PolicyFileError(
-            f"sampler weights {sorted(state)} do not match the declared sampler {sorted(expected)}"
-        )
-    for key, value in expected.items():
-        if state[key].shape != value.shape or state[key].dtype != value.dtype:
-            raise PolicyFileError(
-                f"sampler weight {key!r}: expected {value.dtype} {tuple(value.shape)}, "
-                f"got {state[key].dtype} {tuple(state[key].shape)}"
-            )
-    if not all(torch.isfinite(v).all() for v in state.values() if v.is_floating_point()):
-        raise PolicyFileError("sampler weights contain NaN or infinite values")
-    return state
 
 
 def gallery_names() -> list[str]:

@@ -14,6 +14,9 @@ Each op has a kind:
   consecutive warps into one and resamples once (see :mod:`tanda_transforms.sequence`), and
   masks, boxes and keypoints follow the same warps.
 - ``"photometric"``: ``op(img, **args) -> img`` changes values only; targets stay as they are.
+- ``"text"``: ``op(tokens, **args) -> tokens`` edits a sentence, a
+  :class:`~tanda_transforms.text.Tokens` (words, the spaces after them, protected spans); an
+  op that cannot act returns its input unchanged (see :mod:`tanda_transforms.text`).
 
 Each argument may declare its bounds (``register_op(..., bounds={"degrees": (-360, 360)})``):
 a closed range ``(low, high)`` for numbers, or a tuple of allowed strings. A :class:`TF` built
@@ -52,7 +55,7 @@ __all__ = [
     "UnknownOpError",
 ]
 
-_KINDS = ("geometric", "photometric")
+_KINDS = ("geometric", "photometric", "text")
 
 
 class UnknownOpError(KeyError):
@@ -219,8 +222,9 @@ def register_op(
     name
         The op name used in TF specs (``"rotate"``).
     kind
-        ``"geometric"`` (``fn(shape, **args)`` returns a warp) or ``"photometric"``
-        (``fn(img, **args)`` returns an image).
+        ``"geometric"`` (``fn(shape, **args)`` returns a warp), ``"photometric"``
+        (``fn(img, **args)`` returns an image) or ``"text"`` (``fn(tokens, **args)`` returns
+        tokens).
     random
         Whether the op takes a keyword ``rng`` (a ``numpy.random.Generator``).
     replace

@@ -81,6 +81,14 @@ def _check_output(tf: TF, img: Any, out: Any) -> np.ndarray:
     return out
 
 
+def _check_same_type(tf: TF, item: Any, out: Any) -> Any:
+    """Return ``out`` if it has ``item``'s type (a text op returns Tokens for Tokens)."""
+    if type(out) is not type(item):
+        raise TFOutputError(f"TF {tf!r} returned {type(out).__name__} for a "
+                            f"{type(item).__name__}; an op returns what it was given")
+    return out
+
+
 class TF:
     """One transformation function: a registered op with its arguments bound.
 
@@ -127,7 +135,7 @@ class TF:
 
     @property
     def kind(self) -> str:
-        """``"geometric"`` (moves pixels; targets follow) or ``"photometric"``."""
+        """``"geometric"`` (moves pixels; targets follow), ``"photometric"`` or ``"text"``."""
         return self._spec.kind
 
     @property
@@ -152,6 +160,8 @@ class TF:
             check_image(img)
             return self.warp(img.shape, rng).apply(img)
         out = self._spec.fn(img, **dict(self.args), **self._rng_kwargs(rng))
+        if self.kind == "text":
+            return _check_same_type(self, img, out)
         return _check_output(self, img, out)
 
     def warp(self, shape: tuple[int, ...], rng: np.random.Generator | None = None) -> Warp:
@@ -229,7 +239,13 @@ class TFLibrary(Sequence[TF]):
         dupes = _repeated(items)
         if dupes:
             raise ValueError(f"a TFLibrary lists each TF once; repeated: {dupes}")
+        kinds = {tf.kind == "text" for tf in items}
+        if len(kinds) > 1:
+            text = [repr(tf) for tf in items if tf.kind == "text"][:3]
+            raise ValueError(f"a TFLibrary holds image TFs or text TFs, not both; text TFs "
+                             f"here: {text}{' ...' if len(text) == 3 else ''}")
         self._tfs = items
+        self._modality = "text" if kinds == {True} else "image"
 
     @classmethod
     def pack(cls, name: str) -> TFLibrary:
@@ -257,6 +273,17 @@ class TFLibrary(Sequence[TF]):
         if not isinstance(spec, list):
             raise ValueError(f"a TFLibrary spec is a list of TF specs, got {type(spec).__name__}")
         return cls(spec)
+
+    @property
+    def modality(self) -> str:
+        """``"text"`` when its TFs edit sentences (kind ``"text"``), else ``"image"``.
+
+        Examples
+        --------
+        >>> TFLibrary.pack("mnist").modality
+        'image'
+        """
+        return self._modality
 
     @property
     def names(self) -> list[str]:

@@ -23,7 +23,7 @@ from tanda_transforms import (
     gallery_names,
     policy_file,
 )
-from tanda_transforms.policy import MAX_TFS
+from tanda_transforms._policy_header import MAX_TFS
 from tanda_transforms.policy_file import MAGIC, decode, encode
 
 DIGIT = np.random.default_rng(0).integers(0, 256, (28, 28), dtype=np.uint8)

@@ -1,0 +1,180 @@
+"""Text policies: a sentence in, the same type out, entity spans intact; files carry their
+language model; the shared learner learns text policies and suppresses destructive TFs."""
+
+from pathlib import Path
+
+import numpy as np
+import pytest
+import torch
+
+from tanda_transforms import TF, TANDAPolicy, TFLibrary
+from tanda_transforms.learn import LearnConfig, Learner, learn_policy
+from tanda_transforms.policy_file import PolicyFileError, decode, encode
+from tanda_transforms.text import (
+    NGramLM,
+    destructive_text_tfs,
+    eda_pack,
+    register_language_model,
+    semeval_pack,
+    tokenize,
+    unregister_language_model,
+)
+
+SEMEVAL = Path(__file__).resolve().parents[2] / "shared/data/semeval2010-task8"
+ARCHIVE = SEMEVAL / "SemEval2010_task8_all_data.tar.gz"
+
+_MAKERS = ["company", "factory", "bakery", "workshop", "farmer", "studio", "mill", "plant"]
+_GOODS = ["chairs", "bread", "tables", "cheese", "shoes", "paper", "glass", "toys"]
+_ADJ = ["plastic", "fresh", "wooden", "fine", "cheap", "small", "old", "new"]
+_VERBS = ["makes", "produces", "sells", "builds", "ships", "fabricates"]
+_PLACES = ["town", "city", "valley", "north", "village"]
+
+
+def corpus(n: int, seed: int = 0) -> list[str]:
+    """Template sentences with two marked entities: a tiny language with an obvious order."""
+    rng = np.random.default_rng(seed)
+
+    def pick(words):
+        return words[rng.integers(len(words))]
+
+    out = []
+    for i in range(n):
+        if i % 2:
+            out.append(f"The <e1>{pick(_MAKERS)}</e1> {pick(_VERBS)} {pick(_ADJ)} "
+                       f"<e2>{pick(_GOODS)}</e2> in the {pick(_PLACES)}.")
+        else:
+            out.append(f"These {pick(_ADJ)} <e1>{pick(_GOODS)}</e1> come from a "
+                       f"<e2>{pick(_MAKERS)}</e2> near the {pick(_PLACES)}.")
+    return out
+
+
+@pytest.fixture(scope="module")
+def lm_key():
+    return register_language_model(NGramLM.fit(corpus(400)))
+
+
+def spans(sentence):
+    tokens = tokenize(sentence) if isinstance(sentence, str) else tokenize(" ".join(sentence))
+    return [(name, tokens.words[a : b + 1]) for name, a, b in tokens.spans()]
+
+
+def test_a_str_comes_back_a_str_with_both_spans_intact_and_often_changed(lm_key):
+    policy = TANDAPolicy(semeval_pack(lm_key), seq_len=3, seed=0)
+    changed = 0
+    for sentence in corpus(60, seed=1):
+        for _ in range(5):
+            out = policy(sentence)
+            assert isinstance(out, str)
+            assert spans(out) == spans(sentence), (sentence, out)
+            changed += out != sentence
+    assert changed > 150, changed  # of 300 draws
+
+
+def test_token_lists_and_tuples_keep_their_type(lm_key):
+    policy = TANDAPolicy(semeval_pack(lm_key), seq_len=3, seed=0)
+    words = tokenize(corpus(1)[0]).to_list()
+    out_list, out_tuple = policy(words), policy(tuple(words))
+    assert isinstance(out_list, list) and isinstance(out_tuple, tuple)
+    assert spans(out_list) == spans(words) == spans(out_tuple)
+
+
+def test_bad_inputs_and_settings_are_refused_by_name(lm_key):
+    policy = TANDAPolicy(eda_pack(lm_key), seq_len=2, seed=0)
+    with pytest.raises(TypeError, match="a str, or a list or tuple of str"):
+        policy(np.zeros((4, 4), np.uint8))
+    with pytest.raises(TypeError, match="one sentence per call"):
+        policy("a b", "c d")
+    with pytest.raises(ValueError, match="text policy takes frame=0"):
+        TANDAPolicy(eda_pack(lm_key), frame=2)
+    with pytest.raises(TypeError, match="text policy is called on each sentence"):
+        policy.batched()
+    with pytest.raises(ValueError, match="image TFs or text TFs, not both"):
+        TFLibrary([TF("hflip"), *eda_pack(lm_key)])
+    with pytest.raises(ValueError, match="properly|close|open|span"):
+        policy("The <e1>company fabricates chairs.")
+
+
+def test_p_zero_returns_the_input_and_replay_repeats_a_draw(lm_key):
+    sentence = corpus(1)[0]
+    assert TANDAPolicy(semeval_pack(lm_key), p=0.0, seed=0)(sentence) is sentence
+    policy = TANDAPolicy(semeval_pack(lm_key), seq_len=4, seed=3)
+    outs = [policy(sentence) for _ in range(5)]
+    assert policy.replay(sentence) == outs[-1]
+    again = TANDAPolicy(semeval_pack(lm_key), seq_len=4, seed=3)
+    assert [again(sentence) for _ in range(5)] == outs
+
+
+def test_a_saved_text_policy_carries_its_language_model(tmp_path):
+    lm = NGramLM.fit(corpus(100, seed=7))  # a model only this test registers
+    key = register_language_model(lm)
+    policy = TANDAPolicy(semeval_pack(key), seq_len=3, seed=0)
+    path = tmp_path / "text.tanda"
+    policy.save(path)
+    sentence = corpus(1)[0]
+    expected = [policy(sentence) for _ in range(10)]
+    unregister_language_model(key)
+    with pytest.raises(LookupError):
+        policy(sentence)
+    loaded = TANDAPolicy.load(path, seed=0)  # registers the model it carries
+    assert [loaded(sentence) for _ in range(10)] == expected
+
+
+def _altered(blob: bytes, change) -> bytes:
+    header, tensors = decode(blob)
+    change(header, tensors)
+    return encode(header, tensors)
+
+
+def test_a_file_whose_model_does_not_match_its_key_is_refused(lm_key):
+    blob = TANDAPolicy(eda_pack(lm_key), seq_len=2).to_bytes()
+
+    def bump_counts(header, tensors):
+        name = next(k for k, v in tensors.items() if k.startswith("lm.") and not
+                    v.is_floating_point() and v.numel() and int(v.max()) > 1)
+        tensors[name] = tensors[name].clone()
+        tensors[name][tensors[name].argmax()] -= 1
+
+    def stray(header, tensors):
+        tensors["lm.ngram-0000000000000000.counts"] = torch.zeros(2, dtype=torch.int64)
+
+    def not_a_dict(header, tensors):
+        header["language_models"] = ["x"]
+
+    for change, message in [(bump_counts, "checksum gives key|invalid"),
+                            (stray, "belong to no language model"),
+                            (not_a_dict, "must be a JSON object")]:
+        with pytest.raises(PolicyFileError, match=message):
+            TANDAPolicy.from_bytes(_altered(blob, change))
+
+
+def test_the_learner_rolls_sentences_out_as_token_ids(lm_key):
+    sentences = corpus(16)
+    library = TFLibrary(semeval_pack(lm_key))
+    learner = Learner(sentences, library, "mean_field", LearnConfig(seq_len=3, batch_size=2),
+                      seed=0, device=torch.device("cpu"))
+    actions = torch.zeros(2 * learner.config.seqs_per_point, 3, dtype=torch.long)
+    states = learner._roll_out(learner.data.batch([0, 1]), actions)
+    assert states.dtype == torch.int64 and states.shape[:2] == (4, 10)
+    assert learner.step()["d_loss"] > 0
+
+
+@pytest.mark.parametrize("generator", ["mean_field", "lstm"])
+def test_learning_suppresses_destructive_text_tfs(lm_key, generator):
+    harmless = eda_pack(lm_key)[:1] + semeval_pack(lm_key)[:5]
+    destructive = destructive_text_tfs(lm_key)
+    policy = learn_policy(corpus(400), harmless + destructive, generator=generator,
+                          seq_len=3, steps=250, seed=0, d_lr=1e-3, g_lr=1e-2,
+                          batch_size=16, d_width=8, progress=False)
+    probs = policy.sampler.tf_probabilities(seq_len=3, generator=torch.Generator().manual_seed(0))
+    uniform_share = len(destructive) / len(probs)
+    learned_share = float(probs[len(harmless):].sum())
+    assert learned_share < uniform_share / 3, (learned_share, probs.tolist())
+
+
+def test_learn_policy_builds_a_text_pack_on_a_model_of_the_data(tmp_path):
+    policy = learn_policy(corpus(64), "semeval", generator="mean_field", seq_len=2, steps=2,
+                          batch_size=8, d_width=4, seed=0, progress=False)
+    assert policy.library.modality == "text"
+    assert policy.metadata["training"]["data_dtype"] == "text"
+    policy.save(tmp_path / "p.tanda")
+    assert TANDAPolicy.load(tmp_path / "p.tanda").library == policy.library
