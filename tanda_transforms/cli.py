@@ -210,14 +210,17 @@ def _add_learn(sub) -> None:
     )
     p.add_argument("--data", metavar="PATH",
                    help="a folder of images, an .npy file (N x H x W [x C]), an .npz file (array "
-                   "'images', else its first array) or a dataset root for --reader; default: "
-                   "the 500 MNIST digits shipped with the package")
+                   "'images', else its first array), a .txt file of sentences (one per line, "
+                   "<e1>...</e1> marks protected spans) or a dataset root for --reader; "
+                   "default: the 500 MNIST digits shipped with the package")
     p.add_argument("--reader", choices=READERS, default="auto",
                    help="how to read --data. auto: .npy/.npz -> npy; IDX files -> mnist; a "
                    "tar, cifar-10-batches-py or data_batch_* -> cifar10; Info.txt -> mias; "
-                   "else a folder of images (all of one size and dtype, 8/16-bit kept)")
+                   "a .txt file -> text; a SemEval-2010 Task 8 archive or folder (name "
+                   "containing 'semeval') -> semeval; else a folder of images (all of one "
+                   "size and dtype, 8/16-bit kept)")
     p.add_argument("--split", choices=("train", "test"), default="train",
-                   help="split of the mnist and cifar10 readers")
+                   help="split of the mnist, cifar10 and semeval readers")
     p.add_argument("--limit", type=_positive_int, metavar="N",
                    help="keep only the first N images")
     p.add_argument("--size", type=_positive_int, metavar="S",
@@ -225,8 +228,10 @@ def _add_learn(sub) -> None:
                    "this size (default for mias: 256; otherwise images are kept as they are)")
     p.add_argument("--tfs", default="auto", metavar="PACK",
                    help="TF pack: mnist, cifar10, mammography, or a .json file with a list of "
-                   "TF specs ({'op': ..., 'args': {...}}). auto: mammography for --reader mias, "
-                   "cifar10 for 3-channel images, mnist otherwise")
+                   "TF specs ({'op': ..., 'args': {...}}); for sentences (readers semeval, "
+                   "text) the text packs semeval and eda, built on a trigram language model "
+                   "of the data. auto: mammography for --reader mias, cifar10 for 3-channel "
+                   "images, semeval for sentences, mnist otherwise")
     _add_learning_options(p)
     p.add_argument("--policy-p", type=_probability, default=1.0, metavar="P",
                    help="probability that the saved policy transforms an image (saved in the "
@@ -409,10 +414,11 @@ def _non_negative_int(text: str) -> int:
     return value
 
 
-def _library(tfs: str, images: np.ndarray, reader: str):
-    from tanda_transforms.registry import UnknownOpError
+def _library(tfs: str, images: np.ndarray | list[str], reader: str):
     from tanda_transforms.tfs import TFLibrary, available_packs
 
+    if isinstance(images, list):  # sentences (the semeval and text readers)
+        return _text_library(tfs, images)
     if tfs == "auto":
         if reader == "mias":
             tfs = "mammography"
@@ -421,21 +427,43 @@ def _library(tfs: str, images: np.ndarray, reader: str):
         else:
             tfs = "mnist"
     if tfs.lower().endswith(".json"):
-        path = Path(tfs)
-        if not path.is_file():
-            raise CliError(f"TF list not found: {path}")
-        try:
-            spec = json.loads(path.read_text())
-        except (json.JSONDecodeError, UnicodeDecodeError) as err:
-            raise CliError(f"{path}: not valid JSON ({err})") from None
-        try:
-            return TFLibrary.from_spec(spec)
-        except (TypeError, ValueError, UnknownOpError) as err:
-            raise CliError(f"{path}: not a list of valid TF specs: {err}") from None
+        return _json_library(tfs)
     if tfs not in available_packs():
         raise CliError(f"unknown TF pack {tfs!r}; available packs: {', '.join(available_packs())}"
                        " (or a .json file of TF specs)")
     return TFLibrary.pack(tfs)
+
+
+def _text_library(tfs: str, sentences: list[str]):
+    """A text pack on a language model fit on ``sentences``, or a .json list of text TFs."""
+    from tanda_transforms.text.learn import text_library
+    from tanda_transforms.text.packs import TEXT_PACKS
+
+    if tfs.lower().endswith(".json"):
+        return _json_library(tfs)
+    tfs = "semeval" if tfs == "auto" else tfs
+    if tfs not in TEXT_PACKS:
+        raise CliError(f"unknown text TF pack {tfs!r}; text packs: {', '.join(sorted(TEXT_PACKS))}"
+                       " (or a .json file of text TF specs)")
+    return text_library(tfs, sentences)
+
+
+def _json_library(tfs: str):
+    """A library from a .json file of TF specs."""
+    from tanda_transforms.registry import UnknownOpError
+    from tanda_transforms.tfs import TFLibrary
+
+    path = Path(tfs)
+    if not path.is_file():
+        raise CliError(f"TF list not found: {path}")
+    try:
+        spec = json.loads(path.read_text())
+    except (json.JSONDecodeError, UnicodeDecodeError) as err:
+        raise CliError(f"{path}: not valid JSON ({err})") from None
+    try:
+        return TFLibrary.from_spec(spec)
+    except (TypeError, ValueError, UnknownOpError) as err:
+        raise CliError(f"{path}: not a list of valid TF specs: {err}") from None
 
 
 # --- subcommands --------------------------------------------------------------------------
@@ -495,17 +523,22 @@ def _set_learning_threads(requested: int | None) -> int:
     return previous
 
 
-def _train(images: np.ndarray, library, config, args: argparse.Namespace, generator: str,
-           checkpoint: str | None = None, resume: str | None = None):
+def _data_summary(data: np.ndarray | list[str]) -> str:
+    if isinstance(data, list):
+        return f"{len(data)} sentences"
+    channels = 1 if data.ndim == 3 else data.shape[-1]
+    return (f"{len(data)} images of {' x '.join(map(str, data.shape[1:]))} {data.dtype} "
+            f"({channels} channel{'s' if channels > 1 else ''})")
+
+
+def _train(images: np.ndarray | list[str], library, config, args: argparse.Namespace,
+           generator: str, checkpoint: str | None = None, resume: str | None = None):
     from tanda_transforms.learn import learn_policy
 
     if resume is not None and not Path(resume).is_file():
         raise CliError(f"checkpoint to resume not found: {resume}")
-    channels = 1 if images.ndim == 3 else images.shape[-1]
-    print(f"learning a {generator} policy: {len(images)} images of "
-          f"{' x '.join(map(str, images.shape[1:]))} {images.dtype} ({channels} channel"
-          f"{'s' if channels > 1 else ''}), {len(library)} TFs, L = {config.seq_len}",
-          flush=True)
+    print(f"learning a {generator} policy: {_data_summary(images)}, {len(library)} TFs, "
+          f"L = {config.seq_len}", flush=True)
     previous_threads = _set_learning_threads(args.threads)
     started = time.perf_counter()
     first_step = threading.Event()

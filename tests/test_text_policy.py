@@ -178,3 +178,40 @@ def test_learn_policy_builds_a_text_pack_on_a_model_of_the_data(tmp_path):
     assert policy.metadata["training"]["data_dtype"] == "text"
     policy.save(tmp_path / "p.tanda")
     assert TANDAPolicy.load(tmp_path / "p.tanda").library == policy.library
+
+
+@pytest.mark.skipif(not ARCHIVE.is_file(), reason="SemEval-2010 Task 8 not in ../shared/data")
+def test_learning_on_the_semeval_sentences_suppresses_destructive_tfs():
+    from tanda_transforms.data.semeval import load_semeval
+    from tanda_transforms.text.learn import text_library
+
+    sentences = [example.sentence for example in load_semeval(ARCHIVE, "train")]
+    assert len(sentences) == 8000
+    library = text_library("semeval", sentences)
+    destructive = destructive_text_tfs(dict(library[0].args)["lm"])
+    policy = learn_policy(sentences, library + destructive, generator="mean_field", seq_len=3,
+                          steps=300, seed=0, d_lr=1e-3, g_lr=1e-2, batch_size=16, d_width=16,
+                          progress=False)
+    probs = policy.sampler.tf_probabilities(seq_len=3, generator=torch.Generator().manual_seed(0))
+    uniform_share = len(destructive) / len(probs)
+    assert float(probs[len(library):].sum()) < uniform_share / 3, probs.tolist()
+
+
+def test_tanda_learn_reads_a_text_file_of_sentences(tmp_path, capsys):
+    from tanda_transforms.cli import main
+
+    data = tmp_path / "sentences.txt"
+    data.write_text("\n".join(corpus(40)) + "\n\n", encoding="utf-8")
+    out = tmp_path / "text.tanda"
+    args = ["learn", "--data", str(data), "--steps", "2", "--batch-size", "4", "--seq-len", "2",
+            "--generator", "mean_field", "--set", "d_width=4", "--no-progress", "--out", str(out)]
+    assert main(args) == 0
+    assert "40 sentences" in capsys.readouterr().out
+    policy = TANDAPolicy.load(out, seed=0)
+    assert policy.library.modality == "text"
+    assert "sentences.txt (text, 40 sentences)" in policy.metadata["data"]
+    assert spans(policy(corpus(1)[0])) == spans(corpus(1)[0])
+    bad = tmp_path / "bad.txt"
+    bad.write_text("fine sentence\nThe <e1>company fabricates chairs.\n", encoding="utf-8")
+    assert main(["learn", "--data", str(bad), "--steps", "1", "--no-progress"]) == 2
+    assert "line 2" in capsys.readouterr().err

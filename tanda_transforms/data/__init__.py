@@ -10,6 +10,8 @@ network access:
 * Any folder of images, 8 or 16 bit (:func:`load_image_folder`); used by ``tanda learn --data``.
 * mini-MIAS mammograms with their ``Info.txt`` ground truth (:func:`parse_mias_info`,
   :func:`lesion_mask`, :func:`load_mias`).
+* SemEval-2010 Task 8 relation sentences, read from the release archive
+  (:func:`load_semeval`, :class:`RelationExample`, :data:`RELATION_LABELS`).
 * Any of these, by reader name or guessed from the path, as one array (:func:`load_data`,
   :func:`guess_reader`): what ``tanda learn --data`` reads.
 
@@ -33,16 +35,32 @@ from .mias import (
 )
 from .mnist import load_mnist, load_mnist_sample, read_idx
 from .readers import READERS, DataReadError, describe_data, guess_reader, load_data
+from .semeval import (
+    RELATION_LABELS,
+    RELATIONS,
+    MarkupError,
+    RelationExample,
+    SemEvalFormatError,
+    check_markup,
+    load_semeval,
+    parse_semeval,
+)
 
 __all__ = [
     "CIFAR10_CLASSES",
     "DataReadError",
     "IMAGE_EXTENSIONS",
     "MIAS_KINDS",
+    "MarkupError",
     "MiasAbnormality",
     "MiasDataset",
     "MiasRecord",
     "READERS",
+    "RELATIONS",
+    "RELATION_LABELS",
+    "RelationExample",
+    "SemEvalFormatError",
+    "check_markup",
     "describe_data",
     "guess_reader",
     "lesion_mask",
@@ -52,6 +70,8 @@ __all__ = [
     "load_mias",
     "load_mnist",
     "load_mnist_sample",
+    "load_semeval",
     "parse_mias_info",
+    "parse_semeval",
     "read_idx",
 ]

@@ -1,7 +1,8 @@
 """Read images with the reader a path calls for: the dispatch behind ``tanda learn --data``.
 
 :func:`load_data` picks a reader by name, or guesses it from the path (:func:`guess_reader`),
-reads the images as one array and resizes them if asked; :func:`describe_data` says what was
+reads the images as one array and resizes them if asked (the text readers, ``semeval`` and
+``text``, return a list of sentences instead); :func:`describe_data` says what was
 read without naming paths on the author's machine (a policy's ``metadata["data"]``). A path
 that cannot be read as asked raises :class:`DataReadError`, whose message names the path.
 """
@@ -19,10 +20,13 @@ from .folder import load_image_folder
 from .mias import load_mias
 from .mnist import load_mnist, load_mnist_sample
 
-__all__ = ["READERS", "DataReadError", "describe_data", "guess_reader", "load_data"]
+__all__ = ["READERS", "TEXT_READERS", "DataReadError", "describe_data", "guess_reader",
+           "load_data", "load_sentences"]
 
 #: Reader names ``load_data`` (and ``tanda learn --reader``) accept; ``auto`` guesses.
-READERS = ("auto", "mnist", "cifar10", "mias", "folder", "npy")
+READERS = ("auto", "mnist", "cifar10", "mias", "folder", "npy", "semeval", "text")
+#: Readers whose data are sentences (a list of str), not images.
+TEXT_READERS = ("semeval", "text")
 
 
 class DataReadError(ValueError):
@@ -37,14 +41,18 @@ def guess_reader(path: Path) -> str:
 
     Examples
     --------
-    >>> guess_reader(Path("digits.npz"))
-    'npy'
+    >>> guess_reader(Path("digits.npz")), guess_reader(Path("sentences.txt"))
+    ('npy', 'text')
     """
     name = path.name.lower()
     if name.endswith((".npy", ".npz")):
         return "npy"
+    if name.endswith(".txt"):
+        return "text"
     if name.endswith(_TAR_SUFFIXES):
-        return "cifar10"
+        return "semeval" if "semeval" in name else "cifar10"
+    if path.is_dir() and "semeval" in name:
+        return "semeval"
     if not path.is_dir():
         return "folder"
     for folder in (path, path / "MNIST" / "raw", path / "raw"):
@@ -86,8 +94,9 @@ def load_data(
     split: str = "train",
     limit: int | None = None,
     size: int | None = None,
-) -> tuple[np.ndarray, str]:
-    """Read images as ``tanda learn`` does; returns ``(images N x H x W [x C], reader used)``.
+) -> tuple[np.ndarray | list[str], str]:
+    """Read images as ``tanda learn`` does; returns ``(images N x H x W [x C], reader used)``
+    (for the text readers ``semeval`` and ``text``: ``(sentences, reader used)``).
 
     ``path=None`` gives the 500 MNIST digits shipped with the package (reader ``"sample"``).
 
@@ -123,7 +132,50 @@ def _resize(image: np.ndarray, size: int) -> np.ndarray:
     return out[..., None] if image.ndim == 3 and out.ndim == 2 else out
 
 
+def load_sentences(path: str | os.PathLike) -> list[str]:
+    """The sentences of a UTF-8 text file, one per line (blank lines skipped), each checked
+    (markup such as ``<e1>...</e1>`` must be well formed).
+
+    Raises
+    ------
+    DataReadError
+        If the file is not UTF-8 text or a line's markup is malformed, naming the line.
+    """
+    from tanda_transforms.text import tokenize
+
+    try:
+        lines = Path(path).read_text(encoding="utf-8").splitlines()
+    except UnicodeDecodeError as err:
+        raise DataReadError(f"{path}: not UTF-8 text ({err})") from None
+    sentences = []
+    for number, line in enumerate(lines, 1):
+        if not line.strip():
+            continue
+        try:
+            tokenize(line)
+        except ValueError as err:
+            raise DataReadError(f"{path}, line {number}: {err}") from None
+        sentences.append(line)
+    if not sentences:
+        raise DataReadError(f"{path}: no sentences (one per line expected)")
+    return sentences
+
+
+def _read_text(path: Path, reader: str, split: str) -> list[str]:
+    if reader == "text":
+        if not path.is_file():
+            raise DataReadError(f"{path}: expected a text file, one sentence per line")
+        return load_sentences(path)
+    from .semeval import load_semeval
+
+    return [example.sentence for example in load_semeval(path, split)]
+
+
 def _read(path: Path, reader: str, split: str, limit: int | None, size: int | None):
+    if reader in TEXT_READERS:
+        if size is not None:
+            raise DataReadError(f"--size resizes images; {reader} data are sentences")
+        return _read_text(path, reader, split)
     if reader == "npy":
         return _load_npy(path)
     if reader == "mnist":
@@ -152,7 +204,8 @@ def _read(path: Path, reader: str, split: str, limit: int | None, size: int | No
     raise DataReadError(f"unknown reader {reader!r}; choose from {', '.join(READERS)}")
 
 
-_DATASET_NAMES = {"mnist": "MNIST", "cifar10": "CIFAR-10", "mias": "mini-MIAS"}
+_DATASET_NAMES = {"mnist": "MNIST", "cifar10": "CIFAR-10", "mias": "mini-MIAS",
+                  "semeval": "SemEval-2010 Task 8"}
 
 
 def describe_data(
@@ -169,12 +222,15 @@ def describe_data(
     'CIFAR-10 train split, 50,000 images; 313 batches of 32 seen (10,016 images, shuffled)'
     >>> describe_data("/home/me/scans.npy", "npy", "train", 12, 2, 16)
     'scans.npy (npy, 12 images); 2 batches of 16 seen (32 images, shuffled)'
+    >>> describe_data("/data/semeval.tar.gz", "semeval", "train", 8000, 250, 32)[:56]
+    'SemEval-2010 Task 8 train split, 8,000 sentences; 250 ba'
     """
+    unit = "sentences" if reader in TEXT_READERS else "images"
     if path is None:
         source = f"the MNIST sample shipped with the package, {count:,} digits"
     elif reader in _DATASET_NAMES:
         split_text = "" if reader == "mias" else f" {split} split"
-        source = f"{_DATASET_NAMES[reader]}{split_text}, {count:,} images"
+        source = f"{_DATASET_NAMES[reader]}{split_text}, {count:,} {unit}"
     else:
-        source = f"{Path(path).name} ({reader}, {count:,} images)"
-    return f"{source}; {steps} batches of {batch} seen ({steps * batch:,} images, shuffled)"
+        source = f"{Path(path).name} ({reader}, {count:,} {unit})"
+    return f"{source}; {steps} batches of {batch} seen ({steps * batch:,} {unit}, shuffled)"

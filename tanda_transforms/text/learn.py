@@ -22,7 +22,7 @@ Examples
 >>> len(data), data.describe()["data_shape"]
 (2, [2])
 >>> data.vocabulary.encode([data.batch([1])[0]]).tolist()
-[[2, 7, 8, 6]]
+[[2, 8, 9, 7]]
 """
 
 from __future__ import annotations
