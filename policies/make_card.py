@@ -7,7 +7,8 @@ the card cannot drift from the file. Run by each recipe right after training:
     python policies/make_card.py NAME --data PATH --reader READER [--note TEXT]
 
 writes ``policies/NAME/MODEL_CARD.md`` and ``policies/NAME/samples.png`` for
-``tanda_transforms/gallery/NAME.tanda``.
+``tanda_transforms/gallery/NAME.tanda`` (for a text policy, sample sentences go in the card
+itself and there is no picture).
 """
 
 from __future__ import annotations
@@ -51,13 +52,34 @@ def _sequence_lines(policy: TANDAPolicy, top: int = 5) -> list[str]:
     return lines
 
 
-def write_card(name: str, images: np.ndarray, note: str) -> None:
+def _image_samples(policy: TANDAPolicy, images: np.ndarray, folder: Path) -> list[str]:
+    grid = sample_grid(policy, images[:6], n_aug=6, seed=0)
+    cv2.imwrite(str(folder / "samples.png"), cv2.cvtColor(grid, cv2.COLOR_RGB2BGR))
+    return ["Each row: an original, then six independent draws of the policy.", "",
+            "![samples](samples.png)"]
+
+
+def _text_samples(policy: TANDAPolicy, sentences: list[str]) -> list[str]:
+    """Each sentence, then four draws (with p = 1, so every draw applies a sequence)."""
+    policy.manual_seed(0)
+    policy.p = 1.0
+    lines = ["Each block: a test sentence, then four independent draws of the policy (p set "
+             "to 1 here, so each applies a sequence; the TFs applied are listed).", ""]
+    for sentence in sentences:
+        lines += [f"- original: `{sentence}`"]
+        for _ in range(4):
+            out = policy(sentence)
+            lines += [f"  - `{out}`  ({' -> '.join(policy.last_sequence)})"]
+    return lines
+
+
+def write_card(name: str, data: np.ndarray | list[str], note: str) -> None:
     policy = TANDAPolicy.load(ROOT / "tanda_transforms" / "gallery" / f"{name}.tanda", seed=0)
     training = policy.metadata.get("training", {})
     folder = ROOT / "policies" / name
     folder.mkdir(parents=True, exist_ok=True)
-    grid = sample_grid(policy, images[:6], n_aug=6, seed=0)
-    cv2.imwrite(str(folder / "samples.png"), cv2.cvtColor(grid, cv2.COLOR_RGB2BGR))
+    text = policy.library.modality == "text"
+    samples = _text_samples(policy, data) if text else _image_samples(policy, data, folder)
     config = training.get("config", {})
     last = {
         k: round(v[-1], 3)
@@ -98,13 +120,11 @@ def write_card(name: str, images: np.ndarray, note: str) -> None:
         "",
         "## Samples",
         "",
-        "Each row: an original, then six independent draws of the policy.",
-        "",
-        "![samples](samples.png)",
+        *samples,
         "",
     ]
     (folder / "MODEL_CARD.md").write_text("\n".join(lines))
-    print(f"wrote {folder / 'MODEL_CARD.md'} and {folder / 'samples.png'}")
+    print(f"wrote {folder / 'MODEL_CARD.md'}" + ("" if text else f" and {folder / 'samples.png'}"))
 
 
 def main() -> None:
@@ -126,8 +146,8 @@ def main() -> None:
 
         pool = LesionPool.from_mias(args.pool_from_mias, size=args.size)
         register_lesion_pool("mini-mias", pool)
-    images, _ = load_data(args.data, args.reader, split="test", size=args.size)
-    write_card(args.name, images[:: max(1, len(images) // 6)][:6], args.note)
+    data, _ = load_data(args.data, args.reader, split="test", size=args.size)
+    write_card(args.name, data[:: max(1, len(data) // 6)][:6], args.note)
 
 
 if __name__ == "__main__":

@@ -757,6 +757,8 @@ def cmd_show(args: argparse.Namespace) -> int:
     policy = _load_policy(args.policy, args.seed)
     _prepare_pools(policy, args.policy, args, pool)
     print(summarise(policy, n_samples=args.samples, top=args.top, seed=args.seed))
+    if policy.library.modality == "text":
+        return _show_sentences(policy, args)
     if args.images is not None:
         images, _ = load_data(args.images)
         if len(images) > args.n:
@@ -773,6 +775,34 @@ def cmd_show(args: argparse.Namespace) -> int:
         raise CliError(f"cannot apply the policy to these images: {err}") from None
     _write_png(Path(args.out), grid)
     print(f"grid written to {args.out}: {_grid_legend(len(images), args.n, policy.seq_len)}")
+    return 0
+
+
+#: Sentences ``tanda show`` augments for a text policy when no --images are given.
+EXAMPLE_SENTENCES = (
+    "The <e1>company</e1> fabricates plastic <e2>chairs</e2>.",
+    "A <e1>bottle</e1> of red wine was found in the <e2>cellar</e2> last week.",
+    "The <e1>author</e1> of the report explained the <e2>findings</e2> to the committee.",
+)
+
+
+def _show_sentences(policy, args: argparse.Namespace) -> int:
+    """A text policy's ``tanda show``: each sentence, then ``--n`` draws (no picture)."""
+    from tanda_transforms.data import load_data
+
+    sentences = list(EXAMPLE_SENTENCES)
+    if args.images is not None:
+        sentences, _ = load_data(args.images)
+        if not isinstance(sentences, list):
+            raise CliError(f"{args.images}: a text policy needs sentences (a .txt file or a "
+                           "SemEval archive), not images")
+        rng = np.random.default_rng(args.seed)
+        sentences = [sentences[i] for i in sorted(rng.permutation(len(sentences))[:args.n])]
+    policy.manual_seed(args.seed)
+    for sentence in sentences:
+        print(f"\n  {sentence}")
+        for _ in range(args.n):
+            print(f"    -> {policy(sentence)}")
     return 0
 
 
@@ -794,6 +824,9 @@ def cmd_apply(args: argparse.Namespace) -> int:
 
     pool = _register_pool_file(args)
     policy = _load_policy(args.policy, args.seed)
+    if policy.library.modality == "text":
+        raise CliError("tanda apply augments folders of images; a text policy is called on "
+                       "sentences in Python (TANDAPolicy.load(...)(sentence))")
     if not Path(args.in_dir).is_dir():
         raise CliError(f"input folder not found: {args.in_dir}")
     _prepare_pools(policy, args.policy, args, pool)

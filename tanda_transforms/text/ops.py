@@ -173,6 +173,12 @@ def _wordlike(tokens: Tokens) -> list[int]:
 # --- the paper's conditional word swap -------------------------------------------------------
 
 
+#: Words ``lm_swap`` takes from the left context before re-ranking them with the right one.
+#: With only ``top + 1`` (measured on SemEval test sentences), the pool held whatever may
+#: start a phrase after the left context, and the draw often broke the phrase after it.
+CANDIDATE_POOL = 100
+
+
 @register_op(
     "lm_swap",
     kind="text",
@@ -196,10 +202,12 @@ def lm_swap(
     ``"content"``, ``"function"``; punctuation never) in ``where`` (``"any"``; ``"between"``
     the first two spans; ``"outside"``: elsewhere). The model ranks words by how probable they
     are after the (lowercased, tag-free) words before it, re-scored by how well the words
-    after it follow (:meth:`NGramLM.candidates <tanda_transforms.text.NGramLM.candidates>`,
-    ``skip + top + 1`` candidates, of the same class); the current word is dropped, the ranks
-    ``[skip, skip + top)`` are kept and one is drawn in proportion to its probability. The new
-    word copies the old one's capitalisation.
+    after it follow (:meth:`NGramLM.candidates <tanda_transforms.text.NGramLM.candidates>`:
+    the :data:`CANDIDATE_POOL` (or ``skip + top + 1``, if more) words likeliest after the left
+    context, of the same class, re-ranked with the right context, so that a word that fits
+    before but not after, "I" in "<s> I company", falls down the list); the current word is
+    dropped, the ranks ``[skip, skip + top)`` are kept and one is drawn in proportion to its
+    probability. The new word copies the old one's capitalisation.
     """
     tokens = _check_tokens(tokens, "lm_swap")
     model = get_language_model(lm)
@@ -214,7 +222,8 @@ def lm_swap(
     plain, pos = _plain_context(tokens, i)
     n = model.order - 1
     words, probs = model.candidates(
-        plain[max(pos - n, 0) : pos], plain[pos + 1 : pos + 1 + n], skip + top + 1,
+        plain[max(pos - n, 0) : pos], plain[pos + 1 : pos + 1 + n],
+        max(CANDIDATE_POOL, skip + top + 1),
         mask=_class_mask(model, word_class),
     )
     current = tokens.words[i].lower()
