@@ -9,7 +9,8 @@ from tanda_transforms.data import load_mnist_sample
 from tanda_transforms.domains import LesionPool, register_lesion_pool, unregister_lesion_pool
 from tanda_transforms.show import synthetic_colour_images
 
-LEARNED = ("mnist", "cifar10", "ddsm")
+LEARNED = ("mnist", "cifar10", "ddsm", "semeval")
+SENTENCE = "The <e1>company</e1> fabricates plastic <e2>chairs</e2>."
 
 
 def _mammogram(size: int = 128) -> np.ndarray:
@@ -41,6 +42,12 @@ def test_gallery_policy_is_learned_and_transforms_its_domain(name, tiny_pool):
     assert training["steps"] > 0 and training["history"]["step"]
     probs = policy.sampler.tf_probabilities(seq_len=policy.seq_len)
     assert float(probs.max() - probs.min()) > 0  # learned, not uniform
+    if name == "semeval":
+        outs = [policy(SENTENCE) for _ in range(20)]
+        assert all(isinstance(out, str) and "<e1>company</e1>" in out and
+                   "<e2>chairs</e2>" in out for out in outs)
+        assert any(out != SENTENCE for out in outs)
+        return
     image = {
         "mnist": load_mnist_sample()[0][0],
         "cifar10": synthetic_colour_images(1, size=32)[0],

@@ -215,3 +215,15 @@ def test_tanda_learn_reads_a_text_file_of_sentences(tmp_path, capsys):
     bad.write_text("fine sentence\nThe <e1>company fabricates chairs.\n", encoding="utf-8")
     assert main(["learn", "--data", str(bad), "--steps", "1", "--no-progress"]) == 2
     assert "line 2" in capsys.readouterr().err
+
+
+def test_the_readme_text_example_runs_and_keeps_the_spans():
+    readme = (Path(__file__).resolve().parents[1] / "README.md").read_text()
+    section = readme.split("## Text: sentences with protected spans", 1)[1]
+    code = section.split("```python\n", 1)[1].split("```", 1)[0]
+    scope: dict = {}
+    exec(compile(code, "README.md", "exec"), scope)
+    assert isinstance(scope["augmented"], str) and isinstance(scope["tokens"], list)
+    assert spans(scope["augmented"]) == spans(scope["sentence"])
+    assert len(scope["sentences"]) == 4 and scope["labels"].tolist() == [3] * 4
+    assert all(spans(s) == spans(scope["sentence"]) for s in scope["sentences"])
