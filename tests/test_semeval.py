@@ -236,18 +236,12 @@ def _check_against_perl(official: str, gold: list[str], pred: list[str]) -> None
             int(correct), int(proposed), int(xdir), int(actual)), name
         for ours, theirs in ((s.precision, p), (s.recall, r), (s.f1, f1)):
             assert abs(ours - float(theirs)) <= 0.0051, (name, ours, theirs)
-    macro = re.search(r"MACRO-averaged result \(excluding Other\):\nP =\s*([\d.]+)%\s*"
-                      r"R =\s*([\d.]+)%\s*F1 =\s*([\d.]+)%", official)
-    assert macro is not None
-    ours = (report.macro_precision, report.macro_recall, report.macro_f1)
-    for value, theirs in zip(ours, macro.groups(), strict=True):
-        assert abs(value - float(theirs)) <= 0.0051
-    micro = re.search(r"Micro-averaged result \(excluding Other\):\nP =.*= *([\d.]+)%\s+"
-                      r"R =.*= *([\d.]+)%\s+F1 = *([\d.]+)%", official)
-    assert micro is not None
-    ours = (report.micro_precision, report.micro_recall, report.micro_f1)
-    for value, theirs in zip(ours, micro.groups(), strict=True):
-        assert abs(value - float(theirs)) <= 0.0051
+    _assert_close(report.macro_precision, report.macro_recall, report.macro_f1, official,
+                  r"MACRO-averaged result \(excluding Other\):\nP =\s*([\d.]+)%\s*"
+                  r"R =\s*([\d.]+)%\s*F1 =\s*([\d.]+)%")
+    _assert_close(report.micro_precision, report.micro_recall, report.micro_f1, official,
+                  r"Micro-averaged result \(excluding Other\):\nP =.*= *([\d.]+)%\s+"
+                  r"R =.*= *([\d.]+)%\s+F1 = *([\d.]+)%")
     accuracy = re.search(r"Accuracy \(calculated for the above confusion matrix\) = .* = *"
                          r"([\d.]+)%", official)
     assert accuracy is not None and abs(report.accuracy - float(accuracy.group(1))) <= 0.0051
@@ -456,3 +450,11 @@ def test_experiment_script_runs_resumes_and_tabulates(tmp_path, capsys):
     assert "| toy (p=0.5) |" in table and "(3 seeds)" in table and "(2 seeds)" in table
     with pytest.raises(SystemExit, match="NAME=PATH"):
         script.parse_policies(["eda"])
+
+
+def _assert_close(precision, recall, f1, official: str, pattern: str) -> None:
+    """Our P, R and F1 agree with the scorer's printed ones (to its two decimals)."""
+    found = re.search(pattern, official)
+    assert found is not None, pattern
+    for value, theirs in zip((precision, recall, f1), found.groups(), strict=True):
+        assert abs(value - float(theirs)) <= 0.0051

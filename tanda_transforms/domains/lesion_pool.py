@@ -20,6 +20,7 @@ from typing import Any
 import numpy as np
 
 from tanda_transforms._atomic import write_atomic
+from tanda_transforms._npz import npz_headers
 from tanda_transforms.functional import SUPPORTED_DTYPES, check_real, value_max
 
 __all__ = [
@@ -301,7 +302,7 @@ def _load_pool(path: Path) -> LesionPool:
         )
     where = f"lesion pool {str(path)!r}"
     try:
-        headers = _npz_headers(path)
+        headers = npz_headers(path)
     except (zipfile.BadZipFile, ValueError, OSError, EOFError) as err:
         raise LesionPoolError(f"{where}: not a readable .npz file ({err})") from None
     indices: dict[str, set[int]] = {"patch": set(), "mask": set()}
@@ -361,25 +362,6 @@ def _load_pool(path: Path) -> LesionPool:
         )
     except LesionPoolError as err:
         raise LesionPoolError(f"{where}: {err}") from None
-
-
-def _npz_headers(path: Path) -> dict[str, tuple[tuple[int, ...], np.dtype]]:
-    """Shape and dtype of every array of an ``.npz``, read from the headers only."""
-    headers = {}
-    with zipfile.ZipFile(path) as archive:
-        for name in archive.namelist():
-            if not name.endswith(".npy"):
-                raise ValueError(f"member {name!r} is not a .npy array")
-            with archive.open(name) as stream:
-                version = np.lib.format.read_magic(stream)
-                if version == (1, 0):
-                    shape, _, dtype = np.lib.format.read_array_header_1_0(stream)
-                elif version == (2, 0):
-                    shape, _, dtype = np.lib.format.read_array_header_2_0(stream)
-                else:
-                    raise ValueError(f"member {name!r}: unsupported .npy version {version}")
-            headers[name[: -len(".npy")]] = (tuple(shape), np.dtype(dtype))
-    return headers
 
 
 # --------------------------------------------------------------------------- pool registry

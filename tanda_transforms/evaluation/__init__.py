@@ -14,6 +14,10 @@ subset with each augmentation condition and compare test accuracies, over severa
 * :mod:`~tanda_transforms.evaluation.batches`: how images flow from numpy to the model;
 * :mod:`~tanda_transforms.evaluation.mias`: mini-MIAS patches split by patient;
 * :mod:`~tanda_transforms.evaluation.tasks`: the three tasks as arrays;
+* :mod:`~tanda_transforms.evaluation.relation` and
+  :mod:`~tanda_transforms.evaluation.relation_metrics`: the text task, SemEval-2010 Task 8
+  relation classification (a CNN with position features, the official macro-F1), run by
+  ``docs/experiments/semeval.py``;
 * :mod:`~tanda_transforms.evaluation.command`: ``tanda evaluate``, which
   ``python -m tanda_transforms.evaluation`` also runs.
 

@@ -4,6 +4,14 @@ A sentence is a :class:`Tokens` (:func:`tokenize`); markup tags ``<name>...</nam
 spans that no text op edits or moves apart (the entities of a relation). Ops that propose
 words read an :class:`NGramLM` registered under its key (:func:`register_language_model`).
 Importing this package registers the text ops (:mod:`tanda_transforms.text.ops`).
+
+The modules: :mod:`~tanda_transforms.text.tokens` (sentences and spans),
+:mod:`~tanda_transforms.text.lm` (the Kneser-Ney n-gram model, its plain-data parts and
+registry), :mod:`~tanda_transforms.text.ops` and :mod:`~tanda_transforms.text.packs` (the
+TFs), :mod:`~tanda_transforms.text.apply` (what a text policy's call does),
+:mod:`~tanda_transforms.text.store` (models inside policy files),
+:mod:`~tanda_transforms.text.learn` and :mod:`~tanda_transforms.text.discriminator` (the
+text side of :func:`~tanda_transforms.learn_policy`; imported on use, as they need torch).
 """
 
 from tanda_transforms.text import ops as _ops  # noqa: F401  (registers the text ops)

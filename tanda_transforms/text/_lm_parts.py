@@ -16,6 +16,7 @@ from pathlib import Path
 
 import numpy as np
 
+from tanda_transforms._npz import npz_headers
 from tanda_transforms.text.tokens import is_tag
 
 FORMAT = "tanda-ngram-lm-1"
@@ -185,7 +186,7 @@ def read_npz(path: Path) -> tuple[dict, dict[str, np.ndarray]]:
     if path.suffix != ".npz" or not path.is_file():
         raise LanguageModelError(f"{where}: expected an existing .npz file")
     try:
-        headers = _npz_headers(path)
+        headers = npz_headers(path)
     except (zipfile.BadZipFile, ValueError, OSError, EOFError) as err:
         raise LanguageModelError(f"{where}: not a readable .npz file ({err})") from None
     if sorted(headers) != sorted(_NPZ_DTYPES):
@@ -220,25 +221,6 @@ def read_npz(path: Path) -> tuple[dict, dict[str, np.ndarray]]:
         "vocab": [str(w) for w in data["vocab"]],
     }
     return header, {"ngrams": data["ngrams"], "counts": data["counts"]}
-
-
-def _npz_headers(path: Path) -> dict[str, tuple[tuple[int, ...], np.dtype]]:
-    """Shape and dtype of every array of an ``.npz``, read from the headers only."""
-    headers = {}
-    with zipfile.ZipFile(path) as archive:
-        for name in archive.namelist():
-            if not name.endswith(".npy"):
-                raise ValueError(f"member {name!r:.80} is not a .npy array")
-            with archive.open(name) as stream:
-                version = np.lib.format.read_magic(stream)
-                if version == (1, 0):
-                    shape, _, dtype = np.lib.format.read_array_header_1_0(stream)
-                elif version == (2, 0):
-                    shape, _, dtype = np.lib.format.read_array_header_2_0(stream)
-                else:
-                    raise ValueError(f"member {name!r:.80}: unsupported .npy version {version}")
-            headers[name[: -len(".npy")]] = (tuple(shape), np.dtype(dtype))
-    return headers
 
 
 # --------------------------------------------------------------------------- derived tables
