@@ -227,3 +227,38 @@ def test_the_readme_text_example_runs_and_keeps_the_spans():
     assert spans(scope["augmented"]) == spans(scope["sentence"])
     assert len(scope["sentences"]) == 4 and scope["labels"].tolist() == [3] * 4
     assert all(spans(s) == spans(scope["sentence"]) for s in scope["sentences"])
+
+
+def test_a_text_run_resumes_from_its_checkpoint_exactly(lm_key, tmp_path):
+    args = dict(generator="lstm", seq_len=2, seed=0, checkpoint_every=2, batch_size=4,
+                d_width=4, progress=False)
+    data, tfs = corpus(32), semeval_pack(lm_key)
+    straight = learn_policy(data, tfs, steps=4, **args)
+    ckpt = tmp_path / "text.ckpt"
+    learn_policy(data, tfs, steps=2, checkpoint=ckpt, **args)
+    resumed = learn_policy(data, tfs, steps=4, resume=ckpt, **args)
+    weights = [torch.cat([p.detach().flatten() for p in policy.sampler.parameters()])
+               for policy in (straight, resumed)]
+    assert torch.equal(*weights)
+    assert resumed.history == straight.history
+
+
+class _Sentences(torch.utils.data.Dataset):
+    def __init__(self, sentences, transform):
+        self.sentences, self.transform = sentences, transform
+
+    def __len__(self):
+        return len(self.sentences)
+
+    def __getitem__(self, i):
+        return self.transform(self.sentences[i])
+
+
+def test_dataloader_workers_draw_different_edits(lm_key):
+    policy = TANDAPolicy(semeval_pack(lm_key), seq_len=3, seed=0)
+    sentence = corpus(1)[0]
+    loader = torch.utils.data.DataLoader(_Sentences([sentence] * 16, policy), batch_size=8,
+                                         num_workers=2)
+    first, second = list(loader)
+    assert first != second  # each worker mixes its own seed into the policy's stream
+    assert all(spans(s) == spans(sentence) for s in first + second)
