@@ -220,6 +220,44 @@ def format_table(results: dict[str, Any], include_smoke: bool = False) -> str:
     return "\n".join(lines)
 
 
+def format_paired(results: dict[str, Any], baseline: str = "none") -> str:
+    """Markdown table of paired differences: per seed, a condition's macro-F1 minus the
+    ``baseline`` run's on the same subset (same fraction and seed); mean +- std over seeds.
+
+    Examples
+    --------
+    >>> runs = [{"condition": c, "fraction": 0.1, "seed": s, "macro_f1": f}
+    ...         for c, s, f in (("none", 0, 50.0), ("none", 1, 54.0),
+    ...                         ("eda", 0, 51.0), ("eda", 1, 56.0))]
+    >>> print(format_paired({"runs": runs}))
+    | condition - none | 10 % |
+    | --- | --- |
+    | eda | +1.50 ± 0.71 (2 seeds) |
+    """
+    runs = [r for r in results["runs"] if not r.get("smoke")]
+    base = {(float(r["fraction"]), r["seed"]): r["macro_f1"] for r in runs
+            if r["condition"] == baseline}
+    fractions = sorted({f for f, _ in base})
+    order = {c: i for i, c in enumerate(CONDITIONS)}
+    names = sorted({_row_name(r) for r in runs if r["condition"] != baseline},
+                   key=lambda name: (order.get(name.split(" ")[0], len(order)), name))
+    lines = [f"| condition - {baseline} | " + " | ".join(f"{100 * f:g} %" for f in fractions)
+             + " |", "| --- |" + " --- |" * len(fractions)]
+    for name in names:
+        cells = []
+        for fraction in fractions:
+            diffs = [r["macro_f1"] - base[(fraction, r["seed"])] for r in runs
+                     if _row_name(r) == name and float(r["fraction"]) == fraction
+                     and (fraction, r["seed"]) in base]
+            if len(diffs) < 2:
+                cells.append(f"{diffs[0]:+.2f} (1 seed)" if diffs else "")
+            else:
+                cells.append(f"{statistics.mean(diffs):+.2f} ± {statistics.stdev(diffs):.2f} "
+                             f"({len(diffs)} seeds)")
+        lines.append(f"| {name} | " + " | ".join(cells) + " |")
+    return "\n".join(lines)
+
+
 # --- command line -----------------------------------------------------------------------------
 
 
@@ -254,7 +292,10 @@ def build_parser() -> argparse.ArgumentParser:
 def main(argv: Sequence[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     if args.table:
-        print(format_table(read_results(args.out), include_smoke=args.smoke))
+        results = read_results(args.out)
+        print(format_table(results, include_smoke=args.smoke))
+        print()
+        print(format_paired(results))
         return 0
     if any(not 0 < f <= 1 for f in args.fractions):
         raise SystemExit(f"--fractions must be in (0, 1], got {args.fractions}")
