@@ -294,8 +294,10 @@ def main(argv: Sequence[str] | None = None) -> int:
     if args.table:
         results = read_results(args.out)
         print(format_table(results, include_smoke=args.smoke))
-        print()
-        print(format_paired(results))
+        for baseline in ("none", "heuristic"):
+            if any(r["condition"] == baseline for r in results["runs"]):
+                print()
+                print(format_paired(results, baseline))
         return 0
     if any(not 0 < f <= 1 for f in args.fractions):
         raise SystemExit(f"--fractions must be in (0, 1], got {args.fractions}")

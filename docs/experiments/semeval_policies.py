@@ -19,6 +19,11 @@ little but "avoid TFs that sometimes fail"; at 1e-3 a no-op costs 1, like a sent
 finds plainly fake), 2 epochs::
 
     python docs/experiments/semeval_policies.py --out-dir /tmp/semeval_policies --threads 1
+
+Diagnostics (docs/results.md, "why"): ``--regions`` also writes ``semeval_outside.tanda``
+and ``semeval_between.tanda``, uniform over the pack's LM swaps of one region only; and
+``--epochs 6 --suffix _6ep --generators mean_field`` learns the mean-field policy three times
+longer (a stronger discriminator).
 """
 
 from __future__ import annotations
@@ -38,7 +43,7 @@ from tanda_transforms.text.learn import text_library
 
 HERE = Path(__file__).resolve().parent
 DATA = HERE.parents[2] / "shared/data/semeval2010-task8/SemEval2010_task8_all_data.tar.gz"
-LEARNING = {"d_lr": 1e-3, "eps": 1e-3, "epochs": 2.0}
+LEARNING = {"d_lr": 1e-3, "eps": 1e-3}
 
 
 def main() -> None:
@@ -50,6 +55,10 @@ def main() -> None:
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--threads", type=int, default=1)
     parser.add_argument("--generators", nargs="+", default=["mean_field", "lstm"])
+    parser.add_argument("--epochs", type=float, default=2.0)
+    parser.add_argument("--suffix", default="", help="appended to the learned files' names")
+    parser.add_argument("--regions", action="store_true",
+                        help="also write uniform policies over one region's LM swaps")
     args = parser.parse_args()
     torch.set_num_threads(args.threads)
     args.out_dir.mkdir(parents=True, exist_ok=True)
@@ -57,6 +66,10 @@ def main() -> None:
     library = text_library("semeval", sentences)
     key = dict(library[0].args)["lm"]
     baselines = {"eda": TFLibrary(eda_pack(key)), "heuristic": library}
+    if args.regions:
+        for region in ("outside", "between"):
+            baselines[region] = TFLibrary([tf for tf in library
+                                           if dict(tf.args).get("where") == region])
     for name, tfs in baselines.items():
         policy = TANDAPolicy(tfs, seq_len=args.seq_len, p=args.p)
         policy.save(args.out_dir / f"semeval_{name}.tanda")
@@ -64,11 +77,11 @@ def main() -> None:
     for generator in args.generators:
         started = time.perf_counter()
         policy = learn_policy(sentences, library, generator=generator, seq_len=args.seq_len,
-                              seed=args.seed, progress=False, **LEARNING)
+                              seed=args.seed, progress=False, epochs=args.epochs, **LEARNING)
         policy.p = args.p
         policy.metadata["data"] = (f"SemEval-2010 Task 8 train split, {len(sentences):,} "
                                    "sentences (no labels)")
-        path = args.out_dir / f"semeval_{short[generator]}.tanda"
+        path = args.out_dir / f"semeval_{short[generator]}{args.suffix}.tanda"
         policy.save(path)
         probs = policy.sampler.tf_probabilities(
             args.seq_len, generator=torch.Generator().manual_seed(0))
