@@ -262,3 +262,33 @@ def test_dataloader_workers_draw_different_edits(lm_key):
     first, second = list(loader)
     assert first != second  # each worker mixes its own seed into the policy's stream
     assert all(spans(s) == spans(sentence) for s in first + second)
+
+
+def _region_words(tokens, region):
+    (_, _, first_close), (_, second_open, _) = tokens.spans()[:2]
+    words = tokens.words
+    if region == "between":
+        return words[first_close + 1 : second_open]
+    return words[: tokens.spans()[0][1]], words[tokens.spans()[1][2] + 1 :]
+
+
+@pytest.mark.parametrize("where", ["outside", "between"])
+def test_edits_of_one_region_leave_the_other_as_it_was(lm_key, where):
+    other = "between" if where == "outside" else "outside"
+    tfs = [TF("word_swap", where=where), TF("word_delete", where=where),
+           TF("word_insert", lm=lm_key, where=where), TF("lm_swap", lm=lm_key, where=where)]
+    rng = np.random.default_rng(0)
+    changed = 0
+    for sentence in corpus(40, seed=2):
+        tokens = tokenize(sentence)
+        for tf in tfs:
+            out = tf(tokens, rng)
+            assert _region_words(out, other) == _region_words(tokens, other), (tf, out.text())
+            changed += _region_words(out, where) != _region_words(tokens, where)
+    assert changed > 100  # of 160 edits
+
+
+def test_the_relation_pack_edits_outside_the_entities_only(lm_key):
+    from tanda_transforms.text import relation_pack
+
+    assert all(dict(tf.args)["where"] == "outside" for tf in relation_pack(lm_key))

@@ -20,6 +20,9 @@ finds plainly fake), 2 epochs::
 
     python docs/experiments/semeval_policies.py --out-dir /tmp/semeval_policies --threads 1
 
+``--pack relation`` does the same over the ``relation`` pack (edits outside the entities and
+the words between them only), writing ``semeval_relation_{heuristic,mf,lstm}.tanda``.
+
 Diagnostics (docs/results.md, "why"): ``--regions`` also writes ``semeval_outside.tanda``
 and ``semeval_between.tanda``, uniform over the pack's LM swaps of one region only; and
 ``--epochs 6 --suffix _6ep --generators mean_field`` learns the mean-field policy three times
@@ -57,22 +60,27 @@ def main() -> None:
     parser.add_argument("--generators", nargs="+", default=["mean_field", "lstm"])
     parser.add_argument("--epochs", type=float, default=2.0)
     parser.add_argument("--suffix", default="", help="appended to the learned files' names")
+    parser.add_argument("--pack", default="semeval", choices=("semeval", "relation"),
+                        help="the text pack (files semeval_*.tanda, or semeval_relation_*)")
     parser.add_argument("--regions", action="store_true",
                         help="also write uniform policies over one region's LM swaps")
     args = parser.parse_args()
     torch.set_num_threads(args.threads)
     args.out_dir.mkdir(parents=True, exist_ok=True)
     sentences = [example.sentence for example in load_semeval(args.data, "train")]
-    library = text_library("semeval", sentences)
+    library = text_library(args.pack, sentences)
+    prefix = "semeval" if args.pack == "semeval" else f"semeval_{args.pack}"
     key = dict(library[0].args)["lm"]
-    baselines = {"eda": TFLibrary(eda_pack(key)), "heuristic": library}
+    baselines = {"heuristic": library}
+    if args.pack == "semeval":
+        baselines["eda"] = TFLibrary(eda_pack(key))
     if args.regions:
         for region in ("outside", "between"):
             baselines[region] = TFLibrary([tf for tf in library
                                            if dict(tf.args).get("where") == region])
     for name, tfs in baselines.items():
         policy = TANDAPolicy(tfs, seq_len=args.seq_len, p=args.p)
-        policy.save(args.out_dir / f"semeval_{name}.tanda")
+        policy.save(args.out_dir / f"{prefix}_{name}.tanda")
     short = {"mean_field": "mf", "lstm": "lstm"}
     for generator in args.generators:
         started = time.perf_counter()
@@ -81,7 +89,7 @@ def main() -> None:
         policy.p = args.p
         policy.metadata["data"] = (f"SemEval-2010 Task 8 train split, {len(sentences):,} "
                                    "sentences (no labels)")
-        path = args.out_dir / f"semeval_{short[generator]}{args.suffix}.tanda"
+        path = args.out_dir / f"{prefix}_{short[generator]}{args.suffix}.tanda"
         policy.save(path)
         probs = policy.sampler.tf_probabilities(
             args.seq_len, generator=torch.Generator().manual_seed(0))

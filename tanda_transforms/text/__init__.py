@@ -24,7 +24,13 @@ from tanda_transforms.text.lm import (
     registered_language_models,
     unregister_language_model,
 )
-from tanda_transforms.text.packs import TEXT_PACKS, destructive_text_tfs, eda_pack, semeval_pack
+from tanda_transforms.text.packs import (
+    TEXT_PACKS,
+    destructive_text_tfs,
+    eda_pack,
+    relation_pack,
+    semeval_pack,
+)
 from tanda_transforms.text.tokens import Tokens, tokenize
 
 __all__ = [
@@ -38,6 +44,7 @@ __all__ = [
     "registered_language_models",
     "unregister_language_model",
     "semeval_pack",
+    "relation_pack",
     "eda_pack",
     "destructive_text_tfs",
     "TEXT_PACKS",

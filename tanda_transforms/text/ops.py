@@ -170,6 +170,20 @@ def _wordlike(tokens: Tokens) -> list[int]:
     return [i for i in tokens.editable() if _WORDLIKE.search(tokens.words[i])]
 
 
+def _in(tokens: Tokens, indices: list[int], where: str) -> list[int]:
+    """The editable ``indices`` in region ``where`` (``"any"``: all of them)."""
+    return indices if where == "any" else [i for i in indices if tokens.region(i) == where]
+
+
+def _gap_region(tokens: Tokens, gap: int) -> str:
+    """Where a word inserted before index ``gap`` would sit: between the first two spans
+    (after the first's closing tag, up to the second's opening tag) or outside them."""
+    spans = tokens.spans()
+    if len(spans) >= 2 and spans[0][2] < gap <= spans[1][1]:
+        return "between"
+    return "outside"
+
+
 # --- the paper's conditional word swap -------------------------------------------------------
 
 
@@ -249,38 +263,43 @@ def _plain_context(tokens: Tokens, i: int) -> tuple[list[str], int]:
 # --- EDA edits ---------------------------------------------------------------------------------
 
 
-@register_op("word_swap", kind="text", random=True)
-def word_swap(tokens: Tokens, *, rng: np.random.Generator) -> Tokens:
-    """Exchange two distinct random editable words (not punctuation); needs two of them."""
+@register_op("word_swap", kind="text", random=True, bounds={"where": WHERE})
+def word_swap(tokens: Tokens, where: str = "any", *, rng: np.random.Generator) -> Tokens:
+    """Exchange two distinct random editable words (not punctuation) of region ``where``
+    (``"any"``, ``"between"`` the first two spans, ``"outside"``); needs two of them."""
     tokens = _check_tokens(tokens, "word_swap")
-    chosen = _wordlike(tokens)
+    chosen = _in(tokens, _wordlike(tokens), where)
     if len(chosen) < 2:
         return tokens
     a, b = rng.choice(len(chosen), size=2, replace=False)
     return tokens.swap(chosen[int(a)], chosen[int(b)])
 
 
-@register_op("word_delete", kind="text", random=True)
-def word_delete(tokens: Tokens, *, rng: np.random.Generator) -> Tokens:
-    """Delete a random editable word (not punctuation).
+@register_op("word_delete", kind="text", random=True, bounds={"where": WHERE})
+def word_delete(tokens: Tokens, where: str = "any", *, rng: np.random.Generator) -> Tokens:
+    """Delete a random editable word (not punctuation) of region ``where``.
 
     Acts only when at least ``MIN_WORDS_AFTER_DELETE`` (3) editable non-punctuation words
-    remain afterwards, so a sentence is never cut down to its entities alone.
+    (of any region) remain afterwards, so a sentence is never cut down to its entities alone.
     """
     tokens = _check_tokens(tokens, "word_delete")
-    chosen = _wordlike(tokens)
-    if len(chosen) <= MIN_WORDS_AFTER_DELETE:
+    wordlike = _wordlike(tokens)
+    chosen = _in(tokens, wordlike, where)
+    if len(wordlike) <= MIN_WORDS_AFTER_DELETE or not chosen:
         return tokens
     return tokens.delete(_pick(rng, chosen))
 
 
-@register_op("word_insert", kind="text", random=True, file_check=registered_lm_only("word_insert"))
-def word_insert(tokens: Tokens, lm: str, *, rng: np.random.Generator) -> Tokens:
+@register_op("word_insert", kind="text", random=True, bounds={"where": WHERE},
+             file_check=registered_lm_only("word_insert"))
+def word_insert(tokens: Tokens, lm: str, where: str = "any", *,
+                rng: np.random.Generator) -> Tokens:
     """Insert an alphabetic word drawn from the model's continuation unigram distribution.
 
-    The gap is drawn uniformly among those next to an editable non-punctuation word, never
-    inside a span and never before the first word (which keeps its capital) nor after final
-    closing punctuation.
+    The gap is drawn uniformly among those next to an editable non-punctuation word, in
+    region ``where`` (between the first two spans or outside them), never inside a span and
+    never before the first word (which keeps its capital) nor after final closing
+    punctuation.
     """
     tokens = _check_tokens(tokens, "word_insert")
     model = get_language_model(lm)
@@ -293,6 +312,7 @@ def word_insert(tokens: Tokens, lm: str, *, rng: np.random.Generator) -> Tokens:
         if g not in inside
         and (g - 1 in wordlike or g in wordlike)
         and not (g == n and tokens.words[-1] in CLOSING_PUNCTUATION)
+        and (where == "any" or _gap_region(tokens, g) == where)
     ]
     mask = _class_mask(model, "alpha")
     if not gaps or not mask.any():

@@ -4,6 +4,12 @@
   sentences, between the two entities and outside them, on content and function words, near
   the top of the model's distribution (``top=5``) and further down (``top=20, skip=5``); two
   swaps of any word anywhere; and the three EDA edits.
+- :func:`relation_pack` (7 TFs): the ``semeval`` pack's edits restricted to the words
+  outside the two entities and the text between them: ``lm_swap`` on content and function
+  words, near and far, and the three EDA edits, all ``where="outside"``. In relation
+  sentences the words between the entities carry the relation ("made *of*", "caused *by*"):
+  an edit there keeps a sentence natural, so a discriminator lets it pass, but can change
+  its label (docs/results.md measured it).
 - :func:`eda_pack` (3 TFs): ``word_swap``, ``word_delete``, ``word_insert``.
 - :func:`destructive_text_tfs` (2 TFs): ``shuffle_words`` and ``random_words(fraction=0.5)``,
   to check that learning suppresses TFs that destroy sentences.
@@ -12,8 +18,10 @@ Examples
 --------
 >>> from tanda_transforms.text import NGramLM, register_language_model
 >>> key = register_language_model(NGramLM.fit(["A cat sat.", "A dog ran."]))
->>> [len(TEXT_PACKS[name](key)) for name in ("semeval", "eda")], len(destructive_text_tfs(key))
-([13, 3], 2)
+>>> [len(TEXT_PACKS[name](key)) for name in ("semeval", "relation", "eda")]
+[13, 7, 3]
+>>> len(destructive_text_tfs(key))
+2
 >>> semeval_pack(key)[0]  # doctest: +ELLIPSIS
 lm_swap(lm='ngram-...', where='between', word_class='content', top=5, skip=0)
 """
@@ -24,7 +32,7 @@ from collections.abc import Callable
 
 from tanda_transforms.tfs import TF
 
-__all__ = ["semeval_pack", "eda_pack", "destructive_text_tfs", "TEXT_PACKS"]
+__all__ = ["semeval_pack", "relation_pack", "eda_pack", "destructive_text_tfs", "TEXT_PACKS"]
 
 NEAR = {"top": 5, "skip": 0}
 FAR = {"top": 20, "skip": 5}
@@ -42,6 +50,18 @@ def semeval_pack(lm: str) -> list[TF]:
     return tfs + eda_pack(lm)
 
 
+def relation_pack(lm: str) -> list[TF]:
+    """The ``semeval`` pack's edits outside the two entities and the words between them
+    (7 TFs)."""
+    tfs = [
+        TF("lm_swap", lm=lm, where="outside", word_class=word_class, **depth)
+        for word_class in ("content", "function")
+        for depth in (NEAR, FAR)
+    ]
+    return tfs + [TF("word_swap", where="outside"), TF("word_delete", where="outside"),
+                  TF("word_insert", lm=lm, where="outside")]
+
+
 def eda_pack(lm: str) -> list[TF]:
     """The EDA edits, one word each: swap, delete, insert (3 TFs)."""
     return [TF("word_swap"), TF("word_delete"), TF("word_insert", lm=lm)]
@@ -53,4 +73,8 @@ def destructive_text_tfs(lm: str) -> list[TF]:
 
 
 #: Pack name -> function of a registered language model key returning a fresh list of TFs.
-TEXT_PACKS: dict[str, Callable[[str], list[TF]]] = {"semeval": semeval_pack, "eda": eda_pack}
+TEXT_PACKS: dict[str, Callable[[str], list[TF]]] = {
+    "semeval": semeval_pack,
+    "relation": relation_pack,
+    "eda": eda_pack,
+}
