@@ -229,9 +229,9 @@ def _add_learn(sub) -> None:
     p.add_argument("--tfs", default="auto", metavar="PACK",
                    help="TF pack: mnist, cifar10, mammography, or a .json file with a list of "
                    "TF specs ({'op': ..., 'args': {...}}); for sentences (readers semeval, "
-                   "text) the text packs semeval and eda, built on a trigram language model "
-                   "of the data. auto: mammography for --reader mias, cifar10 for 3-channel "
-                   "images, semeval for sentences, mnist otherwise")
+                   "text) the text packs semeval, relation and eda, built on a trigram "
+                   "language model of the data. auto: mammography for --reader mias, cifar10 "
+                   "for 3-channel images, semeval for sentences, mnist otherwise")
     _add_learning_options(p)
     p.add_argument("--policy-p", type=_probability, default=1.0, metavar="P",
                    help="probability that the saved policy transforms an image (saved in the "

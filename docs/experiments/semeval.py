@@ -294,7 +294,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     if args.table:
         results = read_results(args.out)
         print(format_table(results, include_smoke=args.smoke))
-        for baseline in ("none", "heuristic"):
+        for baseline in ("none", "heuristic", "heuristic_rel"):
             if any(r["condition"] == baseline for r in results["runs"]):
                 print()
                 print(format_paired(results, baseline))
