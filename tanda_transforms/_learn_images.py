@@ -11,7 +11,8 @@ here (images) and in :mod:`tanda_transforms.text.learn` (sentences). Both provid
 - ``data.roll_out(real, actions, streams)``: ``[L + 1, M, ...]`` tensors of each
   intermediate ``x_t`` as D takes them, ``x_0`` first;
 - ``data.to_discriminator(x)`` and ``data.diversity_space(x, disc, diversity)``;
-- ``data.describe()``: shape and dtype for the policy's training metadata.
+- ``data.describe()``: shape and dtype for the policy's training metadata;
+- ``data.renderer``: the batched renderer used, or None (per item).
 
 Examples
 --------

@@ -254,7 +254,7 @@ class Learner:
     @property
     def renderer(self):
         """The batched renderer of image data (None: per image, and for text)."""
-        return getattr(self.data, "renderer", None)
+        return self.data.renderer
 
     # --- one step ---------------------------------------------------------------------------
 

@@ -55,7 +55,6 @@ if TYPE_CHECKING:
 __all__ = ["TANDAPolicy", "PolicyNotFoundError", "gallery_names"]
 
 
-
 class PolicyNotFoundError(FileNotFoundError):
     """Neither a policy file at that path nor a gallery policy of that name exists."""
 

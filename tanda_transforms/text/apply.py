@@ -62,16 +62,12 @@ def one_sentence(inputs: tuple) -> Any:
     return inputs[0]
 
 
-def _step_rng(seed: int) -> np.random.Generator:
-    return np.random.default_rng(seed)
-
-
 def intermediates(library: TFLibrary, actions: Sequence[int], seeds: Sequence[int],
                   tokens: Tokens) -> list[Tokens]:
     """``[x_0, x_1, ..., x_L]``: the sentence before and after each step."""
     states = [tokens]
     for action, seed in zip(actions, seeds, strict=True):
-        states.append(library[action](states[-1], _step_rng(seed)))
+        states.append(library[action](states[-1], np.random.default_rng(seed)))
     return states
 
 

@@ -127,6 +127,8 @@ class Vocabulary:
 class TextData:
     """Sentences, and how a learning step turns them into the discriminator's input."""
 
+    renderer = None  # sentences are edited one by one (images may have a batched renderer)
+
     def __init__(self, data: Any, library: TFLibrary, device: torch.device) -> None:
         self.sentences = as_sentences(data)
         self.library, self.device = library, device
