@@ -104,6 +104,19 @@ def test_fused_runs_agree_with_the_per_image_path(shape, dtype):
     _assert_agree(_render(GEOMETRIC, images, actions), expected, FUSED_FLOAT_TOL)
 
 
+@pytest.mark.parametrize("dtype", [np.float32, np.uint8])
+def test_runs_broken_by_photometric_steps_agree_with_the_per_image_path(dtype):
+    # dense warps (swirls) of different steps pending together, pulled back depth by depth
+    library = TFLibrary([*GEOMETRIC, TF("invert")])
+    images = _images(16, 24, 24, 3, dtype)
+    weights = torch.ones(len(library))
+    weights[-1] = len(library) / 3  # a quarter of the steps end a run
+    actions = torch.multinomial(weights, 16 * 8, replacement=True,
+                                generator=torch.Generator().manual_seed(3)).view(16, 8)
+    expected = _per_image(library, actions, images)
+    _assert_agree(_render(library, images, actions), expected, FUSED_FLOAT_TOL)
+
+
 def test_flips_agree_exactly():
     lib = TFLibrary([TF("hflip"), TF("vflip")])
     images = _images(4, 9, 14, 3, np.uint8)

@@ -237,11 +237,14 @@ class PendingRuns:
     """Every sample's pending run of warps, composed as it grows.
 
     Affine warps multiply into one inverse matrix per sample as they arrive (``affine``,
-    since the run's last dense warp); a dense warp is kept with the matrix before it. So a
-    run without dense warps costs one matrix per sample, and :meth:`grid` pulls the output
-    grid back through the run as :func:`~tanda_transforms.functional.composition.compose_run`
-    does: the trailing matrix, then each dense warp (its displacement sampled bilinearly,
-    extended by its edge) and the matrix before it, from the last to the first.
+    since the run's last dense warp); a dense warp is kept as a row of a field store with
+    the matrix before it (a sample's ``k``-th dense warp in slot ``k``). So a run without
+    dense warps costs one matrix per sample, and :meth:`grid` pulls the output grid back
+    through the run as :func:`~tanda_transforms.functional.composition.compose_run` does:
+    the trailing matrix, then each dense warp (its displacement sampled bilinearly, extended
+    by its edge) and the matrix before it, from the last to the first; the samples' last
+    dense warps together, then their second to last, and so on (one ``grid_sample`` per
+    depth, whatever step each warp came from).
 
     Parameters
     ----------
@@ -251,69 +254,160 @@ class PendingRuns:
         ``(H, W)``.
     device
         Where the warps live.
+    table
+        Optional displacement fields ``[k, 2, H, W]`` that :meth:`add_table` refers to by row
+        (the non-random dense TFs of a library), copied only when first used.
     """
 
-    def __init__(self, n: int, shape: tuple[int, int], device: torch.device) -> None:
+    def __init__(self, n: int, shape: tuple[int, int], device: torch.device,
+                 table: Tensor | None = None) -> None:
         self.shape, self.device = shape, device
         self.affine = torch.eye(3, device=device).repeat(n, 1, 1)
-        self.dense: list[tuple[Tensor, Tensor, Tensor]] = []  # (rows, matrix before, field)
         self.pending = torch.zeros(n, dtype=torch.bool)  # samples with a pending run (CPU)
+        self.count = torch.zeros(n, dtype=torch.long)  # dense warps in each pending run (CPU)
+        self.before = torch.empty(n, 0, 3, 3, device=device)  # [n, slots, 3, 3]
+        self.field = torch.empty(n, 0, dtype=torch.long, device=device)  # store rows [n, slots]
+        self._fields = _FieldStore(table, shape, device)
 
     def add(self, rows: Tensor, steps: Steps) -> None:
         """Append warps to the runs of the samples ``rows`` (CPU indices)."""
+        if isinstance(steps, DenseSteps):
+            self._add_dense(rows, self._fields.append(steps.displacement))
+            return
         on_device = rows.to(self.device)
-        if isinstance(steps, AffineSteps):
-            self.affine[on_device] = self.affine[on_device] @ steps.inverse
-        else:
-            self.dense.append((rows, self.affine[on_device], steps.displacement))
-            self.affine[on_device] = _EYE.to(self.device)
+        self.affine[on_device] = self.affine.index_select(0, on_device) @ steps.inverse
         self.pending[rows] = True
+
+    def add_table(self, rows: Tensor, table_rows: Tensor) -> None:
+        """Append the table's dense warps ``table_rows`` to the runs of the samples ``rows``."""
+        self._add_dense(rows, self._fields.table_ids(table_rows.to(self.device)))
+
+    def _add_dense(self, rows: Tensor, ids: Tensor) -> None:
+        slot = self.count[rows]
+        if int(slot.max()) >= self.before.shape[1]:
+            self._grow()
+        on_device, slot_on = rows.to(self.device), slot.to(self.device)
+        self.before[on_device, slot_on] = self.affine.index_select(0, on_device)
+        self.field[on_device, slot_on] = ids
+        self.affine[on_device] = _EYE.to(self.device)
+        self.count[rows] += 1
+        self.pending[rows] = True
+
+    def _grow(self) -> None:
+        n, slots = self.field.shape
+        extra = max(slots, 2)
+        self.before = torch.cat([self.before, self.before.new_empty(n, extra, 3, 3)], 1)
+        self.field = torch.cat([self.field, self.field.new_empty(n, extra)], 1)
 
     def grid(self, chosen: Tensor, consume: bool) -> Tensor:
         """``grid_sample`` coordinates ``[m, H, W, 2]`` (``align_corners=True``) of the runs
         of the samples ``chosen`` (CPU indices); ``consume`` ends those runs."""
         h, w = self.shape
-        local = torch.full((len(self.pending),), -1, dtype=torch.long)
-        local[chosen] = torch.arange(len(chosen))
         on_device = chosen.to(self.device)
-        post = self.affine[on_device]
+        post = self.affine.index_select(0, on_device)
         grid = _affine_grid(post, h, w)
-        mine, rest = [], []
-        for rows, before, field in self.dense:
-            inside = local[rows] >= 0
-            if inside.any():
-                keep = inside.to(self.device)
-                mine.append((local[rows][inside].to(self.device), before[keep], field[keep]))
-            if consume and not inside.all():
-                keep = (~inside).to(self.device)
-                rest.append((rows[~inside], before[keep], field[keep]))
-        if mine:
-            touched = torch.unique(torch.cat([r for r, _, _ in mine]))
-            grid[touched] = normalised(_pull_back_run(post, touched, mine, h, w), h, w)
+        depth = self.count[chosen]
+        touched = torch.nonzero(depth).flatten()
+        if len(touched):
+            xy = self._pull_back(chosen[touched], post.index_select(0, touched.to(self.device)),
+                                 depth[touched])
+            grid[touched.to(self.device)] = normalised(xy, h, w)
         if consume:
-            self.dense = rest
             self.affine[on_device] = _EYE.to(self.device)
             self.pending[chosen] = False
+            self.count[chosen] = 0
+            if not bool(self.pending.any()):
+                self._fields.clear()
         return grid
 
+    def _pull_back(self, samples: Tensor, post: Tensor, depth: Tensor) -> Tensor:
+        """Pixel positions ``[m, H, W, 2]`` of the runs of ``samples`` (each with ``depth``
+        > 0 dense warps; ``post``: their trailing matrices).
 
-def _pull_back_run(post: Tensor, touched: Tensor, items: list, h: int, w: int) -> Tensor:
-    """Pixel positions ``[len(touched), H, W, 2]`` of the runs with dense warps."""
-    slot = torch.full((len(post),), -1, dtype=torch.long, device=post.device)
-    slot[touched] = torch.arange(len(touched), device=post.device)
-    grid = _pixel_grid(h, w, post.device)
-    xy = _maybe_affine(post[touched], grid.expand(len(touched), h, w, 2))
-    for rows, before, field in reversed(items):
-        at = slot[rows]
-        xy[at] = _maybe_affine(before, _pull_back_dense(field, xy[at]))
-    return xy
+        A dense warp met at the pixels themselves (the last of a run without a trailing
+        affine) is its own source map, as ``compose_run`` takes it: no sampling.
+        """
+        h, w = self.shape
+        pixels = _pixel_grid(h, w, self.device)
+        start = pixels.expand(len(samples), h, w, 2)
+        xy = _maybe_affine(post, start)
+        xy = start.clone() if xy is start else xy
+        for d in range(1, int(depth.max()) + 1):
+            mine = torch.nonzero(depth >= d).flatten()
+            rows, slots = samples[mine].to(self.device), (depth[mine] - d).to(self.device)
+            fields = self._fields.rows(self.field[rows, slots])
+            if d == 1:  # every sample; those without a trailing affine are at the pixels
+                moved = _pull_back_last(fields, xy, ~_identities(post), pixels)
+            else:
+                moved = _pull_back_dense(fields, xy.index_select(0, mine.to(self.device)))
+            xy[mine.to(self.device)] = _maybe_affine(self.before[rows, slots], moved)
+        return xy
+
+
+class _FieldStore:
+    """The displacement fields ``[k, 2, H, W]`` of the pending dense warps, one growing
+    tensor (capacity doubled when full), the table's fields first."""
+
+    def __init__(self, table: Tensor | None, shape: tuple[int, int], device: torch.device):
+        self.table, self.shape, self.device = table, shape, device
+        self.store: Tensor | None = None
+        self.used = 0
+
+    def table_ids(self, table_rows: Tensor) -> Tensor:
+        """Store rows of the table's fields (the table is copied in on first use)."""
+        if self.store is None:
+            self._reserve(0)
+        return table_rows
+
+    def append(self, fields: Tensor) -> Tensor:
+        """Store ``fields`` ``[m, 2, H, W]``; their rows ``[m]`` on the device."""
+        self._reserve(len(fields))
+        start = self.used
+        self.store[start:start + len(fields)] = fields
+        self.used += len(fields)
+        return torch.arange(start, self.used, device=self.device)
+
+    def rows(self, ids: Tensor) -> Tensor:
+        return self.store.index_select(0, ids)
+
+    def clear(self) -> None:
+        """Drop the drawn fields (no run refers to them any more); the table's stay."""
+        self.used = 0 if self.store is None or self.table is None else len(self.table)
+
+    def _reserve(self, extra: int) -> None:
+        if self.store is None:
+            base = 0 if self.table is None else len(self.table)
+            self.store = torch.empty(max(base + extra, 1), 2, *self.shape, device=self.device)
+            if base:
+                self.store[:base] = self.table
+            self.used = base
+        elif self.used + extra > len(self.store):
+            grown = torch.empty(2 * (self.used + extra), 2, *self.shape, device=self.device)
+            grown[:self.used] = self.store[:self.used]
+            self.store = grown
+
+
+def _pull_back_last(fields: Tensor, xy: Tensor, moved_on: Tensor, pixels: Tensor) -> Tensor:
+    """Source positions of the runs' last dense warps at ``xy``: sampled where ``moved_on``
+    (a trailing affine moved ``xy`` off the pixels), else the field at the pixels, exactly."""
+    out = fields.permute(0, 2, 3, 1) + pixels
+    resampled = torch.nonzero(moved_on).flatten()
+    if len(resampled):
+        out[resampled] = _pull_back_dense(fields.index_select(0, resampled),
+                                          xy.index_select(0, resampled))
+    return out
+
+
+def _identities(inverse: Tensor) -> Tensor:
+    """``[n]`` bool: which matrices ``[n, 3, 3]`` are the identity."""
+    return (inverse == _EYE.to(inverse.device)).flatten(1).all(1)
 
 
 def _maybe_affine(inverse: Tensor, xy: Tensor) -> Tensor:
-    """:func:`_apply_affine`, skipped when every matrix is the identity (often: a run that
-    starts or ends with its dense warp)."""
-    if bool((inverse == _EYE.to(inverse.device)).all()):
-        return xy.clone()
+    """:func:`_apply_affine`, or ``xy`` itself when every matrix is the identity (often: a
+    run that starts or ends with its dense warp)."""
+    if bool(_identities(inverse).all()):
+        return xy
     return _apply_affine(inverse, xy)
 
 

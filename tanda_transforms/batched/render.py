@@ -106,7 +106,10 @@ class Renderer:
                                len(library))
             for op, tfs in by_op.items()
         }
-        self.op_of = {i: tf.op for i, tf in enumerate(library) if tf.kind != "geometric"}
+        self.op_names = list(self.ops)
+        self.op_index = torch.tensor(  # library index -> place in op_names (-1: geometric)
+            [-1 if tf.kind == "geometric" else self.op_names.index(tf.op) for tf in library],
+            dtype=torch.long)
         self._tables: dict[tuple[tuple[int, int], torch.device], _WarpTables] = {}
 
     def render(
@@ -202,15 +205,29 @@ class _Walk:
         self.mask = mask
         self.shape = (int(x.shape[-2]), int(x.shape[-1]))
         self.tables = renderer.tables(self.shape, x.device)
-        self.runs = geo.PendingRuns(len(x), self.shape, x.device)
+        self.runs = geo.PendingRuns(len(x), self.shape, x.device, self.tables.displacement)
 
     def step(self, actions: Tensor) -> None:
         geometric = self.renderer.geometric[actions]
         photometric = ~geometric
         self.flush(photometric & self.runs.pending)
         self._add_geometric(actions, geometric)
-        for op, rows in _groups(actions, photometric, self.renderer.op_of):
+        for op, rows in self._groups(actions, photometric):
             self._photometric(op, rows, actions[rows])
+
+    def _groups(self, actions: Tensor, photometric: Tensor) -> list[tuple[str, Tensor]]:
+        """``(op, rows)`` for the samples drawing a photometric TF, grouped by its op."""
+        rows = torch.nonzero(photometric).flatten()
+        if not len(rows):
+            return []
+        ops = self.renderer.op_index[actions[rows]]
+        ops, order = torch.sort(ops, stable=True)
+        rows = rows[order]
+        counts = torch.bincount(ops, minlength=len(self.renderer.op_names)).tolist()
+        ends = np.cumsum(counts).tolist()
+        return [(op, rows[end - count:end])
+                for op, count, end in zip(self.renderer.op_names, counts, ends, strict=True)
+                if count]
 
     def _add_geometric(self, actions: Tensor, geometric: Tensor) -> None:
         tables, device = self.tables, self.x.device
@@ -220,8 +237,7 @@ class _Walk:
             self.runs.add(affine, geo.AffineSteps(tables.inverse[index]))
         dense = torch.nonzero(tables.dense_row[actions] >= 0).flatten()
         if len(dense):
-            rows = tables.dense_row[actions[dense]].to(device)
-            self.runs.add(dense, geo.DenseSteps(tables.displacement[rows]))
+            self.runs.add_table(dense, tables.dense_row[actions[dense]])
         random = geometric & tables.random[actions]
         for index in actions[random].unique().tolist():
             rows = torch.nonzero(random & (actions == index)).flatten()
@@ -238,7 +254,7 @@ class _Walk:
         grid = self.runs.grid(chosen, consume=True)
         self.x[rows] = self._resampled(rows, grid)
         if self.mask is not None:
-            self.mask[rows] = geo.resample(self.mask[rows], grid, mode="nearest")
+            self.mask[rows] = geo.resample(self.mask.index_select(0, rows), grid, mode="nearest")
 
     def snapshot(self) -> Tensor:
         """Every sample's image as it stands: pending runs resampled, nothing consumed."""
@@ -251,12 +267,12 @@ class _Walk:
 
     def _resampled(self, rows: Tensor, grid: Tensor) -> Tensor:
         """The images ``rows`` read at ``grid``, rounded to the caller's levels."""
-        return quantise(geo.resample(self.x[rows], grid), self.dtype)
+        return quantise(geo.resample(self.x.index_select(0, rows), grid), self.dtype)
 
     def _photometric(self, op: str, rows: Tensor, indices: Tensor) -> None:
         entry = self.renderer.ops[op]
         device_rows = rows.to(self.x.device)
-        images = self.x[device_rows]
+        images = self.x.index_select(0, device_rows)
         if entry.kernel is None or entry.table is None:
             out = _per_sample(entry, images, indices, self.dtype, self.generator)
         else:
@@ -277,14 +293,6 @@ def _checked(op: str, out: object, images: Tensor) -> Tensor:
         raise TypeError(f"the batched kernel of op {op!r} must return a float32 tensor "
                         f"{tuple(images.shape)} on {images.device}, got {got}")
     return out
-
-
-def _groups(actions: Tensor, mask: Tensor, op_of: dict[int, str]) -> list[tuple[str, Tensor]]:
-    """``(op, rows)`` for the samples in ``mask``, grouped by the op of their action."""
-    by_op: dict[str, list[Tensor]] = {}
-    for index in actions[mask].unique().tolist():
-        by_op.setdefault(op_of[index], []).append(torch.nonzero(mask & (actions == index)))
-    return [(op, torch.cat(parts).flatten()) for op, parts in by_op.items()]
 
 
 def _per_sample(entry: _PhotometricOp, images: Tensor, indices: Tensor, dtype: torch.dtype,
