@@ -27,6 +27,7 @@ Examples
 from __future__ import annotations
 
 import dataclasses
+import functools
 from collections.abc import Callable
 
 import numpy as np
@@ -63,8 +64,9 @@ Steps = AffineSteps | DenseSteps
 _EYE = torch.eye(3)
 
 
+@functools.lru_cache(maxsize=8)
 def _pixel_grid(h: int, w: int, device: torch.device) -> Tensor:
-    """``[H, W, 2]`` float32 pixel positions ``(x, y)``."""
+    """``[H, W, 2]`` float32 pixel positions ``(x, y)`` (cached: do not modify)."""
     ys, xs = torch.meshgrid(
         torch.arange(h, dtype=torch.float32, device=device),
         torch.arange(w, dtype=torch.float32, device=device),
@@ -186,14 +188,6 @@ def _as_dense(steps: Steps, shape: tuple[int, int]) -> Tensor:
 # --- composition and resampling ---------------------------------------------------------------
 
 
-def normalised(xy: Tensor, h: int, w: int) -> Tensor:
-    """Pixel positions ``[..., 2]`` as ``grid_sample`` coordinates (``align_corners=True``)."""
-    out = torch.empty(xy.shape, dtype=xy.dtype, device=xy.device)
-    for k, size in enumerate((w, h)):
-        torch.mul(xy[..., k], 2.0 / max(size - 1, 1), out=out[..., k]).sub_(1.0)
-    return out
-
-
 def _apply_affine(inverse: Tensor, xy: Tensor) -> Tensor:
     """``inverse`` ``[n, 3, 3]`` applied to positions ``[n, H, W, 2]``: two ``addcmul`` per
     coordinate (a batched 2 x 2 matmul per pixel, even as one ``baddbmm``, is ~6x slower)."""
@@ -211,8 +205,7 @@ def _affine_grid(inverse: Tensor, h: int, w: int) -> Tensor:
     Each output coordinate is ``a x + b y + c``: a row term plus a column term, so the grid is
     two broadcast sums (``affine_grid`` multiplies per pixel, several times slower on CPUs).
     """
-    m = inverse[:, :2] * torch.tensor([2.0 / max(w - 1, 1), 2.0 / max(h - 1, 1)],
-                                      device=inverse.device)[None, :, None]
+    m = inverse[:, :2] * torch.tensor(_scale(h, w), device=inverse.device)[None, :, None]
     m[:, :, 2] -= 1.0  # pixel positions in, normalised coordinates out
     xs = torch.arange(w, dtype=torch.float32, device=inverse.device)
     ys = torch.arange(h, dtype=torch.float32, device=inverse.device)
@@ -224,13 +217,26 @@ def _affine_grid(inverse: Tensor, h: int, w: int) -> Tensor:
     return grid
 
 
-def _pull_back_dense(displacement: Tensor, xy: Tensor) -> Tensor:
-    """Source positions of dense warps at ``xy``: ``xy`` + their displacement there."""
-    h, w = displacement.shape[-2:]
-    grid = normalised(xy, h, w)
+def _pull_back_dense(displacement: Tensor, grid: Tensor) -> Tensor:
+    """Source positions of dense warps at ``grid``: ``grid`` + their displacement there
+    (both in ``grid_sample`` coordinates)."""
     disp = F.grid_sample(displacement, grid, mode="bilinear", padding_mode="border",
                          align_corners=True)
-    return xy + disp.permute(0, 2, 3, 1)
+    return disp.permute(0, 2, 3, 1).add_(grid)
+
+
+def _scale(h: int, w: int) -> tuple[float, float]:
+    """Pixels -> ``grid_sample`` units along x and y (``align_corners=True``)."""
+    return 2.0 / max(w - 1, 1), 2.0 / max(h - 1, 1)
+
+
+def _in_grid_units(inverse: Tensor, h: int, w: int) -> Tensor:
+    """Inverse matrices ``[n, 3, 3]`` on pixel positions as matrices on ``grid_sample``
+    coordinates, ``S A S^-1`` (``S``: pixels -> [-1, 1]), computed in float64."""
+    sx, sy = _scale(h, w)
+    frame = torch.tensor([[sx, 0.0, -1.0], [0.0, sy, -1.0], [0.0, 0.0, 1.0]],
+                         dtype=torch.float64, device=inverse.device)
+    return (frame @ inverse.double() @ torch.linalg.inv(frame)).float()
 
 
 class PendingRuns:
@@ -309,9 +315,10 @@ class PendingRuns:
         depth = self.count[chosen]
         touched = torch.nonzero(depth).flatten()
         if len(touched):
-            xy = self._pull_back(chosen[touched], post.index_select(0, touched.to(self.device)),
-                                 depth[touched])
-            grid[touched.to(self.device)] = normalised(xy, h, w)
+            at = touched.to(self.device)
+            moved = ~_identities(post.index_select(0, at))
+            grid[at] = self._pull_back(chosen[touched], grid.index_select(0, at), moved,
+                                       depth[touched])
         if consume:
             self.affine[on_device] = _EYE.to(self.device)
             self.pending[chosen] = False
@@ -320,36 +327,38 @@ class PendingRuns:
                 self._fields.clear()
         return grid
 
-    def _pull_back(self, samples: Tensor, post: Tensor, depth: Tensor) -> Tensor:
-        """Pixel positions ``[m, H, W, 2]`` of the runs of ``samples`` (each with ``depth``
-        > 0 dense warps; ``post``: their trailing matrices).
+    def _pull_back(self, samples: Tensor, grid: Tensor, moved: Tensor, depth: Tensor
+                   ) -> Tensor:
+        """``grid`` (``[m, H, W, 2]``, the trailing matrices' ``grid_sample`` coordinates of
+        ``samples``, each with ``depth`` > 0 dense warps; modified) pulled back through their
+        dense warps and the matrices before them, in ``grid_sample`` units throughout.
 
-        A dense warp met at the pixels themselves (the last of a run without a trailing
-        affine) is its own source map, as ``compose_run`` takes it: no sampling.
+        A dense warp met at the pixels themselves (the last of a run whose trailing matrix,
+        ``moved`` False, is the identity) is its own source map, as ``compose_run`` takes
+        it: no sampling.
         """
         h, w = self.shape
-        pixels = _pixel_grid(h, w, self.device)
-        start = pixels.expand(len(samples), h, w, 2)
-        xy = _maybe_affine(post, start)
-        xy = start.clone() if xy is start else xy
         for d in range(1, int(depth.max()) + 1):
             mine = torch.nonzero(depth >= d).flatten()
             rows, slots = samples[mine].to(self.device), (depth[mine] - d).to(self.device)
             fields = self._fields.rows(self.field[rows, slots])
-            if d == 1:  # every sample; those without a trailing affine are at the pixels
-                moved = _pull_back_last(fields, xy, ~_identities(post), pixels)
+            if d == 1:  # every sample
+                out = _pull_back_last(fields, grid, moved, _pixel_units(h, w, self.device))
             else:
-                moved = _pull_back_dense(fields, xy.index_select(0, mine.to(self.device)))
-            xy[mine.to(self.device)] = _maybe_affine(self.before[rows, slots], moved)
-        return xy
+                out = _pull_back_dense(fields, grid.index_select(0, mine.to(self.device)))
+            grid[mine.to(self.device)] = _maybe_affine(self.before[rows, slots], out, h, w)
+        return grid
 
 
 class _FieldStore:
-    """The displacement fields ``[k, 2, H, W]`` of the pending dense warps, one growing
-    tensor (capacity doubled when full), the table's fields first."""
+    """The displacement fields ``[k, 2, H, W]`` of the pending dense warps in
+    ``grid_sample`` units, one growing tensor (capacity doubled when full), the table's
+    fields first."""
 
     def __init__(self, table: Tensor | None, shape: tuple[int, int], device: torch.device):
         self.table, self.shape, self.device = table, shape, device
+        sx, sy = _scale(*shape)
+        self.units = torch.tensor([sx, sy], device=device).view(1, 2, 1, 1)
         self.store: Tensor | None = None
         self.used = 0
 
@@ -363,7 +372,7 @@ class _FieldStore:
         """Store ``fields`` ``[m, 2, H, W]``; their rows ``[m]`` on the device."""
         self._reserve(len(fields))
         start = self.used
-        self.store[start:start + len(fields)] = fields
+        torch.mul(fields, self.units, out=self.store[start:start + len(fields)])
         self.used += len(fields)
         return torch.arange(start, self.used, device=self.device)
 
@@ -379,7 +388,7 @@ class _FieldStore:
             base = 0 if self.table is None else len(self.table)
             self.store = torch.empty(max(base + extra, 1), 2, *self.shape, device=self.device)
             if base:
-                self.store[:base] = self.table
+                torch.mul(self.table, self.units, out=self.store[:base])
             self.used = base
         elif self.used + extra > len(self.store):
             grown = torch.empty(2 * (self.used + extra), 2, *self.shape, device=self.device)
@@ -387,15 +396,22 @@ class _FieldStore:
             self.store = grown
 
 
-def _pull_back_last(fields: Tensor, xy: Tensor, moved_on: Tensor, pixels: Tensor) -> Tensor:
-    """Source positions of the runs' last dense warps at ``xy``: sampled where ``moved_on``
-    (a trailing affine moved ``xy`` off the pixels), else the field at the pixels, exactly."""
+def _pull_back_last(fields: Tensor, grid: Tensor, moved: Tensor, pixels: Tensor) -> Tensor:
+    """Source positions of the runs' last dense warps at ``grid``: sampled where ``moved``
+    (a trailing affine moved ``grid`` off the pixels), else the field at the pixels."""
     out = fields.permute(0, 2, 3, 1) + pixels
-    resampled = torch.nonzero(moved_on).flatten()
+    resampled = torch.nonzero(moved).flatten()
     if len(resampled):
         out[resampled] = _pull_back_dense(fields.index_select(0, resampled),
-                                          xy.index_select(0, resampled))
+                                          grid.index_select(0, resampled))
     return out
+
+
+@functools.lru_cache(maxsize=8)
+def _pixel_units(h: int, w: int, device: torch.device) -> Tensor:
+    """``[H, W, 2]``: the pixels in ``grid_sample`` units, as :func:`_affine_grid` gives
+    them for the identity (cached: do not modify)."""
+    return _affine_grid(torch.eye(3, device=device)[None], h, w)[0]
 
 
 def _identities(inverse: Tensor) -> Tensor:
@@ -403,12 +419,13 @@ def _identities(inverse: Tensor) -> Tensor:
     return (inverse == _EYE.to(inverse.device)).flatten(1).all(1)
 
 
-def _maybe_affine(inverse: Tensor, xy: Tensor) -> Tensor:
-    """:func:`_apply_affine`, or ``xy`` itself when every matrix is the identity (often: a
-    run that starts or ends with its dense warp)."""
+def _maybe_affine(inverse: Tensor, grid: Tensor, h: int, w: int) -> Tensor:
+    """Pixel-position matrices ``inverse`` applied to ``grid_sample`` coordinates ``grid``,
+    or ``grid`` itself when every matrix is the identity (often: a run that starts or ends
+    with its dense warp)."""
     if bool(_identities(inverse).all()):
-        return xy
-    return _apply_affine(inverse, xy)
+        return grid
+    return _apply_affine(_in_grid_units(inverse, h, w), grid)
 
 
 def resample(images: Tensor, grid: Tensor, mode: str = "bilinear") -> Tensor:

@@ -161,8 +161,7 @@ class BatchedPolicy(nn.Module):
         """Per sample: TF indices ``[n, L]``, ``p``'s verdict ``[n]``, frame shift or None."""
         policy = self.policy
         sampler_device = next(policy.sampler.parameters()).device
-        with torch.no_grad():
-            actions, _ = policy.sampler.sample(n, policy.seq_len, streams.on(sampler_device))
+        actions = policy.sampler.draw(n, policy.seq_len, streams.on(sampler_device))
         cpu = streams.on(torch.device("cpu"))
         applied = torch.rand(n, generator=cpu) < policy.p
         shift = None
