@@ -232,11 +232,18 @@ def _scale(h: int, w: int) -> tuple[float, float]:
 
 def _in_grid_units(inverse: Tensor, h: int, w: int) -> Tensor:
     """Inverse matrices ``[n, 3, 3]`` on pixel positions as matrices on ``grid_sample``
-    coordinates, ``S A S^-1`` (``S``: pixels -> [-1, 1]), computed in float64."""
+    coordinates, ``S A S^-1`` (``S``: pixels -> [-1, 1])."""
+    frame, back = _frames(h, w, inverse.device)
+    return frame @ inverse @ back
+
+
+@functools.lru_cache(maxsize=8)
+def _frames(h: int, w: int, device: torch.device) -> tuple[Tensor, Tensor]:
+    """``S`` (pixels -> ``grid_sample`` units) and its inverse, ``[3, 3]`` float32."""
     sx, sy = _scale(h, w)
     frame = torch.tensor([[sx, 0.0, -1.0], [0.0, sy, -1.0], [0.0, 0.0, 1.0]],
-                         dtype=torch.float64, device=inverse.device)
-    return (frame @ inverse.double() @ torch.linalg.inv(frame)).float()
+                         dtype=torch.float64)
+    return frame.float().to(device), torch.linalg.inv(frame).float().to(device)
 
 
 class PendingRuns:

@@ -136,7 +136,7 @@ def saturation(x: Tensor, factor: PerSample, dtype: torch.dtype = torch.float32)
 
 def _hue_sixths(x: Tensor) -> tuple[Tensor, Tensor, Tensor]:
     """OpenCV's RGB -> HSV hue in sixths of the circle (``hue / 60``, in [-1, 5]), with the
-    value (max) and the spread (max - min) plus ``FLT_EPSILON``, each ``[n, H, W]`` float32.
+    value (max) and the spread (max - min), each ``[n, H, W]`` float32.
 
     The hue is ``(g - b) / spread`` where red is the maximum, ``2 + (b - r) / spread`` where
     green is (and red is not), else ``4 + (r - g) / spread``, the spread plus ``FLT_EPSILON``
@@ -148,10 +148,11 @@ def _hue_sixths(x: Tensor) -> tuple[Tensor, Tensor, Tensor]:
     torch.maximum(value, b, out=value)
     spread = torch.minimum(r, g)
     torch.minimum(spread, b, out=spread)
-    torch.sub(value, spread, out=spread).add_(_FLT_EPSILON)
-    hue_red = torch.sub(g, b).div_(spread)
-    hue_green = torch.sub(b, r).div_(spread).add_(2.0)
-    hue = torch.sub(r, g).div_(spread).add_(4.0)  # blue
+    torch.sub(value, spread, out=spread)
+    denominator = torch.add(spread, _FLT_EPSILON)
+    hue_red = torch.sub(g, b).div_(denominator)
+    hue_green = torch.sub(b, r).div_(denominator).add_(2.0)
+    hue = torch.sub(r, g).div_(denominator).add_(4.0)  # blue
     is_max = torch.eq(g, value, out=torch.empty_like(value))  # 0/1 float
     hue_green.sub_(hue).mul_(is_max)  # green - blue where green is the max
     hue.add_(hue_green)
@@ -220,7 +221,8 @@ def _hsv_to_rgb(hue: Tensor, sat: Tensor, value: Tensor) -> Tensor:
 # HSV -> RGB: channel c is v - spread * T((offset_c + hue) mod 6), T the trapezoid 0 -> 1 on
 # [0, 1], 1 on [1, 3], 1 -> 0 on [3, 4], 0 on [4, 6] (offsets 5, 3, 1 for r, g, b). With the
 # hue wrapped to [0, 6) and k = hue + offset - 6 in [-5, 5), T is, without a second modulo,
-# clip(max(-2 - k, min(k, 4 - k)), 0, 1).
+# clip(max(-2 - k, min(k, 4 - k)), 0, 1) (valid on [-5, 6), so a wrap off by rounding at 0 or
+# 6 is harmless: T is continuous and periodic). v - spread * T is in [min, v] without a clip.
 _CHANNEL_OFFSETS = (5.0 - 6.0, 3.0 - 6.0, 1.0 - 6.0)
 
 
@@ -230,7 +232,8 @@ def hue_shift(x: Tensor, shift: PerSample, dtype: torch.dtype = torch.float32) -
 
     In float32 throughout, with the HSV -> RGB conversion written as one formula per channel,
     ``v - (max - min) * T((offset + hue) mod 6)`` (``v * s`` of OpenCV's formulas is
-    ``(max - min) * v / (v + FLT_EPSILON)``, within ``FLT_EPSILON`` of the spread): within
+    ``(max - min) * v / (v + FLT_EPSILON)``, within ``FLT_EPSILON`` of the spread; the wrap
+    mod 6 is ``h - 6 floor(h / 6)``, as ``torch.remainder`` computes it, in three cheap ops): within
     1e-6 of the per-image op's cv2 result, not bit-exact (its hue is an FMA in degrees). HSV
     is scale-free but for the value, so uint8 images (which the per-image op converts on
     OpenCV's 0..255 scale) take the same path.
@@ -246,15 +249,16 @@ def hue_shift(x: Tensor, shift: PerSample, dtype: torch.dtype = torch.float32) -
     degrees = torch.remainder(shift.double() * 360.0, 360.0)
     sixths = (degrees / 60.0).float()
     hue, value, spread = _hue_sixths(x)
-    hue.add_(sixths.view(-1, 1, 1)).remainder_(6.0)
+    hue.add_(sixths.view(-1, 1, 1))  # in [-1, 11)
+    hue.add_(torch.mul(hue, 1.0 / 6.0).floor_(), alpha=-6.0)  # in [0, 6)
     offsets = torch.tensor(_CHANNEL_OFFSETS, device=x.device).view(1, 3, 1, 1)
     position = torch.add(hue.unsqueeze(1), offsets)  # k, [n, 3, H, W]
     trapezoid = torch.rsub(position, 4.0)
     torch.minimum(position, trapezoid, out=trapezoid)
-    torch.maximum(trapezoid, position.add_(2.0).neg_(), out=trapezoid).clamp_(0.0, 1.0)
+    position.neg_().sub_(2.0)  # -2 - k
+    torch.maximum(trapezoid, position, out=trapezoid).clamp_(0.0, 1.0)
     out = torch.addcmul(value.unsqueeze(1), trapezoid, spread.unsqueeze(1), value=-1.0,
                         out=trapezoid)  # fmt: skip
-    out.clamp_(0.0, 1.0)
     if _is_integer(dtype):
         _redo_half_level_ties(out, x, degrees.float(), dtype)
     return _keep_where(shift == 0, x, out)
