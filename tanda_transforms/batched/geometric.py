@@ -276,30 +276,34 @@ class PendingRuns:
                  table: Tensor | None = None) -> None:
         self.shape, self.device = shape, device
         self.affine = torch.eye(3, device=device).repeat(n, 1, 1)
-        self.pending = torch.zeros(n, dtype=torch.bool)  # samples with a pending run (CPU)
-        self.count = torch.zeros(n, dtype=torch.long)  # dense warps in each pending run (CPU)
+        self.pending = np.zeros(n, dtype=bool)  # samples with a pending run (host)
+        self.count = np.zeros(n, dtype=np.int64)  # dense warps in each pending run (host)
         self.before = torch.empty(n, 0, 3, 3, device=device)  # [n, slots, 3, 3]
         self.field = torch.empty(n, 0, dtype=torch.long, device=device)  # store rows [n, slots]
         self._fields = _FieldStore(table, shape, device)
 
-    def add(self, rows: Tensor, steps: Steps) -> None:
-        """Append warps to the runs of the samples ``rows`` (CPU indices)."""
+    def add(self, rows: np.ndarray, steps: Steps) -> None:
+        """Append warps to the runs of the samples ``rows`` (host indices)."""
+        rows = np.asarray(rows)
         if isinstance(steps, DenseSteps):
             self._add_dense(rows, self._fields.append(steps.displacement))
             return
-        on_device = rows.to(self.device)
+        on_device = self._on_device(rows)
         self.affine[on_device] = self.affine.index_select(0, on_device) @ steps.inverse
         self.pending[rows] = True
 
-    def add_table(self, rows: Tensor, table_rows: Tensor) -> None:
+    def add_table(self, rows: np.ndarray, table_rows: Tensor) -> None:
         """Append the table's dense warps ``table_rows`` to the runs of the samples ``rows``."""
         self._add_dense(rows, self._fields.table_ids(table_rows.to(self.device)))
 
-    def _add_dense(self, rows: Tensor, ids: Tensor) -> None:
+    def _on_device(self, rows: np.ndarray) -> Tensor:
+        return torch.from_numpy(rows).to(self.device)
+
+    def _add_dense(self, rows: np.ndarray, ids: Tensor) -> None:
         slot = self.count[rows]
         if int(slot.max()) >= self.before.shape[1]:
             self._grow()
-        on_device, slot_on = rows.to(self.device), slot.to(self.device)
+        on_device, slot_on = self._on_device(rows), self._on_device(slot)
         self.before[on_device, slot_on] = self.affine.index_select(0, on_device)
         self.field[on_device, slot_on] = ids
         self.affine[on_device] = _EYE.to(self.device)
@@ -312,17 +316,18 @@ class PendingRuns:
         self.before = torch.cat([self.before, self.before.new_empty(n, extra, 3, 3)], 1)
         self.field = torch.cat([self.field, self.field.new_empty(n, extra)], 1)
 
-    def grid(self, chosen: Tensor, consume: bool) -> Tensor:
+    def grid(self, chosen: np.ndarray, consume: bool) -> Tensor:
         """``grid_sample`` coordinates ``[m, H, W, 2]`` (``align_corners=True``) of the runs
-        of the samples ``chosen`` (CPU indices); ``consume`` ends those runs."""
+        of the samples ``chosen`` (host indices); ``consume`` ends those runs."""
         h, w = self.shape
-        on_device = chosen.to(self.device)
+        chosen = np.asarray(chosen)
+        on_device = self._on_device(chosen)
         post = self.affine.index_select(0, on_device)
         grid = _affine_grid(post, h, w)
         depth = self.count[chosen]
-        touched = torch.nonzero(depth).flatten()
+        touched = np.flatnonzero(depth)
         if len(touched):
-            at = touched.to(self.device)
+            at = self._on_device(touched)
             moved = ~_identities(post.index_select(0, at))
             grid[at] = self._pull_back(chosen[touched], grid.index_select(0, at), moved,
                                        depth[touched])
@@ -330,11 +335,11 @@ class PendingRuns:
             self.affine[on_device] = _EYE.to(self.device)
             self.pending[chosen] = False
             self.count[chosen] = 0
-            if not bool(self.pending.any()):
+            if not self.pending.any():
                 self._fields.clear()
         return grid
 
-    def _pull_back(self, samples: Tensor, grid: Tensor, moved: Tensor, depth: Tensor
+    def _pull_back(self, samples: np.ndarray, grid: Tensor, moved: Tensor, depth: np.ndarray
                    ) -> Tensor:
         """``grid`` (``[m, H, W, 2]``, the trailing matrices' ``grid_sample`` coordinates of
         ``samples``, each with ``depth`` > 0 dense warps; modified) pulled back through their
@@ -346,14 +351,16 @@ class PendingRuns:
         """
         h, w = self.shape
         for d in range(1, int(depth.max()) + 1):
-            mine = torch.nonzero(depth >= d).flatten()
-            rows, slots = samples[mine].to(self.device), (depth[mine] - d).to(self.device)
+            mine = np.flatnonzero(depth >= d)
+            rows, slots = self._on_device(samples[mine]), self._on_device(depth[mine] - d)
             fields = self._fields.rows(self.field[rows, slots])
             if d == 1:  # every sample
                 out = _pull_back_last(fields, grid, moved, _pixel_units(h, w, self.device))
-            else:
-                out = _pull_back_dense(fields, grid.index_select(0, mine.to(self.device)))
-            grid[mine.to(self.device)] = _maybe_affine(self.before[rows, slots], out, h, w)
+                grid = _maybe_affine(self.before[rows, slots], out, h, w)
+                continue
+            at = self._on_device(mine)
+            out = _pull_back_dense(fields, grid.index_select(0, at))
+            grid[at] = _maybe_affine(self.before[rows, slots], out, h, w)
         return grid
 
 

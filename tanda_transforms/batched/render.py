@@ -58,11 +58,11 @@ class _PhotometricOp:
         self.table = _argument_table(tfs, size) if kernel is not None else None
         self._on: dict[torch.device, dict[str, Tensor]] = {}
 
-    def args(self, indices: Tensor, device: torch.device) -> dict[str, Tensor]:
+    def args(self, indices: np.ndarray, device: torch.device) -> dict[str, Tensor]:
         """Each sample's arguments (float64 ``[n]`` on ``device``) from its TF index."""
         if device not in self._on:
             self._on[device] = {name: col.to(device) for name, col in self.table.items()}
-        at = indices.to(device)
+        at = torch.from_numpy(indices).to(device)
         return {name: column[at] for name, column in self._on[device].items()}
 
 
@@ -96,7 +96,6 @@ class Renderer:
 
     def __init__(self, library: TFLibrary, kernels: Mapping[str, PhotometricKernel] | None = None):
         self.library = library
-        self.geometric = torch.tensor([tf.kind == "geometric" for tf in library], dtype=torch.bool)
         by_op: dict[str, list[tuple[int, TF]]] = {}
         for index, tf in enumerate(library):
             if tf.kind != "geometric":
@@ -106,10 +105,6 @@ class Renderer:
                                len(library))
             for op, tfs in by_op.items()
         }
-        self.op_names = list(self.ops)
-        self.op_index = torch.tensor(  # library index -> place in op_names (-1: geometric)
-            [-1 if tf.kind == "geometric" else self.op_names.index(tf.op) for tf in library],
-            dtype=torch.long)
         self._tables: dict[tuple[tuple[int, int], torch.device], _WarpTables] = {}
 
     def render(
@@ -144,10 +139,10 @@ class Renderer:
             (nearest neighbour, the same grids); photometric TFs leave it alone.
         """
         state = _Walk(self, x if overwrite else x.clone(), dtype, generator, mask)
-        for column in actions.cpu().T:
+        for column in actions.cpu().numpy().T:
             state.step(column)
         if frame_shift is not None:
-            state.runs.add(torch.arange(len(x)), geo.frame_steps(frame_shift.to(x.device)))
+            state.runs.add(np.arange(len(x)), geo.frame_steps(frame_shift.to(x.device)))
         state.flush(state.runs.pending)
         return state.x
 
@@ -160,7 +155,7 @@ class Renderer:
         """
         state = _Walk(self, x.clone(), dtype, generator)
         states = [x]
-        for column in actions.cpu().T:
+        for column in actions.cpu().numpy().T:
             state.step(column)
             states.append(state.snapshot())
         return torch.stack(states)
@@ -169,31 +164,45 @@ class Renderer:
         """The warps of the library's geometric TFs without a random part, for ``shape``."""
         key = (shape, device)
         if key not in self._tables:
-            self._tables[key] = _WarpTables(self.library, shape, device)
+            self._tables[key] = _WarpTables(self.library, list(self.ops), shape, device)
         return self._tables[key]
 
 
 class _WarpTables:
-    """Every non-random geometric TF's warp for one image size, stacked for gathering:
-    ``inverse[k]`` for affine TFs, ``displacement[dense_row[k]]`` for dense ones."""
+    """Every non-random geometric TF's warp for one image size, stacked for gathering
+    (``inverse[k]`` for affine TFs, ``displacement[dense_row[k]]`` for dense ones), and how
+    a step handles each TF: ``group[k]`` indexes ``groups``, ``("affine", None)``,
+    ``("dense", None)``, then ``("random", k)`` per random geometric TF, then
+    ``("photometric", op)`` per op (numpy, host-side: a step's bookkeeping is small)."""
 
-    def __init__(self, library: TFLibrary, shape: tuple[int, int], device: torch.device):
+    def __init__(self, library: TFLibrary, ops: list[str], shape: tuple[int, int],
+                 device: torch.device):
         k = len(library)
         self.inverse = torch.eye(3, device=device).repeat(k, 1, 1)
-        self.affine = torch.zeros(k, dtype=torch.bool)
-        self.dense_row = torch.full((k,), -1, dtype=torch.long)
-        self.random = torch.tensor([tf.kind == "geometric" and tf.random for tf in library])
+        self.dense_row = np.full(k, -1, dtype=np.int64)
+        self.groups: list[tuple[str, object]] = [("affine", None), ("dense", None)]
+        self.groups += [("random", i) for i, tf in enumerate(library)
+                        if tf.kind == "geometric" and tf.random]
+        self.first_photometric = len(self.groups)
+        self.groups += [("photometric", op) for op in ops]
+        self.group = np.array([self._group_of(i, tf, ops) for i, tf in enumerate(library)],
+                              dtype=np.int64).reshape(k)
         fields = []
         for index, tf in enumerate(library):
             if tf.kind != "geometric" or tf.random:
                 continue
             warp = geo.warp_of(tf, shape, device)
             if isinstance(warp, geo.AffineSteps):
-                self.inverse[index], self.affine[index] = warp.inverse[0], True
+                self.inverse[index] = warp.inverse[0]
             else:
-                self.dense_row[index] = len(fields)
+                self.group[index], self.dense_row[index] = 1, len(fields)
                 fields.append(warp.displacement[0])
         self.displacement = torch.stack(fields) if fields else None
+
+    def _group_of(self, index: int, tf: TF, ops: list[str]) -> int:
+        if tf.kind != "geometric":
+            return self.first_photometric + ops.index(tf.op)
+        return self.groups.index(("random", index)) if tf.random else 0  # dense: set after
 
 
 class _Walk:
@@ -207,50 +216,41 @@ class _Walk:
         self.tables = renderer.tables(self.shape, x.device)
         self.runs = geo.PendingRuns(len(x), self.shape, x.device, self.tables.displacement)
 
-    def step(self, actions: Tensor) -> None:
-        geometric = self.renderer.geometric[actions]
-        photometric = ~geometric
-        self.flush(photometric & self.runs.pending)
-        self._add_geometric(actions, geometric)
-        for op, rows in self._groups(actions, photometric):
-            self._photometric(op, rows, actions[rows])
+    def step(self, actions: np.ndarray) -> None:
+        """Apply one column of actions (``[n]`` TF indices): resample the runs of the samples
+        that drew a photometric TF, extend the others' runs, then one kernel call per op."""
+        tables = self.tables
+        groups = tables.group[actions]
+        self.flush((groups >= tables.first_photometric) & self.runs.pending)
+        order = np.argsort(groups, kind="stable")
+        counts = np.bincount(groups, minlength=len(tables.groups))
+        ends = np.cumsum(counts)
+        for group in np.flatnonzero(counts):
+            rows = order[ends[group] - counts[group]:ends[group]]
+            self._apply_group(*tables.groups[group], rows, actions[rows])
 
-    def _groups(self, actions: Tensor, photometric: Tensor) -> list[tuple[str, Tensor]]:
-        """``(op, rows)`` for the samples drawing a photometric TF, grouped by its op."""
-        rows = torch.nonzero(photometric).flatten()
-        if not len(rows):
-            return []
-        ops = self.renderer.op_index[actions[rows]]
-        ops, order = torch.sort(ops, stable=True)
-        rows = rows[order]
-        counts = torch.bincount(ops, minlength=len(self.renderer.op_names)).tolist()
-        ends = np.cumsum(counts).tolist()
-        return [(op, rows[end - count:end])
-                for op, count, end in zip(self.renderer.op_names, counts, ends, strict=True)
-                if count]
-
-    def _add_geometric(self, actions: Tensor, geometric: Tensor) -> None:
-        tables, device = self.tables, self.x.device
-        affine = torch.nonzero(tables.affine[actions]).flatten()
-        if len(affine):
-            index = actions[affine].to(device)
-            self.runs.add(affine, geo.AffineSteps(tables.inverse[index]))
-        dense = torch.nonzero(tables.dense_row[actions] >= 0).flatten()
-        if len(dense):
-            self.runs.add_table(dense, tables.dense_row[actions[dense]])
-        random = geometric & tables.random[actions]
-        for index in actions[random].unique().tolist():
-            rows = torch.nonzero(random & (actions == index)).flatten()
-            tf = self.renderer.library[index]
+    def _apply_group(self, kind: str, what: object, rows: np.ndarray, indices: np.ndarray
+                     ) -> None:
+        """The samples ``rows`` drew the TFs ``indices``, all of one group of the tables."""
+        device = self.x.device
+        if kind == "affine":
+            at = torch.from_numpy(indices).to(device)
+            self.runs.add(rows, geo.AffineSteps(self.tables.inverse.index_select(0, at)))
+        elif kind == "dense":
+            self.runs.add_table(rows, torch.from_numpy(self.tables.dense_row[indices]))
+        elif kind == "random":
+            tf = self.renderer.library[what]
             self.runs.add(rows, geo.random_warps(tf, len(rows), self.shape, self.generator,
                                                  device))
+        else:
+            self._photometric(what, rows, indices)
 
-    def flush(self, which: Tensor) -> None:
+    def flush(self, which: np.ndarray) -> None:
         """Resample the pending runs of the samples ``which`` (a bool mask), once each."""
-        chosen = torch.nonzero(which).flatten()
+        chosen = np.flatnonzero(which)
         if not len(chosen):
             return
-        rows = chosen.to(self.x.device)
+        rows = torch.from_numpy(chosen).to(self.x.device)
         grid = self.runs.grid(chosen, consume=True)
         self.x[rows] = self._resampled(rows, grid)
         if self.mask is not None:
@@ -259,9 +259,9 @@ class _Walk:
     def snapshot(self) -> Tensor:
         """Every sample's image as it stands: pending runs resampled, nothing consumed."""
         out = self.x.clone()
-        chosen = torch.nonzero(self.runs.pending).flatten()
+        chosen = np.flatnonzero(self.runs.pending)
         if len(chosen):
-            rows = chosen.to(self.x.device)
+            rows = torch.from_numpy(chosen).to(self.x.device)
             out[rows] = self._resampled(rows, self.runs.grid(chosen, consume=False))
         return out
 
@@ -269,9 +269,9 @@ class _Walk:
         """The images ``rows`` read at ``grid``, rounded to the caller's levels."""
         return quantise(geo.resample(self.x.index_select(0, rows), grid), self.dtype)
 
-    def _photometric(self, op: str, rows: Tensor, indices: Tensor) -> None:
+    def _photometric(self, op: str, rows: np.ndarray, indices: np.ndarray) -> None:
         entry = self.renderer.ops[op]
-        device_rows = rows.to(self.x.device)
+        device_rows = torch.from_numpy(rows).to(self.x.device)
         images = self.x.index_select(0, device_rows)
         if entry.kernel is None or entry.table is None:
             out = _per_sample(entry, images, indices, self.dtype, self.generator)
