@@ -189,32 +189,37 @@ def _as_dense(steps: Steps, shape: tuple[int, int]) -> Tensor:
 
 
 def _apply_affine(inverse: Tensor, xy: Tensor) -> Tensor:
-    """``inverse`` ``[n, 3, 3]`` applied to positions ``[n, H, W, 2]``: two ``addcmul`` per
-    coordinate (a batched 2 x 2 matmul per pixel, even as one ``baddbmm``, is ~6x slower)."""
-    m = inverse[:, :2, :, None, None]  # [n, 2, 3, 1, 1]
-    x, y = xy[..., 0], xy[..., 1]
-    out = torch.empty(xy.shape, dtype=xy.dtype, device=xy.device)
-    for k in range(2):
-        torch.addcmul(m[:, k, 2], m[:, k, 0], x, out=out[..., k]).addcmul_(m[:, k, 1], y)
-    return out
+    """``inverse`` ``[n, 3, 3]`` applied to positions ``[n, H, W, 2]``: ``c + a x``, then
+    ``+ b y``, both coordinates at once (broadcast over the last axis: writing each coordinate
+    into a strided half of the output is several times slower on CPUs, and a batched 2 x 2
+    matmul per pixel, even as one ``baddbmm``, slower still)."""
+    m = inverse[:, None, None, :2, :]  # [n, 1, 1, 2, 3]: rows x then y
+    out = torch.addcmul(m[..., 2], m[..., 0], xy[..., :1])
+    return out.addcmul_(m[..., 1], xy[..., 1:])
 
 
 def _affine_grid(inverse: Tensor, h: int, w: int) -> Tensor:
     """``grid_sample`` coordinates ``[n, H, W, 2]`` of pure affine warps.
 
     Each output coordinate is ``a x + b y + c``: a row term plus a column term, so the grid is
-    two broadcast sums (``affine_grid`` multiplies per pixel, several times slower on CPUs).
+    one broadcast sum (``affine_grid`` multiplies per pixel, several times slower on CPUs).
     """
-    m = inverse[:, :2] * torch.tensor(_scale(h, w), device=inverse.device)[None, :, None]
+    scale, xs, ys = _grid_axes(h, w, inverse.device)
+    m = inverse[:, :2] * scale  # [n, 2, 3], rows x then y
     m[:, :, 2] -= 1.0  # pixel positions in, normalised coordinates out
-    xs = torch.arange(w, dtype=torch.float32, device=inverse.device)
-    ys = torch.arange(h, dtype=torch.float32, device=inverse.device)
-    grid = torch.empty(len(inverse), h, w, 2, device=inverse.device)
-    for k in range(2):
-        along_x = m[:, k, 0, None] * xs  # [n, W]
-        along_y = m[:, k, 1, None] * ys + m[:, k, 2, None]  # [n, H]
-        torch.add(along_y[:, :, None], along_x[:, None, :], out=grid[..., k])
-    return grid
+    along_x = (m[:, :, :1] * xs).transpose(1, 2)  # [n, W, 2]
+    along_y = (m[:, :, 1:2] * ys).add_(m[:, :, 2:]).transpose(1, 2)  # [n, H, 2]
+    # one broadcast sum, written contiguously (into a strided half per coordinate is ~8x
+    # slower on CPUs)
+    return torch.add(along_y[:, :, None, :], along_x[:, None, :, :])
+
+
+@functools.lru_cache(maxsize=8)
+def _grid_axes(h: int, w: int, device: torch.device) -> tuple[Tensor, Tensor, Tensor]:
+    """``[1, 2, 1]`` pixels -> ``grid_sample`` units, and the pixel columns and rows."""
+    return (torch.tensor(_scale(h, w), device=device).view(1, 2, 1),
+            torch.arange(w, dtype=torch.float32, device=device),
+            torch.arange(h, dtype=torch.float32, device=device))
 
 
 def _pull_back_dense(displacement: Tensor, grid: Tensor) -> Tensor:
@@ -222,7 +227,7 @@ def _pull_back_dense(displacement: Tensor, grid: Tensor) -> Tensor:
     (both in ``grid_sample`` coordinates)."""
     disp = F.grid_sample(displacement, grid, mode="bilinear", padding_mode="border",
                          align_corners=True)
-    return disp.permute(0, 2, 3, 1).add_(grid)
+    return torch.add(grid, disp.permute(0, 2, 3, 1))  # laid out as grid: [n, H, W, 2]
 
 
 def _scale(h: int, w: int) -> tuple[float, float]:
@@ -413,7 +418,7 @@ class _FieldStore:
 def _pull_back_last(fields: Tensor, grid: Tensor, moved: Tensor, pixels: Tensor) -> Tensor:
     """Source positions of the runs' last dense warps at ``grid``: sampled where ``moved``
     (a trailing affine moved ``grid`` off the pixels), else the field at the pixels."""
-    out = fields.permute(0, 2, 3, 1) + pixels
+    out = torch.add(pixels, fields.permute(0, 2, 3, 1))  # laid out as pixels: [.., 2] last
     resampled = torch.nonzero(moved).flatten()
     if len(resampled):
         out[resampled] = _pull_back_dense(fields.index_select(0, resampled),

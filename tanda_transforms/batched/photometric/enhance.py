@@ -7,6 +7,8 @@ law, as :mod:`tanda_transforms.functional.photometric.enhance` computes them per
 
 from __future__ import annotations
 
+import functools
+
 import torch
 
 from ._common import (
@@ -226,6 +228,11 @@ def _hsv_to_rgb(hue: Tensor, sat: Tensor, value: Tensor) -> Tensor:
 _CHANNEL_OFFSETS = (5.0 - 6.0, 3.0 - 6.0, 1.0 - 6.0)
 
 
+@functools.lru_cache(maxsize=4)
+def _channel_offsets(device: torch.device) -> Tensor:
+    return torch.tensor(_CHANNEL_OFFSETS, device=device).view(1, 3, 1, 1)
+
+
 @_colour_op
 def hue_shift(x: Tensor, shift: PerSample, dtype: torch.dtype = torch.float32) -> Tensor:
     """Rotate the hue by ``shift`` of the circle in OpenCV's HSV model; grey is unchanged.
@@ -251,8 +258,7 @@ def hue_shift(x: Tensor, shift: PerSample, dtype: torch.dtype = torch.float32) -
     hue, value, spread = _hue_sixths(x)
     hue.add_(sixths.view(-1, 1, 1))  # in [-1, 11)
     hue.add_(torch.mul(hue, 1.0 / 6.0).floor_(), alpha=-6.0)  # in [0, 6)
-    offsets = torch.tensor(_CHANNEL_OFFSETS, device=x.device).view(1, 3, 1, 1)
-    position = torch.add(hue.unsqueeze(1), offsets)  # k, [n, 3, H, W]
+    position = torch.add(hue.unsqueeze(1), _channel_offsets(x.device))  # k, [n, 3, H, W]
     trapezoid = torch.rsub(position, 4.0)
     torch.minimum(position, trapezoid, out=trapezoid)
     position.neg_().sub_(2.0)  # -2 - k
