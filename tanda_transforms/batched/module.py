@@ -132,7 +132,7 @@ class BatchedPolicy(nn.Module):
         self.last_actions, self.last_applied = actions, applied
         # the whole batch in float (a new tensor; exact for every level of uint8 and uint16),
         # so that skipped samples come back unchanged and uint16 needs no integer indexing
-        out = x.float() / value_max(x.dtype)
+        out = x.clone() if x.dtype == torch.float32 else x.float() / value_max(x.dtype)
         generator = streams.on(x.device)
         if bool(applied.all()):
             out = self.renderer.render(out, actions, x.dtype, generator, shift, overwrite=True,
