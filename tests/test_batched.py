@@ -450,3 +450,89 @@ def test_a_random_user_warp_runs_per_sample_dense_or_mixed():
         assert len(torch.unique(out.flatten(1), dim=0)) > 8
     finally:
         _REGISTRY.pop("batched_test_jitter")
+
+
+def _random_boxes(n: int, h: int, w: int, seed: int = 0) -> list[torch.Tensor]:
+    gen = torch.Generator().manual_seed(seed)
+    boxes = []
+    for _ in range(n):
+        corner = torch.rand(3, 2, generator=gen) * torch.tensor([w * 0.6, h * 0.6])
+        size = 2 + torch.rand(3, 2, generator=gen) * torch.tensor([w * 0.3, h * 0.3])
+        boxes.append(torch.cat([corner, corner + size], 1))
+    return boxes
+
+
+def test_boxes_agree_with_the_per_image_path():
+    library = TFLibrary([*GEOMETRIC, TF("invert")])  # affine and dense (swirl) warps
+    augment = TANDAPolicy(library, seq_len=4, frame=2).batched(seed=3)
+    boxes = _random_boxes(12, 20, 24)
+    _, moved = augment(torch.rand(12, 3, 20, 24), boxes=boxes)
+    shifts = augment.last_frame_shifts
+    for i, row in enumerate(augment.last_actions.tolist()):
+        frame = tuple(shifts[i].tolist())
+        compiled = SampledSequence(tuple(row), (0,) * 4, frame_shift=frame).compile(library,
+                                                                                    (20, 24))
+        expected = compiled.warp_boxes(boxes[i].numpy())
+        np.testing.assert_allclose(moved[i].numpy(), expected, atol=1e-3)
+        assert moved[i].dtype == boxes[i].dtype
+
+
+def test_boxes_follow_random_shifts_exactly():
+    # pad-and-crop draws its offsets on the device: the box moves with the square it frames
+    library = TFLibrary([TF("pad_and_crop", padding=0.125)])
+    x = torch.zeros(16, 1, 32, 32)
+    x[:, :, 12:18, 10:17] = 1.0
+    box = torch.tensor([[10.0, 12.0, 17.0, 18.0]])
+    out, moved = TANDAPolicy(library, seq_len=2).batched(seed=1)(x, boxes=[box] * 16)
+    for image, boxes in zip(out, moved, strict=True):
+        ys, xs = torch.nonzero(image[0] > 0.5, as_tuple=True)
+        framed = [xs.min(), ys.min(), xs.max() + 1, ys.max() + 1]
+        assert boxes[0].tolist() == [float(v) for v in framed]
+    assert len({tuple(b[0].tolist()) for b in moved}) > 4  # per sample
+
+
+def test_boxes_follow_elastic_fields_drawn_on_the_device():
+    library = TFLibrary([TF("elastic", alpha=40.0, sigma=5.0)])
+    x = torch.zeros(8, 1, 40, 40)
+    x[:, :, 14:26, 12:28] = 1.0
+    box = torch.tensor([[12.0, 14.0, 28.0, 26.0]])
+    out, moved = TANDAPolicy(library, seq_len=1).batched(seed=2)(x, boxes=[box] * 8)
+    for image, boxes in zip(out, moved, strict=True):
+        ys, xs = torch.nonzero(image[0] > 0.5, as_tuple=True)
+        x0, y0, x1, y1 = boxes[0].tolist()
+        framed = torch.stack([xs.min(), ys.min(), xs.max() + 1, ys.max() + 1]).float()
+        assert (boxes[0] - framed).abs().max() <= 1.0  # the warped square, within a pixel
+
+
+def test_bounding_boxes_keep_their_format_and_skipped_samples_keep_their_boxes():
+    from torchvision import tv_tensors
+
+    boxes = [tv_tensors.BoundingBoxes([[1, 2, 4, 3]], format="XYWH", canvas_size=(8, 12))] * 40
+    augment = TANDAPolicy(TFLibrary([TF("hflip")]), seq_len=1, p=0.5).batched(seed=0)
+    masks = torch.zeros(40, 8, 12, dtype=torch.long)
+    _, _, moved = augment(torch.rand(40, 1, 8, 12), masks, boxes=boxes)
+    for box, applied in zip(moved, augment.last_applied.tolist(), strict=True):
+        assert isinstance(box, tv_tensors.BoundingBoxes) and box.format.name == "XYWH"
+        assert box.tolist() == ([[7, 2, 4, 3]] if applied else [[1, 2, 4, 3]])
+
+
+@pytest.mark.parametrize(
+    ("boxes", "error", "match"),
+    [
+        (torch.zeros(2, 1, 4), TypeError, "one \\[k, 4\\] tensor"),
+        ([torch.zeros(1, 4)], ValueError, "one entry per sample"),
+        ([torch.zeros(1, 4), torch.zeros(1, 3)], ValueError, r"boxes\[1\] must be a \[k, 4\]"),
+        ([torch.zeros(1, 4), torch.zeros(1, 4, dtype=torch.long)], TypeError, "float XYXY"),
+    ],
+)
+def test_bad_boxes_are_refused_by_name(boxes, error, match):
+    with pytest.raises(error, match=match):
+        TANDAPolicy(GEOMETRIC).batched(seed=0)(torch.rand(2, 1, 8, 8), boxes=boxes)
+
+
+def test_boxes_on_another_canvas_are_refused():
+    from torchvision import tv_tensors
+
+    box = tv_tensors.BoundingBoxes([[0, 0, 2, 2]], format="XYXY", canvas_size=(9, 9))
+    with pytest.raises(ValueError, match="canvas_size"):
+        TANDAPolicy(GEOMETRIC).batched(seed=0)(torch.rand(1, 1, 8, 8), boxes=[box])

@@ -21,6 +21,7 @@ from typing import TYPE_CHECKING
 import torch
 from torch import nn
 
+from tanda_transforms.batched.boxes import check_boxes, move_boxes
 from tanda_transforms.batched.render import Renderer, value_max
 from tanda_transforms.seeding import derive_seed, process_key, stream_seed
 
@@ -83,6 +84,9 @@ class BatchedPolicy(nn.Module):
         ``[B, L]`` TF indices drawn by the last call.
     last_applied : torch.Tensor or None
         ``[B]`` bool: which samples ``p`` let through (the others are returned unchanged).
+    last_frame_shifts : torch.Tensor or None
+        ``[B, 2]`` whole-pixel context-frame shifts ``(dy, dx)`` of the last call (None for a
+        policy without a frame).
     """
 
     def __init__(self, policy: TANDAPolicy, seed: int | None = None) -> None:
@@ -93,6 +97,7 @@ class BatchedPolicy(nn.Module):
         self._streams: _Streams | None = None
         self.last_actions: Tensor | None = None
         self.last_applied: Tensor | None = None
+        self.last_frame_shifts: Tensor | None = None
 
     def manual_seed(self, seed: int | None) -> BatchedPolicy:
         """Restart the streams from ``seed`` (``None``: from torch's global RNG on next use)."""
@@ -108,13 +113,18 @@ class BatchedPolicy(nn.Module):
         return [self.policy.names(row) if keep else []
                 for row, keep in zip(self.last_actions.tolist(), applied, strict=True)]
 
-    def forward(self, x: Tensor, mask: Tensor | None = None) -> Tensor | tuple[Tensor, Tensor]:
+    def forward(
+        self, x: Tensor, mask: Tensor | None = None, boxes: list[Tensor] | None = None
+    ) -> Tensor | tuple:
         """Augment ``x`` ``[B, C, H, W]`` (uint8, uint16 or float32 in [0, 1]), per sample.
 
-        Returns a new tensor of the same dtype, shape and device; with ``mask`` (``[B, H, W]``
-        or ``[B, K, H, W]`` labels: bool, integer or float32, on ``x``'s device), the pair
-        ``(images, masks)``, each mask moved by its sample's geometric TFs (nearest
-        neighbour, as the per-image path moves a ``tv_tensors.Mask``).
+        Returns a new tensor of the same dtype, shape and device; with targets, the tuple
+        ``(images, masks)``, ``(images, boxes)`` or ``(images, masks, boxes)``. ``mask``
+        (``[B, H, W]`` or ``[B, K, H, W]`` labels: bool, integer or float32, on ``x``'s
+        device) is moved by each sample's geometric TFs (nearest neighbour, as the per-image
+        path moves a ``tv_tensors.Mask``); ``boxes`` (a list of ``B`` entries, each a
+        ``tv_tensors.BoundingBoxes`` or a float XYXY tensor ``[k, 4]``) as the per-image path
+        moves ``BoundingBoxes`` (see :mod:`tanda_transforms.batched.boxes`).
 
         Examples
         --------
@@ -127,28 +137,43 @@ class BatchedPolicy(nn.Module):
         """
         _check_batch(x)
         labels = None if mask is None else _mask_as_float(mask, x)
+        shape = (int(x.shape[-2]), int(x.shape[-1]))
+        boxes = None if boxes is None else check_boxes(boxes, len(x), shape)
         streams = self._current_streams()
         actions, applied, shift = self._draw(len(x), streams)
-        self.last_actions, self.last_applied = actions, applied
+        self.last_actions, self.last_applied, self.last_frame_shifts = actions, applied, shift
         # the whole batch in float (a new tensor; exact for every level of uint8 and uint16),
         # so that skipped samples come back unchanged and uint16 needs no integer indexing
         out = x.clone() if x.dtype == torch.float32 else x.float() / value_max(x.dtype)
-        generator = streams.on(x.device)
-        if bool(applied.all()):
-            out = self.renderer.render(out, actions, x.dtype, generator, shift, overwrite=True,
-                                       mask=labels)
-        elif bool(applied.any()):
-            rows = torch.nonzero(applied).flatten()
-            chosen = rows.to(x.device)
+        rows = torch.nonzero(applied).flatten()
+        draws = [] if boxes is not None else None
+        if len(rows) == len(x):
+            out = self.renderer.render(out, actions, x.dtype, streams.on(x.device), shift,
+                                       overwrite=True, mask=labels, draws=draws)
+        elif len(rows):
+            self._render_some(out, x.dtype, labels, rows, actions, shift, streams, draws)
+        images = _to_dtype(out, x.dtype)
+        results = [] if labels is None else [labels.round().to(mask.dtype).reshape(mask.shape)]
+        if boxes is not None:
             frame = None if shift is None else shift[rows]
-            mine = None if labels is None else labels[chosen]
-            out[chosen] = self.renderer.render(out[chosen], actions[rows], x.dtype, generator,
-                                               frame, overwrite=True, mask=mine)
-            if labels is not None:
-                labels[chosen] = mine
-        if labels is None:
-            return _to_dtype(out, x.dtype)
-        return _to_dtype(out, x.dtype), labels.round().to(mask.dtype).reshape(mask.shape)
+            warps = self.renderer.sample_warps(actions[rows].numpy(), draws, shape, frame)
+            results.append(_boxes_of(boxes, rows.tolist(), move_boxes(
+                [boxes[r] for r in rows.tolist()], warps, shape)))
+        return (images, *results) if results else images
+
+    def _render_some(self, out: Tensor, dtype: torch.dtype, labels: Tensor | None, rows: Tensor,
+                     actions: Tensor, shift: Tensor | None, streams: _Streams,
+                     draws: list | None) -> None:
+        """Render the samples ``rows`` of ``out`` (and ``labels``) in place (``dtype``: the
+        caller's)."""
+        chosen = rows.to(out.device)
+        frame = None if shift is None else shift[rows]
+        mine = None if labels is None else labels[chosen]
+        out[chosen] = self.renderer.render(out[chosen], actions[rows], dtype,
+                                           streams.on(out.device), frame, overwrite=True,
+                                           mask=mine, draws=draws)
+        if labels is not None:
+            labels[chosen] = mine
 
     def _current_streams(self) -> _Streams:
         key = _stream_key()
@@ -171,6 +196,14 @@ class BatchedPolicy(nn.Module):
 
     def extra_repr(self) -> str:
         return f"tfs={len(self.policy.library)}, seq_len={self.policy.seq_len}, p={self.policy.p}"
+
+
+def _boxes_of(boxes: list[Tensor], rows: list[int], moved: list[Tensor]) -> list[Tensor]:
+    """Every sample's boxes: ``moved`` for the samples ``rows``, copies for the others."""
+    out = [box.clone() for box in boxes]
+    for row, box in zip(rows, moved, strict=True):
+        out[row] = box
+    return out
 
 
 def _check_batch(x: object) -> None:

@@ -106,6 +106,7 @@ class Renderer:
             for op, tfs in by_op.items()
         }
         self._tables: dict[tuple[tuple[int, int], torch.device], _WarpTables] = {}
+        self._numpy_warps: dict[tuple[int, tuple[int, int]], object] = {}
 
     def render(
         self,
@@ -116,6 +117,7 @@ class Renderer:
         frame_shift: Tensor | None = None,
         overwrite: bool = False,
         mask: Tensor | None = None,
+        draws: list | None = None,
     ) -> Tensor:
         """Apply ``actions[i]`` to ``x[i]`` for every sample (a new tensor, or ``x`` itself
         with ``overwrite``).
@@ -137,8 +139,11 @@ class Renderer:
         mask
             Optional ``[n, K, H, W]`` float32 labels, moved in place with the geometric runs
             (nearest neighbour, the same grids); photometric TFs leave it alone.
+        draws
+            Optional list that receives the random geometric TFs' draws, ``(step, rows,
+            steps)``, for :meth:`sample_warps`.
         """
-        state = _Walk(self, x if overwrite else x.clone(), dtype, generator, mask)
+        state = _Walk(self, x if overwrite else x.clone(), dtype, generator, mask, draws)
         for column in actions.cpu().numpy().T:
             state.step(column)
         if frame_shift is not None:
@@ -159,6 +164,31 @@ class Renderer:
             state.step(column)
             states.append(state.snapshot())
         return torch.stack(states)
+
+    def sample_warps(self, actions: np.ndarray, draws: list, shape: tuple[int, int],
+                     frame_shift: Tensor | None = None) -> list[list]:
+        """Each sample's geometric warps as the per-image path's numpy warps, in order (the
+        TFs' own, the random ones as :meth:`render` drew them into ``draws``, then the frame's
+        shift): what moves its boxes (:mod:`tanda_transforms.batched.boxes`)."""
+        from tanda_transforms.batched.boxes import to_numpy_warp
+        from tanda_transforms.sequence import _frame_warp
+
+        drawn = {(row, step): to_numpy_warp(steps, j, shape)
+                 for step, rows, steps in draws for j, row in enumerate(rows.tolist())}
+        out = []
+        for i, row in enumerate(np.asarray(actions).tolist()):
+            warps = [drawn[(i, t)] if self.library[a].random else self._numpy_warp(a, shape)
+                     for t, a in enumerate(row) if self.library[a].kind == "geometric"]
+            if frame_shift is not None:
+                warps += _frame_warp(tuple(frame_shift[i].tolist()), shape)
+            out.append(warps)
+        return out
+
+    def _numpy_warp(self, index: int, shape: tuple[int, int]):
+        key = (index, shape)
+        if key not in self._numpy_warps:
+            self._numpy_warps[key] = self.library[index].warp(shape)
+        return self._numpy_warps[key]
 
     def tables(self, shape: tuple[int, int], device: torch.device) -> _WarpTables:
         """The warps of the library's geometric TFs without a random part, for ``shape``."""
@@ -209,9 +239,9 @@ class _Walk:
     """The state of one :meth:`Renderer.render`: the images and every sample's pending run."""
 
     def __init__(self, renderer: Renderer, x: Tensor, dtype: torch.dtype, gen: torch.Generator,
-                 mask: Tensor | None = None):
+                 mask: Tensor | None = None, draws: list | None = None):
         self.renderer, self.x, self.dtype, self.generator = renderer, x, dtype, gen
-        self.mask = mask
+        self.mask, self.draws, self.t = mask, draws, 0
         self.shape = (int(x.shape[-2]), int(x.shape[-1]))
         self.tables = renderer.tables(self.shape, x.device)
         self.runs = geo.PendingRuns(len(x), self.shape, x.device, self.tables.displacement)
@@ -228,6 +258,7 @@ class _Walk:
         for group in np.flatnonzero(counts):
             rows = order[ends[group] - counts[group]:ends[group]]
             self._apply_group(*tables.groups[group], rows, actions[rows])
+        self.t += 1
 
     def _apply_group(self, kind: str, what: object, rows: np.ndarray, indices: np.ndarray
                      ) -> None:
@@ -240,8 +271,10 @@ class _Walk:
             self.runs.add_table(rows, torch.from_numpy(self.tables.dense_row[indices]))
         elif kind == "random":
             tf = self.renderer.library[what]
-            self.runs.add(rows, geo.random_warps(tf, len(rows), self.shape, self.generator,
-                                                 device))
+            steps = geo.random_warps(tf, len(rows), self.shape, self.generator, device)
+            self.runs.add(rows, steps)
+            if self.draws is not None:
+                self.draws.append((self.t, rows, steps))
         else:
             self._photometric(what, rows, indices)
 
