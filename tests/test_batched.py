@@ -399,6 +399,7 @@ def test_the_readme_example_runs():
     scope: dict = {}
     exec(compile(code, "README.md", "exec"), scope)
     assert scope["out"].shape == (256, 3, 32, 32) and scope["masks"].shape == (256, 32, 32)
+    assert len(scope["boxes"]) == 256 and scope["boxes"][0].shape == (1, 4)
     assert len(scope["augment"].last_sequences) == 256
 
 
@@ -477,31 +478,34 @@ def test_boxes_agree_with_the_per_image_path():
         assert moved[i].dtype == boxes[i].dtype
 
 
+def _boxes_and_squares(library, seq_len, size, square, n, seed):
+    """A bright square (left, top, right, bottom) with its box, augmented: each sample's moved
+    box beside the box that frames its moved square."""
+    left, top, right, bottom = square
+    x = torch.zeros(n, 1, size, size)
+    x[:, :, top:bottom, left:right] = 1.0
+    box = torch.tensor([[float(v) for v in square]])
+    out, moved = TANDAPolicy(library, seq_len=seq_len).batched(seed=seed)(x, boxes=[box] * n)
+    pairs = []
+    for image, boxes in zip(out, moved, strict=True):
+        ys, xs = torch.nonzero(image[0] > 0.5, as_tuple=True)
+        pairs.append((boxes[0], torch.stack([xs.min(), ys.min(), xs.max() + 1, ys.max() + 1])))
+    return pairs
+
+
 def test_boxes_follow_random_shifts_exactly():
     # pad-and-crop draws its offsets on the device: the box moves with the square it frames
     library = TFLibrary([TF("pad_and_crop", padding=0.125)])
-    x = torch.zeros(16, 1, 32, 32)
-    x[:, :, 12:18, 10:17] = 1.0
-    box = torch.tensor([[10.0, 12.0, 17.0, 18.0]])
-    out, moved = TANDAPolicy(library, seq_len=2).batched(seed=1)(x, boxes=[box] * 16)
-    for image, boxes in zip(out, moved, strict=True):
-        ys, xs = torch.nonzero(image[0] > 0.5, as_tuple=True)
-        framed = [xs.min(), ys.min(), xs.max() + 1, ys.max() + 1]
-        assert boxes[0].tolist() == [float(v) for v in framed]
-    assert len({tuple(b[0].tolist()) for b in moved}) > 4  # per sample
+    pairs = _boxes_and_squares(library, 2, 32, (10, 12, 17, 18), n=16, seed=1)
+    assert all(torch.equal(box, framed.float()) for box, framed in pairs)
+    assert len({tuple(box.tolist()) for box, _ in pairs}) > 4  # per sample
 
 
 def test_boxes_follow_elastic_fields_drawn_on_the_device():
     library = TFLibrary([TF("elastic", alpha=40.0, sigma=5.0)])
-    x = torch.zeros(8, 1, 40, 40)
-    x[:, :, 14:26, 12:28] = 1.0
-    box = torch.tensor([[12.0, 14.0, 28.0, 26.0]])
-    out, moved = TANDAPolicy(library, seq_len=1).batched(seed=2)(x, boxes=[box] * 8)
-    for image, boxes in zip(out, moved, strict=True):
-        ys, xs = torch.nonzero(image[0] > 0.5, as_tuple=True)
-        x0, y0, x1, y1 = boxes[0].tolist()
-        framed = torch.stack([xs.min(), ys.min(), xs.max() + 1, ys.max() + 1]).float()
-        assert (boxes[0] - framed).abs().max() <= 1.0  # the warped square, within a pixel
+    pairs = _boxes_and_squares(library, 1, 40, (12, 14, 28, 26), n=8, seed=2)
+    for box, framed in pairs:  # the warped square, within a pixel
+        assert (box - framed.float()).abs().max() <= 1.0
 
 
 def test_bounding_boxes_keep_their_format_and_skipped_samples_keep_their_boxes():
