@@ -540,3 +540,31 @@ def test_boxes_on_another_canvas_are_refused():
     box = tv_tensors.BoundingBoxes([[0, 0, 2, 2]], format="XYXY", canvas_size=(9, 9))
     with pytest.raises(ValueError, match="canvas_size"):
         TANDAPolicy(GEOMETRIC).batched(seed=0)(torch.rand(1, 1, 8, 8), boxes=[box])
+
+
+def test_dropping_the_fields_of_ended_runs_changes_nothing(monkeypatch):
+    # elastic fields drawn at every other step while other runs stay pending: the store is
+    # compacted as runs end, the images are the same bit for bit
+    library = TFLibrary([TF("elastic", alpha=8.0, sigma=3.0), TF("rotate", degrees=5.0),
+                         TF("invert")])
+    actions = torch.randint(0, 3, (24, 12), generator=torch.Generator().manual_seed(4))
+    x = torch.rand(24, 3, 20, 20)
+
+    def render():
+        return Renderer(library).render(x, actions, torch.float32,
+                                        torch.Generator().manual_seed(5))
+
+    kept = render()
+    sizes = []
+    original = geo.PendingRuns._compact
+
+    def compact(self):
+        original(self)
+        in_use = sum(int(c) for c in self.count)  # dense warps of pending runs (all drawn)
+        sizes.append((self._fields.drawn, in_use))
+
+    monkeypatch.setattr(geo.PendingRuns, "COMPACT_AT", 0)
+    monkeypatch.setattr(geo.PendingRuns, "_compact", compact)
+    assert torch.equal(render(), kept)
+    assert len(sizes) > 5 and all(kept_fields <= in_use for kept_fields, in_use in sizes)
+    assert max(kept for kept, _ in sizes) < 40  # without dropping: 86 by the last step

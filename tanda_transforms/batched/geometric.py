@@ -277,6 +277,9 @@ class PendingRuns:
         (the non-random dense TFs of a library), copied only when first used.
     """
 
+    #: drawn fields (elastic) per sample kept before those of ended runs are dropped
+    COMPACT_AT = 4
+
     def __init__(self, n: int, shape: tuple[int, int], device: torch.device,
                  table: Tensor | None = None) -> None:
         self.shape, self.device = shape, device
@@ -342,7 +345,19 @@ class PendingRuns:
             self.count[chosen] = 0
             if not self.pending.any():
                 self._fields.clear()
+            elif self._fields.drawn > self.COMPACT_AT * len(self.count):
+                self._compact()
         return grid
+
+    def _compact(self) -> None:
+        """Drop the drawn fields of ended runs from the store (else it holds every elastic
+        draw of a call until no run is pending)."""
+        holders = np.flatnonzero(self.count)
+        counts = self.count[holders]
+        rows = np.repeat(holders, counts)
+        slots = np.arange(len(rows)) - np.repeat(np.cumsum(counts) - counts, counts)
+        rows_on, slots_on = self._on_device(rows), self._on_device(slots)
+        self.field[rows_on, slots_on] = self._fields.compact(self.field[rows_on, slots_on])
 
     def _pull_back(self, samples: np.ndarray, grid: Tensor, moved: Tensor, depth: np.ndarray
                    ) -> Tensor:
@@ -398,13 +413,34 @@ class _FieldStore:
     def rows(self, ids: Tensor) -> Tensor:
         return self.store.index_select(0, ids)
 
+    @property
+    def base(self) -> int:
+        """Rows of the table's fields, before the drawn ones."""
+        return 0 if self.table is None else len(self.table)
+
+    @property
+    def drawn(self) -> int:
+        """Drawn fields stored, in use or not."""
+        return 0 if self.store is None else self.used - self.base
+
     def clear(self) -> None:
         """Drop the drawn fields (no run refers to them any more); the table's stay."""
-        self.used = 0 if self.store is None or self.table is None else len(self.table)
+        self.used = 0 if self.store is None else self.base
+
+    def compact(self, ids: Tensor) -> Tensor:
+        """Keep only the drawn fields that ``ids`` (the rows in use) refer to, moved to the
+        front; returns ``ids`` renumbered."""
+        drawn = ids >= self.base
+        keep = torch.unique(ids[drawn])  # sorted
+        self.store[self.base:self.base + len(keep)] = self.store.index_select(0, keep)
+        self.used = self.base + len(keep)
+        out = ids.clone()
+        out[drawn] = self.base + torch.searchsorted(keep, ids[drawn])
+        return out
 
     def _reserve(self, extra: int) -> None:
         if self.store is None:
-            base = 0 if self.table is None else len(self.table)
+            base = self.base
             self.store = torch.empty(max(base + extra, 1), 2, *self.shape, device=self.device)
             if base:
                 torch.mul(self.table, self.units, out=self.store[:base])
