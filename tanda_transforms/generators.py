@@ -228,28 +228,28 @@ class RecurrentSampler(SequenceSampler):
 
     def sample(self, n, seq_len, generator=None):
         _check_counts(n, seq_len)
-        prev, state = self._start(n), None
         actions, log_probs = [], []
-        for _ in range(seq_len):
-            out, state = self.rnn(self.embed(prev), state)
-            logits = self.head(out[:, 0])
-            action = _draw(logits, generator)
+        for logits, action in self._unroll(n, seq_len, lambda z: _draw(z, generator)):
             log_probs.append(torch.log_softmax(logits, -1).gather(-1, action[:, None])[:, 0])
             actions.append(action)
-            prev = action[:, None]
         return torch.stack(actions, 1), torch.stack(log_probs, 1)
 
     @torch.no_grad()
     def draw(self, n, seq_len, generator=None):
         _check_counts(n, seq_len)
+        steps = self._unroll(n, seq_len, lambda z: _inverse_cdf(z, n, generator))
+        return torch.stack([action for _, action in steps], 1)
+
+    def _unroll(self, n: int, seq_len: int, pick):
+        """``(logits, action)`` of each step, each action drawn by ``pick(logits)`` and fed
+        back as the next step's input."""
         prev, state = self._start(n), None
-        actions = []
         for _ in range(seq_len):
             out, state = self.rnn(self.embed(prev), state)
-            action = _inverse_cdf(self.head(out[:, 0]), n, generator)
-            actions.append(action)
+            logits = self.head(out[:, 0])
+            action = pick(logits)
+            yield logits, action
             prev = action[:, None]
-        return torch.stack(actions, 1)
 
 
 SAMPLER_KINDS = ("mean_field", "lstm", "gru")

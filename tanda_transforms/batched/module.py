@@ -146,28 +146,27 @@ class BatchedPolicy(nn.Module):
         # so that skipped samples come back unchanged and uint16 needs no integer indexing
         out = x.clone() if x.dtype == torch.float32 else x.float() / value_max(x.dtype)
         rows = torch.nonzero(applied).flatten()
+        frame = None if shift is None else shift[rows]
         draws = [] if boxes is not None else None
         if len(rows) == len(x):
-            out = self.renderer.render(out, actions, x.dtype, streams.on(x.device), shift,
+            out = self.renderer.render(out, actions, x.dtype, streams.on(x.device), frame,
                                        overwrite=True, mask=labels, draws=draws)
         elif len(rows):
-            self._render_some(out, x.dtype, labels, rows, actions, shift, streams, draws)
+            self._render_some(out, x.dtype, labels, rows, actions, frame, streams, draws)
         images = _to_dtype(out, x.dtype)
         results = [] if labels is None else [labels.round().to(mask.dtype).reshape(mask.shape)]
         if boxes is not None:
-            frame = None if shift is None else shift[rows]
             warps = self.renderer.sample_warps(actions[rows].numpy(), draws, shape, frame)
-            results.append(_boxes_of(boxes, rows.tolist(), move_boxes(
-                [boxes[r] for r in rows.tolist()], warps, shape)))
+            moved = move_boxes([boxes[r] for r in rows.tolist()], warps, shape)
+            results.append(_boxes_of(boxes, rows.tolist(), moved))
         return (images, *results) if results else images
 
     def _render_some(self, out: Tensor, dtype: torch.dtype, labels: Tensor | None, rows: Tensor,
-                     actions: Tensor, shift: Tensor | None, streams: _Streams,
+                     actions: Tensor, frame: Tensor | None, streams: _Streams,
                      draws: list | None) -> None:
         """Render the samples ``rows`` of ``out`` (and ``labels``) in place (``dtype``: the
-        caller's)."""
+        caller's; ``frame``: those samples' frame shifts)."""
         chosen = rows.to(out.device)
-        frame = None if shift is None else shift[rows]
         mine = None if labels is None else labels[chosen]
         out[chosen] = self.renderer.render(out[chosen], actions[rows], dtype,
                                            streams.on(out.device), frame, overwrite=True,

@@ -210,29 +210,26 @@ class _WarpTables:
         k = len(library)
         self.inverse = torch.eye(3, device=device).repeat(k, 1, 1)
         self.dense_row = np.full(k, -1, dtype=np.int64)
+        random = [i for i, tf in enumerate(library) if tf.kind == "geometric" and tf.random]
         self.groups: list[tuple[str, object]] = [("affine", None), ("dense", None)]
-        self.groups += [("random", i) for i, tf in enumerate(library)
-                        if tf.kind == "geometric" and tf.random]
+        self.groups += [("random", i) for i in random]
         self.first_photometric = len(self.groups)
         self.groups += [("photometric", op) for op in ops]
-        self.group = np.array([self._group_of(i, tf, ops) for i, tf in enumerate(library)],
-                              dtype=np.int64).reshape(k)
+        self.group = np.empty(k, dtype=np.int64)
         fields = []
         for index, tf in enumerate(library):
-            if tf.kind != "geometric" or tf.random:
-                continue
-            warp = geo.warp_of(tf, shape, device)
-            if isinstance(warp, geo.AffineSteps):
-                self.inverse[index] = warp.inverse[0]
+            if tf.kind != "geometric":
+                self.group[index] = self.first_photometric + ops.index(tf.op)
+            elif tf.random:
+                self.group[index] = 2 + random.index(index)
             else:
-                self.group[index], self.dense_row[index] = 1, len(fields)
-                fields.append(warp.displacement[0])
+                warp = geo.warp_of(tf, shape, device)
+                if isinstance(warp, geo.AffineSteps):
+                    self.group[index], self.inverse[index] = 0, warp.inverse[0]
+                else:
+                    self.group[index], self.dense_row[index] = 1, len(fields)
+                    fields.append(warp.displacement[0])
         self.displacement = torch.stack(fields) if fields else None
-
-    def _group_of(self, index: int, tf: TF, ops: list[str]) -> int:
-        if tf.kind != "geometric":
-            return self.first_photometric + ops.index(tf.op)
-        return self.groups.index(("random", index)) if tf.random else 0  # dense: set after
 
 
 class _Walk:
