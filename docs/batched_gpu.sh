@@ -12,6 +12,6 @@
 set -euo pipefail
 data=${1:?usage: bash docs/batched_gpu.sh CIFAR10_TAR}
 python -m pytest -q -p no:cacheprovider tests/test_batched.py tests/test_batched_photometric.py
-python docs/benchmark_batched.py --device cuda --threads 4 --batch 1024 --rounds 5
+python docs/benchmark_batched.py --device cuda --threads 4 --batch 1024 --rounds 5 --seconds 2
 python docs/benchmark_batched.py --device cuda --threads 4 --learning "$data" --learn-steps 5 \
     --full-pass

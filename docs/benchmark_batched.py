@@ -13,7 +13,12 @@ one float32 batch of ``--batch`` (256) RGB images at 32 and 224 px. For each seq
   (rotation, scale, shear, flip, brightness, contrast, saturation, hue, elastic),
   ``random_apply=L``, every op with its own parameters per sample;
 
-and prints images/s and the ratio TANDA / kornia, twice: as throughput (all images over all
+Each is called three times first (kornia's first calls of an op are slower: lazy set-up),
+then timed in alternating rounds, at least ``--rounds`` (5) of them and until each transform
+has run for ``--seconds`` (5) in all: at 32 px some hundreds of rounds. (Thirty rounds, a
+third of a second per transform at 32 px, kept kornia's slow first calls in the figure and
+were noisy: 1.4 to 1.9 against RandAugment at L = 2 on one morning, 1.2 to 1.3 over 300.)
+It prints images/s and the ratio TANDA / kornia, twice: as throughput (all images over all
 the time of the rounds, what a training loop sees) and as the median of the rounds. kornia
 draws its ops per call (every sample of a call gets the same ones), so its call times are
 bimodal (a call that draws hue or elastic costs 3 to 5 times one that does not) and the median
@@ -47,6 +52,7 @@ from tanda_transforms import TANDAPolicy
 
 SIZES = (32, 224)
 LENGTHS = (2, 10)
+WARM_UP_CALLS = 3  # kornia's first calls of each op are slower (lazy set-up)
 
 
 def kornia_candidates(length: int) -> dict:
@@ -83,11 +89,23 @@ def time_call(fn, x: torch.Tensor, device: torch.device) -> float:
     return time.perf_counter() - start
 
 
+def alternating_rounds(candidates: dict, x: torch.Tensor, device: torch.device, rounds: int,
+                       seconds: float) -> dict[str, list[float]]:
+    """Seconds per call of each candidate, in alternating rounds: at least ``rounds``, and
+    until every candidate has been timed for ``seconds`` in all."""
+    times: dict[str, list[float]] = {name: [] for name in candidates}
+    while (len(times[next(iter(times))]) < rounds
+           or min(sum(t) for t in times.values()) < seconds):
+        for name, fn in candidates.items():
+            times[name].append(time_call(fn, x, device))
+    return times
+
+
 def throughput(args: argparse.Namespace) -> None:
     device = torch.device(args.device)
     torch.manual_seed(0)  # kornia's draws
-    print(f"batch {args.batch} float32 RGB, {args.rounds} rounds, {torch.get_num_threads()} "
-          f"thread(s), device {device}")
+    print(f"batch {args.batch} float32 RGB, at least {args.rounds} rounds and {args.seconds} s "
+          f"per transform, {torch.get_num_threads()} thread(s), device {device}")
     print(f"{'size':>5} {'L':>3}  {'transform':32} {'img/s':>10}  TANDA / this  "
           f"{'median img/s':>12}  TANDA / this")
     for size in args.sizes:
@@ -99,11 +117,9 @@ def throughput(args: argparse.Namespace) -> None:
             candidates.update(kornia_candidates(length))
             candidates = {name: fn.to(device) for name, fn in candidates.items()}
             for fn in candidates.values():  # warm-up (caches, lazy inits, CUDA kernels)
-                time_call(fn, x, device)
-            times: dict[str, list[float]] = {name: [] for name in candidates}
-            for _ in range(args.rounds):
-                for name, fn in candidates.items():
-                    times[name].append(time_call(fn, x, device))
+                for _ in range(WARM_UP_CALLS):
+                    time_call(fn, x, device)
+            times = alternating_rounds(candidates, x, device, args.rounds, args.seconds)
             rates = {name: args.batch * len(t) / sum(t) for name, t in times.items()}
             medians = {name: args.batch / statistics.median(t) for name, t in times.items()}
             ours, our_median = next(iter(rates.values())), next(iter(medians.values()))
@@ -189,6 +205,8 @@ def main() -> None:
     parser.add_argument("--threads", type=int, default=1)
     parser.add_argument("--batch", type=int, default=256)
     parser.add_argument("--rounds", type=int, default=5)
+    parser.add_argument("--seconds", type=float, default=5.0,
+                        help="throughput table: time each transform at least this long")
     parser.add_argument("--sizes", type=int, nargs="+", default=list(SIZES))
     parser.add_argument("--lengths", type=int, nargs="+", default=list(LENGTHS))
     parser.add_argument("--learning", metavar="DATA", help="measure learning cost on DATA")
