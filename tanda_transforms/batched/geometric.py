@@ -66,13 +66,14 @@ _EYE = torch.eye(3)
 
 @functools.lru_cache(maxsize=8)
 def _pixel_grid(h: int, w: int, device: torch.device) -> Tensor:
-    """``[H, W, 2]`` float32 pixel positions ``(x, y)`` (cached: do not modify)."""
+    """``[2, H, W]`` float32 pixel positions, the x plane then the y plane (cached: do not
+    modify)."""
     ys, xs = torch.meshgrid(
         torch.arange(h, dtype=torch.float32, device=device),
         torch.arange(w, dtype=torch.float32, device=device),
         indexing="ij",
     )
-    return torch.stack([xs, ys], -1)
+    return torch.stack([xs, ys])
 
 
 def from_numpy_warp(warp: AffineWarp | DenseWarp, device: torch.device) -> Steps:
@@ -81,7 +82,7 @@ def from_numpy_warp(warp: AffineWarp | DenseWarp, device: torch.device) -> Steps
         inverse = np.vstack([warp._inverse, [0.0, 0.0, 1.0]])
         return AffineSteps(torch.tensor(inverse, dtype=torch.float32, device=device)[None])
     h, w = warp.shape
-    grid = _pixel_grid(h, w, torch.device("cpu")).permute(2, 0, 1)
+    grid = _pixel_grid(h, w, torch.device("cpu"))
     maps = torch.from_numpy(np.stack([warp.map_x, warp.map_y]))
     return DenseSteps((maps - grid)[None].to(device))
 
@@ -181,37 +182,50 @@ def _as_dense(steps: Steps, shape: tuple[int, int]) -> Tensor:
     if isinstance(steps, DenseSteps):
         return steps.displacement
     grid = _pixel_grid(*shape, steps.inverse.device)
-    xy = _apply_affine(steps.inverse, grid.expand(len(steps.inverse), *grid.shape))
-    return (xy - grid).permute(0, 3, 1, 2)
+    return _apply_affine(steps.inverse, grid[None]) - grid
 
 
 # --- composition and resampling ---------------------------------------------------------------
 
 
 def _apply_affine(inverse: Tensor, xy: Tensor) -> Tensor:
-    """``inverse`` ``[n, 3, 3]`` applied to positions ``[n, H, W, 2]``: ``c + a x``, then
-    ``+ b y``, both coordinates at once (broadcast over the last axis: writing each coordinate
-    into a strided half of the output is several times slower on CPUs, and a batched 2 x 2
-    matmul per pixel, even as one ``baddbmm``, slower still)."""
-    m = inverse[:, None, None, :2, :]  # [n, 1, 1, 2, 3]: rows x then y
-    out = torch.addcmul(m[..., 2], m[..., 0], xy[..., :1])
-    return out.addcmul_(m[..., 1], xy[..., 1:])
+    """``inverse`` ``[n, 3, 3]`` applied to planar positions ``xy`` ``[n or 1, 2, H, W]``
+    (the x plane, then the y plane): ``c + a x``, then ``+ b y``, both output planes at once.
+
+    Positions are planar wherever they are computed on (the pull-backs through dense warps):
+    per-sample coefficients broadcast over whole planes, where over interleaved ``(x, y)``
+    pairs torch's CPU kernels would run an innermost axis of 2, 2 to 3 times slower a call
+    with the interleaving copy included. Only ``grid_sample`` gets interleaved grids.
+    """
+    m = inverse[:, :2, :, None, None]  # [n, 2, 3, 1, 1]: rows x then y
+    out = torch.addcmul(m[:, :, 2], m[:, :, 0], xy[:, 0:1])
+    return out.addcmul_(m[:, :, 1], xy[:, 1:2])
 
 
 def _affine_grid(inverse: Tensor, h: int, w: int) -> Tensor:
     """``grid_sample`` coordinates ``[n, H, W, 2]`` of pure affine warps.
 
     Each output coordinate is ``a x + b y + c``: a row term plus a column term, so the grid is
-    one broadcast sum (``affine_grid`` multiplies per pixel, several times slower on CPUs).
+    one broadcast sum (``affine_grid`` multiplies per pixel, several times slower on CPUs),
+    written contiguously (into a strided half per coordinate is ~8x slower on CPUs).
     """
+    along_x, along_y = _affine_terms(inverse, h, w)
+    return torch.add(along_y.transpose(1, 2)[:, :, None, :], along_x.transpose(1, 2)[:, None])
+
+
+def _planar_affine_grid(inverse: Tensor, h: int, w: int) -> Tensor:
+    """:func:`_affine_grid`'s coordinates as planes, ``[n, 2, H, W]`` (the same values)."""
+    along_x, along_y = _affine_terms(inverse, h, w)
+    return torch.add(along_y[:, :, :, None], along_x[:, :, None, :])
+
+
+def _affine_terms(inverse: Tensor, h: int, w: int) -> tuple[Tensor, Tensor]:
+    """The column terms ``[n, 2, W]`` (``a x``, with the constant ``c``: ``[n, 2, H]``, the
+    row terms ``b y + c``) of pure affine warps in ``grid_sample`` units."""
     scale, xs, ys = _grid_axes(h, w, inverse.device)
     m = inverse[:, :2] * scale  # [n, 2, 3], rows x then y
     m[:, :, 2] -= 1.0  # pixel positions in, normalised coordinates out
-    along_x = (m[:, :, :1] * xs).transpose(1, 2)  # [n, W, 2]
-    along_y = (m[:, :, 1:2] * ys).add_(m[:, :, 2:]).transpose(1, 2)  # [n, H, 2]
-    # one broadcast sum, written contiguously (into a strided half per coordinate is ~8x
-    # slower on CPUs)
-    return torch.add(along_y[:, :, None, :], along_x[:, None, :, :])
+    return m[:, :, :1] * xs, (m[:, :, 1:2] * ys).add_(m[:, :, 2:])
 
 
 @functools.lru_cache(maxsize=8)
@@ -222,12 +236,18 @@ def _grid_axes(h: int, w: int, device: torch.device) -> tuple[Tensor, Tensor, Te
             torch.arange(h, dtype=torch.float32, device=device))
 
 
-def _pull_back_dense(displacement: Tensor, grid: Tensor) -> Tensor:
-    """Source positions of dense warps at ``grid``: ``grid`` + their displacement there
-    (both in ``grid_sample`` coordinates)."""
+def _pull_back_dense(displacement: Tensor, grid: Tensor, planar: Tensor) -> Tensor:
+    """Source positions ``[n, 2, H, W]`` of dense warps at ``grid`` (``[n, H, W, 2]``, and
+    ``planar``, the same positions as planes): the positions plus their displacement there
+    (``grid_sample`` coordinates)."""
     disp = F.grid_sample(displacement, grid, mode="bilinear", padding_mode="border",
                          align_corners=True)
-    return torch.add(grid, disp.permute(0, 2, 3, 1))  # laid out as grid: [n, H, W, 2]
+    return disp.add_(planar)
+
+
+def _interleaved(planar: Tensor) -> Tensor:
+    """Planar positions ``[n, 2, H, W]`` as a ``grid_sample`` grid ``[n, H, W, 2]``."""
+    return planar.permute(0, 2, 3, 1).contiguous()
 
 
 def _scale(h: int, w: int) -> tuple[float, float]:
@@ -336,9 +356,9 @@ class PendingRuns:
         touched = np.flatnonzero(depth)
         if len(touched):
             at = self._on_device(touched)
-            moved = ~_identities(post.index_select(0, at))
-            grid[at] = self._pull_back(chosen[touched], grid.index_select(0, at), moved,
-                                       depth[touched])
+            planar = self._pull_back(chosen[touched], grid.index_select(0, at),
+                                     post.index_select(0, at), depth[touched])
+            grid[at] = planar.permute(0, 2, 3, 1)
         if consume:
             self.affine[on_device] = _EYE.to(self.device)
             self.pending[chosen] = False
@@ -359,15 +379,15 @@ class PendingRuns:
         rows_on, slots_on = self._on_device(rows), self._on_device(slots)
         self.field[rows_on, slots_on] = self._fields.compact(self.field[rows_on, slots_on])
 
-    def _pull_back(self, samples: np.ndarray, grid: Tensor, moved: Tensor, depth: np.ndarray
+    def _pull_back(self, samples: np.ndarray, grid: Tensor, post: Tensor, depth: np.ndarray
                    ) -> Tensor:
-        """``grid`` (``[m, H, W, 2]``, the trailing matrices' ``grid_sample`` coordinates of
-        ``samples``, each with ``depth`` > 0 dense warps; modified) pulled back through their
-        dense warps and the matrices before them, in ``grid_sample`` units throughout.
+        """Source positions ``[m, 2, H, W]`` (planes, ``grid_sample`` units) of the runs of
+        ``samples``, each with ``depth`` > 0 dense warps: their trailing matrices ``post``
+        (``grid``: its coordinates) pulled back through their dense warps and the matrices
+        before them.
 
-        A dense warp met at the pixels themselves (the last of a run whose trailing matrix,
-        ``moved`` False, is the identity) is its own source map, as ``compose_run`` takes
-        it: no sampling.
+        A dense warp met at the pixels themselves (the last of a run whose trailing matrix
+        is the identity) is its own source map, as ``compose_run`` takes it: no sampling.
         """
         h, w = self.shape
         for d in range(1, int(depth.max()) + 1):
@@ -375,13 +395,14 @@ class PendingRuns:
             rows, slots = self._on_device(samples[mine]), self._on_device(depth[mine] - d)
             fields = self._fields.rows(self.field[rows, slots])
             if d == 1:  # every sample
-                out = _pull_back_last(fields, grid, moved, _pixel_units(h, w, self.device))
-                grid = _maybe_affine(self.before[rows, slots], out, h, w)
+                out = _pull_back_last(fields, grid, post, _pixel_units(h, w, self.device))
+                planar = _maybe_affine(self.before[rows, slots], out, h, w)
                 continue
             at = self._on_device(mine)
-            out = _pull_back_dense(fields, grid.index_select(0, at))
-            grid[at] = _maybe_affine(self.before[rows, slots], out, h, w)
-        return grid
+            current = planar.index_select(0, at)
+            out = _pull_back_dense(fields, _interleaved(current), current)
+            planar[at] = _maybe_affine(self.before[rows, slots], out, h, w)
+        return planar
 
 
 class _FieldStore:
@@ -451,22 +472,26 @@ class _FieldStore:
             self.store = grown
 
 
-def _pull_back_last(fields: Tensor, grid: Tensor, moved: Tensor, pixels: Tensor) -> Tensor:
-    """Source positions of the runs' last dense warps at ``grid``: sampled where ``moved``
-    (a trailing affine moved ``grid`` off the pixels), else the field at the pixels."""
-    out = torch.add(pixels, fields.permute(0, 2, 3, 1))  # laid out as pixels: [.., 2] last
-    resampled = torch.nonzero(moved).flatten()
+def _pull_back_last(fields: Tensor, grid: Tensor, post: Tensor, pixels: Tensor) -> Tensor:
+    """Source positions ``[m, 2, H, W]`` of the runs' last dense warps at ``grid``: sampled
+    where the trailing matrices ``post`` move ``grid`` off the pixels, else the field at the
+    pixels (``pixels``: their planar ``grid_sample`` coordinates)."""
+    out = torch.add(pixels, fields)
+    resampled = torch.nonzero(~_identities(post)).flatten()
     if len(resampled):
+        h, w = pixels.shape[1:]
         out[resampled] = _pull_back_dense(fields.index_select(0, resampled),
-                                          grid.index_select(0, resampled))
+                                          grid.index_select(0, resampled),
+                                          _planar_affine_grid(post.index_select(0, resampled),
+                                                              h, w))
     return out
 
 
 @functools.lru_cache(maxsize=8)
 def _pixel_units(h: int, w: int, device: torch.device) -> Tensor:
-    """``[H, W, 2]``: the pixels in ``grid_sample`` units, as :func:`_affine_grid` gives
-    them for the identity (cached: do not modify)."""
-    return _affine_grid(torch.eye(3, device=device)[None], h, w)[0]
+    """``[2, H, W]``: the pixels in ``grid_sample`` units, as :func:`_planar_affine_grid`
+    gives them for the identity (cached: do not modify)."""
+    return _planar_affine_grid(torch.eye(3, device=device)[None], h, w)[0]
 
 
 def _identities(inverse: Tensor) -> Tensor:
@@ -475,9 +500,9 @@ def _identities(inverse: Tensor) -> Tensor:
 
 
 def _maybe_affine(inverse: Tensor, grid: Tensor, h: int, w: int) -> Tensor:
-    """Pixel-position matrices ``inverse`` applied to ``grid_sample`` coordinates ``grid``,
-    or ``grid`` itself when every matrix is the identity (often: a run that starts or ends
-    with its dense warp)."""
+    """Pixel-position matrices ``inverse`` applied to planar ``grid_sample`` coordinates
+    ``grid`` ``[n, 2, H, W]``, or ``grid`` itself when every matrix is the identity (often: a
+    run that starts or ends with its dense warp)."""
     if bool(_identities(inverse).all()):
         return grid
     return _apply_affine(_in_grid_units(inverse, h, w), grid)
