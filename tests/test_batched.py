@@ -218,6 +218,7 @@ def test_the_input_is_not_modified_and_the_output_is_new():
         (torch.zeros(2, 2, 4, 4), ValueError, "1, 3 or 4 channels"),
         (torch.full((2, 1, 4, 4), 1.5), ValueError, r"in \[0, 1\]"),
         (torch.full((2, 1, 4, 4), float("nan")), ValueError, r"in \[0, 1\]"),
+        (torch.zeros(2, 1, 4, 4, requires_grad=True), ValueError, "not differentiable"),
     ],
 )
 def test_bad_batches_are_refused_by_name(x, error, match):

@@ -124,7 +124,8 @@ class BatchedPolicy(nn.Module):
         device) is moved by each sample's geometric TFs (nearest neighbour, as the per-image
         path moves a ``tv_tensors.Mask``); ``boxes`` (a list of ``B`` entries, each a
         ``tv_tensors.BoundingBoxes`` or a float XYXY tensor ``[k, 4]``) as the per-image path
-        moves ``BoundingBoxes`` (see :mod:`tanda_transforms.batched.boxes`).
+        moves ``BoundingBoxes`` (see :mod:`tanda_transforms.batched.boxes`). Not
+        differentiable: a tensor that requires grad is refused (pass ``x.detach()``).
 
         Examples
         --------
@@ -216,6 +217,9 @@ def _check_batch(x: object) -> None:
         raise TypeError(f"expected dtype uint8, uint16 or float32 in [0, 1], got {x.dtype}")
     if x.shape[1] not in _CHANNELS:
         raise ValueError(f"expected 1, 3 or 4 channels, got {x.shape[1]} (shape {tuple(x.shape)})")
+    if x.requires_grad:
+        raise ValueError("batched policies are not differentiable (their TFs are black boxes): "
+                         "got a tensor that requires grad; pass x.detach()")
     if x.dtype == torch.float32 and x.numel():
         low, high = torch.aminmax(x)
         if not (bool(low >= 0) and bool(high <= 1)):  # NaN fails both
