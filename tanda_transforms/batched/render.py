@@ -282,7 +282,7 @@ class _Walk:
             return
         rows = torch.from_numpy(chosen).to(self.x.device)
         grid = self.runs.grid(chosen, consume=True)
-        self.x[rows] = self._resampled(rows, grid)
+        _put_rows(self.x, chosen, self._resampled(rows, grid))
         if self.mask is not None:
             self.mask[rows] = geo.resample(self.mask.index_select(0, rows), grid, mode="nearest")
 
@@ -311,7 +311,7 @@ class _Walk:
             if entry.kernel.draw is not None:
                 draws = entry.kernel.draw(len(rows), tuple(images.shape[1:]), args, self.generator)
             out = _checked(op, entry.kernel.apply(images, args, draws, self.dtype), images)
-        self.x[device_rows] = quantise(out, self.dtype)
+        _put_rows(self.x, rows, quantise(out, self.dtype))
 
 
 def _checked(op: str, out: object, images: Tensor) -> Tensor:
@@ -389,3 +389,12 @@ def batched_renderer(mode: str, library: TFLibrary, device: torch.device) -> Ren
     if mode == "per_image" or (mode == "auto" and torch.device(device).type != "cuda"):
         return None
     return Renderer(library)
+
+
+def _put_rows(dest: Tensor, rows: np.ndarray, values: Tensor) -> None:
+    """``dest[rows] = values`` (host indices): on CPUs with numpy, which copies whole rows,
+    about twice as fast as torch's index_put there."""
+    if dest.device.type == "cpu" and not (dest.requires_grad or values.requires_grad):
+        dest.numpy()[rows] = values.numpy()
+    else:
+        dest[torch.from_numpy(rows).to(dest.device)] = values
