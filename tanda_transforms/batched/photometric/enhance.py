@@ -8,7 +8,9 @@ law, as :mod:`tanda_transforms.functional.photometric.enhance` computes them per
 from __future__ import annotations
 
 import functools
+import operator
 
+import numpy as np
 import torch
 
 from ._common import (
@@ -65,13 +67,19 @@ def _mean_grey(x: Tensor, dtype: torch.dtype) -> Tensor:
         # float32 images: torch's float32 sum is a pairwise (cascade) sum, within a few
         # units in the last place of cv2.mean's float64 sum
         sums = x.sum(dim=dims).double()
+    # a few float64 values: on the CPU in numpy (the same IEEE operations, without torch's
+    # per-op cost); elsewhere in torch, on the device
+    host = sums.device.type == "cpu"
+    values, divide = (sums.numpy(), operator.truediv) if host else (sums, _divide)
     if x.shape[1] == 3:
-        channel_means = _divide(sums, pixels)
+        channel_means = divide(values, pixels)
         mean = channel_means[:, 0] * _LUMA[0] + channel_means[:, 1] * _LUMA[1]
         mean = mean + channel_means[:, 2] * _LUMA[2]
     else:
-        mean = _divide(sums, count)
-    return _divide(mean, _value_max(dtype)).to(torch.float32).reshape(-1, 1, 1, 1)
+        mean = divide(values, count)
+    mean = divide(mean, _value_max(dtype))
+    mean = torch.from_numpy(mean.astype(np.float32)) if host else mean.to(torch.float32)
+    return mean.reshape(-1, 1, 1, 1)
 
 
 @_carry_alpha
