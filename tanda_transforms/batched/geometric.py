@@ -220,8 +220,9 @@ def _planar_affine_grid(inverse: Tensor, h: int, w: int) -> Tensor:
 
 
 def _affine_terms(inverse: Tensor, h: int, w: int) -> tuple[Tensor, Tensor]:
-    """The column terms ``[n, 2, W]`` (``a x``, with the constant ``c``: ``[n, 2, H]``, the
-    row terms ``b y + c``) of pure affine warps in ``grid_sample`` units."""
+    """The two terms ``a x`` and ``b y + c`` of pure affine warps' ``grid_sample``
+    coordinates (both output coordinates): ``[n, 2, W]`` along the columns, ``[n, 2, H]``
+    along the rows."""
     scale, xs, ys = _grid_axes(h, w, inverse.device)
     m = inverse[:, :2] * scale  # [n, 2, 3], rows x then y
     m[:, :, 2] -= 1.0  # pixel positions in, normalised coordinates out

@@ -69,7 +69,7 @@ def _mean_grey(x: Tensor, dtype: torch.dtype) -> Tensor:
         sums = x.sum(dim=dims).double()
     # a few float64 values: on the CPU in numpy (the same IEEE operations, without torch's
     # per-op cost); elsewhere in torch, on the device
-    host = sums.device.type == "cpu"
+    host = sums.device.type == "cpu" and not sums.requires_grad
     values, divide = (sums.numpy(), operator.truediv) if host else (sums, _divide)
     if x.shape[1] == 3:
         channel_means = divide(values, pixels)
