@@ -357,8 +357,7 @@ class PendingRuns:
         touched = np.flatnonzero(depth)
         if len(touched):
             at = self._on_device(touched)
-            planar = self._pull_back(chosen[touched], grid.index_select(0, at),
-                                     post.index_select(0, at), depth[touched])
+            planar = self._pull_back(chosen[touched], post.index_select(0, at), depth[touched])
             grid[at] = planar.permute(0, 2, 3, 1)
         if consume:
             self.affine[on_device] = _EYE.to(self.device)
@@ -380,12 +379,10 @@ class PendingRuns:
         rows_on, slots_on = self._on_device(rows), self._on_device(slots)
         self.field[rows_on, slots_on] = self._fields.compact(self.field[rows_on, slots_on])
 
-    def _pull_back(self, samples: np.ndarray, grid: Tensor, post: Tensor, depth: np.ndarray
-                   ) -> Tensor:
+    def _pull_back(self, samples: np.ndarray, post: Tensor, depth: np.ndarray) -> Tensor:
         """Source positions ``[m, 2, H, W]`` (planes, ``grid_sample`` units) of the runs of
-        ``samples``, each with ``depth`` > 0 dense warps: their trailing matrices ``post``
-        (``grid``: its coordinates) pulled back through their dense warps and the matrices
-        before them.
+        ``samples``, each with ``depth`` > 0 dense warps: the grids of their trailing
+        matrices ``post`` pulled back through their dense warps and the matrices before them.
 
         A dense warp met at the pixels themselves (the last of a run whose trailing matrix
         is the identity) is its own source map, as ``compose_run`` takes it: no sampling.
@@ -396,7 +393,7 @@ class PendingRuns:
             rows, slots = self._on_device(samples[mine]), self._on_device(depth[mine] - d)
             fields = self._fields.rows(self.field[rows, slots])
             if d == 1:  # every sample
-                out = _pull_back_last(fields, grid, post, _pixel_units(h, w, self.device))
+                out = _pull_back_last(fields, post, _pixel_units(h, w, self.device))
                 planar = _maybe_affine(self.before[rows, slots], out, h, w)
                 continue
             at = self._on_device(mine)
@@ -473,18 +470,18 @@ class _FieldStore:
             self.store = grown
 
 
-def _pull_back_last(fields: Tensor, grid: Tensor, post: Tensor, pixels: Tensor) -> Tensor:
-    """Source positions ``[m, 2, H, W]`` of the runs' last dense warps at ``grid``: sampled
-    where the trailing matrices ``post`` move ``grid`` off the pixels, else the field at the
-    pixels (``pixels``: their planar ``grid_sample`` coordinates)."""
+def _pull_back_last(fields: Tensor, post: Tensor, pixels: Tensor) -> Tensor:
+    """Source positions ``[m, 2, H, W]`` of the runs' last dense warps at the grids of their
+    trailing matrices ``post``: sampled where a matrix moves its grid off the pixels, else
+    the field at the pixels (``pixels``: their planar ``grid_sample`` coordinates)."""
     out = torch.add(pixels, fields)
     resampled = torch.nonzero(~_identities(post)).flatten()
     if len(resampled):
         h, w = pixels.shape[1:]
+        moving = post.index_select(0, resampled)
         out[resampled] = _pull_back_dense(fields.index_select(0, resampled),
-                                          grid.index_select(0, resampled),
-                                          _planar_affine_grid(post.index_select(0, resampled),
-                                                              h, w))
+                                          _affine_grid(moving, h, w),
+                                          _planar_affine_grid(moving, h, w))
     return out
 
 

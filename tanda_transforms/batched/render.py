@@ -106,7 +106,6 @@ class Renderer:
             for op, tfs in by_op.items()
         }
         self._tables: dict[tuple[tuple[int, int], torch.device], _WarpTables] = {}
-        self._numpy_warps: dict[tuple[int, tuple[int, int]], object] = {}
 
     def render(
         self,
@@ -177,18 +176,12 @@ class Renderer:
                  for step, rows, steps in draws for j, row in enumerate(rows.tolist())}
         out = []
         for i, row in enumerate(np.asarray(actions).tolist()):
-            warps = [drawn[(i, t)] if self.library[a].random else self._numpy_warp(a, shape)
+            warps = [drawn[(i, t)] if self.library[a].random else self.library[a].warp(shape)
                      for t, a in enumerate(row) if self.library[a].kind == "geometric"]
             if frame_shift is not None:
                 warps += _frame_warp(tuple(frame_shift[i].tolist()), shape)
             out.append(warps)
         return out
-
-    def _numpy_warp(self, index: int, shape: tuple[int, int]):
-        key = (index, shape)
-        if key not in self._numpy_warps:
-            self._numpy_warps[key] = self.library[index].warp(shape)
-        return self._numpy_warps[key]
 
     def tables(self, shape: tuple[int, int], device: torch.device) -> _WarpTables:
         """The warps of the library's geometric TFs without a random part, for ``shape``."""
@@ -284,7 +277,8 @@ class _Walk:
         grid = self.runs.grid(chosen, consume=True)
         _put_rows(self.x, chosen, self._resampled(rows, grid))
         if self.mask is not None:
-            self.mask[rows] = geo.resample(self.mask.index_select(0, rows), grid, mode="nearest")
+            _put_rows(self.mask, chosen,
+                      geo.resample(self.mask.index_select(0, rows), grid, mode="nearest"))
 
     def snapshot(self) -> Tensor:
         """Every sample's image as it stands: pending runs resampled, nothing consumed."""
@@ -292,7 +286,7 @@ class _Walk:
         chosen = np.flatnonzero(self.runs.pending)
         if len(chosen):
             rows = torch.from_numpy(chosen).to(self.x.device)
-            out[rows] = self._resampled(rows, self.runs.grid(chosen, consume=False))
+            _put_rows(out, chosen, self._resampled(rows, self.runs.grid(chosen, consume=False)))
         return out
 
     def _resampled(self, rows: Tensor, grid: Tensor) -> Tensor:
