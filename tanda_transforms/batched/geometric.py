@@ -306,6 +306,10 @@ class PendingRuns:
         self.shape, self.device = shape, device
         self.affine = torch.eye(3, device=device).repeat(n, 1, 1)
         self.pending = np.zeros(n, dtype=bool)  # samples with a pending run (host)
+        # host flags: an affine warp was multiplied into ``affine`` since its last reset, and
+        # into each slot's ``before`` (False: the matrix is exactly the identity)
+        self.moved = np.zeros(n, dtype=bool)
+        self.before_moved = np.zeros((n, 0), dtype=bool)
         self.count = np.zeros(n, dtype=np.int64)  # dense warps in each pending run (host)
         self.before = torch.empty(n, 0, 3, 3, device=device)  # [n, slots, 3, 3]
         self.field = torch.empty(n, 0, dtype=torch.long, device=device)  # store rows [n, slots]
@@ -319,7 +323,7 @@ class PendingRuns:
             return
         on_device = self._on_device(rows)
         self.affine[on_device] = self.affine.index_select(0, on_device) @ steps.inverse
-        self.pending[rows] = True
+        self.pending[rows] = self.moved[rows] = True
 
     def add_table(self, rows: np.ndarray, table_rows: Tensor) -> None:
         """Append the table's dense warps ``table_rows`` to the runs of the samples ``rows``."""
@@ -335,7 +339,9 @@ class PendingRuns:
         on_device, slot_on = self._on_device(rows), self._on_device(slot)
         self.before[on_device, slot_on] = self.affine.index_select(0, on_device)
         self.field[on_device, slot_on] = ids
+        self.before_moved[rows, slot] = self.moved[rows]
         self.affine[on_device] = _EYE.to(self.device)
+        self.moved[rows] = False
         self.count[rows] += 1
         self.pending[rows] = True
 
@@ -344,6 +350,7 @@ class PendingRuns:
         extra = max(slots, 2)
         self.before = torch.cat([self.before, self.before.new_empty(n, extra, 3, 3)], 1)
         self.field = torch.cat([self.field, self.field.new_empty(n, extra)], 1)
+        self.before_moved = np.concatenate([self.before_moved, np.zeros((n, extra), bool)], 1)
 
     def grid(self, chosen: np.ndarray, consume: bool) -> Tensor:
         """``grid_sample`` coordinates ``[m, H, W, 2]`` (``align_corners=True``) of the runs
@@ -357,11 +364,11 @@ class PendingRuns:
         touched = np.flatnonzero(depth)
         if len(touched):
             at = self._on_device(touched)
-            planar = self._pull_back(chosen[touched], post.index_select(0, at), depth[touched])
+            planar = self._pull_back(chosen[touched], post.index_select(0, at))
             grid[at] = planar.permute(0, 2, 3, 1)
         if consume:
             self.affine[on_device] = _EYE.to(self.device)
-            self.pending[chosen] = False
+            self.pending[chosen] = self.moved[chosen] = False
             self.count[chosen] = 0
             if not self.pending.any():
                 self._fields.clear()
@@ -379,28 +386,51 @@ class PendingRuns:
         rows_on, slots_on = self._on_device(rows), self._on_device(slots)
         self.field[rows_on, slots_on] = self._fields.compact(self.field[rows_on, slots_on])
 
-    def _pull_back(self, samples: np.ndarray, post: Tensor, depth: np.ndarray) -> Tensor:
+    def _pull_back(self, samples: np.ndarray, post: Tensor) -> Tensor:
         """Source positions ``[m, 2, H, W]`` (planes, ``grid_sample`` units) of the runs of
-        ``samples``, each with ``depth`` > 0 dense warps: the grids of their trailing
-        matrices ``post`` pulled back through their dense warps and the matrices before them.
+        ``samples``, each with dense warps: the grids of their trailing matrices ``post``
+        pulled back through their dense warps and the matrices before them.
 
-        A dense warp met at the pixels themselves (the last of a run whose trailing matrix
-        is the identity) is its own source map, as ``compose_run`` takes it: no sampling.
+        A dense warp met at the pixels themselves (the last of a run with no affine warp
+        after it) is its own source map, as ``compose_run`` takes it: no sampling. Which
+        matrices are the identity is known on the host (no affine warp multiplied in), so
+        a run whose affine warps cancel (two flips) samples its field at the pixels, which
+        is exact up to the rounding of ``grid_sample`` units.
         """
         h, w = self.shape
+        depth = self.count[samples]
         for d in range(1, int(depth.max()) + 1):
             mine = np.flatnonzero(depth >= d)
-            rows, slots = self._on_device(samples[mine]), self._on_device(depth[mine] - d)
-            fields = self._fields.rows(self.field[rows, slots])
+            rows, slot = samples[mine], depth[mine] - d
+            on_rows, on_slot = self._on_device(rows), self._on_device(slot)
+            fields = self._fields.rows(self.field[on_rows, on_slot])
+            before = _Matrices(self.before[on_rows, on_slot], self.before_moved[rows, slot])
             if d == 1:  # every sample
-                out = _pull_back_last(fields, post, _pixel_units(h, w, self.device))
-                planar = _maybe_affine(self.before[rows, slots], out, h, w)
+                out = _pull_back_last(fields, _Matrices(post, self.moved[samples]), h, w)
+                planar = before.apply(out, h, w)
                 continue
             at = self._on_device(mine)
             current = planar.index_select(0, at)
             out = _pull_back_dense(fields, _interleaved(current), current)
-            planar[at] = _maybe_affine(self.before[rows, slots], out, h, w)
+            planar[at] = before.apply(out, h, w)
         return planar
+
+
+@dataclasses.dataclass(frozen=True)
+class _Matrices:
+    """Pixel-position matrices ``[m, 3, 3]`` and which of them may differ from the identity
+    (host bool ``[m]``; False: exactly the identity)."""
+
+    inverse: Tensor
+    moved: np.ndarray
+
+    def apply(self, planar: Tensor, h: int, w: int) -> Tensor:
+        """The matrices applied to planar ``grid_sample`` coordinates ``[m, 2, H, W]``, or
+        ``planar`` itself when none moves (often: a run that starts or ends with its dense
+        warp)."""
+        if not self.moved.any():
+            return planar
+        return _apply_affine(_in_grid_units(self.inverse, h, w), planar)
 
 
 class _FieldStore:
@@ -470,18 +500,25 @@ class _FieldStore:
             self.store = grown
 
 
-def _pull_back_last(fields: Tensor, post: Tensor, pixels: Tensor) -> Tensor:
+def _pull_back_last(fields: Tensor, post: _Matrices, h: int, w: int) -> Tensor:
     """Source positions ``[m, 2, H, W]`` of the runs' last dense warps at the grids of their
     trailing matrices ``post``: sampled where a matrix moves its grid off the pixels, else
-    the field at the pixels (``pixels``: their planar ``grid_sample`` coordinates)."""
-    out = torch.add(pixels, fields)
-    resampled = torch.nonzero(~_identities(post)).flatten()
-    if len(resampled):
-        h, w = pixels.shape[1:]
-        moving = post.index_select(0, resampled)
-        out[resampled] = _pull_back_dense(fields.index_select(0, resampled),
-                                          _affine_grid(moving, h, w),
-                                          _planar_affine_grid(moving, h, w))
+    the field at the pixels."""
+    moving = np.flatnonzero(post.moved)
+    if len(moving) < len(fields):
+        out = torch.add(_pixel_units(h, w, fields.device), fields)
+    if not len(moving):
+        return out
+    if len(moving) == len(fields):
+        matrices, fields_moving = post.inverse, fields
+    else:
+        at = torch.from_numpy(moving).to(fields.device)
+        matrices, fields_moving = post.inverse.index_select(0, at), fields.index_select(0, at)
+    planar = _planar_affine_grid(matrices, h, w)
+    sampled = _pull_back_dense(fields_moving, _interleaved(planar), planar)
+    if len(moving) == len(fields):
+        return sampled
+    out[at] = sampled
     return out
 
 
@@ -490,20 +527,6 @@ def _pixel_units(h: int, w: int, device: torch.device) -> Tensor:
     """``[2, H, W]``: the pixels in ``grid_sample`` units, as :func:`_planar_affine_grid`
     gives them for the identity (cached: do not modify)."""
     return _planar_affine_grid(torch.eye(3, device=device)[None], h, w)[0]
-
-
-def _identities(inverse: Tensor) -> Tensor:
-    """``[n]`` bool: which matrices ``[n, 3, 3]`` are the identity."""
-    return (inverse == _EYE.to(inverse.device)).flatten(1).all(1)
-
-
-def _maybe_affine(inverse: Tensor, grid: Tensor, h: int, w: int) -> Tensor:
-    """Pixel-position matrices ``inverse`` applied to planar ``grid_sample`` coordinates
-    ``grid`` ``[n, 2, H, W]``, or ``grid`` itself when every matrix is the identity (often: a
-    run that starts or ends with its dense warp)."""
-    if bool(_identities(inverse).all()):
-        return grid
-    return _apply_affine(_in_grid_units(inverse, h, w), grid)
 
 
 def resample(images: Tensor, grid: Tensor, mode: str = "bilinear") -> Tensor:
