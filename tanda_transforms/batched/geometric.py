@@ -425,12 +425,17 @@ class _Matrices:
     moved: np.ndarray
 
     def apply(self, planar: Tensor, h: int, w: int) -> Tensor:
-        """The matrices applied to planar ``grid_sample`` coordinates ``[m, 2, H, W]``, or
-        ``planar`` itself when none moves (often: a run that starts or ends with its dense
-        warp)."""
-        if not self.moved.any():
-            return planar
-        return _apply_affine(_in_grid_units(self.inverse, h, w), planar)
+        """The matrices applied to planar ``grid_sample`` coordinates ``[m, 2, H, W]``
+        (``planar``, updated in place where only some move; often none does: a run that
+        starts or ends with its dense warp)."""
+        moving = np.flatnonzero(self.moved)
+        if len(moving) == len(planar):
+            return _apply_affine(_in_grid_units(self.inverse, h, w), planar)
+        if len(moving):
+            at = torch.from_numpy(moving).to(planar.device)
+            inverse = _in_grid_units(self.inverse.index_select(0, at), h, w)
+            planar[at] = _apply_affine(inverse, planar.index_select(0, at))
+        return planar
 
 
 class _FieldStore:
