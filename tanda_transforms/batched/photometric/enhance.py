@@ -7,7 +7,6 @@ law, as :mod:`tanda_transforms.functional.photometric.enhance` computes them per
 
 from __future__ import annotations
 
-import functools
 import operator
 
 import numpy as np
@@ -229,16 +228,29 @@ def _hsv_to_rgb(hue: Tensor, sat: Tensor, value: Tensor) -> Tensor:
 
 
 # HSV -> RGB: channel c is v - spread * T((offset_c + hue) mod 6), T the trapezoid 0 -> 1 on
-# [0, 1], 1 on [1, 3], 1 -> 0 on [3, 4], 0 on [4, 6] (offsets 5, 3, 1 for r, g, b). With the
-# hue wrapped to [0, 6) and k = hue + offset - 6 in [-5, 5), T is, without a second modulo,
-# clip(max(-2 - k, min(k, 4 - k)), 0, 1) (valid on [-5, 6), so a wrap off by rounding at 0 or
-# 6 is harmless: T is continuous and periodic). v - spread * T is in [min, v] without a clip.
-_CHANNEL_OFFSETS = (5.0 - 6.0, 3.0 - 6.0, 1.0 - 6.0)
+# [0, 1], 1 on [1, 3], 1 -> 0 on [3, 4], 0 on [4, 6] (offsets 5, 3, 1 for r, g, b). T(k) is
+# clip(2 - tri(k - 2), 0, 1), tri the distance to the nearest multiple of 6, which is
+# 3 - |3 - |y|| for |y| <= 6; so T = clip(|3 - |y|| - 1, 0, 1) with y = k - 2. The hue is in
+# [-1, 5] (red hues negative); each channel's shift + offset - 2, taken modulo 6 in [-5, 1)
+# (a few values per sample), puts y in [-6, 6]: no modulo over the image. v - spread * T is
+# in [min, v] without a clip.
+_CHANNEL_OFFSETS = (5.0 - 2.0, 3.0 - 2.0, 1.0 - 2.0)
 
 
-@functools.lru_cache(maxsize=4)
-def _channel_offsets(device: torch.device) -> Tensor:
-    return torch.tensor(_CHANNEL_OFFSETS, device=device).view(1, 3, 1, 1)
+def _shift_terms(shift: Tensor, device: torch.device) -> tuple[Tensor, Tensor]:
+    """The shift's degrees (float64 ``[n]``, as the per-image op adds them) and each
+    channel's ``shift + offset - 2`` in sixths, modulo 6 in [-5, 1) (float32
+    ``[n, 3, 1, 1]``): in float64, with numpy on the CPU (the same IEEE operations without
+    torch's per-op cost), else with torch on the device."""
+    if shift.device.type == "cpu":
+        degrees = np.remainder(shift.numpy().astype(np.float64) * 360.0, 360.0)
+        terms = np.remainder((degrees / 60.0)[:, None] + _CHANNEL_OFFSETS + 5.0, 6.0) - 5.0
+        return (torch.from_numpy(degrees),
+                torch.from_numpy(terms.astype(np.float32)).view(-1, 3, 1, 1))
+    degrees = torch.remainder(shift.double() * 360.0, 360.0)
+    offsets = torch.tensor(_CHANNEL_OFFSETS, dtype=torch.float64, device=device)
+    terms = torch.remainder((degrees / 60.0)[:, None] + offsets + 5.0, 6.0) - 5.0
+    return degrees, terms.float().view(-1, 3, 1, 1)
 
 
 @_colour_op
@@ -246,12 +258,12 @@ def hue_shift(x: Tensor, shift: PerSample, dtype: torch.dtype = torch.float32) -
     """Rotate the hue by ``shift`` of the circle in OpenCV's HSV model; grey is unchanged.
 
     In float32 throughout, with the HSV -> RGB conversion written as one formula per channel,
-    ``v - (max - min) * T((offset + hue) mod 6)`` (``v * s`` of OpenCV's formulas is
-    ``(max - min) * v / (v + FLT_EPSILON)``, within ``FLT_EPSILON`` of the spread; the wrap
-    mod 6 is ``h - 6 floor(h / 6)``, as ``torch.remainder`` computes it, in three cheap ops): within
-    1e-6 of the per-image op's cv2 result, not bit-exact (its hue is an FMA in degrees). HSV
-    is scale-free but for the value, so uint8 images (which the per-image op converts on
-    OpenCV's 0..255 scale) take the same path.
+    ``v - (max - min) * T(offset + hue)`` (``v * s`` of OpenCV's formulas is
+    ``(max - min) * v / (v + FLT_EPSILON)``, within ``FLT_EPSILON`` of the spread; the
+    trapezoid ``T`` of the periodic hue with a triangle wave made of absolute values, no
+    modulo): within 1e-6 of the per-image op's cv2 result, not bit-exact (its hue is an FMA
+    in degrees). HSV is scale-free but for the value, so uint8 images (which the per-image op
+    converts on OpenCV's 0..255 scale) take the same path.
 
     Examples
     --------
@@ -260,17 +272,10 @@ def hue_shift(x: Tensor, shift: PerSample, dtype: torch.dtype = torch.float32) -
     [0.0, 255.0, 0.0]
     """
     shift = _argument(shift, x)
-    # the shift in sixths, in [0, 6), from the degrees the per-image op adds (float64 scalars)
-    degrees = torch.remainder(shift.double() * 360.0, 360.0)
-    sixths = (degrees / 60.0).float()
+    degrees, terms = _shift_terms(shift, x.device)
     hue, value, spread = _hue_sixths(x)
-    hue.add_(sixths.view(-1, 1, 1))  # in [-1, 11)
-    hue.add_(torch.mul(hue, 1.0 / 6.0).floor_(), alpha=-6.0)  # in [0, 6)
-    position = torch.add(hue.unsqueeze(1), _channel_offsets(x.device))  # k, [n, 3, H, W]
-    trapezoid = torch.rsub(position, 4.0)
-    torch.minimum(position, trapezoid, out=trapezoid)
-    position.neg_().sub_(2.0)  # -2 - k
-    torch.maximum(trapezoid, position, out=trapezoid).clamp_(0.0, 1.0)
+    y = torch.add(hue.unsqueeze(1), terms)  # [n, 3, H, W], in [-6, 6]
+    trapezoid = y.abs_().sub_(3.0).abs_().sub_(1.0).clamp_(0.0, 1.0)  # T
     out = torch.addcmul(value.unsqueeze(1), trapezoid, spread.unsqueeze(1), value=-1.0,
                         out=trapezoid)  # fmt: skip
     if _is_integer(dtype):
