@@ -11,6 +11,7 @@ import contextlib
 import functools
 from collections.abc import Callable, Iterator
 
+import numpy as np
 import torch
 
 Tensor = torch.Tensor
@@ -87,24 +88,34 @@ def _divide(numerator: Tensor | float, denominator: Tensor | float) -> Tensor:
     return numerator / denominator
 
 
-def _keep_where(identity: Tensor, x: Tensor, out: Tensor) -> Tensor:
+def _equals(value: Tensor, constant: float) -> Tensor | np.ndarray:
+    """Which samples' argument ``value`` (``[n]`` or ``[n, 1, 1, 1]``) is ``constant``: a
+    host bool array ``[n]`` for CPU tensors (numpy's comparison of a few values costs a
+    fraction of a torch op), else a bool tensor on the device, without a sync."""
+    if value.device.type == "cpu" and not value.requires_grad:
+        return value.numpy().reshape(-1) == constant
+    return value == constant
+
+
+def _keep_where(identity: Tensor | np.ndarray, x: Tensor, out: Tensor) -> Tensor:
     """``out`` (modified in place), with the samples where ``identity`` (bool, ``[n]`` or
-    ``[n, 1, 1, 1]``) holds copied from ``x``.
+    ``[n, 1, 1, 1]``, a tensor or, for CPU tensors, a host array) holds copied from ``x``.
 
     The per-image ops return an exact copy for their identity argument (factor 1, shift 0),
     where the blend formula would round. On the CPU, where ``torch.where`` over an image
     costs some ten elementwise ops (a branch per value), the samples are found with one host
     check and copied; elsewhere one ``where`` into ``out``, without a sync.
     """
-    identity = identity.reshape(-1)
     if out.device.type != "cpu":
-        mask = identity.view(-1, *([1] * (out.ndim - 1)))
+        mask = torch.as_tensor(identity, device=out.device).view(-1, *([1] * (out.ndim - 1)))
         return torch.where(mask, x, out, out=out)
-    if not bool(identity.any()):
+    host = identity.reshape(-1)
+    host = host if isinstance(host, np.ndarray) else host.numpy()
+    if not host.any():
         return out
-    if bool(identity.all()):
+    if host.all():
         return out.copy_(x)
-    index = torch.nonzero(identity).squeeze(1)
+    index = torch.from_numpy(np.flatnonzero(host))
     return out.index_copy_(0, index, x.index_select(0, index))
 
 

@@ -20,6 +20,7 @@ from ._common import (
     _carry_alpha,
     _colour_op,
     _divide,
+    _equals,
     _ieee_float32_matmuls,
     _is_integer,
     _keep_where,
@@ -96,7 +97,7 @@ def contrast(x: Tensor, factor: PerSample, dtype: torch.dtype = torch.float32) -
     factor = _per_sample(factor, x)
     mean = _mean_grey(x, dtype)
     out = torch.sub(x, mean).mul_(factor).add_(mean).clamp_(0.0, 1.0)
-    return _keep_where(factor == 1, x, out)
+    return _keep_where(_equals(factor, 1.0), x, out)
 
 
 def _saturation_uint8(x: Tensor, factor: Tensor) -> Tensor:
@@ -140,7 +141,7 @@ def saturation(x: Tensor, factor: PerSample, dtype: torch.dtype = torch.float32)
     else:
         grey = _luma(x)
         out = torch.sub(x, grey).mul_(factor).add_(grey).clamp_(0.0, 1.0)
-    return _keep_where(factor == 1, x, out)
+    return _keep_where(_equals(factor, 1.0), x, out)
 
 
 def _hue_sixths(x: Tensor) -> tuple[Tensor, Tensor, Tensor]:
@@ -280,7 +281,7 @@ def hue_shift(x: Tensor, shift: PerSample, dtype: torch.dtype = torch.float32) -
                         out=trapezoid)  # fmt: skip
     if _is_integer(dtype):
         _redo_half_level_ties(out, x, degrees.float(), dtype)
-    return _keep_where(shift == 0, x, out)
+    return _keep_where(_equals(shift, 0.0), x, out)
 
 
 _TIE_WIDTH = 1e-3  # of a level: the float32 formula is within 1e-6 of OpenCV's on [0, 1]
@@ -323,4 +324,4 @@ def gamma(x: Tensor, gamma: PerSample) -> Tensor:
     0.5
     """
     exponent = _per_sample(gamma, x)
-    return _keep_where(exponent == 1, x, torch.pow(x, exponent).clamp_(0.0, 1.0))
+    return _keep_where(_equals(exponent, 1.0), x, torch.pow(x, exponent).clamp_(0.0, 1.0))

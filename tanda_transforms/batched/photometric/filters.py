@@ -17,6 +17,7 @@ from ._common import (
     _by_group,
     _carry_alpha,
     _divide,
+    _equals,
     _ieee_float32_convolutions,
     _is_integer,
     _keep_where,
@@ -157,7 +158,7 @@ def sharpen(x: Tensor, factor: PerSample) -> Tensor:
         out[edge] = x[edge]
     blend = torch.sub(inner, smooth, out=out[:, :, 1:-1, 1:-1])
     blend.mul_(factor).add_(smooth).clamp_(0.0, 1.0)
-    return _keep_where(factor == 1, x, out)
+    return _keep_where(_equals(factor, 1.0), x, out)
 
 
 def _colour_channels(channels: int) -> int:
