@@ -222,19 +222,26 @@ def _planar_affine_grid(inverse: Tensor, h: int, w: int) -> Tensor:
 def _affine_terms(inverse: Tensor, h: int, w: int) -> tuple[Tensor, Tensor]:
     """The two terms ``a x`` and ``b y + c`` of pure affine warps' ``grid_sample``
     coordinates (both output coordinates): ``[n, 2, W]`` along the columns, ``[n, 2, H]``
-    along the rows."""
-    scale, xs, ys = _grid_axes(h, w, inverse.device)
-    m = inverse[:, :2] * scale  # [n, 2, 3], rows x then y
-    m[:, :, 2] -= 1.0  # pixel positions in, normalised coordinates out
-    return m[:, :, :1] * xs, (m[:, :, 1:2] * ys).add_(m[:, :, 2:])
+    along the rows; one product of the matrices in ``grid_sample`` units (``S A`` on pixel
+    positions) with the columns ``(x, 0, 0)`` and rows ``(0, y, 1)`` side by side."""
+    units, basis = _grid_basis(h, w, inverse.device)
+    terms = torch.addcmul(units[1], inverse[:, :2], units[0]).matmul(basis)  # [n, 2, W + H]
+    return terms[:, :, :w], terms[:, :, w:]
 
 
 @functools.lru_cache(maxsize=8)
-def _grid_axes(h: int, w: int, device: torch.device) -> tuple[Tensor, Tensor, Tensor]:
-    """``[1, 2, 1]`` pixels -> ``grid_sample`` units, and the pixel columns and rows."""
-    return (torch.tensor(_scale(h, w), device=device).view(1, 2, 1),
-            torch.arange(w, dtype=torch.float32, device=device),
-            torch.arange(h, dtype=torch.float32, device=device))
+def _grid_basis(h: int, w: int, device: torch.device) -> tuple[Tensor, Tensor]:
+    """``(scale, shift)`` ``[2, 2, 1]``-broadcastable: pixel matrices -> ``grid_sample``
+    units (``A * scale + shift``: rows times ``2 / (size - 1)``, -1 added to the constants),
+    and the basis ``[3, W + H]``: the pixel columns ``(x, 0, 0)`` then rows ``(0, y, 1)``."""
+    sx, sy = _scale(h, w)
+    scale = torch.tensor([[sx], [sy]], device=device)  # [2, 1]
+    shift = torch.tensor([[0.0, 0.0, -1.0], [0.0, 0.0, -1.0]], device=device)
+    basis = torch.zeros(3, w + h, device=device)
+    basis[0, :w] = torch.arange(w, dtype=torch.float32, device=device)
+    basis[1, w:] = torch.arange(h, dtype=torch.float32, device=device)
+    basis[2, w:] = 1.0
+    return torch.stack([scale.expand(2, 3), shift]), basis
 
 
 def _pull_back_dense(displacement: Tensor, grid: Tensor, planar: Tensor) -> Tensor:
