@@ -209,6 +209,21 @@ def test_the_input_is_not_modified_and_the_output_is_new():
     assert torch.equal(x, before) and out.data_ptr() != x.data_ptr()
 
 
+@pytest.mark.parametrize("p", [1.0, 0.5])
+def test_outputs_are_ordinary_tensors_for_training(p):
+    # the call renders in inference mode; what it returns must not be an inference tensor:
+    # a model trains on it (autograd saves it) and a user may modify it in place
+    augment = TANDAPolicy("cifar10", seq_len=2, p=p).batched(seed=0)
+    images, masks = augment(torch.rand(4, 3, 8, 8), torch.zeros(4, 8, 8, dtype=torch.long))
+    assert not images.is_inference() and not masks.is_inference()
+    conv = torch.nn.Conv2d(3, 2, 3)
+    conv(images).sum().backward()
+    assert conv.weight.grad is not None
+    images.add_(0.0)
+    masks.add_(1)
+    assert not augment.last_actions.is_inference()
+
+
 @pytest.mark.parametrize(
     ("x", "error", "match"),
     [

@@ -149,11 +149,15 @@ class BatchedPolicy(nn.Module):
         rows = torch.nonzero(applied).flatten()
         frame = None if shift is None else shift[rows]
         draws = [] if boxes is not None else None
-        if len(rows) == len(x):
-            out = self.renderer.render(out, actions, x.dtype, streams.on(x.device), frame,
-                                       overwrite=True, mask=labels, draws=draws)
-        elif len(rows):
-            self._render_some(out, x.dtype, labels, rows, actions, frame, streams, draws)
+        # rendered in place into out and labels (made here, outside inference mode, so they
+        # stay ordinary tensors): inference mode spares the call's temporaries autograd's
+        # bookkeeping, 6-8 % of a call at 32 px
+        with torch.inference_mode():
+            if len(rows) == len(x):
+                self.renderer.render(out, actions, x.dtype, streams.on(x.device), frame,
+                                     overwrite=True, mask=labels, draws=draws)
+            elif len(rows):
+                self._render_some(out, x.dtype, labels, rows, actions, frame, streams, draws)
         images = _to_dtype(out, x.dtype)
         results = [] if labels is None else [labels.round().to(mask.dtype).reshape(mask.shape)]
         if boxes is not None:
