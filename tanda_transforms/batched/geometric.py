@@ -319,7 +319,7 @@ class PendingRuns:
         self.before_moved = np.zeros((n, 0), dtype=bool)
         self.count = np.zeros(n, dtype=np.int64)  # dense warps in each pending run (host)
         self.before = torch.empty(n, 0, 3, 3, device=device)  # [n, slots, 3, 3]
-        self.field = torch.empty(n, 0, dtype=torch.long, device=device)  # store rows [n, slots]
+        self.field = np.empty((n, 0), dtype=np.int64)  # store rows [n, slots] (host)
         self._fields = _FieldStore(table, shape, device)
 
     def add(self, rows: np.ndarray, steps: Steps) -> None:
@@ -332,20 +332,21 @@ class PendingRuns:
         self.affine[on_device] = self.affine.index_select(0, on_device) @ steps.inverse
         self.pending[rows] = self.moved[rows] = True
 
-    def add_table(self, rows: np.ndarray, table_rows: Tensor) -> None:
-        """Append the table's dense warps ``table_rows`` to the runs of the samples ``rows``."""
-        self._add_dense(rows, self._fields.table_ids(table_rows.to(self.device)))
+    def add_table(self, rows: np.ndarray, table_rows: np.ndarray) -> None:
+        """Append the table's dense warps ``table_rows`` (host indices) to the runs of the
+        samples ``rows``."""
+        self._add_dense(rows, self._fields.table_ids(table_rows))
 
     def _on_device(self, rows: np.ndarray) -> Tensor:
         return torch.from_numpy(rows).to(self.device)
 
-    def _add_dense(self, rows: np.ndarray, ids: Tensor) -> None:
+    def _add_dense(self, rows: np.ndarray, ids: np.ndarray) -> None:
         slot = self.count[rows]
         if int(slot.max()) >= self.before.shape[1]:
             self._grow()
         on_device, slot_on = self._on_device(rows), self._on_device(slot)
         self.before[on_device, slot_on] = self.affine.index_select(0, on_device)
-        self.field[on_device, slot_on] = ids
+        self.field[rows, slot] = ids
         self.before_moved[rows, slot] = self.moved[rows]
         self.affine[on_device] = _EYE.to(self.device)
         self.moved[rows] = False
@@ -356,7 +357,7 @@ class PendingRuns:
         n, slots = self.field.shape
         extra = max(slots, 2)
         self.before = torch.cat([self.before, self.before.new_empty(n, extra, 3, 3)], 1)
-        self.field = torch.cat([self.field, self.field.new_empty(n, extra)], 1)
+        self.field = np.concatenate([self.field, np.empty((n, extra), np.int64)], 1)
         self.before_moved = np.concatenate([self.before_moved, np.zeros((n, extra), bool)], 1)
 
     def grid(self, chosen: np.ndarray, consume: bool) -> Tensor:
@@ -390,8 +391,7 @@ class PendingRuns:
         counts = self.count[holders]
         rows = np.repeat(holders, counts)
         slots = np.arange(len(rows)) - np.repeat(np.cumsum(counts) - counts, counts)
-        rows_on, slots_on = self._on_device(rows), self._on_device(slots)
-        self.field[rows_on, slots_on] = self._fields.compact(self.field[rows_on, slots_on])
+        self.field[rows, slots] = self._fields.compact(self.field[rows, slots])
 
     def _pull_back(self, samples: np.ndarray, post: Tensor) -> Tensor:
         """Source positions ``[m, 2, H, W]`` (planes, ``grid_sample`` units) of the runs of
@@ -410,7 +410,7 @@ class PendingRuns:
             mine = np.flatnonzero(depth >= d)
             rows, slot = samples[mine], depth[mine] - d
             on_rows, on_slot = self._on_device(rows), self._on_device(slot)
-            fields = self._fields.rows(self.field[on_rows, on_slot])
+            fields = self._fields.rows(self.field[rows, slot])
             before = _Matrices(self.before[on_rows, on_slot], self.before_moved[rows, slot])
             if d == 1:  # every sample
                 out = _pull_back_last(fields, _Matrices(post, self.moved[samples]), h, w)
@@ -457,22 +457,22 @@ class _FieldStore:
         self.store: Tensor | None = None
         self.used = 0
 
-    def table_ids(self, table_rows: Tensor) -> Tensor:
+    def table_ids(self, table_rows: np.ndarray) -> np.ndarray:
         """Store rows of the table's fields (the table is copied in on first use)."""
         if self.store is None:
             self._reserve(0)
         return table_rows
 
-    def append(self, fields: Tensor) -> Tensor:
-        """Store ``fields`` ``[m, 2, H, W]``; their rows ``[m]`` on the device."""
+    def append(self, fields: Tensor) -> np.ndarray:
+        """Store ``fields`` ``[m, 2, H, W]``; their rows ``[m]`` (host)."""
         self._reserve(len(fields))
         start = self.used
         torch.mul(fields, self.units, out=self.store[start:start + len(fields)])
         self.used += len(fields)
-        return torch.arange(start, self.used, device=self.device)
+        return np.arange(start, self.used)
 
-    def rows(self, ids: Tensor) -> Tensor:
-        return self.store.index_select(0, ids)
+    def rows(self, ids: np.ndarray) -> Tensor:
+        return self.store.index_select(0, torch.from_numpy(ids).to(self.device))
 
     @property
     def base(self) -> int:
@@ -488,15 +488,15 @@ class _FieldStore:
         """Drop the drawn fields (no run refers to them any more); the table's stay."""
         self.used = 0 if self.store is None else self.base
 
-    def compact(self, ids: Tensor) -> Tensor:
-        """Keep only the drawn fields that ``ids`` (the rows in use) refer to, moved to the
-        front; returns ``ids`` renumbered."""
+    def compact(self, ids: np.ndarray) -> np.ndarray:
+        """Keep only the drawn fields that ``ids`` (the rows in use, host) refer to, moved
+        to the front; returns ``ids`` renumbered."""
         drawn = ids >= self.base
-        keep = torch.unique(ids[drawn])  # sorted
-        self.store[self.base:self.base + len(keep)] = self.store.index_select(0, keep)
+        keep = np.unique(ids[drawn])  # sorted
+        self.store[self.base:self.base + len(keep)] = self.rows(keep)
         self.used = self.base + len(keep)
-        out = ids.clone()
-        out[drawn] = self.base + torch.searchsorted(keep, ids[drawn])
+        out = ids.copy()
+        out[drawn] = self.base + np.searchsorted(keep, ids[drawn])
         return out
 
     def _reserve(self, extra: int) -> None:

@@ -256,7 +256,7 @@ class _Walk:
             at = torch.from_numpy(indices).to(device)
             self.runs.add(rows, geo.AffineSteps(self.tables.inverse.index_select(0, at)))
         elif kind == "dense":
-            self.runs.add_table(rows, torch.from_numpy(self.tables.dense_row[indices]))
+            self.runs.add_table(rows, self.tables.dense_row[indices])
         elif kind == "random":
             tf = self.renderer.library[what]
             steps = geo.random_warps(tf, len(rows), self.shape, self.generator, device)
