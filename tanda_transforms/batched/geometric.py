@@ -231,9 +231,10 @@ def _affine_terms(inverse: Tensor, h: int, w: int) -> tuple[Tensor, Tensor]:
 
 @functools.lru_cache(maxsize=8)
 def _grid_basis(h: int, w: int, device: torch.device) -> tuple[Tensor, Tensor]:
-    """``(scale, shift)`` ``[2, 2, 1]``-broadcastable: pixel matrices -> ``grid_sample``
-    units (``A * scale + shift``: rows times ``2 / (size - 1)``, -1 added to the constants),
-    and the basis ``[3, W + H]``: the pixel columns ``(x, 0, 0)`` then rows ``(0, y, 1)``."""
+    """The units ``[2, 2, 3]``, scale then shift, that take the top rows of pixel matrices
+    to ``grid_sample`` units (``A * scale + shift``: rows times ``2 / (size - 1)``, -1 added
+    to the constants), and the basis ``[3, W + H]``: the pixel columns ``(x, 0, 0)`` then the
+    rows ``(0, y, 1)``."""
     sx, sy = _scale(h, w)
     scale = torch.tensor([[sx], [sy]], device=device)  # [2, 1]
     shift = torch.tensor([[0.0, 0.0, -1.0], [0.0, 0.0, -1.0]], device=device)
@@ -244,12 +245,11 @@ def _grid_basis(h: int, w: int, device: torch.device) -> tuple[Tensor, Tensor]:
     return torch.stack([scale.expand(2, 3), shift]), basis
 
 
-def _pull_back_dense(displacement: Tensor, grid: Tensor, planar: Tensor) -> Tensor:
-    """Source positions ``[n, 2, H, W]`` of dense warps at ``grid`` (``[n, H, W, 2]``, and
-    ``planar``, the same positions as planes): the positions plus their displacement there
-    (``grid_sample`` coordinates)."""
-    disp = F.grid_sample(displacement, grid, mode="bilinear", padding_mode="border",
-                         align_corners=True)
+def _pull_back_dense(displacement: Tensor, planar: Tensor) -> Tensor:
+    """Source positions ``[n, 2, H, W]`` of dense warps at the planar positions ``planar``
+    (``grid_sample`` coordinates): the positions plus their displacement there."""
+    disp = F.grid_sample(displacement, _interleaved(planar), mode="bilinear",
+                         padding_mode="border", align_corners=True)
     return disp.add_(planar)
 
 
@@ -418,7 +418,7 @@ class PendingRuns:
                 continue
             at = self._on_device(mine)
             current = planar.index_select(0, at)
-            out = _pull_back_dense(fields, _interleaved(current), current)
+            out = _pull_back_dense(fields, current)
             planar[at] = before.apply(out, h, w)
         return planar
 
@@ -517,20 +517,13 @@ def _pull_back_last(fields: Tensor, post: _Matrices, h: int, w: int) -> Tensor:
     trailing matrices ``post``: sampled where a matrix moves its grid off the pixels, else
     the field at the pixels."""
     moving = np.flatnonzero(post.moved)
-    if len(moving) < len(fields):
-        out = torch.add(_pixel_units(h, w, fields.device), fields)
-    if not len(moving):
-        return out
     if len(moving) == len(fields):
-        matrices, fields_moving = post.inverse, fields
-    else:
+        return _pull_back_dense(fields, _planar_affine_grid(post.inverse, h, w))
+    out = torch.add(_pixel_units(h, w, fields.device), fields)
+    if len(moving):
         at = torch.from_numpy(moving).to(fields.device)
-        matrices, fields_moving = post.inverse.index_select(0, at), fields.index_select(0, at)
-    planar = _planar_affine_grid(matrices, h, w)
-    sampled = _pull_back_dense(fields_moving, _interleaved(planar), planar)
-    if len(moving) == len(fields):
-        return sampled
-    out[at] = sampled
+        grid = _planar_affine_grid(post.inverse.index_select(0, at), h, w)
+        out[at] = _pull_back_dense(fields.index_select(0, at), grid)
     return out
 
 

@@ -64,7 +64,7 @@ class _PhotometricOp:
                 for name, column in self.table.items()}
 
 
-def _argument_table(tfs: list[tuple[int, TF]], size: int) -> dict[str, Tensor] | None:
+def _argument_table(tfs: list[tuple[int, TF]], size: int) -> dict[str, np.ndarray] | None:
     """``{arg: [size] float64}`` (numpy): the arguments of the op's TFs at their library
     index (defaults filled in; NaN elsewhere); None when an argument is not a number (such
     TFs run per sample)."""

@@ -243,14 +243,16 @@ def _shift_terms(shift: Tensor, device: torch.device) -> tuple[Tensor, Tensor]:
     channel's ``shift + offset - 2`` in sixths, modulo 6 in [-5, 1) (float32
     ``[n, 3, 1, 1]``): in float64, with numpy on the CPU (the same IEEE operations without
     torch's per-op cost), else with torch on the device."""
-    if shift.device.type == "cpu":
-        degrees = np.remainder(shift.numpy().astype(np.float64) * 360.0, 360.0)
-        terms = np.remainder((degrees / 60.0)[:, None] + _CHANNEL_OFFSETS + 5.0, 6.0) - 5.0
-        return (torch.from_numpy(degrees),
-                torch.from_numpy(terms.astype(np.float32)).view(-1, 3, 1, 1))
-    degrees = torch.remainder(shift.double() * 360.0, 360.0)
-    offsets = torch.tensor(_CHANNEL_OFFSETS, dtype=torch.float64, device=device)
-    terms = torch.remainder((degrees / 60.0)[:, None] + offsets + 5.0, 6.0) - 5.0
+    host = shift.device.type == "cpu" and not shift.requires_grad
+    if host:
+        xp, values, offsets = np, shift.numpy().astype(np.float64), np.array(_CHANNEL_OFFSETS)
+    else:
+        offsets = torch.tensor(_CHANNEL_OFFSETS, dtype=torch.float64, device=device)
+        xp, values = torch, shift.double()
+    degrees = xp.remainder(values * 360.0, 360.0)
+    terms = xp.remainder((degrees / 60.0)[:, None] + offsets + 5.0, 6.0) - 5.0
+    if host:
+        degrees, terms = torch.from_numpy(degrees), torch.from_numpy(terms)
     return degrees, terms.float().view(-1, 3, 1, 1)
 
 
