@@ -7,6 +7,7 @@ import colorsys
 import numpy as np
 import pytest
 import scipy.ndimage as ndi
+from library_output import assert_library_close
 
 from tanda_transforms import functional as F
 from tanda_transforms.functional import _strips
@@ -601,14 +602,16 @@ def test_cached_warps_are_read_only_and_shared():
 @pytest.mark.parametrize("dtype", DTYPES, ids=lambda d: np.dtype(d).name)
 @pytest.mark.parametrize("size", [(8, 9), (70, 90)], ids=str)
 def test_warps_of_rgb_equal_warps_of_each_channel(size, dtype):
-    """Large uint8/uint16 RGB images are warped as RGBA by cv2: channels stay independent."""
+    """Large uint8/uint16 RGB images are warped as RGBA by cv2: channels stay independent
+    (within cv2's rounding: a 3- or 4-channel and a 1-channel remap take different SIMD
+    paths, which agree to 1 float32 ulp or 1 level, depending on the CPU)."""
     img = make_image(size + (3,), dtype)
     warps = [F.rotate_warp(size, 5.0), F.zoom_warp(size, 0.75), F.swirl_warp(size, 0.25)]
     for warp in warps:
         for kwargs in ({}, {"border": "constant", "fill": 0.5}, {"interpolation": "nearest"}):
             out = warp.apply(img, **kwargs)
             for c in range(3):
-                np.testing.assert_array_equal(out[:, :, c], warp.apply(img[:, :, c], **kwargs))
+                assert_library_close(out[:, :, c], warp.apply(img[:, :, c], **kwargs))
 
 
 @pytest.mark.parametrize("border", ["reflect", "edge"])
@@ -639,27 +642,32 @@ def test_padded_warps_match_cv2_border_handling(dtype, border, monkeypatch):
 
 @pytest.mark.parametrize("border", ["reflect", "edge"])
 def test_affine_warps_above_pad_limit_use_cv2_border_handling(border, monkeypatch):
-    """Images above _PAD_MAX_PIXELS are warped without the padded copy: exactly cv2's
-    own border handling (the unpadded warp), which the padded warp is within rounding of."""
+    """Images above _PAD_MAX_PIXELS are warped without the padded copy: cv2's own border
+    handling (the unpadded warp), which the padded warp is within rounding of. Which path
+    ran is observed by counting calls of the padding, not by rounding differences (those
+    depend on the CPU's SIMD path and may vanish)."""
     import cv2
 
     shape = (80, 96)
     img = make_image(shape, np.uint16)
     warps = [F.rotate_warp(shape, -10.0), F.zoom_warp(shape, 0.9), F.shear_warp(shape, 0.2)]
+    padding_calls = []
+    padded_inverse = affine._padded_inverse
+    monkeypatch.setattr(affine, "_padded_inverse",
+                        lambda *args: padding_calls.append(args) or padded_inverse(*args))
     padded = [warp.apply(img, border=border) for warp in warps]
+    assert len(padding_calls) == len(warps)  # below the limit: every warp pads
     monkeypatch.setattr(affine, "_PAD_MAX_PIXELS", shape[0] * shape[1] - 1)
     mode = {"reflect": cv2.BORDER_REFLECT_101, "edge": cv2.BORDER_REPLICATE}[border]
-    differs = False  # the padded warp rounds differently: the test tells the paths apart
     for warp, with_padding in zip(warps, padded, strict=True):
         expected = cv2.warpAffine(
             img, warp._inverse, shape[::-1], flags=cv2.INTER_LINEAR | cv2.WARP_INVERSE_MAP,
             borderMode=mode,
         )
         out = warp.apply(img, border=border)
-        np.testing.assert_array_equal(out, expected)
+        assert_library_close(out, expected)
         assert np.abs(out.astype(np.int64) - with_padding).max() <= 3
-        differs |= not np.array_equal(out, with_padding)
-    assert differs
+    assert len(padding_calls) == len(warps)  # above the limit: none does
 
 
 @pytest.mark.parametrize("shape", SHAPES + [(H, W, 4), (H, W, 9)], ids=str)
@@ -893,15 +901,18 @@ def strips_everywhere(monkeypatch, strip_pixels):
 @pytest.mark.parametrize("case", STRIP_CASES, ids=[op_id(c) for c in STRIP_CASES])
 def test_strips_equal_whole_image(case, dtype, shape, strip_pixels, monkeypatch):
     """Blur, sharpen and noise in row strips (with a halo of the filter's reach; noise
-    drawn strip after strip) give exactly the whole-image result."""
+    drawn strip after strip) give the whole-image result: exactly for noise (numpy's
+    correctly rounded arithmetic), within cv2's rounding for the filters (cv2 may pick
+    another SIMD or IPP path for a strip than for the whole image)."""
     fn, kwargs = case
     img = make_image(shape, dtype, seed=8)
     view = img[::-1, ::2]
     whole, whole_view = fn(img, **kwargs), fn(view, **kwargs)
     strips_everywhere(monkeypatch, strip_pixels)
     assert len(_strips.row_strips(shape[0], shape[1], 3)) > 1
-    np.testing.assert_array_equal(check_contract(fn, kwargs, img), whole)
-    np.testing.assert_array_equal(check_contract(fn, kwargs, view), whole_view)
+    same = np.testing.assert_array_equal if fn is F.gaussian_noise else assert_library_close
+    same(check_contract(fn, kwargs, img), whole)
+    same(check_contract(fn, kwargs, view), whole_view)
 
 
 def test_gaussian_noise_strips_draw_the_same_stream(monkeypatch):
@@ -922,7 +933,8 @@ def test_gaussian_noise_strips_draw_the_same_stream(monkeypatch):
 
 def test_large_blur_and_sharpen_equal_previous_whole_image_formulas():
     """At the default strip size, an image above _STRIP_MIN_PIXELS (so in strips) gives
-    what the previous whole-image float32 code gave."""
+    what the previous whole-image float32 code gave (within 1 level: cv2 filters a strip
+    and the whole image through SIMD paths that may round differently)."""
     import cv2
 
     shape = (1100, 1000)
@@ -932,7 +944,7 @@ def test_large_blur_and_sharpen_equal_previous_whole_image_formulas():
     x = F.to_float32(img)
     reflect = cv2.BORDER_REFLECT_101
     blurred = cv2.GaussianBlur(x, (11, 11), sigmaX=1.2, sigmaY=1.2, borderType=reflect)
-    np.testing.assert_array_equal(F.gaussian_blur(img, 1.2), F.from_float32(blurred, np.uint16))
+    assert_library_close(F.gaussian_blur(img, 1.2), F.from_float32(blurred, np.uint16))
     kernel = np.array([[1, 1, 1], [1, 5, 1], [1, 1, 1]], np.float32) / np.float32(13)
     degenerate = cv2.filter2D(x, -1, kernel, borderType=reflect)
     inner = (slice(1, -1), slice(1, -1))
@@ -940,7 +952,7 @@ def test_large_blur_and_sharpen_equal_previous_whole_image_formulas():
     diff *= np.float32(1.5)
     diff += degenerate[inner]
     x[inner] = diff
-    np.testing.assert_array_equal(F.sharpen(img, 1.5), F.from_float32(x, np.uint16))
+    assert_library_close(F.sharpen(img, 1.5), F.from_float32(x, np.uint16))
 
 
 @pytest.mark.parametrize("sigma", [0.0, 1.0, 8.0])
