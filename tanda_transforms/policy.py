@@ -218,7 +218,8 @@ class TANDAPolicy(v2.Transform):
         if self.library.modality == "text":  # the models travel with it (spawn workers)
             from tanda_transforms.text.store import embed_models
 
-            state["_language_models"] = embed_models(self.library)
+            header, tensors = embed_models(self.library)  # as numpy: pickled by value
+            state["_language_models"] = header, {k: v.numpy() for k, v in tensors.items()}
         return state
 
     def __setstate__(self, state: dict[str, Any]) -> None:
@@ -226,7 +227,8 @@ class TANDAPolicy(v2.Transform):
         if models is not None:  # validated (checksum = key) and registered, as a file's
             from tanda_transforms.text.store import restore_models
 
-            restore_models(*models)
+            header, arrays = models
+            restore_models(header, {k: torch.from_numpy(v) for k, v in arrays.items()})
         super().__setstate__(state)
 
     # --- sampling -----------------------------------------------------------------------
