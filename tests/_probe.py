@@ -44,3 +44,25 @@ def run_child(warmup: str, snippet: str, *, timeout: float = 120.0) -> dict:
                           timeout=timeout, env=env, cwd=ROOT)
     assert done.returncode == 0, done.stderr[-3000:]
     return json.loads(done.stdout.strip().splitlines()[-1])
+
+
+def error_without_blocking(call, error: type[BaseException], timeout: float = 60.0):
+    """The ``error`` that ``call()`` raises, checked to come without blocking: ``call`` runs
+    in a daemon thread given ``timeout`` seconds (generous: a refusal takes milliseconds, a
+    read from a FIFO without a writer forever)."""
+    import threading
+
+    outcome = []
+
+    def run():
+        try:
+            call()
+        except error as err:
+            outcome.append(err)
+
+    worker = threading.Thread(target=run, daemon=True)
+    worker.start()
+    worker.join(timeout=timeout)
+    assert not worker.is_alive(), f"{call} blocked"
+    assert outcome, f"{call} raised no {error.__name__}"
+    return outcome[0]
