@@ -48,6 +48,7 @@ def policy_from_parts(
     _check_header(header)
     spec, config = header["library"], header.get("sampler")
     _check_sampler_size(config, len(spec))
+    limits.check_draw(config, header["seq_len"])  # before the library is built (10,000 TFs)
     registered = _registered_models()
     tensors = _register_embedded_models(header, tensors)
     try:
@@ -67,7 +68,6 @@ def _build(cls, header: dict, tensors: dict, seed: int | None, trusted: bool) ->
             expected = build_sampler(config).state_dict()
     except (UnknownOpError, TypeError, ValueError) as err:
         raise PolicyFileError(f"invalid policy: {err}") from None
-    limits.check_draw(config, header["seq_len"])
     state = _checked_state(expected, tensors)
     sampler = build_sampler(config)
     sampler.load_state_dict(state)

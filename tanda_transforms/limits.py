@@ -88,8 +88,12 @@ def draw_cost(config: dict[str, Any], seq_len: int, block: int = DRAW_BLOCK) -> 
 
 
 def check_draw(config: dict[str, Any], seq_len: int) -> None:
-    """Raise :class:`PolicyLimitError` if drawing from this sampler exceeds the limits."""
+    """Raise :class:`PolicyLimitError` if drawing from this sampler exceeds the limits.
+
+    A config that is not well formed passes (building the sampler refuses it)."""
     hidden = config.get("hidden_size")
+    if config.get("kind") in _GATES and (not isinstance(hidden, int) or isinstance(hidden, bool)):
+        return
     if MAX_HIDDEN_SIZE is not None and isinstance(hidden, int) and hidden > MAX_HIDDEN_SIZE:
         raise PolicyLimitError(
             f"the policy's recurrent sampler is {hidden} wide, above "

@@ -155,6 +155,7 @@ def test_refused_text_files_leave_no_language_model_registered(monkeypatch):
         with pytest.raises(PolicyFileError):
             TANDAPolicy.from_bytes(encode(head, tens))
         assert registered_language_models() == before, name
+    monkeypatch.undo()
     # two models, the second corrupt: the first is not registered either
     part, arrays = other.to_parts()
     models = {**header["language_models"], other.key: {**part, "order": 9}}
@@ -163,7 +164,6 @@ def test_refused_text_files_leave_no_language_model_registered(monkeypatch):
         TANDAPolicy.from_bytes(encode({**header, "language_models": models},
                                       {**tensors, **extra}))
     assert registered_language_models() == before
-    monkeypatch.undo()
     assert TANDAPolicy.from_bytes(encode(header, tensors)).seq_len == 2
     assert lm.key in registered_language_models()
     unregister_language_model(lm.key)
