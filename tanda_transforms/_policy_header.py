@@ -7,10 +7,12 @@ against the file before anything the file sizes is allocated; every failure is a
 
 from __future__ import annotations
 
+import sys
 from typing import Any
 
 import torch
 
+from tanda_transforms import limits
 from tanda_transforms.generators import build_sampler
 from tanda_transforms.policy_file import PolicyFileError
 from tanda_transforms.registry import UnknownOpError, get_op
@@ -46,7 +48,18 @@ def policy_from_parts(
     _check_header(header)
     spec, config = header["library"], header.get("sampler")
     _check_sampler_size(config, len(spec))
+    limits.check_draw(config, header["seq_len"])  # before the library is built (10,000 TFs)
+    registered = _registered_models()
     tensors = _register_embedded_models(header, tensors)
+    try:
+        return _build(cls, header, tensors, seed, trusted)
+    except BaseException:  # a refused file leaves no language model registered
+        _unregister_models(_registered_models() - registered)
+        raise
+
+
+def _build(cls, header: dict, tensors: dict, seed: int | None, trusted: bool) -> Any:
+    spec, config = header["library"], header["sampler"]
     try:
         library = TFLibrary.from_spec(spec)
         if not trusted:
@@ -67,6 +80,21 @@ def policy_from_parts(
         )
     except ValueError as err:
         raise PolicyFileError(f"invalid policy: {err}") from None
+
+
+def _registered_models() -> set[str]:
+    if "tanda_transforms.text.lm" not in sys.modules:  # no text policy used yet
+        return set()
+    from tanda_transforms.text.lm import registered_language_models
+
+    return set(registered_language_models())
+
+
+def _unregister_models(keys: set[str]) -> None:
+    from tanda_transforms.text.lm import unregister_language_model
+
+    for key in keys:
+        unregister_language_model(key)
 
 
 def _register_embedded_models(header: dict, tensors: dict) -> dict:

@@ -34,7 +34,6 @@ Examples
 from __future__ import annotations
 
 import dataclasses
-import io
 import math
 import numbers
 import os
@@ -48,6 +47,7 @@ from torch import nn
 from torch.nn import functional as tnf
 from tqdm.auto import tqdm
 
+from tanda_transforms import _checkpoint
 from tanda_transforms._atomic import is_temporary, remove_stale_temporaries, write_atomic
 from tanda_transforms._learn_images import ImageData, Streams
 from tanda_transforms._learn_steps import (
@@ -374,12 +374,18 @@ class Learner:
             "history": self.history,
             "pending": self._pending,  # the steps since the last history entry
             "library": self.library.to_spec(),
+            "settings": self._settings(),
             **self.ranks.stream_state(self.torch_gen, self.np_rng, self.order_rng),
         }
+
+    def _settings(self) -> dict[str, Any]:
+        """What a checkpoint must have been made under to resume this run."""
+        return {**dataclasses.asdict(self.config), "sampler": self.sampler.config()}
 
     def load_state_dict(self, state: dict[str, Any]) -> None:
         if state["library"] != self.library.to_spec():
             raise ValueError("checkpoint was made with a different TF library")
+        _checkpoint.check_settings(state.get("settings"), self._settings())
         self.ranks.check_world_size(int(state.get("world_size", 1)))  # absent: one process
         self.step_index = int(state["step_index"])
         self.sampler.load_state_dict(state["sampler"])
@@ -396,23 +402,24 @@ class Learner:
     def save_checkpoint(self, path: str | os.PathLike) -> None:
         """Write a checkpoint atomically (see :mod:`tanda_transforms._atomic`); all ranks call
         this (it gathers their random streams), rank 0 writes."""
-        state, buffer = self.state_dict(), io.BytesIO()
+        state = self.state_dict()
         if self.ranks.is_main:
-            torch.save(state, buffer)
-            write_atomic(path, buffer.getvalue())
+            write_atomic(path, _checkpoint.encode(state))
 
     def load_checkpoint(self, path: str | os.PathLike) -> None:
         """Continue from a checkpoint (loaded with ``weights_only=True``: no arbitrary code).
 
         The temporary file an interrupted save leaves (``.<name>.<random>.tmp``) is refused:
-        it may be incomplete, and the checkpoint it was to replace is intact.
+        it may be incomplete, and the checkpoint it was to replace is intact. So are a file
+        whose checksum fails, anything but a regular file, and a checkpoint made under other
+        settings (:class:`~tanda_transforms._checkpoint.CheckpointError`).
         """
         if is_temporary(path):
             raise ValueError(
                 f"{str(path)!r} is the temporary file of an interrupted checkpoint save, not a "
                 f"checkpoint; resume from the checkpoint itself"
             )
-        self.load_state_dict(torch.load(path, map_location=self.device, weights_only=True))
+        self.load_state_dict(_checkpoint.read(path, self.device))
 
 
 def learn_data(data: Any, library: TFLibrary, render: str, device: torch.device) -> Any:

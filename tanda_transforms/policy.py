@@ -214,8 +214,22 @@ class TANDAPolicy(v2.Transform):
         return self._stream
 
     def __getstate__(self) -> dict[str, Any]:
-        state = super().__getstate__()
-        return {**state, "_stream": None}
+        state = {**super().__getstate__(), "_stream": None}
+        if self.library.modality == "text":  # the models travel with it (spawn workers)
+            from tanda_transforms.text.store import embed_models
+
+            header, tensors = embed_models(self.library)  # as numpy: pickled by value
+            state["_language_models"] = header, {k: v.numpy() for k, v in tensors.items()}
+        return state
+
+    def __setstate__(self, state: dict[str, Any]) -> None:
+        models = state.pop("_language_models", None)
+        if models is not None:  # validated (checksum = key) and registered, as a file's
+            from tanda_transforms.text.store import restore_models
+
+            header, arrays = models
+            restore_models(header, {k: torch.from_numpy(v) for k, v in arrays.items()})
+        super().__setstate__(state)
 
     # --- sampling -----------------------------------------------------------------------
 
@@ -410,20 +424,39 @@ class TANDAPolicy(v2.Transform):
 
     @classmethod
     def from_bytes(
-        cls, blob: bytes, *, seed: int | None = None, trusted: bool = False
+        cls,
+        blob: bytes,
+        *,
+        seed: int | None = None,
+        trusted: bool = False,
+        allow_unchecked: bool = False,
     ) -> TANDAPolicy:
         """Rebuild a policy from :meth:`to_bytes` output; never unpickles or runs code.
 
         ``trusted=True`` is for bytes this program wrote itself (pickling across processes):
         it lets TFs name what only code may name, such as a lesion pool file; every other
-        check stays.
+        check stays. ``allow_unchecked=True`` also reads format-1 files, which carry no
+        checksum (see :mod:`tanda_transforms.policy_file`). The work the policy's sampler
+        may ask for is bounded by :mod:`tanda_transforms.limits`.
         """
-        header, tensors = policy_file.decode(blob)
+        header, tensors = policy_file.decode(blob, allow_unchecked=allow_unchecked)
         return policy_from_parts(cls, header, tensors, seed, trusted=trusted)
 
     @classmethod
-    def load(cls, name_or_path: str | os.PathLike, *, seed: int | None = None) -> TANDAPolicy:
+    def load(
+        cls,
+        name_or_path: str | os.PathLike,
+        *,
+        seed: int | None = None,
+        allow_unchecked: bool = False,
+    ) -> TANDAPolicy:
         """Load a policy file, or a gallery policy by name (see :func:`gallery_names`).
+
+        A path to a file comes first: ``load("cifar10")`` reads a file named ``cifar10`` in
+        the working folder if there is one, else the gallery policy. A directory is never a
+        policy: a directory of a gallery policy's name is passed over for the gallery, any
+        other directory is refused (:class:`PolicyFileError`). ``allow_unchecked=True``
+        reads an old (format 1) file that carries no checksum; save it again to add one.
 
         Examples
         --------
@@ -431,7 +464,8 @@ class TANDAPolicy(v2.Transform):
         3
         """
         path = _resolve(name_or_path)
-        return cls.from_bytes(policy_file.read_bytes(path), seed=seed)
+        blob = policy_file.read_bytes(path)
+        return cls.from_bytes(blob, seed=seed, allow_unchecked=allow_unchecked)
 
     def __repr__(self) -> str:
         """L, generator, seed and the TFs with their probabilities (not the network layers)."""
@@ -449,11 +483,17 @@ def gallery_names() -> list[str]:
 def _resolve(name_or_path: str | os.PathLike):
     if not isinstance(name_or_path, str | os.PathLike):
         raise TypeError(f"expected a path or a gallery name, got {type(name_or_path).__name__}")
-    if os.path.exists(name_or_path):
-        return name_or_path
     name = os.fspath(name_or_path)
-    if name in gallery_names():
+    is_dir = os.path.isdir(name_or_path)
+    if os.path.lexists(name_or_path) and not is_dir:
+        return name_or_path  # a file (or a FIFO, a socket: read_bytes refuses those)
+    if isinstance(name, str) and name in gallery_names():
         return resources.files("tanda_transforms") / "gallery" / f"{name}.tanda"
+    if is_dir:
+        raise policy_file.PolicyFileError(
+            f"{name!r} is a directory, not a policy file (and no gallery policy has that "
+            f"name; gallery policies: {gallery_names()})"
+        )
     raise PolicyNotFoundError(
         f"no policy file at {name!r} and no gallery policy of that name; "
         f"gallery policies: {gallery_names()}"

@@ -10,8 +10,12 @@ Layout of format version 2 (all integers little-endian)::
               "float64" | "int64", "shape": [...], "offset": int, "nbytes": int}
     data      the tensors' bytes, offsets relative to the start of this section
 
-Version 1 (the gallery files shipped before) is the same without the digest; it still loads,
-with every check below except the digest. Re-saving a policy writes version 2.
+Version 1 (the gallery files shipped before) is the same without the digest. Without a
+digest a flipped byte can load silently as changed weights or TF arguments (50 of 500 byte
+flips of the old ``example.tanda`` did), so version-1 files are refused by default;
+``decode(blob, allow_unchecked=True)`` (``TANDAPolicy.load(path, allow_unchecked=True)``)
+reads an old file you trust, with every check below except the digest. Re-saving a policy
+writes version 2.
 
 Reading checks the digest before parsing anything, then every declared size against the bytes
 actually present before allocating; it refuses duplicate JSON keys, non-finite numbers
@@ -19,7 +23,8 @@ actually present before allocating; it refuses duplicate JSON keys, non-finite n
 of more than 4300 digits, strings that are not valid Unicode, unknown dtypes and versions,
 and never evaluates or unpickles anything: a hostile file can only produce a
 :class:`PolicyFileError`. Files larger than :data:`MAX_FILE_BYTES` (1 GiB) and anything but a
-regular file (a FIFO, ``/dev/zero``) are refused before reading.
+regular file (a FIFO, a socket, ``/dev/zero``, a directory) are refused before reading;
+reading takes memory for the bytes present, never for the limit.
 
 Why our own format and not safetensors. safetensors is the format PyTorch and Hugging Face
 users know, and its parser is audited; we weighed it and kept this one because
@@ -128,19 +133,24 @@ def _digest(*parts: bytes | memoryview) -> bytes:
     return sha.digest()
 
 
-def decode(blob: bytes) -> tuple[dict[str, Any], dict[str, torch.Tensor]]:
-    """Parse policy-file bytes into (header, tensors); raise PolicyFileError on any problem."""
+def decode(
+    blob: bytes, *, allow_unchecked: bool = False
+) -> tuple[dict[str, Any], dict[str, torch.Tensor]]:
+    """Parse policy-file bytes into (header, tensors); raise PolicyFileError on any problem.
+
+    ``allow_unchecked=True`` also reads version-1 files, which carry no checksum.
+    """
     if not isinstance(blob, bytes | bytearray | memoryview):
         raise TypeError(f"expected bytes, got {type(blob).__name__}")
     blob = bytes(blob)
-    start, header_len = _check_preamble(blob)
+    start, header_len = _check_preamble(blob, allow_unchecked)
     header = _parse_header(blob[start : start + header_len])
     data = memoryview(blob)[start + header_len :]
     tensors = {name: _read_tensor(name, spec, data) for name, spec in header.pop("tensors").items()}
     return header, tensors
 
 
-def _check_preamble(blob: bytes) -> tuple[int, int]:
+def _check_preamble(blob: bytes, allow_unchecked: bool = False) -> tuple[int, int]:
     """Check magic, version, digest and header length; return (header start, its length)."""
     if len(blob) < _PREAMBLE.size or blob[:8] != MAGIC:
         raise PolicyFileError("not a TANDA policy file (missing the b'TANDAPOL' magic)")
@@ -150,6 +160,12 @@ def _check_preamble(blob: bytes) -> tuple[int, int]:
         raise PolicyFileError(
             f"unsupported policy format version {version}{newer}; this package reads "
             f"versions {', '.join(map(str, READABLE_VERSIONS))}"
+        )
+    if version < 2 and not allow_unchecked:
+        raise PolicyFileError(
+            f"policy format version {version} carries no checksum, so damage cannot be "
+            "detected; load an old file you trust with allow_unchecked=True (e.g. "
+            "TANDAPolicy.load(path, allow_unchecked=True)) and save it again (version 2)"
         )
     start = _PREAMBLE.size + (_DIGEST_BYTES if version >= 2 else 0)
     if len(blob) < start:
@@ -230,31 +246,46 @@ def _is_count(value: Any) -> bool:
 def read_bytes(path: str | os.PathLike) -> bytes:
     """Read a policy file: a regular file of at most :data:`MAX_FILE_BYTES`.
 
-    Anything else (a FIFO, which would block, a device such as ``/dev/zero``, which never
-    ends, a directory) raises :class:`PolicyFileError` before a byte is read.
+    Anything else (a FIFO, which would block, a socket, a device such as ``/dev/zero``,
+    which never ends, a directory) raises :class:`PolicyFileError` before a byte is read.
+    Memory grows with the bytes actually read, never with the limit.
     """
     path = Path(path)
-    # O_NONBLOCK: opening a FIFO for reading must not wait for a writer
-    fd = os.open(path, os.O_RDONLY | getattr(os, "O_NONBLOCK", 0) | getattr(os, "O_BINARY", 0))
-    try:
-        _check_regular_and_small(path, os.fstat(fd))
-    except BaseException:
-        os.close(fd)
+    _check_regular_and_small(path, os.stat(path))  # a socket cannot even be opened
+    try:  # O_NONBLOCK: if the path became a FIFO since, opening must not wait for a writer
+        fd = os.open(path, os.O_RDONLY | getattr(os, "O_NONBLOCK", 0) | getattr(os, "O_BINARY", 0))
+    except (FileNotFoundError, PermissionError):
         raise
-    with os.fdopen(fd, "rb") as handle:
-        blob = handle.read(MAX_FILE_BYTES + 1)  # the file may grow while we read it
-    if len(blob) > MAX_FILE_BYTES:
-        raise PolicyFileError(f"{path}: larger than a policy file may be ({MAX_FILE_BYTES} bytes)")
-    return blob
+    except OSError as err:
+        raise PolicyFileError(f"{path}: cannot be read as a policy file ({err})") from None
+    with os.fdopen(fd, "rb", buffering=0) as handle:
+        info = os.fstat(fd)
+        _check_regular_and_small(path, info)
+        return _read_bounded(handle, path, info.st_size)
+
+
+def _read_bounded(handle, path: Path, size: int) -> bytes:
+    """The file's bytes, read in pieces: at most MAX_FILE_BYTES (it may grow while read)."""
+    chunks, total = [], 0
+    piece = max(1, min(size, MAX_FILE_BYTES) + 1)
+    while chunk := handle.read(min(piece, MAX_FILE_BYTES + 1 - total) or 1):
+        chunks.append(chunk)
+        total += len(chunk)
+        if total > MAX_FILE_BYTES:
+            raise PolicyFileError(
+                f"{path}: larger than a policy file may be ({MAX_FILE_BYTES} bytes)"
+            )
+        piece = 2**20
+    return b"".join(chunks)
 
 
 def _check_regular_and_small(path: Path, info: os.stat_result) -> None:
     if not stat.S_ISREG(info.st_mode):
+        kind = "a directory" if stat.S_ISDIR(info.st_mode) else "not a regular file"
         raise PolicyFileError(
-            f"{path}: not a regular file (a policy file is read from a file on disk)"
+            f"{path}: {kind} (a policy file is read from a regular file on disk)"
         )
     if info.st_size > MAX_FILE_BYTES:
         raise PolicyFileError(
             f"{path}: {info.st_size} bytes, larger than a policy file may be ({MAX_FILE_BYTES})"
         )
-

@@ -33,6 +33,7 @@ import numpy as np
 
 from .geometric import AffineWarp, DenseWarp
 from .geometric._common import _affine_arrays, _base_grid, _frozen
+from .geometric._remap import remap
 
 __all__ = ["compose_warps", "compose_run", "Warp"]
 
@@ -143,8 +144,7 @@ def _pull_back(warp: Warp, xy: np.ndarray) -> np.ndarray:
     if isinstance(warp, AffineWarp):
         return cv2.transform(xy, warp._inverse)
     # a dense warp's displacement, sampled bilinearly and extended past the image by its edge
-    disp = cv2.remap(_displacement(warp), xy, None, cv2.INTER_LINEAR,
-                     borderMode=cv2.BORDER_REPLICATE)
+    disp = remap(_displacement(warp), xy, None, cv2.INTER_LINEAR, cv2.BORDER_REPLICATE)
     disp += xy
     return disp
 

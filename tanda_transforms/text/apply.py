@@ -23,6 +23,7 @@ from typing import Any
 
 import numpy as np
 
+from tanda_transforms import limits
 from tanda_transforms.sequence import SampledSequence
 from tanda_transforms.text.tokens import Tokens, tokenize
 from tanda_transforms.tfs import TFLibrary
@@ -37,6 +38,8 @@ def as_tokens(sentence: Any) -> tuple[Tokens, Callable[[Tokens], Any]]:
     ------
     TypeError
         For anything but a str, or a list or tuple of str.
+    ValueError
+        For a sentence longer than ``tanda_transforms.limits.MAX_SENTENCE_CHARS``.
 
     Examples
     --------
@@ -45,8 +48,10 @@ def as_tokens(sentence: Any) -> tuple[Tokens, Callable[[Tokens], Any]]:
     ((False, True, True, True), ['A', '<e1>', 'cat', '</e1>'])
     """
     if isinstance(sentence, str):
+        limits.check_sentence(len(sentence))
         return tokenize(sentence), Tokens.text
     if isinstance(sentence, list | tuple) and all(isinstance(w, str) for w in sentence):
+        limits.check_sentence(sum(len(w) + 1 for w in sentence))
         kind = type(sentence)
         return Tokens.from_list(sentence), lambda tokens: kind(tokens.to_list())
     raise TypeError(

@@ -304,7 +304,7 @@ def word_insert(tokens: Tokens, lm: str, where: str = "any", *,
     tokens = _check_tokens(tokens, "word_insert")
     model = get_language_model(lm)
     wordlike = set(_wordlike(tokens))
-    inside = {g for _, start, stop in tokens.spans() for g in range(start + 1, stop + 1)}
+    inside = _gaps_inside_spans(tokens)
     n = len(tokens)
     gaps = [
         g
@@ -319,6 +319,21 @@ def word_insert(tokens: Tokens, lm: str, where: str = "any", *,
         return tokens
     gap = _pick(rng, gaps)
     return tokens.insert(gap, model.sample_unigram(rng, mask=mask)[0])
+
+
+def _gaps_inside_spans(tokens: Tokens) -> set[int]:
+    """Gaps ``g`` (before word ``g``) inside a span, in time linear in the words (a set per
+    span was quadratic on nested spans)."""
+    change = [0] * (len(tokens) + 2)
+    for _, start, stop in tokens.spans():
+        change[start + 1] += 1
+        change[stop + 1] -= 1
+    inside, level = set(), 0
+    for gap in range(len(tokens) + 1):
+        level += change[gap]
+        if level:
+            inside.add(gap)
+    return inside
 
 
 # --- destructive TFs -------------------------------------------------------------------------

@@ -65,6 +65,8 @@ def embed_models(library: TFLibrary) -> tuple[dict[str, Any], dict[str, torch.Te
 def restore_models(header: Any, tensors: dict[str, torch.Tensor]) -> dict[str, torch.Tensor]:
     """Validate and register the models of a file; return the tensors that are not theirs.
 
+    Every model is checked before any is registered: a refused entry registers nothing.
+
     Raises
     ------
     PolicyFileError
@@ -77,6 +79,7 @@ def restore_models(header: Any, tensors: dict[str, torch.Tensor]) -> dict[str, t
         raise PolicyFileError(f"policy 'language_models' may hold at most {MAX_MODELS} models, "
                               f"got {len(header)}")
     rest = {k: v for k, v in tensors.items() if not k.startswith(_PREFIX)}
+    models = []  # every model checked before any is registered
     for key, part in header.items():
         prefix = f"{_PREFIX}{key}."
         arrays = {k[len(prefix):]: v.numpy() for k, v in tensors.items() if k.startswith(prefix)}
@@ -87,9 +90,11 @@ def restore_models(header: Any, tensors: dict[str, torch.Tensor]) -> dict[str, t
         if lm.key != key:
             raise PolicyFileError(f"invalid policy: language model {key!r:.40} holds data whose "
                                   f"checksum gives key {lm.key!r}: the file was altered")
-        register_language_model(lm)
+        models.append(lm)
     stray = sorted(k for k in tensors if k.startswith(_PREFIX)
                    and not any(k.startswith(f"{_PREFIX}{key}.") for key in header))
     if stray:
         raise PolicyFileError(f"invalid policy: tensors {stray[:3]} belong to no language model")
+    for lm in models:
+        register_language_model(lm)
     return rest

@@ -82,6 +82,15 @@ def _frozen(*arrays: np.ndarray) -> tuple[np.ndarray, ...]:
 #: letting cv2 handle the border per pixel (see AffineWarp.apply); below, it does not pay.
 _PAD_MIN_PIXELS = 64 * 64
 
+def _pad_fits(h: int, w: int, margin: int) -> bool:
+    """Whether padding an H x W image by ``margin`` on every side is worth it: at most half
+    the longer side, and at most about four times the image's pixels (a square margin on a
+    thin image, 100,000 x 1, would otherwise be billions of pixels)."""
+    return margin <= max(h, w) // 2 + 2 and (h + 2 * margin) * (w + 2 * margin) <= 4 * (
+        h + 2
+    ) * (w + 2)
+
+
 #: Deterministic warps are cached per (shape, arguments): affine matrices are tiny; dense
 #: maps cost 8 bytes per pixel, so only images up to this many pixels are cached.
 _WARP_CACHE_SIZE = 64

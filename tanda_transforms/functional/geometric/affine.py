@@ -25,6 +25,7 @@ from ._common import (
     _check_points,
     _check_same_shape,
     _check_shape,
+    _pad_fits,
     _run_warp,
 )
 
@@ -62,7 +63,7 @@ def _padded_inverse(inverse_bytes: bytes, h: int, w: int) -> tuple[int, np.ndarr
     samples only inside the padded image, and the inverse matrix for the padded image.
 
     The margin is 0 (no padding) when every sample is already inside, or when padding
-    would more than double the image.
+    would cost more than the warp (see ``_pad_fits``).
     """
     (a, b, c), (d, e, f) = np.frombuffer(inverse_bytes).reshape(2, 3).tolist()
     xs = [a * x + b * y + c for x in (0, w - 1) for y in (0, h - 1)]
@@ -71,7 +72,7 @@ def _padded_inverse(inverse_bytes: bytes, h: int, w: int) -> tuple[int, np.ndarr
     if reach <= 0:
         return 0, None
     margin = math.ceil(reach) + 2  # + the bilinear neighbour and rounding slack
-    if margin > max(h, w) // 2 + 2:
+    if not _pad_fits(h, w, margin):
         return 0, None
     shifted = np.array([[a, b, c + margin], [d, e, f + margin]])
     shifted.flags.writeable = False

@@ -28,8 +28,10 @@ from ._common import (
     _check_same_shape,
     _check_shape,
     _frozen,
+    _pad_fits,
     _run_warp,
 )
+from ._remap import remap
 
 __all__ = ["DenseWarp", "swirl_warp", "elastic_warp", "elastic"]
 
@@ -159,29 +161,23 @@ class DenseWarp:
                 padded = cv2.copyMakeBorder(
                     chunk, xy_margin, xy_margin, xy_margin, xy_margin, border_mode
                 )
-                return cv2.remap(padded, padded_xy, None, flags, borderMode=cv2.BORDER_CONSTANT)
+                return remap(padded, padded_xy, None, flags, cv2.BORDER_CONSTANT)
 
         elif margin:
             # As in AffineWarp.apply: pad once rather than cv2's per-pixel border path.
             def warp(chunk: np.ndarray) -> np.ndarray:
                 padded = cv2.copyMakeBorder(chunk, margin, margin, margin, margin, border_mode)
-                return cv2.remap(
-                    padded, padded_x, padded_y, flags, borderMode=cv2.BORDER_CONSTANT
-                )
+                return remap(padded, padded_x, padded_y, flags, cv2.BORDER_CONSTANT)
 
         elif self._xy is not None:  # one 2-channel map: the maps of a composed warp
 
             def warp(chunk: np.ndarray) -> np.ndarray:
-                return cv2.remap(
-                    chunk, self._xy, None, flags, borderMode=border_mode, borderValue=value
-                )
+                return remap(chunk, self._xy, None, flags, border_mode, value)
 
         else:
 
             def warp(chunk: np.ndarray) -> np.ndarray:
-                return cv2.remap(
-                    chunk, map_x, map_y, flags, borderMode=border_mode, borderValue=value
-                )
+                return remap(chunk, map_x, map_y, flags, border_mode, value)
 
         return _run_warp(warp, img)
 
@@ -194,7 +190,7 @@ class DenseWarp:
             # several times slower than the whole warp); at worst the margin is a bit wider
             reach = max(-float(xy.min()), float(xy.max()) - (min(h, w) - 1))
             margin = math.ceil(reach) + 2
-            if reach <= 0 or margin > max(h, w) // 2 + 2:
+            if reach <= 0 or not _pad_fits(h, w, margin):
                 self._xy_padded = (0, None)
             else:
                 self._xy_padded = (margin, xy + np.float32(margin))
@@ -333,14 +329,15 @@ def _pad_plan(
 ) -> tuple[int, np.ndarray | None, np.ndarray | None]:
     """``(margin, map_x + margin, map_y + margin)`` (read-only) such that a bilinear remap
     of the image padded by ``margin`` samples only inside it; ``(0, None, None)`` when
-    every sample is already inside or padding would more than double the image."""
+    every sample is already inside or padding would cost more than the warp
+    (see ``_pad_fits``)."""
     h, w = map_x.shape
     reach = max(
         -float(map_x.min()), -float(map_y.min()),
         float(map_x.max()) - (w - 1), float(map_y.max()) - (h - 1),
     )
     margin = math.ceil(reach) + 2  # + the bilinear neighbour and rounding slack
-    if reach <= 0 or margin > max(h, w) // 2 + 2:
+    if reach <= 0 or not _pad_fits(h, w, margin):
         return 0, None, None
     shift = np.float32(margin)
     return (margin, *_frozen(map_x + shift, map_y + shift))
