@@ -31,6 +31,7 @@ from __future__ import annotations
 
 import base64
 import binascii
+import dataclasses
 import os
 from collections.abc import Iterator
 from typing import Any
@@ -89,8 +90,10 @@ class TANDA(A.DualTransform):
         object (used as is, not copied); or the dict that serialization writes,
         ``{"tanda_policy_base64": ...}`` (the policy file's bytes, decoded by
         :meth:`TANDAPolicy.from_bytes`, never unpickled).
-    p : float
-        Probability of applying the transform.
+    p : float or None
+        Probability of applying the transform, albumentations' one gate: ``None`` (the
+        default) takes the policy's own saved ``p``; ``p=1`` transforms every call (the
+        policy's ``p`` no longer applies inside).
     block_size : int
         Number of TF sequences drawn from the policy's sampler at a time (one sampler pass
         per block, so a recurrent sampler is cheap per image).
@@ -108,20 +111,22 @@ class TANDA(A.DualTransform):
     A block of sequences is drawn with a ``torch.Generator`` seeded from
     ``random_generator``; when that generator is replaced (the pipeline was reseeded) the
     block is discarded. Each call draws ``seq_len`` step seeds for the TFs' random parts,
-    then the policy's own ``p`` and frame shift (see :class:`~tanda_transforms.TANDAPolicy`):
-    ``TANDA(p=...)`` is albumentations' usual gate, and the policy's ``p`` applies inside it,
-    exactly as in a torchvision pipeline, so a policy saved with ``p=0.5`` behaves the same
-    in both.
+    then the frame shift (see :class:`~tanda_transforms.TANDAPolicy`). ``TANDA(p=...)`` is
+    the one probability, as for every albumentations transform: by default it is the
+    policy's saved ``p``, so a policy saved with ``p=0.5`` transforms half the calls here as
+    in a torchvision pipeline; an explicit ``p`` replaces it.
     As for every albumentations transform, DataLoader workers start from copies of the same
     generator: pass ``worker_init_fn=tanda_transforms.albumentations.worker_init_fn`` to the
     ``DataLoader`` so that each worker and epoch draws its own augmentations.
 
     Targets: images ``H x W`` or ``H x W x C`` of dtype uint8, uint16 or float32 in
-    ``[0, 1]`` (normalise after this transform); masks are warped with nearest-neighbour
-    sampling; boxes become the bounding box of their warped outline, clipped to the image;
-    keypoints ``(x, y)`` (pixel centres, ``x`` = column, as albumentations) move through the
-    warps, and their angle and scale follow the local Jacobian of the warp (estimated by
-    finite differences; a flip maps angle ``a`` to ``pi - a`` as ``A.HorizontalFlip`` does).
+    ``[0, 1]`` (normalise after this transform); masks of any real dtype (float64 too, as
+    albumentations' own transforms take them) are warped with nearest-neighbour sampling,
+    values kept exactly; boxes become the bounding box of their warped outline, clipped to
+    the image; keypoints ``(x, y)`` (pixel centres, ``x`` = column, as albumentations) move
+    through the warps, and their angle and scale follow the local Jacobian of the warp
+    (estimated by finite differences; a flip maps angle ``a`` to ``pi - a`` as
+    ``A.HorizontalFlip`` does).
 
     Examples
     --------
@@ -141,6 +146,7 @@ class TANDA(A.DualTransform):
     _targets = ALL_TARGETS
 
     class InitSchema(BaseTransformInitSchema):
+        p: float | None = Field(default=None, ge=0, le=1)
         policy: str | dict[str, Any] | TANDAPolicy
         block_size: int = Field(ge=1)
         embed: bool = False
@@ -148,11 +154,10 @@ class TANDA(A.DualTransform):
     def __init__(
         self,
         policy: str | TANDAPolicy | dict[str, Any] = "example",
-        p: float = 1.0,
+        p: float | None = None,
         block_size: int = 256,
         embed: bool = False,
     ) -> None:
-        super().__init__(p=p)
         if isinstance(policy, TANDAPolicy):
             self._source: str | dict[str, Any] | None = None
             self._policy = policy
@@ -164,6 +169,7 @@ class TANDA(A.DualTransform):
                 "policy must be a gallery name or path, a TANDAPolicy or its serialized dict, "
                 f"got {type(policy).__name__}"
             )
+        super().__init__(p=self._policy.p if p is None else p)
         self.block_size = block_size
         self.embed = embed
         self._block: list[tuple[int, ...]] = []
@@ -224,7 +230,8 @@ class TANDA(A.DualTransform):
 
     def get_params(self) -> dict[str, Any]:
         sequence = self._policy.finish_sample(self._next_actions(), self.random_generator)
-        return {"sequence": sequence}
+        # albumentations' p gated this call already: the policy's own p does not gate again
+        return {"sequence": dataclasses.replace(sequence, applied=True)}
 
     def _compiled(self, sequence: SampledSequence, shape) -> CompiledSequence:
         """The call's compiled sequence, built once and shared by the image and its targets."""
