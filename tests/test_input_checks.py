@@ -24,12 +24,7 @@ from tanda_transforms import TF, TANDAPolicy
 CALLS = 20
 
 
-@pytest.fixture(autouse=True, scope="module")
-def one_thread():
-    before = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(before)
+pytestmark = pytest.mark.usefixtures("one_torch_thread")
 
 
 def refused_every_call(call, error, match):

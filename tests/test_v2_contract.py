@@ -34,13 +34,7 @@ ROTATED = ("XYWHR", "CXCYWHR", "XYXYXYXY")
 FORMATS = ("XYXY", "XYWH", "CXCYWH", *ROTATED)
 
 
-@pytest.fixture(autouse=True, scope="module")
-def one_thread():
-    """Tiny tensors: torch's threads only cost time here (a shared 2-core machine)."""
-    before = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(before)
+pytestmark = pytest.mark.usefixtures("one_torch_thread")
 
 
 def _gen(seed: int) -> torch.Generator:
