@@ -22,6 +22,7 @@ __all__ = ["apply_to_image", "check_float_range", "check_image_input", "image_la
 
 _TORCH_DTYPES = (torch.uint8, torch.uint16, torch.float32, torch.float64)
 _NUMPY_FLOAT64 = np.dtype(np.float64)
+_NUMPY_DTYPES = tuple(np.dtype(t) for t in (np.uint8, np.uint16, np.float32, np.float64))
 _PIL_MODES = ("L", "RGB", "RGBA", "I;16")
 _PIL_CHANNELS = {"L": 1, "RGB": 3, "RGBA": 4, "I;16": 1}
 
@@ -32,7 +33,8 @@ def check_float_range(array: np.ndarray, what: str) -> None:
         low, high = float(array.min()), float(array.max())
         if not (0.0 <= low and high <= 1.0):  # NaN fails both
             raise ValueError(
-                f"{what}: float images must have values in [0, 1], got [{low:.4g}, {high:.4g}]; "
+                f"{what}: {array.dtype} images must have values in [0, 1], got [{low:.4g}, "
+                f"{high:.4g}]; "
                 "apply normalisation after the TANDA policy, not before"
             )
 
@@ -55,11 +57,15 @@ def check_image_input(img, what: str) -> tuple[int, int, int]:
         _check_tensor(img)
         if img.dtype.is_floating_point and img.numel():
             low, high = torch.aminmax(img.detach())
-            check_float_range(np.array([low.item(), high.item()]), what)
+            dtype = np.float32 if img.dtype == torch.float32 else np.float64
+            check_float_range(np.array([low.item(), high.item()], dtype), what)
         return int(img.shape[-2]), int(img.shape[-1]), int(img.shape[-3])
     if isinstance(img, np.ndarray):
         from tanda_transforms.functional import check_image
 
+        if img.dtype not in _NUMPY_DTYPES:
+            raise TypeError(f"{what}: numpy images must be uint8, uint16, float32 or float64 "
+                            f"(floats in [0, 1]), got {img.dtype}")
         check_image(_as_float32_view(img))
         check_float_range(img, what)
         return img.shape[0], img.shape[1], 1 if img.ndim == 2 else img.shape[2]

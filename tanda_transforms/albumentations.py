@@ -92,8 +92,8 @@ class TANDA(A.DualTransform):
         :meth:`TANDAPolicy.from_bytes`, never unpickled).
     p : float or None
         Probability of applying the transform, albumentations' one gate: ``None`` (the
-        default) takes the policy's own saved ``p``; ``p=1`` transforms every call (the
-        policy's ``p`` no longer applies inside).
+        default) follows the policy's ``p`` (its saved one, or what a training loop sets);
+        ``p=1`` transforms every call (the policy's ``p`` no longer applies inside).
     block_size : int
         Number of TF sequences drawn from the policy's sampler at a time (one sampler pass
         per block, so a recurrent sampler is cheap per image).
@@ -170,11 +170,24 @@ class TANDA(A.DualTransform):
                 f"got {type(policy).__name__}"
             )
         super().__init__(p=self._policy.p if p is None else p)
+        self._follow_policy_p = p is None  # after super(), whose ``self.p = p`` sets it False
         self.block_size = block_size
         self.embed = embed
         self._block: list[tuple[int, ...]] = []
         self._block_owner: np.random.Generator | None = None
         self._compiled_cache: tuple[Any, CompiledSequence] | None = None
+
+    @property
+    def p(self) -> float:
+        """Probability of applying the transform: the policy's ``p`` (read at each call, so a
+        training loop may change ``policy.p``) unless one was given."""
+        if self.__dict__.get("_follow_policy_p", False):
+            return self._policy.p
+        return self._p
+
+    @p.setter
+    def p(self, value: float) -> None:
+        self._p, self._follow_policy_p = value, False
 
     # --- serialization ------------------------------------------------------------------
 

@@ -42,8 +42,14 @@ def refused_every_call(call, error, match):
         assert peak < 100e6, f"{peak / 1e6:.0f} MB to refuse"
 
 
+def warm(policy: TANDAPolicy, channels: int = 3) -> TANDAPolicy:
+    """One valid call first: the sampler's first block of draws is not part of a refusal."""
+    policy(np.zeros((8, 8, channels), np.uint8))
+    return policy
+
+
 def cifar10(seed: int, p: float = 1.0) -> TANDAPolicy:
-    policy = TANDAPolicy.load("cifar10", seed=seed)
+    policy = warm(TANDAPolicy.load("cifar10", seed=seed))
     policy.p = p
     return policy
 
@@ -97,6 +103,13 @@ def test_empty_images_are_refused_every_call(make, match, p):
     refused_every_call(call, ValueError, match)
 
 
+def test_an_image_of_another_dtype_is_refused_by_name():
+    policy = cifar10(0)
+    refused_every_call(lambda seed: policy(np.zeros((8, 8, 3), np.int64)), TypeError,
+                       "uint8, uint16, float32 or float64")
+    refused_every_call(lambda seed: policy(np.full((8, 8), 1.5)), ValueError, r"\[0, 1\]")
+
+
 def test_an_empty_batch_is_not_an_empty_image():
     out = cifar10(0)(torch.zeros(0, 3, 8, 8, dtype=torch.uint8))
     assert out.shape == (0, 3, 8, 8)
@@ -141,7 +154,7 @@ def boxes(values, canvas=(32, 32)):
     ids=["small-mask", "other-canvas", "keypoint-canvas", "nan-box", "inf-box"],
 )
 def test_targets_that_do_not_match_their_image_are_refused(name, target, error, match):
-    policy = TANDAPolicy.load(name, seed=0)
+    policy = warm(TANDAPolicy.load(name, seed=0), 3 if name == "cifar10" else 1)
     image = IMAGE if name == "cifar10" else IMAGE[:1]
 
     def call(seed):
