@@ -43,7 +43,7 @@ from albumentations.core.transforms_interface import BaseTransformInitSchema
 from albumentations.core.type_definitions import ALL_TARGETS
 from pydantic import Field
 
-from tanda_transforms import _convert
+from tanda_transforms import _convert, _inputs
 from tanda_transforms.policy import TANDAPolicy
 from tanda_transforms.sequence import CompiledSequence, SampledSequence
 
@@ -258,8 +258,9 @@ class TANDA(A.DualTransform):
     def apply(self, img: np.ndarray, sequence: SampledSequence, **params: Any) -> np.ndarray:
         if not sequence.applied:
             return img
-        _convert.check_float_range(img, type(self).__name__)
-        return self._compiled(sequence, img.shape).apply(img)
+        # the checks a TANDAPolicy call makes (channel counts against every TF included)
+        _inputs.check_call([img], self._policy.library, type(self).__name__)
+        return _convert.apply_to_image(img, self._compiled(sequence, img.shape).apply)
 
     def apply_to_mask(self, mask: np.ndarray, sequence: SampledSequence, **params: Any):
         if not sequence.applied:

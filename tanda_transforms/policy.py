@@ -305,8 +305,8 @@ class TANDAPolicy(v2.Transform):
 
     @property
     def last_sequence(self) -> list[str] | None:
-        """Names of the TFs applied by the last call (``None`` before the first; ``[]`` when
-        ``p`` skipped it)."""
+        """Names of the TFs applied by this thread's last call (``None`` before the first;
+        ``[]`` when ``p`` skipped it)."""
         last = self.last_sample
         if last is None:
             return None

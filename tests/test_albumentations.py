@@ -350,3 +350,9 @@ def test_float64_masks_move_exactly_as_their_labels_do():
         image=data["image"], mask=data["mask"])["mask"]
     assert not np.array_equal(labels, data["mask"])  # the draw moved the mask
     assert ours.dtype == np.float64 and np.array_equal(ours, values[labels])
+
+
+def test_channel_counts_the_policy_cannot_take_are_refused_by_name():
+    pipeline = A.Compose([TANDA("cifar10", p=1)], seed=0)
+    with pytest.raises(ValueError, match="5-channel images cannot go through every TF"):
+        pipeline(image=np.zeros((8, 8, 5), np.uint8))
