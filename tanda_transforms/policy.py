@@ -10,8 +10,8 @@ different for every worker and every epoch. With ``seed=None`` (torchvision's co
 ``torch.manual_seed(s)`` before a run (a DataLoader epoch included) reproduces it while
 workers still differ through torch's own worker seeding: outside DataLoader workers every
 call draws from torch's default generator (one sampler pass per call: for the gallery's
-``cifar10`` LSTM, L = 10, 20 ms a call against 0.3 ms in blocks, one thread on a 2-core
-machine at load 11; pass ``seed=`` for block draws);
+``cifar10`` LSTM, L = 10, 21-24 ms a call against 0.27 ms in blocks, one thread on a
+2-core machine at load 11; pass ``seed=`` for block draws);
 inside a worker the policy draws blocks from a stream seeded by the worker's
 ``torch.initial_seed()``, which the DataLoader derives from the main process's generator.
 
