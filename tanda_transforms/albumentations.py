@@ -31,6 +31,7 @@ from __future__ import annotations
 
 import base64
 import binascii
+import dataclasses
 import os
 from collections.abc import Iterator
 from typing import Any
@@ -42,7 +43,7 @@ from albumentations.core.transforms_interface import BaseTransformInitSchema
 from albumentations.core.type_definitions import ALL_TARGETS
 from pydantic import Field
 
-from tanda_transforms import _convert
+from tanda_transforms import _convert, _inputs
 from tanda_transforms.policy import TANDAPolicy
 from tanda_transforms.sequence import CompiledSequence, SampledSequence
 
@@ -89,8 +90,10 @@ class TANDA(A.DualTransform):
         object (used as is, not copied); or the dict that serialization writes,
         ``{"tanda_policy_base64": ...}`` (the policy file's bytes, decoded by
         :meth:`TANDAPolicy.from_bytes`, never unpickled).
-    p : float
-        Probability of applying the transform.
+    p : float or None
+        Probability of applying the transform, albumentations' one gate: ``None`` (the
+        default) follows the policy's ``p`` (its saved one, or what a training loop sets);
+        ``p=1`` transforms every call (the policy's ``p`` no longer applies inside).
     block_size : int
         Number of TF sequences drawn from the policy's sampler at a time (one sampler pass
         per block, so a recurrent sampler is cheap per image).
@@ -108,20 +111,22 @@ class TANDA(A.DualTransform):
     A block of sequences is drawn with a ``torch.Generator`` seeded from
     ``random_generator``; when that generator is replaced (the pipeline was reseeded) the
     block is discarded. Each call draws ``seq_len`` step seeds for the TFs' random parts,
-    then the policy's own ``p`` and frame shift (see :class:`~tanda_transforms.TANDAPolicy`):
-    ``TANDA(p=...)`` is albumentations' usual gate, and the policy's ``p`` applies inside it,
-    exactly as in a torchvision pipeline, so a policy saved with ``p=0.5`` behaves the same
-    in both.
+    then the frame shift (see :class:`~tanda_transforms.TANDAPolicy`). ``TANDA(p=...)`` is
+    the one probability, as for every albumentations transform: by default it is the
+    policy's saved ``p``, so a policy saved with ``p=0.5`` transforms half the calls here as
+    in a torchvision pipeline; an explicit ``p`` replaces it.
     As for every albumentations transform, DataLoader workers start from copies of the same
     generator: pass ``worker_init_fn=tanda_transforms.albumentations.worker_init_fn`` to the
     ``DataLoader`` so that each worker and epoch draws its own augmentations.
 
     Targets: images ``H x W`` or ``H x W x C`` of dtype uint8, uint16 or float32 in
-    ``[0, 1]`` (normalise after this transform); masks are warped with nearest-neighbour
-    sampling; boxes become the bounding box of their warped outline, clipped to the image;
-    keypoints ``(x, y)`` (pixel centres, ``x`` = column, as albumentations) move through the
-    warps, and their angle and scale follow the local Jacobian of the warp (estimated by
-    finite differences; a flip maps angle ``a`` to ``pi - a`` as ``A.HorizontalFlip`` does).
+    ``[0, 1]`` (normalise after this transform); masks of any real dtype (float64 too, as
+    albumentations' own transforms take them) are warped with nearest-neighbour sampling,
+    values kept exactly; boxes become the bounding box of their warped outline, clipped to
+    the image; keypoints ``(x, y)`` (pixel centres, ``x`` = column, as albumentations) move
+    through the warps, and their angle and scale follow the local Jacobian of the warp
+    (estimated by finite differences; a flip maps angle ``a`` to ``pi - a`` as
+    ``A.HorizontalFlip`` does).
 
     Examples
     --------
@@ -141,6 +146,7 @@ class TANDA(A.DualTransform):
     _targets = ALL_TARGETS
 
     class InitSchema(BaseTransformInitSchema):
+        p: float | None = Field(default=None, ge=0, le=1)
         policy: str | dict[str, Any] | TANDAPolicy
         block_size: int = Field(ge=1)
         embed: bool = False
@@ -148,11 +154,10 @@ class TANDA(A.DualTransform):
     def __init__(
         self,
         policy: str | TANDAPolicy | dict[str, Any] = "example",
-        p: float = 1.0,
+        p: float | None = None,
         block_size: int = 256,
         embed: bool = False,
     ) -> None:
-        super().__init__(p=p)
         if isinstance(policy, TANDAPolicy):
             self._source: str | dict[str, Any] | None = None
             self._policy = policy
@@ -164,11 +169,25 @@ class TANDA(A.DualTransform):
                 "policy must be a gallery name or path, a TANDAPolicy or its serialized dict, "
                 f"got {type(policy).__name__}"
             )
+        super().__init__(p=self._policy.p if p is None else p)
+        self._follow_policy_p = p is None  # after super(), whose ``self.p = p`` sets it False
         self.block_size = block_size
         self.embed = embed
         self._block: list[tuple[int, ...]] = []
         self._block_owner: np.random.Generator | None = None
         self._compiled_cache: tuple[Any, CompiledSequence] | None = None
+
+    @property
+    def p(self) -> float:
+        """Probability of applying the transform: the policy's ``p`` (read at each call, so a
+        training loop may change ``policy.p``) unless one was given."""
+        if self.__dict__.get("_follow_policy_p", False):
+            return self._policy.p
+        return self._p
+
+    @p.setter
+    def p(self, value: float) -> None:
+        self._p, self._follow_policy_p = value, False
 
     # --- serialization ------------------------------------------------------------------
 
@@ -224,7 +243,8 @@ class TANDA(A.DualTransform):
 
     def get_params(self) -> dict[str, Any]:
         sequence = self._policy.finish_sample(self._next_actions(), self.random_generator)
-        return {"sequence": sequence}
+        # albumentations' p gated this call already: the policy's own p does not gate again
+        return {"sequence": dataclasses.replace(sequence, applied=True)}
 
     def _compiled(self, sequence: SampledSequence, shape) -> CompiledSequence:
         """The call's compiled sequence, built once and shared by the image and its targets."""
@@ -238,8 +258,9 @@ class TANDA(A.DualTransform):
     def apply(self, img: np.ndarray, sequence: SampledSequence, **params: Any) -> np.ndarray:
         if not sequence.applied:
             return img
-        _convert.check_float_range(img, type(self).__name__)
-        return self._compiled(sequence, img.shape).apply(img)
+        # the checks a TANDAPolicy call makes (channel counts against every TF included)
+        _inputs.check_call([img], self._policy.library, type(self).__name__)
+        return _convert.apply_to_image(img, self._compiled(sequence, img.shape).apply)
 
     def apply_to_mask(self, mask: np.ndarray, sequence: SampledSequence, **params: Any):
         if not sequence.applied:

@@ -11,7 +11,13 @@ Conventions:
 - boxes are ``(x_min, y_min, x_max, y_max)`` in continuous coordinates, where pixel
   ``(col, row)`` spans ``[col, col + 1) x [row, row + 1)``. Under non-affine warps (swirl,
   elastic) a box becomes the bounding box of its warped outline (sampled points on its edges),
-  clipped to the image.
+  clipped to the image;
+- rotated boxes (torchvision's ``XYWHR``, ``CXCYWHR``, ``XYXYXYXY``) move by their outline
+  too: the result is the rectangle along the moved first edge that covers the moved outline
+  (exact under rotations, flips, zooms and shifts; under shears and dense warps the smallest
+  such cover), then clamped as torchvision clamps (the boxes' ``clamping_mode``);
+- masks of any real dtype are moved exactly: uint8, uint16, float32 and bool directly, other
+  dtypes (float64, int64 labels, ...) by gathering their values through a warped index.
 
 Examples
 --------
@@ -31,34 +37,46 @@ import torch
 from torchvision import tv_tensors
 from torchvision.transforms.v2 import functional as TVF
 
-__all__ = ["warp_mask", "warp_points", "warp_boxes", "transform_target"]
+__all__ = ["warp_mask", "warp_points", "warp_boxes", "warp_quads", "transform_target"]
 
 _EDGE_SAMPLES = 16
 _MASK_DTYPES = (np.uint8, np.uint16, np.float32)
+_ROTATED = ("XYWHR", "CXCYWHR", "XYXYXYXY")
+_MAX_INDEX = np.iinfo(np.uint16).max
 
 
 def warp_mask(mask: np.ndarray, warps: Sequence) -> np.ndarray:
-    """Warp an H x W (x C) mask: nearest-neighbour, dtype kept (bool and int labels too)."""
+    """Warp an H x W (x C) mask: nearest-neighbour, dtype kept (bool, int and float labels).
+
+    Examples
+    --------
+    >>> from tanda_transforms import TF
+    >>> warp_mask(np.array([[0.5, 2.0]]), [TF("hflip").warp((1, 2))])
+    array([[2. , 0.5]])
+    """
     if not isinstance(mask, np.ndarray):
         raise TypeError(f"mask must be a numpy array, got {type(mask).__name__}")
-    work, restore = _as_mask_work_array(mask)
+    if mask.dtype == np.bool_ or mask.dtype in _MASK_DTYPES:
+        work = mask.view(np.uint8) if mask.dtype == np.bool_ else mask
+        for warp in warps:
+            work = warp.apply(work, interpolation="nearest")
+        return work.view(np.bool_) if mask.dtype == np.bool_ else work
+    if mask.dtype.kind not in "iuf":
+        raise TypeError(f"mask dtype must be bool, an integer or a float type, got {mask.dtype}")
+    return _gather_warped(mask, warps)
+
+
+def _gather_warped(mask: np.ndarray, warps: Sequence) -> np.ndarray:
+    """Nearest-neighbour warp of any dtype, exactly: warp each pixel's (row, col), gather."""
+    h, w = mask.shape[:2]
+    if max(h, w) > _MAX_INDEX + 1:
+        raise ValueError(f"masks of dtype {mask.dtype} are moved through a uint16 index: at "
+                         f"most {_MAX_INDEX + 1} pixels a side, got {h} x {w}; use uint8, "
+                         "uint16 or float32 labels")
+    index = np.stack(np.indices((h, w), dtype=np.uint16), -1)
     for warp in warps:
-        work = warp.apply(work, interpolation="nearest")
-    return restore(work)
-
-
-def _as_mask_work_array(mask: np.ndarray):
-    if mask.dtype in _MASK_DTYPES:
-        return mask, lambda out: out
-    if mask.dtype == np.bool_:
-        return mask.view(np.uint8), lambda out: out.astype(bool)
-    if np.issubdtype(mask.dtype, np.integer):
-        if mask.size and (mask.min() < 0 or mask.max() > np.iinfo(np.uint16).max):
-            raise ValueError(
-                f"integer masks must hold labels in [0, 65535], got [{mask.min()}, {mask.max()}]"
-            )
-        return mask.astype(np.uint16), lambda out: out.astype(mask.dtype)
-    raise TypeError(f"mask dtype must be bool, an integer type or float32, got {mask.dtype}")
+        index = warp.apply(index, interpolation="nearest")
+    return mask[index[..., 0], index[..., 1]]
 
 
 def warp_points(points: np.ndarray, warps: Sequence) -> np.ndarray:
@@ -85,6 +103,47 @@ def warp_boxes(boxes: np.ndarray, warps: Sequence, shape: tuple[int, int]) -> np
     out[:, 0::2] = out[:, 0::2].clip(0, w)
     out[:, 1::2] = out[:, 1::2].clip(0, h)
     return out
+
+
+def warp_quads(quads: np.ndarray, warps: Sequence) -> np.ndarray:
+    """Move ``N x 8`` rotated boxes given by their corners (torchvision's ``XYXYXYXY``).
+
+    Each result is the rectangle along the moved first edge (corner 1 to corner 2) that
+    covers the moved outline, its corners in torchvision's order; not clamped.
+
+    Examples
+    --------
+    >>> from tanda_transforms import TF
+    >>> warp_quads(np.array([[1.0, 0, 3, 0, 3, 1, 1, 1]]), [TF("hflip").warp((4, 8))])
+    array([[7., 1., 5., 1., 5., 0., 7., 0.]])
+    """
+    quads = np.asarray(quads, dtype=np.float64).reshape(-1, 8)
+    if not warps or not len(quads):
+        return quads.copy()
+    moved = _moved_outline(quads, warps)
+    first, second = moved[:, 0], moved[:, _EDGE_SAMPLES]
+    along = second - first
+    length = np.linalg.norm(along, axis=1, keepdims=True)
+    along = np.where(length > 1e-12, along / np.maximum(length, 1e-12), [1.0, 0.0])
+    across = np.stack([-along[:, 1], along[:, 0]], 1)  # torchvision's corner order
+    rel = moved - first[:, None]
+    a, b = np.einsum("nkd,nd->nk", rel, along), np.einsum("nkd,nd->nk", rel, across)
+    lo_a, hi_a, lo_b, hi_b = a.min(1), a.max(1), b.min(1), b.max(1)
+    corners = [(lo_a, lo_b), (hi_a, lo_b), (hi_a, hi_b), (lo_a, hi_b)]
+    out = [first + s[:, None] * along + t[:, None] * across for s, t in corners]
+    return np.concatenate(out, 1)
+
+
+def _moved_outline(corners: np.ndarray, warps: Sequence) -> np.ndarray:
+    """``N x 8`` corners -> ``N x (4 * samples) x 2``: points along each edge, moved.
+
+    Point ``k * samples`` is corner ``k`` moved."""
+    quads = corners.reshape(-1, 4, 1, 2)
+    t = np.linspace(0.0, 1.0, _EDGE_SAMPLES, endpoint=False)[None, None, :, None]
+    outline = quads + (np.roll(quads, -1, axis=1) - quads) * t
+    # edges -> pixel-centre coordinates, through the warps, and back
+    moved = warp_points(outline.reshape(-1, 2) - 0.5, warps) + 0.5
+    return moved.reshape(len(quads), -1, 2)
 
 
 def transform_target(target: Any, compiled: Callable[[tuple[int, int]], Any]) -> Any:
@@ -116,9 +175,22 @@ def _tv_mask(mask: tv_tensors.Mask, compiled: Any):
 
 def _tv_boxes(boxes: tv_tensors.BoundingBoxes, compiled: Any):
     fmt = boxes.format
-    if fmt.name not in ("XYXY", "XYWH", "CXCYWH"):
-        raise TypeError(f"box format {fmt.name} is not supported; use XYXY, XYWH or CXCYWH")
-    xyxy = TVF.convert_bounding_box_format(boxes, new_format=tv_tensors.BoundingBoxFormat.XYXY)
-    moved = compiled.warp_boxes(xyxy.detach().cpu().numpy())
-    out = tv_tensors.wrap(torch.from_numpy(moved).to(boxes.dtype).to(boxes.device), like=xyxy)
-    return TVF.convert_bounding_box_format(out, new_format=fmt)
+    rotated = fmt.name in _ROTATED
+    work = tv_tensors.BoundingBoxFormat.XYXYXYXY if rotated else tv_tensors.BoundingBoxFormat.XYXY
+    if fmt.name not in ("XYXY", "XYWH", "CXCYWH", *_ROTATED):
+        raise TypeError(f"box format {fmt.name} is not supported; use XYXY, XYWH, CXCYWH, "
+                        f"{', '.join(_ROTATED)}")
+    as_float = boxes.to(torch.float64)  # conversions exact for integer boxes
+    corners = TVF.convert_bounding_box_format(as_float, new_format=work)
+    array = corners.detach().cpu().numpy()
+    if rotated:
+        moved = warp_quads(array, compiled.warps)
+    else:
+        moved = compiled.warp_boxes(array)
+    out = tv_tensors.wrap(torch.from_numpy(moved).reshape(corners.shape), like=corners)
+    if rotated and compiled.warps:
+        out = TVF.clamp_bounding_boxes(out)
+    out = TVF.convert_bounding_box_format(out, new_format=fmt)
+    if not boxes.is_floating_point():
+        out = out.round()
+    return tv_tensors.wrap(out.to(dtype=boxes.dtype, device=boxes.device), like=boxes)

@@ -298,3 +298,61 @@ def test_reseed_pipelines_finds_pipelines_in_subsets_and_mixes_their_seeds():
     assert a.seed != b.seed  # same worker seed, different pipeline seeds: different streams
     first = a.seed
     assert reseed_pipelines(a, worker_seed=5) == 1 and a.seed == first  # from the user's seed
+
+
+# --- issue 25.3: one p, as albumentations has; float64 masks ---------------------------------
+
+
+def test_p_defaults_to_the_policys_saved_p_and_an_explicit_p_replaces_it():
+    saved = TANDAPolicy.load("cifar10").p
+    assert 0 < saved < 1
+    assert TANDA("cifar10").p == saved
+    assert TANDA("cifar10", p=1).p == 1.0
+    restored = A.from_dict(A.to_dict(A.Compose([TANDA("cifar10", p=0.7)])))
+    assert restored.transforms[0].p == 0.7
+    with pytest.raises(ValueError):
+        TANDA("cifar10", p=1.5)
+
+
+def test_p_1_transforms_every_image_its_policy_draws_a_sequence_for():
+    tanda = TANDA("cifar10", p=1)
+    policy = tanda.tanda_policy
+    pipeline = A.Compose([tanda], seed=0, save_applied_params=True)
+    changed = 0
+    for i in range(40):
+        image = _image(i)
+        out = pipeline(image=image)
+        (name, params), = out["applied_transforms"]
+        sequence = params["sequence"]
+        assert name == "TANDA" and sequence.applied and len(sequence.actions) == policy.seq_len
+        rendered = policy.compile(sequence, image.shape).apply(image)
+        assert np.array_equal(out["image"], rendered)  # the drawn sequence, applied
+        changed += not np.array_equal(out["image"], image)
+    assert changed == 40
+
+
+def test_the_default_p_gates_as_often_as_the_policys_own_p():
+    pipeline = A.Compose([TANDA("cifar10")], seed=0, save_applied_params=True)
+    runs = [pipeline(image=_image(i, (8, 8, 3)))["applied_transforms"] for i in range(300)]
+    rate = sum(bool(r) for r in runs) / len(runs)
+    saved = TANDAPolicy.load("cifar10").p
+    assert abs(rate - saved) < 4 * np.sqrt(saved * (1 - saved) / len(runs)), rate
+    assert all(params["sequence"].applied for r in runs for _, params in r)
+
+
+def test_float64_masks_move_exactly_as_their_labels_do():
+    data = _targets()
+    values = np.array([0.0, 0.25, 1e-9 + 7.0])
+    mask64 = values[data["mask"]]
+    pipeline = A.Compose([TANDA(_object_policy(), p=1)], seed=3)
+    ours = pipeline(image=data["image"], mask=mask64)["mask"]
+    labels = A.Compose([TANDA(_object_policy(), p=1)], seed=3)(
+        image=data["image"], mask=data["mask"])["mask"]
+    assert not np.array_equal(labels, data["mask"])  # the draw moved the mask
+    assert ours.dtype == np.float64 and np.array_equal(ours, values[labels])
+
+
+def test_channel_counts_the_policy_cannot_take_are_refused_by_name():
+    pipeline = A.Compose([TANDA("cifar10", p=1)], seed=0)
+    with pytest.raises(ValueError, match="5-channel images cannot go through every TF"):
+        pipeline(image=np.zeros((8, 8, 5), np.uint8))

@@ -66,8 +66,8 @@ def test_pil_images_keep_mode_and_size(mode):
 
 def test_unsupported_inputs_raise_clear_errors():
     p = policy()
-    with pytest.raises(TypeError, match="uint8, uint16 or float32"):
-        p(torch.zeros(3, 8, 8, dtype=torch.float64))
+    with pytest.raises(TypeError, match="uint8, uint16, float32 or float64"):
+        p(torch.zeros(3, 8, 8, dtype=torch.float16))
     with pytest.raises(ValueError, match=r"\[0, 1\]"):
         p(torch.full((3, 8, 8), -1.0))
     with pytest.raises(TypeError, match="mode"):

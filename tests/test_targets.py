@@ -169,3 +169,83 @@ def test_keypoints_follow_the_blob_centre(tf):
     np.testing.assert_allclose(
         out_points.numpy()[0], [cols.mean(), rows.mean()], atol=1.5, err_msg=repr(tf)
     )
+
+
+# --- rotated boxes (torchvision's XYWHR, CXCYWHR, XYXYXYXY) ---------------------------------
+
+SIMILAR = [TF("rotate", degrees=30.0), TF("rotate", degrees=-12.5), TF("zoom", factor=1.3),
+           TF("zoom", factor=0.8), TF("hflip"), TF("vflip"), TF("translate", dx=0.1, dy=0.15)]
+
+
+def rotated_scene(box_format: str):
+    img, mask, _ = scene()
+    xywhr = torch.tensor([[LEFT, TOP, SIDE, SIDE, 0.0]], dtype=torch.float64)
+    box = tv_tensors.BoundingBoxes(xywhr, format="XYWHR", canvas_size=(H, W))
+    return img, mask, TVF.convert_bounding_box_format(box, new_format=box_format)
+
+
+def corners(boxes) -> np.ndarray:
+    out = TVF.convert_bounding_box_format(boxes, new_format="XYXYXYXY")
+    return out.numpy().reshape(-1, 4, 2)
+
+
+def inside(points: np.ndarray, quad: np.ndarray, slack: float) -> np.ndarray:
+    """Whether each point lies in the rectangle ``quad`` (4 x 2 corners), within ``slack``."""
+    along, across = quad[1] - quad[0], quad[3] - quad[0]
+    rel = points - quad[0]
+    a = rel @ along / np.linalg.norm(along)
+    b = rel @ across / np.linalg.norm(across)
+    return ((a >= -slack) & (a <= np.linalg.norm(along) + slack)
+            & (b >= -slack) & (b <= np.linalg.norm(across) + slack))
+
+
+@pytest.mark.parametrize("box_format", ["XYWHR", "CXCYWHR", "XYXYXYXY"])
+@pytest.mark.parametrize("tf", SIMILAR, ids=repr)
+def test_rotated_boxes_move_exactly_under_similarities(tf, box_format):
+    img, mask, boxes = rotated_scene(box_format)
+    _, _, plain = scene()
+    _, out_mask, out = run(tf, img, mask, boxes)
+    _, _, out_plain = run(tf, img, mask, plain)
+    assert isinstance(out, tv_tensors.BoundingBoxes) and out.format == boxes.format
+    assert out.dtype == boxes.dtype and out.canvas_size == (H, W)
+    quad = corners(out)[0]
+    # a rectangle still: its sides keep the box's proportions (times the zoom)
+    sides = np.linalg.norm(quad[1] - quad[0]), np.linalg.norm(quad[3] - quad[0])
+    np.testing.assert_allclose(sides[0], sides[1], rtol=1e-9)
+    # and its axis-aligned extent is the axis-aligned path's box
+    extent = np.concatenate([quad.min(0), quad.max(0)])
+    np.testing.assert_allclose(extent, xyxy(out_plain)[0], atol=1e-6, err_msg=repr(tf))
+    rows, cols = np.nonzero(out_mask[0].numpy())
+    assert inside(np.stack([cols + 0.5, rows + 0.5], 1), quad, slack=0.75).all()
+
+
+@pytest.mark.parametrize("tf", [TF("shear", factor=0.3), *DENSE], ids=repr)
+def test_rotated_boxes_cover_the_moved_blob_under_shears_and_dense_warps(tf):
+    img, mask, boxes = rotated_scene("XYWHR")
+    _, out_mask, out = run(tf, img, mask, boxes)
+    quad = corners(out)[0]
+    rows, cols = np.nonzero(out_mask[0].numpy())
+    assert inside(np.stack([cols + 0.5, rows + 0.5], 1), quad, slack=0.75).all(), tf
+    area = np.linalg.norm(quad[1] - quad[0]) * np.linalg.norm(quad[3] - quad[0])
+    assert area < 1.6 * len(rows), (tf, area, len(rows))  # a cover, not a blow-up
+
+
+def test_two_flips_bring_a_rotated_box_back():
+    img, mask, boxes = rotated_scene("CXCYWHR")
+    boxes = tv_tensors.wrap(boxes.clone(), like=boxes)
+    boxes[0, 4] = 20.0
+    policy = TANDAPolicy([TF("hflip")], seq_len=2, seed=0)
+    out = policy(img, boxes)[1]
+    np.testing.assert_allclose(corners(out), corners(boxes), atol=1e-9)
+
+
+def test_masks_of_any_real_dtype_move_exactly():
+    img, mask, boxes = scene()
+    for values, dtype in [((0.0, 0.123456789012), torch.float64), ((0, 100_000), torch.int64),
+                          ((-3, 5), torch.int32)]:
+        labels = torch.where(mask.bool(), values[1], values[0]).to(dtype)
+        _, out, _ = run(TF("rotate", degrees=20.0), img, tv_tensors.Mask(labels), boxes)
+        _, reference, _ = run(TF("rotate", degrees=20.0), img, mask, boxes)
+        assert out.dtype == dtype
+        expected = torch.where(reference.bool(), values[1], values[0]).to(dtype)
+        assert torch.equal(out, expected)  # the same pixels as the uint8 path, values exact

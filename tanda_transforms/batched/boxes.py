@@ -58,6 +58,8 @@ def check_boxes(boxes: object, n: int, shape: tuple[int, int]) -> list[Box]:
         elif not box.dtype.is_floating_point:
             raise TypeError(f"boxes[{i}]: plain tensors must be float XYXY boxes, got "
                             f"{box.dtype} (wrap integer boxes in tv_tensors.BoundingBoxes)")
+        if box.dtype.is_floating_point and not bool(torch.isfinite(box).all()):
+            raise ValueError(f"boxes[{i}] must be finite, got NaN or inf")
     return list(boxes)
 
 

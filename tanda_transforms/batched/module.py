@@ -76,7 +76,8 @@ class BatchedPolicy(nn.Module):
     seed
         Seed of this module's streams (``None``: the policy's seed). Each DataLoader worker
         and each distributed rank gets its own stream from it (rank 0 and the main process
-        use it as it is).
+        use it as it is). When both are ``None``, every call draws from torch's default
+        generator (``torch.manual_seed`` controls it, as for torchvision's transforms).
 
     Attributes
     ----------
@@ -100,7 +101,8 @@ class BatchedPolicy(nn.Module):
         self.last_frame_shifts: Tensor | None = None
 
     def manual_seed(self, seed: int | None) -> BatchedPolicy:
-        """Restart the streams from ``seed`` (``None``: from torch's global RNG on next use)."""
+        """Restart the streams from ``seed`` (``None``: every call from torch's default
+        generator)."""
         self.seed, self._streams = seed, None
         return self
 
@@ -140,6 +142,9 @@ class BatchedPolicy(nn.Module):
         labels = None if mask is None else _mask_as_float(mask, x)
         shape = (int(x.shape[-2]), int(x.shape[-1]))
         boxes = None if boxes is None else check_boxes(boxes, len(x), shape)
+        if not len(x):  # an empty batch: nothing to draw or render, empty results back
+            self._record_empty()
+            return _empty_results(x, mask, boxes)
         streams = self._current_streams()
         actions, applied, shift = self._draw(len(x), streams)
         self.last_actions, self.last_applied, self.last_frame_shifts = actions, applied, shift
@@ -179,8 +184,17 @@ class BatchedPolicy(nn.Module):
         if labels is not None:
             labels[chosen] = mine
 
+    def _record_empty(self) -> None:
+        """The ``last_*`` attributes of a call on an empty batch."""
+        self.last_actions = torch.empty(0, self.policy.seq_len, dtype=torch.long)
+        self.last_applied = torch.empty(0, dtype=torch.bool)
+        self.last_frame_shifts = torch.empty(0, 2, dtype=torch.long) if self.policy.frame else None
+
     def _current_streams(self) -> _Streams:
         key = _stream_key()
+        if self.seed is None:  # torchvision's convention: every call from torch's generator
+            seed, rank = int(torch.randint(0, 2**62, (1,)).item()), key[-1]
+            return _Streams(derive_seed(seed, rank) if rank else seed, key)
         if self._streams is None or self._streams.key != key:
             seed, rank = stream_seed(self.seed), key[-1]
             self._streams = _Streams(derive_seed(seed, rank) if rank else seed, key)
@@ -202,6 +216,16 @@ class BatchedPolicy(nn.Module):
         return f"tfs={len(self.policy.library)}, seq_len={self.policy.seq_len}, p={self.policy.p}"
 
 
+def _empty_results(x: Tensor, mask: Tensor | None, boxes: list | None) -> Tensor | tuple:
+    """What a call on an empty batch returns: new empty tensors, as a non-empty call would."""
+    results = [x.clone()]
+    if mask is not None:
+        results.append(mask.clone())
+    if boxes is not None:
+        results.append([])
+    return tuple(results) if len(results) > 1 else results[0]
+
+
 def _boxes_of(boxes: list[Tensor], rows: list[int], moved: list[Tensor]) -> list[Tensor]:
     """Every sample's boxes: ``moved`` for the samples ``rows``, copies for the others."""
     out = [box.clone() for box in boxes]
@@ -221,6 +245,9 @@ def _check_batch(x: object) -> None:
         raise TypeError(f"expected dtype uint8, uint16 or float32 in [0, 1], got {x.dtype}")
     if x.shape[1] not in _CHANNELS:
         raise ValueError(f"expected 1, 3 or 4 channels, got {x.shape[1]} (shape {tuple(x.shape)})")
+    if 0 in x.shape[2:]:
+        raise ValueError(f"images need H and W of at least 1, got shape {tuple(x.shape)} (an "
+                         "empty batch, B = 0, is fine)")
     if x.requires_grad:
         raise ValueError("batched policies are not differentiable (their TFs are black boxes): "
                          "got a tensor that requires grad; pass x.detach()")
