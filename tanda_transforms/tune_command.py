@@ -34,7 +34,7 @@ import numpy as np
 
 __all__ = ["add_tune_parser", "prepare_tune", "run_tune", "load_labeled"]
 
-HELP = "choose a policy's p and frame by short trainings on a validation split of labeled data"
+HELP = "choose a policy's p and frame by short trainings on labeled data"
 _READERS = ("auto", "folder", "npz", "mnist", "cifar10")
 
 
