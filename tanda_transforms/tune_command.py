@@ -38,20 +38,20 @@ HELP = "choose a policy's p and frame by short trainings on labeled data"
 _READERS = ("auto", "folder", "npz", "mnist", "cifar10")
 
 
-def _floats(text: str) -> tuple[float, ...]:
-    try:
-        return tuple(float(v) for v in text.split(","))
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"expected numbers separated by commas, got {text!r}"
-                                         ) from None
+def _list_of(parse: type) -> Any:
+    """An argparse type: comma-separated values, each read with ``parse`` (int or float)."""
+
+    def convert(text: str) -> tuple:
+        try:
+            return tuple(parse(v) for v in text.split(","))
+        except ValueError:
+            raise argparse.ArgumentTypeError(
+                f"expected {parse.__name__} values separated by commas, got {text!r}") from None
+
+    return convert
 
 
-def _ints(text: str) -> tuple[int, ...]:
-    try:
-        return tuple(int(v) for v in text.split(","))
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"expected integers separated by commas, got {text!r}"
-                                         ) from None
+_floats, _ints = _list_of(float), _list_of(int)
 
 
 def add_tune_parser(subparsers: Any, **parser_options: Any) -> argparse.ArgumentParser:
