@@ -1,4 +1,4 @@
-"""Choose how a policy is applied (``p``, ``frame``) on the user's own labeled data.
+"""Choose how a policy is applied (``p``, ``frame``, ``seq_len``) on the user's labeled data.
 
 A learned policy says *which* TF sequences keep the data realistic; how often to apply it and
 whether to add a context frame decides whether it pays (on held-out image data the same
@@ -7,18 +7,21 @@ docs/your-data.md). :func:`tune_policy` makes that choice on a validation split 
 data, never on a test set:
 
 1. a seeded, class-stratified share of the labeled images (``val_fraction``) is held out;
-2. for every candidate ``(p, frame)`` of the grid, and ``p = 0`` (no augmentation) always, a
+2. for every candidate ``(p, frame, L)`` of the grids, and ``p = 0`` (no augmentation) always, a
    short proxy training (:func:`tanda_transforms.evaluation.training.fit`: a fresh small CNN
    per run, the same initialisation and batch order for every candidate of a seed) trains on
    the rest with the policy applied that way and is scored on the held-out images;
 3. the candidate with the best mean validation accuracy over the seeds wins; ties go to the
-   earlier candidate (``p = 0`` first, then smaller ``p``, then smaller ``frame``), so a tuned
-   policy is never chosen below no augmentation on validation.
+   earlier candidate (``p = 0`` first, then smaller ``p``, smaller ``frame``, smaller ``L``),
+   so a tuned policy is never chosen below no augmentation on validation.
 
-The returned policy is a copy with the chosen ``p`` and ``frame`` (both saved in its file)
-and ``metadata["tuning"]``: every candidate's validation accuracies, the split, the budget,
-the number of proxy runs and their wall time. Cost: ``(1 + len(p_grid without 0) *
-len(frame_grid)) * len(seeds)`` proxy trainings of ``epochs`` epochs each.
+``L`` (``seq_len_grid``) is how many TFs a call applies: the generator samples sequences of
+any length (a recurrent one step after step), so a policy learned with L = 10 can be applied
+with L = 2; by default only the policy's own L is tried. The returned policy is a copy with
+the chosen ``p``, ``frame`` and ``seq_len`` (all saved in its file) and
+``metadata["tuning"]``: every candidate's validation accuracies, the split, the budget, the
+number of proxy runs and their wall time. Cost: ``(1 + len(p_grid without 0) *
+len(frame_grid) * len(seq_len_grid)) * len(seeds)`` proxy trainings of ``epochs`` epochs.
 
 Examples
 --------
@@ -36,6 +39,7 @@ Examples
 from __future__ import annotations
 
 import copy
+import dataclasses
 import time
 from collections.abc import Callable, Sequence
 from typing import Any
@@ -44,7 +48,7 @@ import numpy as np
 
 from tanda_transforms.evaluation.subsets import stratified_indices
 from tanda_transforms.evaluation.training import EvalConfig, fit
-from tanda_transforms.policy import TANDAPolicy
+from tanda_transforms.policy import MAX_FRAME, MAX_SEQ_LEN, TANDAPolicy
 
 __all__ = ["P_GRID", "FRAME_GRID", "PROXY_EPOCHS", "check_inputs", "proxy_config", "tune_policy"]
 
@@ -56,6 +60,19 @@ FRAME_GRID: tuple[int, ...] = (0, 2)
 PROXY_EPOCHS = 15
 
 Progress = Callable[[dict[str, Any]], None]
+
+
+@dataclasses.dataclass(frozen=True)
+class Setting:
+    """How a policy is applied: ``p``, ``frame`` (pixels) and ``seq_len`` (L)."""
+
+    p: float
+    frame: int
+    seq_len: int
+
+    def as_dict(self) -> dict[str, Any]:
+        """``{"p": ..., "frame": ..., "seq_len": ...}`` (JSON, as saved in the metadata)."""
+        return dataclasses.asdict(self)
 
 
 def proxy_config(epochs: int = PROXY_EPOCHS, *, threads: int | None = None,
@@ -82,6 +99,7 @@ def tune_policy(
     *,
     p_grid: Sequence[float] = P_GRID,
     frame_grid: Sequence[int] = FRAME_GRID,
+    seq_len_grid: Sequence[int] | None = None,
     val_fraction: float = 0.2,
     seeds: Sequence[int] = (0,),
     split_seed: int = 0,
@@ -91,7 +109,7 @@ def tune_policy(
     config: EvalConfig | None = None,
     progress: Progress | None = None,
 ) -> TANDAPolicy:
-    """A copy of ``policy`` with ``p`` and ``frame`` chosen by proxy trainings on validation.
+    """A copy of ``policy`` applied as proxy trainings on a validation split prefer.
 
     Parameters
     ----------
@@ -101,9 +119,9 @@ def tune_policy(
         Labeled images, ``uint8`` ``N x H x W`` or ``N x H x W x C``.
     labels
         ``N`` integer class labels ``0..K-1``; every class needs two images or more.
-    p_grid, frame_grid
-        Candidate values; ``p = 0`` (no augmentation, one run whatever the frame) is added
-        when missing. ``frame`` is in pixels.
+    p_grid, frame_grid, seq_len_grid
+        Candidate values; ``p = 0`` (no augmentation, one run whatever the frame and L) is
+        added when missing. ``frame`` is in pixels; ``seq_len_grid`` ``None``: the policy's L.
     val_fraction
         Share of the images held out for validation (stratified by class, drawn with
         ``split_seed``).
@@ -116,7 +134,7 @@ def tune_policy(
         Full proxy settings (:func:`proxy_config` by default).
     progress
         Called after every proxy run with a dict (``run``, ``runs``, ``p``, ``frame``,
-        ``seed``, ``val_accuracy``, ``seconds``).
+        ``seq_len``, ``seed``, ``val_accuracy``, ``seconds``).
 
     Returns
     -------
@@ -130,72 +148,72 @@ def tune_policy(
     ValueError
         If the labels, grids or fraction are malformed, or ``policy`` is a text policy.
     """
+    lengths = (policy.seq_len,) if seq_len_grid is None else seq_len_grid
     labels, candidates, seeds = check_inputs(policy, images, labels, p_grid=p_grid,
-                                             frame_grid=frame_grid, seeds=seeds,
-                                             val_fraction=val_fraction)
+                                             frame_grid=frame_grid, seq_len_grid=lengths,
+                                             seeds=seeds, val_fraction=val_fraction)
     config = proxy_config(epochs, threads=threads, device=device) if config is None else config
     train, val = _split(labels, val_fraction, split_seed)
     n_classes = int(labels.max()) + 1
     scores: list[list[float]] = [[] for _ in candidates]
     runs, started = len(candidates) * len(seeds), time.perf_counter()
-    for i, ((p, frame), seed) in enumerate((c, s) for c in candidates for s in seeds):
-        augment = _applied(policy, p, frame)
+    for i, (setting, seed) in enumerate((c, s) for c in candidates for s in seeds):
+        augment = _applied(policy, setting)
         result = fit(images[train], labels[train], images[val], labels[val], augment, config,
                      seed, n_classes=n_classes)
         scores[i // len(seeds)].append(result.accuracy)
         if progress is not None:
-            progress({"run": i + 1, "runs": runs, "p": p, "frame": frame, "seed": seed,
+            progress({"run": i + 1, "runs": runs, **setting.as_dict(), "seed": seed,
                       "val_accuracy": result.accuracy,
                       "seconds": time.perf_counter() - started})
     seconds = time.perf_counter() - started
     best = max(range(len(candidates)), key=lambda k: (float(np.mean(scores[k])), -k))
-    p, frame = candidates[best]
     record = {
-        "chosen": {"p": p, "frame": frame},
-        "previous": {"p": policy.p, "frame": policy.frame},
-        "candidates": [{"p": c[0], "frame": c[1], "val_accuracy": s,
-                        "mean": round(float(np.mean(s)), 4)}
+        "chosen": candidates[best].as_dict(),
+        "previous": Setting(policy.p, policy.frame, policy.seq_len).as_dict(),
+        "candidates": [{**c.as_dict(), "val_accuracy": s, "mean": round(float(np.mean(s)), 4)}
                        for c, s in zip(candidates, scores, strict=True)],
         "val_fraction": val_fraction, "split_seed": split_seed, "seeds": list(seeds),
         "n_train": len(train), "n_val": len(val), "epochs": config.epochs,
         "model": config.model, "proxy_runs": runs, "seconds": round(seconds, 1),
     }
-    return _applied(policy, p, frame, tuning=record)
+    return _applied(policy, candidates[best], tuning=record)
 
 
 def check_inputs(
     policy: TANDAPolicy, images: np.ndarray, labels: Sequence[int] | np.ndarray, *,
-    p_grid: Sequence[float], frame_grid: Sequence[int], seeds: Sequence[int],
-    val_fraction: float,
-) -> tuple[np.ndarray, list[tuple[float, int]], tuple[int, ...]]:
+    p_grid: Sequence[float], frame_grid: Sequence[int], seq_len_grid: Sequence[int],
+    seeds: Sequence[int], val_fraction: float,
+) -> tuple[np.ndarray, list[Setting], tuple[int, ...]]:
     """Check :func:`tune_policy`'s inputs (raising as it does); returns the labels as int64,
-    the candidates ``(p, frame)`` in the order they run, and the seeds.
+    the candidate settings in the order they run, and the seeds.
 
     Examples
     --------
     >>> labels, candidates, seeds = check_inputs(
     ...     TANDAPolicy("mnist"), np.zeros((4, 6, 6), np.uint8), [0, 1, 0, 1],
-    ...     p_grid=(1, 0.5), frame_grid=(2, 0), seeds=(0,), val_fraction=0.5)
-    >>> candidates
+    ...     p_grid=(1, 0.5), frame_grid=(2, 0), seq_len_grid=(3,), seeds=(0,),
+    ...     val_fraction=0.5)
+    >>> [(c.p, c.frame) for c in candidates]
     [(0.0, 0), (0.5, 0), (0.5, 2), (1.0, 0), (1.0, 2)]
     """
     _check_policy(policy)
     labels = _check_data(images, labels)
-    candidates = _candidates(p_grid, frame_grid)
+    candidates = _candidates(p_grid, frame_grid, seq_len_grid, policy.seq_len)
     seeds = _check_seeds(seeds)
     _check_fraction(val_fraction)
     return labels, candidates, seeds
 
 
-def _applied(policy: TANDAPolicy, p: float, frame: int,
+def _applied(policy: TANDAPolicy, setting: Setting,
              tuning: dict[str, Any] | None = None) -> TANDAPolicy:
-    """A new policy sharing nothing mutable with ``policy``, applied with ``p`` and ``frame``."""
+    """A new policy sharing nothing mutable with ``policy``, applied as ``setting`` says."""
     metadata = copy.deepcopy(policy.metadata)
     if tuning is not None:
         metadata["tuning"] = tuning
-    return TANDAPolicy(policy.library, copy.deepcopy(policy.sampler), policy.seq_len,
+    return TANDAPolicy(policy.library, copy.deepcopy(policy.sampler), setting.seq_len,
                        seed=policy.seed, block_size=policy.block_size, metadata=metadata,
-                       p=p, frame=frame)
+                       p=setting.p, frame=setting.frame)
 
 
 def _check_policy(policy: Any) -> None:
@@ -229,13 +247,16 @@ def _check_data(images: Any, labels: Any) -> np.ndarray:
     return labels.astype(np.int64)
 
 
-def _candidates(p_grid: Sequence[float], frame_grid: Sequence[int]) -> list[tuple[float, int]]:
-    """``(0, 0)`` first, then every ``p > 0`` (ascending) with every frame (ascending)."""
+def _candidates(p_grid: Sequence[float], frame_grid: Sequence[int],
+                seq_len_grid: Sequence[int], own_seq_len: int) -> list[Setting]:
+    """No augmentation first, then every ``p > 0`` with every frame and L, all ascending."""
     ps = sorted({_probability(p) for p in p_grid} - {0.0})
-    frames = sorted({_frame(f) for f in frame_grid})
-    if not frames:
-        raise ValueError("frame_grid needs at least one frame (0: none)")
-    return [(0.0, 0)] + [(p, f) for p in ps for f in frames]
+    frames = sorted({_count(f, "frame_grid", 0, MAX_FRAME) for f in frame_grid})
+    lengths = sorted({_count(n, "seq_len_grid", 1, MAX_SEQ_LEN) for n in seq_len_grid})
+    if not frames or not lengths:
+        raise ValueError("frame_grid and seq_len_grid need at least one value each")
+    return [Setting(0.0, 0, own_seq_len)] + [
+        Setting(p, f, n) for p in ps for f in frames for n in lengths]
 
 
 def _probability(p: Any) -> float:
@@ -244,10 +265,11 @@ def _probability(p: Any) -> float:
     return float(p)
 
 
-def _frame(frame: Any) -> int:
-    if isinstance(frame, bool) or not isinstance(frame, int | np.integer) or frame < 0:
-        raise ValueError(f"frame_grid values must be ints >= 0 (pixels), got {frame!r}")
-    return int(frame)
+def _count(value: Any, grid: str, least: int, most: int) -> int:
+    if isinstance(value, bool) or not isinstance(value, int | np.integer) \
+            or not least <= value <= most:
+        raise ValueError(f"{grid} values must be ints in [{least}, {most}], got {value!r}")
+    return int(value)
 
 
 def _check_seeds(seeds: Sequence[int]) -> tuple[int, ...]:

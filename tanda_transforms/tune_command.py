@@ -1,4 +1,4 @@
-"""``tanda tune``: choose a policy's ``p`` and ``frame`` on labeled data, save the result.
+"""``tanda tune``: choose a policy's ``p``, ``frame`` (and L) on labeled data, save the result.
 
 The parser (:func:`add_tune_parser`) imports nothing heavy; :func:`prepare_tune` reads and
 checks the inputs (a ``ValueError`` or ``TypeError`` is a mistake in them), and
@@ -82,6 +82,8 @@ def add_tune_parser(subparsers: Any, **parser_options: Any) -> argparse.Argument
                    help="candidate p values (0 is always tried)")
     p.add_argument("--frame-grid", type=_ints, default=FRAME_GRID, metavar="F,F,...",
                    help="candidate frames in pixels")
+    p.add_argument("--seq-len-grid", type=_ints, metavar="L,L,...",
+                   help="candidate sequence lengths (default: the policy's own L)")
     p.add_argument("--val-fraction", type=float, default=0.2, metavar="F",
                    help="share held out for validation (stratified)")
     p.add_argument("--seeds", type=_ints, default=(0,), metavar="S,S,...",
@@ -190,10 +192,15 @@ def prepare_tune(args: argparse.Namespace) -> TuneJob:
         images, labels = images[keep], labels[keep]
         source += f", stratified {args.label_fraction:g} (seed {args.seed})"
     check_inputs(policy, images, labels, p_grid=args.p_grid, frame_grid=args.frame_grid,
-                 seeds=args.seeds, val_fraction=args.val_fraction)
+                 seq_len_grid=args.seq_len_grid or (policy.seq_len,), seeds=args.seeds,
+                 val_fraction=args.val_fraction)
     if args.epochs < 1 or (args.threads is not None and args.threads < 1):
         raise ValueError("--epochs and --threads must be positive")
     return TuneJob(args, policy, images, labels, source)
+
+
+def _setting(entry: dict[str, Any]) -> str:
+    return f"p {entry['p']:g} frame {entry['frame']} L {entry['seq_len']}"
 
 
 def run_tune(job: TuneJob) -> int:
@@ -205,18 +212,19 @@ def run_tune(job: TuneJob) -> int:
           f"{len(np.unique(job.labels))} classes ({job.source})")
 
     def report(run: dict[str, Any]) -> None:
-        print(f"  run {run['run']}/{run['runs']}: p {run['p']:g} frame {run['frame']} "
+        print(f"  run {run['run']}/{run['runs']}: {_setting(run)}, "
               f"seed {run['seed']}: val {run['val_accuracy']:.2f} % ({run['seconds']:.0f} s)",
               flush=True)
 
     tuned = tune_policy(job.policy, job.images, job.labels, p_grid=args.p_grid,
-                        frame_grid=args.frame_grid, val_fraction=args.val_fraction,
+                        frame_grid=args.frame_grid, seq_len_grid=args.seq_len_grid,
+                        val_fraction=args.val_fraction,
                         seeds=args.seeds, split_seed=args.seed, epochs=args.epochs,
                         threads=args.threads, device=args.device, progress=report)
     record = tuned.metadata["tuning"]
     for c in record["candidates"]:
-        print(f"p {c['p']:g} frame {c['frame']}: mean val {c['mean']:.2f} %")
-    print(f"chosen: p {tuned.p:g}, frame {tuned.frame} (cost: {record['proxy_runs']} proxy "
+        print(f"{_setting(c)}: mean val {c['mean']:.2f} %")
+    print(f"chosen: {_setting(record['chosen'])} (cost: {record['proxy_runs']} proxy "
           f"runs of {record['epochs']} epochs on {record['n_train']} images, "
           f"{record['seconds']:.0f} s)")
     tuned.save(args.out)

@@ -31,21 +31,25 @@ def _halves(n: int = 64, size: int = 12, seed: int = 0) -> tuple[np.ndarray, np.
 def test_the_choice_is_in_the_grid_and_survives_saving(tmp_path):
     images, labels = _halves()
     policy = TANDAPolicy([TF("rotate", degrees=5), TF("zoom", factor=1.1)], seq_len=2, seed=0)
-    tuned = tune_policy(policy, images, labels, p_grid=(0.5, 1.0), frame_grid=(0, 1), **FAST)
+    tuned = tune_policy(policy, images, labels, p_grid=(0.5, 1.0), frame_grid=(0, 1),
+                        seq_len_grid=(2, 1), **FAST)
     record = tuned.metadata["tuning"]
-    candidates = [(c["p"], c["frame"]) for c in record["candidates"]]
-    assert candidates == [(0.0, 0), (0.5, 0), (0.5, 1), (1.0, 0), (1.0, 1)]  # p = 0 added
-    assert (tuned.p, tuned.frame) in candidates
+    candidates = [(c["p"], c["frame"], c["seq_len"]) for c in record["candidates"]]
+    assert candidates == [(0.0, 0, 2), (0.5, 0, 1), (0.5, 0, 2), (0.5, 1, 1), (0.5, 1, 2),
+                          (1.0, 0, 1), (1.0, 0, 2), (1.0, 1, 1), (1.0, 1, 2)]  # p = 0 added
+    chosen = (tuned.p, tuned.frame, tuned.seq_len)
+    assert chosen in candidates and record["chosen"] == dict(zip(("p", "frame", "seq_len"),
+                                                                 chosen, strict=True))
     best = max(c["mean"] for c in record["candidates"])
-    chosen = next(c for c in record["candidates"] if (c["p"], c["frame"]) == (tuned.p, tuned.frame))
-    assert chosen["mean"] == best
-    assert record["proxy_runs"] == 5 and record["seconds"] > 0
+    assert record["candidates"][candidates.index(chosen)]["mean"] == best
+    assert record["proxy_runs"] == 9 and record["seconds"] > 0
     assert record["n_train"] + record["n_val"] == len(images)
-    assert (policy.p, policy.frame) == (1.0, 0) and "tuning" not in policy.metadata  # untouched
+    assert (policy.p, policy.frame, policy.seq_len) == (1.0, 0, 2)  # the original untouched
+    assert "tuning" not in policy.metadata
     path = tmp_path / "tuned.tanda"
     tuned.save(path)
     loaded = TANDAPolicy.load(path)
-    assert (loaded.p, loaded.frame) == (tuned.p, tuned.frame)
+    assert (loaded.p, loaded.frame, loaded.seq_len) == chosen
     assert loaded.metadata["tuning"] == record
 
 
@@ -84,6 +88,8 @@ def test_progress_reports_every_run():
     (np.zeros((8, 6, 6), np.uint8), np.arange(8) % 2, {"p_grid": (1.5,)}, ValueError, "p_grid"),
     (np.zeros((8, 6, 6), np.uint8), np.arange(8) % 2, {"frame_grid": (-1,)}, ValueError,
      "frame_grid"),
+    (np.zeros((8, 6, 6), np.uint8), np.arange(8) % 2, {"seq_len_grid": (0,)}, ValueError,
+     "seq_len_grid"),
     (np.zeros((8, 6, 6), np.uint8), np.arange(8) % 2, {"val_fraction": 1.0}, ValueError,
      "val_fraction"),
     (np.zeros((8, 6, 6), np.uint8), np.arange(8) % 2, {"seeds": ()}, ValueError, "seeds"),
@@ -114,6 +120,7 @@ def test_the_command_prints_runs_and_cost_and_writes_the_policy(tmp_path, capsys
     printed = capsys.readouterr().out
     assert code == 0
     assert "run 2/2" in printed and "chosen: p" in printed and "2 proxy runs" in printed
+    assert "L 10" in printed  # the gallery policy's own L, the default grid
     assert TANDAPolicy.load(out).metadata["tuning"]["proxy_runs"] == 2
 
 
