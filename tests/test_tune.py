@@ -111,6 +111,15 @@ def _npz(tmp_path, images, labels):
     return str(path)
 
 
+def test_an_npz_without_labels_is_refused_by_name(tmp_path, capsys):
+    from tanda_transforms.cli import main
+
+    path = tmp_path / "unlabeled.npz"
+    np.savez(path, images=np.zeros((4, 6, 6), np.uint8))
+    assert main(["tune", "mnist", "--data", str(path)]) == 2
+    assert "'images' and 'labels'; missing ['labels']" in capsys.readouterr().err
+
+
 def test_the_command_prints_runs_and_cost_and_writes_the_policy(tmp_path, capsys):
     from tanda_transforms.cli import main
 
