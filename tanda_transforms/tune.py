@@ -153,31 +153,60 @@ def tune_policy(
                                              frame_grid=frame_grid, seq_len_grid=lengths,
                                              seeds=seeds, val_fraction=val_fraction)
     config = proxy_config(epochs, threads=threads, device=device) if config is None else config
-    train, val = _split(labels, val_fraction, split_seed)
-    n_classes = int(labels.max()) + 1
+    data = _Split.of(images, labels, val_fraction, split_seed)
+    started = time.perf_counter()
+    scores = _score(policy, candidates, seeds, data, config, progress)
+    means = [round(float(np.mean(s)), 6) for s in scores]
+    best = max(range(len(candidates)), key=lambda k: (means[k], -k))  # ties: the earlier
+    record = {
+        "chosen": candidates[best].as_dict(),
+        "previous": Setting(policy.p, policy.frame, policy.seq_len).as_dict(),
+        "candidates": [{**c.as_dict(), "val_accuracy": s, "mean": round(m, 4)}
+                       for c, s, m in zip(candidates, scores, means, strict=True)],
+        "val_fraction": val_fraction, "split_seed": split_seed, "seeds": list(seeds),
+        "n_train": len(data.train_y), "n_val": len(data.val_y), "epochs": config.epochs,
+        "model": config.model, "proxy_runs": len(candidates) * len(seeds),
+        "seconds": round(time.perf_counter() - started, 1),
+    }
+    return _applied(policy, candidates[best], tuning=record)
+
+
+@dataclasses.dataclass(frozen=True)
+class _Split:
+    """The proxies' training and validation images and labels, and the number of classes."""
+
+    train_x: np.ndarray
+    train_y: np.ndarray
+    val_x: np.ndarray
+    val_y: np.ndarray
+    n_classes: int
+
+    @classmethod
+    def of(cls, images: np.ndarray, labels: np.ndarray, val_fraction: float, seed: int
+           ) -> _Split:
+        """A stratified ``val_fraction`` held out, drawn with ``seed``."""
+        val = stratified_indices(labels, val_fraction, seed)
+        train = np.setdiff1d(np.arange(len(labels)), val)
+        if len(np.unique(labels[train])) < len(np.unique(labels)):
+            raise ValueError("val_fraction leaves a class without training images; lower it")
+        return cls(images[train], labels[train], images[val], labels[val],
+                   int(labels.max()) + 1)
+
+
+def _score(policy: TANDAPolicy, candidates: list[Setting], seeds: tuple[int, ...],
+           data: _Split, config: EvalConfig, progress: Progress | None) -> list[list[float]]:
+    """Validation accuracy of a proxy training per candidate and seed, reporting each run."""
     scores: list[list[float]] = [[] for _ in candidates]
     runs, started = len(candidates) * len(seeds), time.perf_counter()
     for i, (setting, seed) in enumerate((c, s) for c in candidates for s in seeds):
-        augment = _applied(policy, setting)
-        result = fit(images[train], labels[train], images[val], labels[val], augment, config,
-                     seed, n_classes=n_classes)
+        result = fit(data.train_x, data.train_y, data.val_x, data.val_y,
+                     _applied(policy, setting), config, seed, n_classes=data.n_classes)
         scores[i // len(seeds)].append(result.accuracy)
         if progress is not None:
             progress({"run": i + 1, "runs": runs, **setting.as_dict(), "seed": seed,
                       "val_accuracy": result.accuracy,
                       "seconds": time.perf_counter() - started})
-    seconds = time.perf_counter() - started
-    best = max(range(len(candidates)), key=lambda k: (float(np.mean(scores[k])), -k))
-    record = {
-        "chosen": candidates[best].as_dict(),
-        "previous": Setting(policy.p, policy.frame, policy.seq_len).as_dict(),
-        "candidates": [{**c.as_dict(), "val_accuracy": s, "mean": round(float(np.mean(s)), 4)}
-                       for c, s in zip(candidates, scores, strict=True)],
-        "val_fraction": val_fraction, "split_seed": split_seed, "seeds": list(seeds),
-        "n_train": len(train), "n_val": len(val), "epochs": config.epochs,
-        "model": config.model, "proxy_runs": runs, "seconds": round(seconds, 1),
-    }
-    return _applied(policy, candidates[best], tuning=record)
+    return scores
 
 
 def check_inputs(
@@ -284,12 +313,3 @@ def _check_fraction(val_fraction: Any) -> None:
     if isinstance(val_fraction, bool) or not isinstance(val_fraction, float | int) \
             or not 0 < val_fraction < 1:
         raise ValueError(f"val_fraction must be in (0, 1), got {val_fraction!r}")
-
-
-def _split(labels: np.ndarray, val_fraction: float, seed: int) -> tuple[np.ndarray, np.ndarray]:
-    """(train, validation) indices: a stratified ``val_fraction`` held out, drawn with ``seed``."""
-    val = stratified_indices(labels, val_fraction, seed)
-    train = np.setdiff1d(np.arange(len(labels)), val)
-    if len(np.unique(labels[train])) < len(np.unique(labels)):
-        raise ValueError("val_fraction leaves a class without training images; lower it")
-    return train, val
