@@ -185,3 +185,13 @@ def test_op_balanced_sampler_is_trivialaugment_wide_in_bins():
     sd = math.sqrt(n * (1 / FAMILIES) * (1 - 1 / FAMILIES))
     for family, count in families.items():
         assert abs(count - n / FAMILIES) < 5 * sd, (family, count)
+
+
+@pytest.mark.parametrize("channels", [0, 3])
+def test_learning_over_wide_runs_on_grey_and_colour_images(channels):
+    from tanda_transforms.learn import learn_policy
+
+    images = np.stack([_image(16, 16, channels, np.uint8, seed=i) for i in range(16)])
+    policy = learn_policy(images, "wide", generator="mean_field", seq_len=3, steps=2,
+                          batch_size=4, seed=0, progress=False)
+    assert len(policy.library) == 69 and policy(images[0]).shape == images[0].shape
