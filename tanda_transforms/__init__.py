@@ -29,6 +29,7 @@ if TYPE_CHECKING:  # for type checkers and IDEs; at run time the names load on f
     from tanda_transforms.policy_file import PolicyFileError
     from tanda_transforms.registry import UnknownOpError, available_ops, register_op
     from tanda_transforms.tfs import TF, TFLibrary, TFOutputError, available_packs
+    from tanda_transforms.tune import tune_policy
 
 # Public name -> the module defining it. Importing torch takes seconds, so the package
 # imports nothing heavy until a name is used (``tanda --help`` stays fast).
@@ -50,6 +51,7 @@ _EXPORTS = {
     "TFLibrary": "tfs",
     "TFOutputError": "tfs",
     "available_packs": "tfs",
+    "tune_policy": "tune",
 }
 
 
@@ -96,5 +98,6 @@ __all__ = [
     "consistency_loss",
     "gallery_names",
     "register_op",
+    "tune_policy",
     "__version__",
 ]

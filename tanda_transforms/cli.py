@@ -8,6 +8,7 @@ Subcommands::
     tanda apply POLICY IN OUT       write augmented copies of every image in a folder
     tanda gallery                   list the policies shipped with the package
     tanda evaluate --dataset D ...  compare augmentation conditions on an end model
+    tanda tune POLICY --data PATH   choose p and frame on a validation split of labeled data
 
 ``POLICY`` is a ``.tanda`` file or the name of a gallery policy. Run ``tanda SUBCOMMAND --help``
 for every option; ``tanda --version`` prints the version. Only the subcommand that runs is
@@ -53,7 +54,7 @@ __all__ = ["main", "build_parser", "parse_overrides", "DEMO_STEPS"]
 DEMO_STEPS = 200
 #: Batch size of the demo: half the paper's 32, so twice the steps fit in the same time.
 DEMO_BATCH_SIZE = 16
-COMMANDS = ("learn", "demo", "show", "apply", "evaluate", "gallery")
+COMMANDS = ("learn", "demo", "show", "apply", "evaluate", "tune", "gallery")
 #: The one-line help of each subcommand (``tanda --help``).
 HELP = {
     "learn": "learn a policy from images",
@@ -62,6 +63,7 @@ HELP = {
     "apply": "write augmented copies of every image in a folder",
     "evaluate": "train end models with each augmentation condition and compare test accuracy",
     "gallery": "list the policies shipped with the package",
+    "tune": "choose a policy's p and frame by short trainings on labeled data",
 }
 
 
@@ -165,7 +167,7 @@ def build_parser(full: Sequence[str] | None = None) -> argparse.ArgumentParser:
     parser.add_argument("--version", action="version", version=f"tanda-transforms {__version__}")
     sub = parser.add_subparsers(dest="command", metavar="COMMAND", required=True)
     builders = {"learn": _add_learn, "demo": _add_demo, "show": _add_show, "apply": _add_apply,
-                "evaluate": _add_evaluate, "gallery": _add_gallery}
+                "evaluate": _add_evaluate, "gallery": _add_gallery, "tune": _add_tune}
     for name in COMMANDS:
         if name in full:
             builders[name](sub)
@@ -178,6 +180,12 @@ def _add_evaluate(sub) -> None:
     from tanda_transforms.evaluation.command import add_evaluate_parser
 
     _add_pool_options(add_evaluate_parser(sub, formatter_class=_Formatter))
+
+
+def _add_tune(sub) -> None:
+    from tanda_transforms.tune_command import add_tune_parser
+
+    add_tune_parser(sub, formatter_class=_Formatter)
 
 
 def _add_gallery(sub) -> None:
@@ -920,8 +928,22 @@ def cmd_evaluate(args: argparse.Namespace) -> int:
     return run_evaluate(args)
 
 
+def cmd_tune(args: argparse.Namespace) -> int:
+    """``tanda tune``: inputs are read and checked first (usage errors), then the proxies run.
+
+    See :mod:`tanda_transforms.tune_command`.
+    """
+    from tanda_transforms.tune_command import prepare_tune, run_tune
+
+    try:
+        job = prepare_tune(args)
+    except (TypeError, ValueError) as err:
+        raise CliError(f"bad tune input: {err}") from None
+    return run_tune(job)
+
+
 _COMMANDS = {"learn": cmd_learn, "demo": cmd_demo, "show": cmd_show, "apply": cmd_apply,
-             "gallery": cmd_gallery, "evaluate": cmd_evaluate}
+             "gallery": cmd_gallery, "evaluate": cmd_evaluate, "tune": cmd_tune}
 
 
 def _policy_file_error() -> type[Exception]:

@@ -49,6 +49,8 @@ Examples
 [3, 2, 1, 0]
 >>> get_op("invert").fn(img)[0].tolist()
 [255, 254, 253, 252]
+>>> bool((get_op("identity").fn(img) == img).all())
+True
 """
 
 from __future__ import annotations
@@ -152,6 +154,19 @@ def dilation(img: np.ndarray, size: int = 3):
 
 
 # --- photometric ----------------------------------------------------------------------------
+
+
+def _identity_kernel(x, args, draws, dtype):
+    """Batched identity: a new tensor equal to ``x`` (the kernel contract forbids aliasing)."""
+    return x.clone()
+
+
+@register_op("identity", kind="photometric", batched=_identity_kernel)
+def identity(img: np.ndarray) -> np.ndarray:
+    """Return a copy of the image (TrivialAugment's and RandAugment's no-op, as a TF)."""
+    F.check_image(img)
+    return img.copy()
+
 
 
 def _register_plain(name: str, fn, bounds: dict[str, tuple]) -> None:

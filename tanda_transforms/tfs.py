@@ -21,13 +21,14 @@ rotate(degrees=5)
 (25, rotate(degrees=-10.0))
 >>> TFLibrary.from_spec(lib.to_spec()) == lib
 True
->>> [len(PACKS[name]()) for name in ("mnist", "cifar10")]
-[25, 33]
+>>> [len(PACKS[name]()) for name in ("mnist", "cifar10", "wide", "randaugment")]
+[25, 33, 69, 62]
 """
 
 from __future__ import annotations
 
 import math
+from collections import Counter
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from typing import Any
 
@@ -38,7 +39,10 @@ from tanda_transforms.registry import check_arg_type, get_op
 
 Warp = AffineWarp | DenseWarp
 
-__all__ = ["TF", "TFLibrary", "TFOutputError", "PACKS", "available_packs", "misspecified_tfs"]
+__all__ = [
+    "TF", "TFLibrary", "TFOutputError", "PACKS", "available_packs", "misspecified_tfs",
+    "op_balanced_logits",
+]
 
 _SCALARS = (bool, int, float, str, type(None))
 
@@ -249,7 +253,8 @@ class TFLibrary(Sequence[TF]):
 
     @classmethod
     def pack(cls, name: str) -> TFLibrary:
-        """A built-in pack: ``"mnist"``, ``"cifar10"`` or ``"mammography"``."""
+        """A built-in pack: ``"mnist"``, ``"cifar10"``, ``"mammography"``, ``"wide"`` or
+        ``"randaugment"``."""
         if name not in PACKS:
             raise KeyError(f"unknown TF pack {name!r}; available packs: {sorted(PACKS)}")
         return cls(PACKS[name]())
@@ -333,9 +338,12 @@ def available_packs() -> list[str]:
 # --- built-in packs -------------------------------------------------------------------------
 
 
+def _signed_values(magnitudes: tuple[float, ...]) -> list[float]:
+    return sorted({s * m for m in magnitudes for s in (-1.0, 1.0)})
+
+
 def _signed(op: str, arg: str, magnitudes: tuple[float, ...]) -> list[TF]:
-    values = sorted({s * m for m in magnitudes for s in (-1.0, 1.0)})
-    return [TF(op, **{arg: v}) for v in values]
+    return [TF(op, **{arg: v}) for v in _signed_values(magnitudes)]
 
 
 def _each(op: str, arg: str, values: tuple[float, ...], **fixed) -> list[TF]:
@@ -406,8 +414,97 @@ def misspecified_tfs() -> list[TF]:
     ]
 
 
+# TrivialAugment-Wide and RandAugment (torchvision.transforms.v2._auto_augment) in bins. Their
+# enhance ops blend with factor 1 + m (PIL ImageEnhance: brightness, colour = saturation,
+# contrast, sharpness = sharpen); shear and rotate take their magnitudes as they are; translate
+# is a fraction of the size here (TA-Wide's 32 px read on the 32 px images it was tuned on).
+
+
+def _bin_centres(maximum: float, n: int = 3) -> tuple[float, ...]:
+    """Centres of ``n`` equal bins of ``[0, maximum]``: uniform over them has TA's mean."""
+    return tuple(round(maximum * (2 * k + 1) / (2 * n), 4) for k in range(n))
+
+
+def _auto_augment_ops(shear, translate, rotate, enhance, bits, thresholds) -> list[TF]:
+    """The ops TA-Wide and RandAugment share, at the given magnitudes (before signs)."""
+    return [
+        TF("identity"),
+        *[TF("shear", factor=v, axis=axis) for axis in "xy" for v in _signed_values(shear)],
+        *[TF("translate", **{arg: v}) for arg in ("dx", "dy") for v in _signed_values(translate)],
+        *_signed("rotate", "degrees", rotate),
+        *[TF(op, factor=round(1 + v, 4))
+          for op in ("brightness", "saturation", "contrast", "sharpen")
+          for v in _signed_values(enhance)],
+        *_each("posterize", "bits", bits),
+        *_each("solarize", "threshold", thresholds),
+        TF("autocontrast"),
+        TF("equalize"),
+    ]
+
+
+def wide_pack() -> list[TF]:
+    """TrivialAugment-Wide's 14 operations in magnitude bins: 69 TFs, any grey or colour image.
+
+    Every op with a magnitude has 6 TFs: the centres of 3 equal bins of TA-Wide's range, both
+    signs (shear 0.99, translate 1.0 of the size, rotate 135 degrees, enhance factors
+    1 +- 0.99), posterize 2-7 bits and solarize at the centres of 6 bins of [0, 1]; identity,
+    autocontrast and equalize are one TF each. Uniform over ops (see
+    :func:`op_balanced_logits`) with L = 1 is TrivialAugment-Wide with 3 bins instead of 31.
+    Colour (saturation) leaves grey images unchanged, as torchvision does.
+    """
+    return _auto_augment_ops(
+        shear=_bin_centres(0.99), translate=_bin_centres(1.0), rotate=_bin_centres(135.0),
+        enhance=_bin_centres(0.99), bits=(2, 3, 4, 5, 6, 7), thresholds=_bin_centres(1.0, 6),
+    )
+
+
+def randaugment_pack() -> list[TF]:
+    """RandAugment's 14 operations at torchvision's magnitudes M = 5, 9 and 15 (of 30): 62 TFs.
+
+    Shear 0.3 M / 30, translate 150/331 M / 30 of the size, rotate M degrees, enhance factors
+    1 +- 0.9 M / 30, both signs; posterize 8 - round(M / 7.5) bits (7 and 6), solarize at
+    1 - M / 30; identity, autocontrast and equalize.
+    """
+    levels = (5, 9, 15)
+    return _auto_augment_ops(
+        shear=tuple(round(0.3 * m / 30, 4) for m in levels),
+        translate=tuple(round(150 / 331 * m / 30, 4) for m in levels),
+        rotate=tuple(float(m) for m in levels),
+        enhance=tuple(round(0.9 * m / 30, 4) for m in levels),
+        bits=(6, 7), thresholds=tuple(round(1 - m / 30, 4) for m in levels),
+    )
+
+
+def op_balanced_logits(library: Iterable[TF]) -> list[float]:
+    """Mean-field logits that draw every op family equally, then its TFs equally.
+
+    A family is an op with the names of its arguments and its string arguments
+    (``shear(axis="x")``, ``translate(dx=...)``), so ``MeanFieldSampler(K, logits=...)``
+    over :func:`wide_pack` is TrivialAugment-Wide in magnitude bins: each of its 14 ops
+    with probability 1/14.
+
+    Examples
+    --------
+    >>> import math
+    >>> logits = op_balanced_logits(wide_pack())
+    >>> weights = [math.exp(v) for v in logits]
+    >>> round(weights[0] / sum(weights), 4), round(1 / 14, 4)  # identity
+    (0.0714, 0.0714)
+    """
+    keys = [_family(tf) for tf in library]
+    counts = Counter(keys)
+    return [-math.log(counts[key]) for key in keys]
+
+
+def _family(tf: TF) -> tuple:
+    return tf.op, tuple(name for name, _ in tf.args), tuple(
+        value for _, value in tf.args if isinstance(value, str))
+
+
 PACKS: dict[str, Callable[[], list[TF]]] = {
     "mnist": mnist_pack,
     "cifar10": cifar10_pack,
     "mammography": mammography_pack,
+    "wide": wide_pack,
+    "randaugment": randaugment_pack,
 }
