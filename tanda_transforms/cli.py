@@ -8,6 +8,7 @@ Subcommands::
     tanda apply POLICY IN OUT       write augmented copies of every image in a folder
     tanda gallery                   list the policies shipped with the package
     tanda evaluate --dataset D ...  compare augmentation conditions on an end model
+    tanda doctor                    check the install (versions, torch/torchvision pairing)
 
 ``POLICY`` is a ``.tanda`` file or the name of a gallery policy. Run ``tanda SUBCOMMAND --help``
 for every option; ``tanda --version`` prints the version. Only the subcommand that runs is
@@ -53,7 +54,7 @@ __all__ = ["main", "build_parser", "parse_overrides", "DEMO_STEPS"]
 DEMO_STEPS = 200
 #: Batch size of the demo: half the paper's 32, so twice the steps fit in the same time.
 DEMO_BATCH_SIZE = 16
-COMMANDS = ("learn", "demo", "show", "apply", "evaluate", "gallery")
+COMMANDS = ("learn", "demo", "show", "apply", "evaluate", "gallery", "doctor")
 #: The one-line help of each subcommand (``tanda --help``).
 HELP = {
     "learn": "learn a policy from images",
@@ -62,6 +63,7 @@ HELP = {
     "apply": "write augmented copies of every image in a folder",
     "evaluate": "train end models with each augmentation condition and compare test accuracy",
     "gallery": "list the policies shipped with the package",
+    "doctor": "check the install: versions, CPU capability, a torch/torchvision mismatch",
 }
 
 
@@ -73,7 +75,7 @@ class CliError(Exception):
 
 
 def _config_fields() -> dict[str, Any]:
-    from tanda_transforms.learn import LearnConfig
+    from tanda_transforms._learn_config import LearnConfig
 
     return {f.name: f.default for f in dataclasses.fields(LearnConfig)}
 
@@ -165,7 +167,7 @@ def build_parser(full: Sequence[str] | None = None) -> argparse.ArgumentParser:
     parser.add_argument("--version", action="version", version=f"tanda-transforms {__version__}")
     sub = parser.add_subparsers(dest="command", metavar="COMMAND", required=True)
     builders = {"learn": _add_learn, "demo": _add_demo, "show": _add_show, "apply": _add_apply,
-                "evaluate": _add_evaluate, "gallery": _add_gallery}
+                "evaluate": _add_evaluate, "gallery": _add_gallery, "doctor": _add_doctor}
     for name in COMMANDS:
         if name in full:
             builders[name](sub)
@@ -175,7 +177,7 @@ def build_parser(full: Sequence[str] | None = None) -> argparse.ArgumentParser:
 
 
 def _add_evaluate(sub) -> None:
-    from tanda_transforms.evaluation.command import add_evaluate_parser
+    from tanda_transforms.evaluation.options import add_evaluate_parser
 
     _add_pool_options(add_evaluate_parser(sub, formatter_class=_Formatter))
 
@@ -189,6 +191,27 @@ def _add_gallery(sub) -> None:
         "record."),
         formatter_class=_Formatter,
     )
+
+
+def _add_doctor(sub) -> None:
+    sub.add_parser(
+        "doctor",
+        help=HELP["doctor"],
+        description=_wrap("Import numpy, torch, torchvision, OpenCV and Albumentations one by "
+        "one and print their versions, the CPU capability torch and OpenCV dispatch to, and "
+        "whether a GPU is visible; then apply a gallery policy to a small image. A failure "
+        "gets a line saying what to install (e.g. a torch and torchvision that were not built "
+        "together: 'operator torchvision::nms does not exist'). Exit status 1 if anything "
+        "fails. `python -m tanda_transforms --check` does the same."),
+        formatter_class=_Formatter,
+    )
+
+
+def cmd_doctor(args: argparse.Namespace) -> int:
+    """``tanda doctor``: see :mod:`tanda_transforms.doctor`."""
+    from tanda_transforms.doctor import run
+
+    return run()
 
 
 def _add_learn(sub) -> None:
@@ -469,6 +492,41 @@ def _json_library(tfs: str):
 # --- subcommands --------------------------------------------------------------------------
 
 
+def check_paths(args: argparse.Namespace) -> None:
+    """Refuse a path that does not exist before anything imports torch (seconds).
+
+    Checked: the policy (a file or a gallery name), the input folder of ``apply``,
+    ``--data``, ``--images``, ``--resume``, a ``.json`` ``--tfs`` and ``--lesion-pool``.
+    What is inside the files is checked later, by the readers.
+
+    Examples
+    --------
+    >>> check_paths(argparse.Namespace(command="show", policy="example"))
+    >>> check_paths(argparse.Namespace(command="learn", data="no/such/folder"))
+    Traceback (most recent call last):
+        ...
+    tanda_transforms.cli.CliError: data not found: no/such/folder (--data)
+    """
+    from tanda_transforms._gallery import resolve_policy
+
+    if getattr(args, "policy", None) is not None:
+        resolve_policy(args.policy)  # PolicyNotFoundError, an OSError: one line
+    if args.command == "apply" and not Path(args.in_dir).is_dir():
+        raise CliError(f"input folder not found: {args.in_dir}")
+    missing = {"data": "data not found: {} (--data)",
+               "images": "images not found: {} (--images)",
+               "resume": "checkpoint to resume not found: {}",
+               "lesion_pool": "--lesion-pool {}: not found; expected a mini-MIAS folder or a "
+               ".npz file (written by LesionPool.save)"}
+    for option, message in missing.items():
+        path = getattr(args, option, None)
+        if path is not None and not Path(path).exists():
+            raise CliError(message.format(path))
+    tfs = getattr(args, "tfs", None)
+    if tfs is not None and tfs.lower().endswith(".json") and not Path(tfs).is_file():
+        raise CliError(f"TF list not found: {tfs}")
+
+
 def _device(name: str | None) -> str | None:
     if name == "cuda":
         import torch
@@ -479,7 +537,7 @@ def _device(name: str | None) -> str | None:
 
 
 def _learn_config(args: argparse.Namespace, no_data: bool):
-    from tanda_transforms.learn import LearnConfig
+    from tanda_transforms._learn_config import LearnConfig
 
     overrides = parse_overrides(args.overrides)
     flags = {"seq_len": args.seq_len, "steps": args.steps, "epochs": args.epochs,
@@ -567,13 +625,14 @@ def cmd_learn(args: argparse.Namespace) -> int:
     import contextlib
     import io
 
+    config = _learn_config(args, no_data=args.data is None)  # checked before torch loads
     from tanda_transforms.distributed import is_main_process
 
     if not is_main_process():
         with contextlib.redirect_stdout(io.StringIO()):
-            _learn(args)
+            _learn(args, config)
         return 0
-    policy, wall = _learn(args)
+    policy, wall = _learn(args, config)
     policy.save(args.out)
     steps = policy.metadata["training"]["steps"]
     print(f"policy written to {args.out}")
@@ -582,11 +641,10 @@ def cmd_learn(args: argparse.Namespace) -> int:
     return 0
 
 
-def _learn(args: argparse.Namespace):
+def _learn(args: argparse.Namespace, config):
     """Read the data, learn the policy of ``tanda learn`` with its metadata; with the wall time."""
     from tanda_transforms.data import describe_data, load_data
 
-    config = _learn_config(args, no_data=args.data is None)
     images, reader = load_data(args.data, args.reader, args.split, args.limit, args.size)
     library = _library(args.tfs, images, reader)
     policy, wall = _train(images, library, config, args, args.generator, args.checkpoint,
@@ -601,8 +659,8 @@ def _learn(args: argparse.Namespace):
 
 def cmd_demo(args: argparse.Namespace) -> int:
     """``tanda demo``: learn on the shipped MNIST digits; write the policy and its grid."""
+    from tanda_transforms._learn_config import LearnConfig
     from tanda_transforms.data import describe_data, load_data
-    from tanda_transforms.learn import LearnConfig
     from tanda_transforms.show import default_images, sample_grid, summarise
     from tanda_transforms.tfs import TFLibrary
 
@@ -921,7 +979,7 @@ def cmd_evaluate(args: argparse.Namespace) -> int:
 
 
 _COMMANDS = {"learn": cmd_learn, "demo": cmd_demo, "show": cmd_show, "apply": cmd_apply,
-             "gallery": cmd_gallery, "evaluate": cmd_evaluate}
+             "gallery": cmd_gallery, "evaluate": cmd_evaluate, "doctor": cmd_doctor}
 
 
 def _policy_file_error() -> type[Exception]:
@@ -930,20 +988,29 @@ def _policy_file_error() -> type[Exception]:
     return PolicyFileError
 
 
+#: The modules whose exceptions report a mistake in the input, and the exceptions' names.
+_INPUT_ERRORS = {
+    "tanda_transforms.policy_file": ("PolicyFileError",),
+    "tanda_transforms.registry": ("UnknownOpError",),
+    "tanda_transforms.domains.lesion_pool": ("LesionPoolError", "LesionPoolNotFoundError"),
+    "tanda_transforms.data.readers": ("DataReadError",),
+}
+
+
 def _input_errors() -> tuple[type[Exception], ...]:
     """Exceptions that report a mistake in the input: one line, exit status 2.
 
     Not ``ValueError`` or ``TypeError`` in general: the commands turn bad input they find
     into ``CliError``, so one of those from inside the library is a bug and keeps its
     traceback (lesion pool errors are about the pool given, and data read errors about the
-    data given, so they count as input).
+    data given, so they count as input). Only modules already imported are asked (one not
+    imported raised nothing), so reporting a mistake never imports torch.
     """
-    from tanda_transforms.data import DataReadError
-    from tanda_transforms.domains import LesionPoolError, LesionPoolNotFoundError
-    from tanda_transforms.registry import UnknownOpError
-
-    return (CliError, OSError, _policy_file_error(), UnknownOpError, LesionPoolError,
-            LesionPoolNotFoundError, DataReadError)
+    found: list[type[Exception]] = [CliError, OSError]
+    for module, names in _INPUT_ERRORS.items():
+        if module in sys.modules:
+            found.extend(getattr(sys.modules[module], name) for name in names)
+    return tuple(found)
 
 
 def _command_of(argv: Sequence[str]) -> str | None:
@@ -968,6 +1035,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     except SystemExit as exit_:  # --help (0) or an argparse usage error (2, already printed)
         return int(exit_.code or 0) if not isinstance(exit_.code, str) else 2
     try:
+        check_paths(args)
         return _COMMANDS[args.command](args)
     except BrokenPipeError:  # e.g. `tanda show ... | head`: stop quietly, as other tools do
         os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())

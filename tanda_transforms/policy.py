@@ -26,7 +26,6 @@ from __future__ import annotations
 
 import os
 from collections.abc import Sequence
-from importlib import resources
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
@@ -38,6 +37,8 @@ from torchvision.transforms import v2
 
 from tanda_transforms import _convert, policy_file, targets
 from tanda_transforms._atomic import write_atomic
+from tanda_transforms._gallery import PolicyNotFoundError, gallery_names
+from tanda_transforms._gallery import resolve_policy as _resolve
 from tanda_transforms._policy_header import (
     FORMAT,
     MAX_FRAME,
@@ -53,10 +54,6 @@ if TYPE_CHECKING:
     from tanda_transforms.batched import BatchedPolicy
 
 __all__ = ["TANDAPolicy", "PolicyNotFoundError", "gallery_names"]
-
-
-class PolicyNotFoundError(FileNotFoundError):
-    """Neither a policy file at that path nor a gallery policy of that name exists."""
 
 
 class _Stream:
@@ -438,23 +435,3 @@ class TANDAPolicy(v2.Transform):
         from tanda_transforms.show import policy_repr
 
         return policy_repr(self)
-
-
-def gallery_names() -> list[str]:
-    """Names of the policies shipped with the package (``TANDAPolicy.load(name)``)."""
-    folder = resources.files("tanda_transforms") / "gallery"
-    return sorted(p.name[: -len(".tanda")] for p in folder.iterdir() if p.name.endswith(".tanda"))
-
-
-def _resolve(name_or_path: str | os.PathLike):
-    if not isinstance(name_or_path, str | os.PathLike):
-        raise TypeError(f"expected a path or a gallery name, got {type(name_or_path).__name__}")
-    if os.path.exists(name_or_path):
-        return name_or_path
-    name = os.fspath(name_or_path)
-    if name in gallery_names():
-        return resources.files("tanda_transforms") / "gallery" / f"{name}.tanda"
-    raise PolicyNotFoundError(
-        f"no policy file at {name!r} and no gallery policy of that name; "
-        f"gallery policies: {gallery_names()}"
-    )

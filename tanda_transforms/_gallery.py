@@ -1,0 +1,56 @@
+"""Where a policy name points: a file, or a policy shipped in the gallery (no torch).
+
+Kept apart from :mod:`tanda_transforms.policy` so that the ``tanda`` command can refuse a
+policy that does not exist before it imports torch. ``TANDAPolicy.load`` resolves names here.
+
+Examples
+--------
+>>> from tanda_transforms._gallery import gallery_names, resolve_policy
+>>> "example" in gallery_names()
+True
+>>> resolve_policy("no/such/policy.tanda")
+Traceback (most recent call last):
+    ...
+tanda_transforms._gallery.PolicyNotFoundError: no policy file at 'no/such/policy.tanda' and ...
+"""
+
+from __future__ import annotations
+
+import os
+from importlib import resources
+from importlib.resources.abc import Traversable
+
+__all__ = ["PolicyNotFoundError", "gallery_names", "resolve_policy"]
+
+
+class PolicyNotFoundError(FileNotFoundError):
+    """Neither a policy file at that path nor a gallery policy of that name exists."""
+
+
+def gallery_names() -> list[str]:
+    """Names of the policies shipped with the package (``TANDAPolicy.load(name)``)."""
+    folder = resources.files("tanda_transforms") / "gallery"
+    return sorted(p.name[: -len(".tanda")] for p in folder.iterdir() if p.name.endswith(".tanda"))
+
+
+def resolve_policy(name_or_path: str | os.PathLike) -> str | os.PathLike | Traversable:
+    """The file a policy name points to: the path itself if it exists, else the gallery's.
+
+    Raises
+    ------
+    TypeError
+        If ``name_or_path`` is not a string or path.
+    PolicyNotFoundError
+        If there is no file at that path and no gallery policy of that name.
+    """
+    if not isinstance(name_or_path, str | os.PathLike):
+        raise TypeError(f"expected a path or a gallery name, got {type(name_or_path).__name__}")
+    if os.path.exists(name_or_path):
+        return name_or_path
+    name = os.fspath(name_or_path)
+    if name in gallery_names():
+        return resources.files("tanda_transforms") / "gallery" / f"{name}.tanda"
+    raise PolicyNotFoundError(
+        f"no policy file at {name!r} and no gallery policy of that name; "
+        f"gallery policies: {gallery_names()}"
+    )
