@@ -638,7 +638,22 @@ def cmd_learn(args: argparse.Namespace) -> int:
     print(f"policy written to {args.out}")
     print(f"wall time: {wall:.1f} s for {steps} steps")
     _print_probabilities(policy)
+    _print_distance(policy)
     return 0
+
+
+def _print_distance(policy) -> None:
+    """How far learning moved the policy from uniform; a warning when it barely moved."""
+    from tanda_transforms.policy_stats import NEAR_UNIFORM_KL, distance_from_uniform
+
+    distance = distance_from_uniform(policy)
+    print(distance.summary())
+    if distance.kl < NEAR_UNIFORM_KL:
+        steps = policy.metadata["training"]["steps"]
+        print(f"warning: after {steps} steps the policy is still close to uniform (KL below "
+              f"{NEAR_UNIFORM_KL}): it augments about as random TFs would. Learn for more "
+              "steps (--steps); docs/learning.md, 'How many steps', says how many",
+              file=sys.stderr)
 
 
 def _learn(args: argparse.Namespace, config):
@@ -679,6 +694,7 @@ def cmd_demo(args: argparse.Namespace) -> int:
     print(_grid_legend(8, 8, policy.seq_len))
     print(f"wall time: {wall:.1f} s for {args.steps} steps")
     print(summarise(policy, n_samples=2000, top=10, seed=args.seed))
+    _print_distance(policy)
     return 0
 
 
@@ -703,81 +719,19 @@ def _load_policy(name: str, seed: int | None = None):
     return TANDAPolicy.load(name, seed=seed)
 
 
-def _pool_names(policy) -> list[str]:
-    """The lesion pools the policy's ``lesion_transplant`` TFs name."""
-    return sorted({dict(tf.args)["pool"] for tf in policy.library if tf.op == "lesion_transplant"})
-
-
-def _read_pool(path: Path, size: int | None):
-    from tanda_transforms.domains import LesionPool
-
-    if path.is_file() and path.suffix.lower() == ".npz":
-        return LesionPool.load(path)
-    if path.is_dir():
-        return LesionPool.from_mias(path, size=size)
-    raise CliError(f"--lesion-pool {path}: expected a mini-MIAS folder or a .npz file "
-                   "(written by LesionPool.save)")
-
-
-def _training_size(policy) -> int | None:
-    shape = (policy.metadata.get("training") or {}).get("data_shape")
-    return int(shape[1]) if isinstance(shape, list) and len(shape) >= 3 else None
-
-
 def _register_pool_file(args: argparse.Namespace):
-    """Read a ``.npz`` ``--lesion-pool`` and register it under its path; the pool, or ``None``.
+    from tanda_transforms.domains.pool_setup import register_pool_file
 
-    Done before the policy loads: a policy file may name a pool file only if a pool is
-    registered under that very path (see :mod:`tanda_transforms.domains.mammography`).
-    A mini-MIAS folder is read later, at the policy's training size.
-    """
-    path = args.lesion_pool
-    if path is None or not path.lower().endswith(".npz"):
-        return None
-    from tanda_transforms.domains import register_lesion_pool
-
-    pool = _read_pool(Path(path), None)
-    register_lesion_pool(path, pool, replace=True)
-    return pool
-
-
-def _register_under(names: Sequence[str], pool) -> None:
-    from tanda_transforms.domains import register_lesion_pool
-
-    for pool_name in names:
-        if not pool_name.endswith(".npz"):  # a .npz name is registered (or refused) by path
-            register_lesion_pool(pool_name, pool, replace=True)
+    return register_pool_file(args.lesion_pool)
 
 
 def _prepare_pools(policy, name: str, args: argparse.Namespace, pool=None) -> None:
-    """Register ``--lesion-pool`` under the policy's pool names; fail early if one is missing.
+    """``--lesion-pool`` for one policy (see :mod:`tanda_transforms.domains.pool_setup`)."""
+    from tanda_transforms.domains.pool_setup import prepare_pools
 
-    ``pool`` is the pool :func:`_register_pool_file` already read, if any. Checked before the
-    first image, so a missing pool stops the command at once, whatever TF sequence would have
-    been drawn.
-    """
-    from tanda_transforms.domains import LesionPoolNotFoundError, get_lesion_pool
-
-    names = _pool_names(policy)
-    if args.lesion_pool is not None:
-        if not names:
-            raise CliError(f"--lesion-pool: policy {name!r} has no lesion_transplant TF, so it "
-                           "needs no pool")
-        if pool is None:
-            pool = _read_pool(Path(args.lesion_pool), args.pool_size or _training_size(policy))
-        print(f"lesion pool: {len(pool)} lesions from {args.lesion_pool}, as "
-              f"{', '.join(repr(n) for n in names)}")
-        _register_under(names, pool)
-    for pool_name in names:
-        try:
-            get_lesion_pool(pool_name)
-        except LesionPoolNotFoundError:
-            raise CliError(
-                f"policy {name!r} transplants lesions from the pool {pool_name!r}, which is not "
-                "available here: pass --lesion-pool PATH, a mini-MIAS folder (Info.txt and the "
-                "mdbNNN images) or a .npz written by LesionPool.save; the steps are in "
-                "policies/ddsm/MODEL_CARD.md"
-            ) from None
+    line = prepare_pools(policy, name, args.lesion_pool, args.pool_size, pool)
+    if line is not None:
+        print(line)
 
 
 def _prepare_evaluate_pools(args: argparse.Namespace) -> None:
@@ -789,21 +743,13 @@ def _prepare_evaluate_pools(args: argparse.Namespace) -> None:
     pool = _register_pool_file(args)
     if args.lesion_pool is None:
         return
+    from tanda_transforms.domains.pool_setup import prepare_pools_of
     from tanda_transforms.evaluation.command import resolve_policies
 
     paths, _ = resolve_policies(args.dataset, args.conditions, args.policies,
                                 {"tanda_mf": args.policy_mf, "tanda_lstm": args.policy_lstm})
     policies = [_load_policy(path) for path in sorted(set(paths.values()))]
-    names = sorted({n for policy in policies for n in _pool_names(policy)})
-    if not names and pool is None:
-        raise CliError("--lesion-pool: no policy of this evaluation has a lesion_transplant TF, "
-                       "so none needs a pool")
-    if names:
-        if pool is None:
-            size = args.pool_size or next(
-                (s for s in map(_training_size, policies) if s is not None), None)
-            pool = _read_pool(Path(args.lesion_pool), size)
-        _register_under(names, pool)
+    prepare_pools_of(policies, args.lesion_pool, args.pool_size, pool)
 
 
 def cmd_show(args: argparse.Namespace) -> int:
@@ -823,7 +769,9 @@ def cmd_show(args: argparse.Namespace) -> int:
             pick = np.random.default_rng(args.seed).choice(len(images), args.n, replace=False)
             images = images[np.sort(pick)]
     elif args.lesion_pool is not None and Path(args.lesion_pool).is_dir():  # films of the pool
-        size = args.pool_size or _training_size(policy)
+        from tanda_transforms.domains.pool_setup import training_size
+
+        size = args.pool_size or training_size(policy)
         images, _ = load_data(args.lesion_pool, "mias", limit=args.n, size=size)
     else:
         images = default_images(policy, args.n, args.seed)
@@ -875,39 +823,54 @@ def _to_file_layout(image: np.ndarray) -> np.ndarray:
 
 
 def cmd_apply(args: argparse.Namespace) -> int:
-    """``tanda apply``: augmented copies of a folder of images, dtype kept."""
-    import cv2
+    """``tanda apply``: augmented copies of a folder of images, dtype kept.
 
-    from tanda_transforms.data import load_image_folder
+    An image file that cannot be decoded is skipped with one line on stderr; the others are
+    written, and the command then exits with status 1 and the count of skipped files.
+    """
+    from tanda_transforms.data import image_files
 
     pool = _register_pool_file(args)
     policy = _load_policy(args.policy, args.seed)
     if policy.library.modality == "text":
         raise CliError("tanda apply augments folders of images; a text policy is called on "
                        "sentences in Python (TANDAPolicy.load(...)(sentence))")
-    if not Path(args.in_dir).is_dir():
-        raise CliError(f"input folder not found: {args.in_dir}")
     _prepare_pools(policy, args.policy, args, pool)
-    try:
-        images, names = load_image_folder(args.in_dir)
-    except ValueError as err:  # an unreadable image
-        raise CliError(str(err)) from None
+    paths = image_files(args.in_dir)
     out = Path(args.out_dir)
     out.mkdir(parents=True, exist_ok=True)
-    written = 0
-    for image, name in zip(images, names, strict=True):
-        suffix = ".tiff" if image.dtype == np.float32 else ".png"
-        for k in range(args.copies):
-            try:
-                result = policy(image)
-            except ValueError as err:
-                raise CliError(f"{name}: {err}") from None
-            target = out / f"{Path(name).stem}_{k}{suffix}"
-            if not cv2.imwrite(str(target), _to_file_layout(np.ascontiguousarray(result))):
-                raise CliError(f"could not write {target}")
-            written += 1
-    print(f"wrote {written} images ({len(names)} x {args.copies}) to {out}")
+    skipped = [path.name for path in paths if not _apply_to_file(policy, path, out, args.copies)]
+    done = len(paths) - len(skipped)
+    print(f"wrote {done * args.copies} images ({done} x {args.copies}) to {out}")
+    if skipped:
+        print(f"tanda: {len(skipped)} of {len(paths)} image files could not be read and were "
+              f"skipped: {', '.join(skipped[:5])}{', ...' if len(skipped) > 5 else ''}",
+              file=sys.stderr)
+        return 1
     return 0
+
+
+def _apply_to_file(policy, path: Path, out: Path, copies: int) -> bool:
+    """Write ``copies`` augmented copies of one file; ``False`` if it cannot be decoded."""
+    import cv2
+
+    from tanda_transforms.data import read_image
+
+    try:
+        image = read_image(path)
+    except ValueError:
+        print(f"tanda: skipped {path.name}: cannot decode it as an image", file=sys.stderr)
+        return False
+    suffix = ".tiff" if image.dtype == np.float32 else ".png"
+    for k in range(copies):
+        try:
+            result = policy(image)
+        except ValueError as err:
+            raise CliError(f"{path.name}: {err}") from None
+        target = out / f"{path.stem}_{k}{suffix}"
+        if not cv2.imwrite(str(target), _to_file_layout(np.ascontiguousarray(result))):
+            raise CliError(f"could not write {target}")
+    return True
 
 
 def gallery_rows() -> list[list[str]]:

@@ -483,7 +483,7 @@ def test_apply_ddsm_without_a_pool_stops_before_any_image_and_says_how(film_dir,
     err = capsys.readouterr().err
     assert err.startswith("tanda: error: policy 'ddsm' transplants lesions from the pool "
                           "'mini-mias'") and "--lesion-pool PATH" in err
-    assert "MODEL_CARD" in err and err.count("\n") == 1
+    assert "peipa.essex.ac.uk" in err and "LESION_POOLS.md" in err and err.count("\n") == 1
     assert not out.exists() or not any(out.iterdir())
 
 

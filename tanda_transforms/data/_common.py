@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import contextlib
 import os
+from collections.abc import Iterator
 from pathlib import Path
 
 import cv2
@@ -27,12 +29,26 @@ def _check_split(split: str) -> str:
     return split
 
 
+@contextlib.contextmanager
+def _opencv_quiet() -> Iterator[None]:
+    """OpenCV's own log lines silenced (a corrupt file is reported by the caller, once)."""
+    logging = cv2.utils.logging
+    level = logging.getLogLevel()
+    logging.setLogLevel(logging.LOG_LEVEL_SILENT)
+    try:
+        yield
+    finally:
+        logging.setLogLevel(level)
+
+
 def _read_image(path: Path, flags: int = cv2.IMREAD_UNCHANGED) -> np.ndarray:
     """Read an image file with OpenCV (via ``imdecode``, so non-ASCII paths work).
 
-    Colour images come back in RGB(A) order; depth (8/16 bit, float) is kept.
+    Colour images come back in RGB(A) order; depth (8/16 bit, float) is kept. A file OpenCV
+    cannot decode raises ``ValueError`` naming it, without OpenCV's own warning lines.
     """
-    image = cv2.imdecode(np.fromfile(path, dtype=np.uint8), flags)
+    with _opencv_quiet():
+        image = cv2.imdecode(np.fromfile(path, dtype=np.uint8), flags)
     if image is None:
         raise ValueError(f"{path}: cannot decode image (not a readable image file?)")
     if image.ndim == 3 and image.shape[2] == 3:
