@@ -676,7 +676,7 @@ def cmd_demo(args: argparse.Namespace) -> int:
     """``tanda demo``: learn on the shipped MNIST digits; write the policy and its grid."""
     from tanda_transforms._learn_config import LearnConfig
     from tanda_transforms.data import describe_data, load_data
-    from tanda_transforms.show import default_images, sample_grid, summarise
+    from tanda_transforms.show import originals, summarise
     from tanda_transforms.tfs import TFLibrary
 
     images, _ = load_data(None)
@@ -688,8 +688,8 @@ def cmd_demo(args: argparse.Namespace) -> int:
     out = Path(args.out_dir)
     out.mkdir(parents=True, exist_ok=True)
     policy.save(out / "policy.tanda")
-    grid = sample_grid(policy, default_images(policy, 8, args.seed), n_aug=8, seed=args.seed)
-    _write_png(out / "policy.png", grid)
+    images, source = originals(policy, 8, args.seed)
+    _write_png(out / "policy.png", _titled_grid(policy, "demo", images, source, 8, args.seed))
     print(f"policy written to {out / 'policy.tanda'}, picture to {out / 'policy.png'}")
     print(_grid_legend(8, 8, policy.seq_len))
     print(f"wall time: {wall:.1f} s for {args.steps} steps")
@@ -754,8 +754,7 @@ def _prepare_evaluate_pools(args: argparse.Namespace) -> None:
 
 def cmd_show(args: argparse.Namespace) -> int:
     """``tanda show``: summary to stdout, sample grid to a PNG."""
-    from tanda_transforms.data import load_data
-    from tanda_transforms.show import default_images, sample_grid, summarise
+    from tanda_transforms.show import summarise
 
     pool = _register_pool_file(args)
     policy = _load_policy(args.policy, args.seed)
@@ -763,25 +762,51 @@ def cmd_show(args: argparse.Namespace) -> int:
     print(summarise(policy, n_samples=args.samples, top=args.top, seed=args.seed))
     if policy.library.modality == "text":
         return _show_sentences(policy, args)
-    if args.images is not None:
-        images, _ = load_data(args.images)
-        if len(images) > args.n:
-            pick = np.random.default_rng(args.seed).choice(len(images), args.n, replace=False)
-            images = images[np.sort(pick)]
-    elif args.lesion_pool is not None and Path(args.lesion_pool).is_dir():  # films of the pool
-        from tanda_transforms.domains.pool_setup import training_size
-
-        size = args.pool_size or training_size(policy)
-        images, _ = load_data(args.lesion_pool, "mias", limit=args.n, size=size)
-    else:
-        images = default_images(policy, args.n, args.seed)
+    images, source = _show_originals(policy, args)
+    print(f"originals: {source}")
     try:
-        grid = sample_grid(policy, images, n_aug=args.n, seed=args.seed)
+        grid = _titled_grid(policy, args.policy, images, source, args.n, args.seed)
     except ValueError as err:
         raise CliError(f"cannot apply the policy to these images: {err}") from None
     _write_png(Path(args.out), grid)
     print(f"grid written to {args.out}: {_grid_legend(len(images), args.n, policy.seq_len)}")
     return 0
+
+
+def _show_originals(policy, args: argparse.Namespace) -> tuple[np.ndarray, str]:
+    """The originals of ``tanda show``'s grid, and a line saying what they are."""
+    from tanda_transforms.data import load_data
+    from tanda_transforms.show import originals
+
+    if args.images is not None:
+        images, _ = load_data(args.images)
+        if len(images) > args.n:
+            pick = np.random.default_rng(args.seed).choice(len(images), args.n, replace=False)
+            images = images[np.sort(pick)]
+        return images, f"{len(images)} images from {args.images} (--images)"
+    if args.lesion_pool is not None and Path(args.lesion_pool).is_dir():  # films of the pool
+        from tanda_transforms.domains.pool_setup import training_size
+
+        size = args.pool_size or training_size(policy)
+        images, _ = load_data(args.lesion_pool, "mias", limit=args.n, size=size)
+        return images, f"the first {len(images)} mini-MIAS films of {args.lesion_pool}"
+    return originals(policy, args.n, args.seed)
+
+
+def _titled_grid(policy, name: str, images, source: str, n_aug: int, seed: int) -> np.ndarray:
+    """:func:`~tanda_transforms.show.sample_grid` under a title: the policy, what the rows
+    are, and a one-line key; right of each row, the TFs its samples used."""
+    from tanda_transforms.show import describe_library, sample_grid
+
+    kind = policy.sampler.config().get("kind", "?")
+    title = [f"policy {name}: {describe_library(policy.library)}, L = {policy.seq_len}, {kind} "
+             f"generator, p = {policy.p:g} (the share of images it transforms in use; here "
+             "every sample is transformed)",
+             f"originals (left column): {source}",
+             f"key: each row, the original then {n_aug} samples, each made by its own sequence of "
+             f"L = {policy.seq_len} TFs drawn from the policy; right, the TFs that row's samples "
+             "used, most used first (xN: times used)"]
+    return sample_grid(policy, images, n_aug=n_aug, seed=seed, title=title, row_notes=True)
 
 
 #: Sentences ``tanda show`` augments for a text policy when no --images are given.

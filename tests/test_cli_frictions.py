@@ -55,3 +55,67 @@ def test_the_lesion_pool_guide_is_installed_and_its_own_images_example_runs(tmp_
     patch, mask = pool[0]
     assert patch.shape == mask.shape == (23, 23) and mask.sum() == 113  # a disc of radius 6
     assert mask[11, 11] and patch[11, 11] == 200 and not mask[0, 0]
+
+
+def test_distance_from_uniform_is_the_exact_kl_of_a_mean_field_policy() -> None:
+    from tanda_transforms import TF, MeanFieldSampler, TANDAPolicy
+    from tanda_transforms.policy_stats import distance_from_uniform
+
+    logits = [0.0, 1.0, 2.0, -1.0]
+    library = [TF("hflip"), TF("vflip"), TF("invert"), TF("rotate", degrees=5)]
+    policy = TANDAPolicy(library, MeanFieldSampler(4, logits=logits), seq_len=3)
+    p = np.exp(logits) / np.exp(logits).sum()
+    d = distance_from_uniform(policy, n=64)
+    assert np.isclose(d.kl, float((p * np.log(p * 4)).sum()), rtol=1e-9)
+    assert np.isclose(d.top, p.max(), rtol=1e-9) and d.uniform == 0.25 and d.tfs == 4
+
+
+def test_learn_says_how_far_the_policy_moved_and_warns_when_it_barely_did(tmp_path,
+                                                                         capsys) -> None:
+    from tanda_transforms import cli
+
+    np.save(tmp_path / "tiny.npy", np.random.default_rng(0).integers(0, 256, (12, 16, 16),
+                                                                         dtype=np.uint8))
+    argv = ["learn", "--data", str(tmp_path / "tiny.npy"), "--steps", "2", "--seq-len", "2",
+            "--set", "d_width=4", "--no-progress", "--threads", "1",
+            "--out", str(tmp_path / "p.tanda")]
+    assert main(argv) == 0
+    captured = capsys.readouterr()
+    assert "distance from uniform: KL 0.0" in captured.out  # two steps barely move it
+    assert "warning: after 2 steps the policy is still close to uniform" in captured.err
+
+    from tanda_transforms import TF, MeanFieldSampler, TANDAPolicy
+
+    sharp = TANDAPolicy([TF("hflip"), TF("vflip")], MeanFieldSampler(2, logits=[0.0, 3.0]),
+                        seq_len=2, metadata={"training": {"steps": 500}})
+    cli._print_distance(sharp)
+    captured = capsys.readouterr()
+    assert "distance from uniform: KL 0.5" in captured.out and captured.err == ""
+
+
+def test_show_says_what_its_originals_are_and_titles_the_picture(tmp_path, capsys,
+                                                                 monkeypatch) -> None:
+    from tanda_transforms import TANDAPolicy
+    from tanda_transforms.picture import LINE_HEIGHT, NOTES_WIDTH
+
+    png = tmp_path / "g.png"
+    assert main(["show", "cifar10", "--out", str(png), "--n", "2", "--samples", "50"]) == 0
+    out = capsys.readouterr().out
+    assert "originals: SYNTHETIC pictures" in out and "not reachable here" in out
+    grid = cv2.imread(str(png))
+    title, notes = grid[: 3 * LINE_HEIGHT], grid[3 * LINE_HEIGHT + 30:, -NOTES_WIDTH + 8:]
+    assert (title > 100).any(axis=(0, 2)).sum() > 200  # three lines of writing
+    assert (notes > 100).any()  # the rows' TFs
+
+    # a policy learned from a file in the current directory is shown on that file's images
+    digits = np.full((4, 16, 16), 200, np.uint8)
+    monkeypatch.chdir(tmp_path)
+    np.save("mine.npy", digits)
+    policy = TANDAPolicy("mnist", seq_len=2, metadata={
+        "data": "mine.npy (npy, 4 images); 2 batches of 16 seen (32 images, shuffled)"})
+    policy.save("p.tanda")
+    assert main(["show", "p.tanda", "--out", "g2.png", "--n", "2", "--samples", "50"]) == 0
+    assert "originals: the policy's own training data, read from ./mine.npy" in (
+        capsys.readouterr().out)
+    first_tile = cv2.imread("g2.png", cv2.IMREAD_GRAYSCALE)[3 * LINE_HEIGHT + 30:, 10:60]
+    assert (first_tile == 200).any()  # the file's grey squares, not MNIST digits
