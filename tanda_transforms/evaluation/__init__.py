@@ -33,8 +33,7 @@ Examples
 [1, 1, 1, 1, 1, 1, 1, 1, 1, 1]
 """
 
-import importlib
-from typing import Any
+from tanda_transforms._lazy import lazy_exports
 
 # Public name -> the module defining it, imported on first use: the modules import torch, and
 # ``tanda evaluate --help`` reads only :mod:`~tanda_transforms.evaluation.options`.
@@ -63,17 +62,7 @@ _EXPORTS = {
 }
 
 
-def __getattr__(name: str) -> Any:
-    module = _EXPORTS.get(name)
-    if module is None:
-        raise AttributeError(f"module 'tanda_transforms.evaluation' has no attribute {name!r}")
-    value = getattr(importlib.import_module(f"tanda_transforms.evaluation.{module}"), name)
-    globals()[name] = value
-    return value
-
-
-def __dir__() -> list[str]:
-    return sorted({*globals(), *_EXPORTS})
+__getattr__, __dir__ = lazy_exports(globals(), _EXPORTS)
 
 
 __all__ = [
