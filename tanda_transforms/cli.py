@@ -16,10 +16,13 @@ given its options (and imports torch), so ``tanda --help`` answers at once. Mist
 input (a missing file, an unknown pack, a bad ``--set``) print one ``tanda: error: ...`` line
 and exit with status 2.
 
-Size: about 300 of its lines declare the subcommands' options and help texts for argparse; the
-rest is one short function per subcommand and the ``--lesion-pool`` handling three of them
-share. What is not about the command line lives elsewhere: the data readers in
-:mod:`tanda_transforms.data`, the evaluation harness in :mod:`tanda_transforms.evaluation`.
+Size: about 350 of its lines declare the subcommands' options and help texts for argparse
+(one builder per subcommand, kept together so each subcommand has one home); the rest is one
+short function per subcommand and the checks every command makes before torch loads. What is
+not about the command line lives elsewhere: the data readers in :mod:`tanda_transforms.data`,
+the evaluation harness and its options in :mod:`tanda_transforms.evaluation`, the lesion-pool
+set-up in :mod:`tanda_transforms.domains.pool_setup`, the install check in
+:mod:`tanda_transforms.doctor`, the pictures in :mod:`tanda_transforms.picture`.
 
 Examples
 --------
@@ -267,7 +270,9 @@ def _add_learn(sub) -> None:
 
 
 def _add_learning_options(p: argparse.ArgumentParser) -> None:
-    p.add_argument("--generator", choices=("lstm", "gru", "mean_field"), default="lstm",
+    from tanda_transforms._limits import SAMPLER_KINDS
+
+    p.add_argument("--generator", choices=SAMPLER_KINDS, default="lstm",
                    help="sequence generator: a recurrent net fed the previous TF (lstm, gru) or "
                    "one categorical drawn independently per step (mean_field)")
     p.add_argument("--seq-len", type=_positive_int, metavar="L",
