@@ -602,6 +602,7 @@ def _train(images: np.ndarray | list[str], library, config, args: argparse.Names
         raise CliError(f"checkpoint to resume not found: {resume}")
     print(f"learning a {generator} policy: {_data_summary(images)}, {len(library)} TFs, "
           f"L = {config.seq_len}", flush=True)
+    _warn_few_steps(config, len(images))
     previous_threads = _set_learning_threads(args.threads)
     started = time.perf_counter()
     first_step = threading.Event()
@@ -620,6 +621,21 @@ def _train(images: np.ndarray | list[str], library, config, args: argparse.Names
 
         torch.set_num_threads(previous_threads)
     return policy, time.perf_counter() - started
+
+
+def _warn_few_steps(config, n_items: int) -> None:
+    """Say before learning when the run has fewer steps than policies needed to move."""
+    import math
+
+    from tanda_transforms.policy_stats import FEW_STEPS
+
+    steps = config.steps or max(1, math.ceil(config.epochs * n_items / config.batch_size))
+    if steps < FEW_STEPS:
+        how = "" if config.steps else (f" ({config.epochs:g} pass over {n_items} items in "
+                                       f"batches of {config.batch_size})")
+        print(f"warning: {steps} steps{how}; in measured runs the policy was still near "
+              f"uniform after 75 steps: give --steps {FEW_STEPS} or more (docs/learning.md, "
+              "'How many steps')", file=sys.stderr, flush=True)
 
 
 def cmd_learn(args: argparse.Namespace) -> int:

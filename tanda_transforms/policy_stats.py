@@ -26,12 +26,17 @@ import torch
 
 from tanda_transforms.generators import SequenceSampler
 
-__all__ = ["UniformDistance", "distance_from_uniform", "sampler_distance", "NEAR_UNIFORM_KL"]
+__all__ = ["FEW_STEPS", "NEAR_UNIFORM_KL", "UniformDistance", "distance_from_uniform",
+           "sampler_distance"]
 
 #: Below this mean KL (nats per step) ``tanda learn`` warns that the policy is still close to
 #: uniform (docs/learning.md, "How many steps": the shipped and experiment image policies
 #: are at 0.11-1.46).
 NEAR_UNIFORM_KL = 0.05
+#: ``tanda learn`` warns before learning when a run has fewer steps: in the runs of
+#: docs/learning.md ("How many steps") the KL was still below :data:`NEAR_UNIFORM_KL` at step
+#: 75 and above it at step 100.
+FEW_STEPS = 100
 
 
 @dataclasses.dataclass(frozen=True)

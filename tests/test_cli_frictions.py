@@ -83,6 +83,8 @@ def test_learn_says_how_far_the_policy_moved_and_warns_when_it_barely_did(tmp_pa
     captured = capsys.readouterr()
     assert "distance from uniform: KL 0.0" in captured.out  # two steps barely move it
     assert "warning: after 2 steps the policy is still close to uniform" in captured.err
+    assert captured.err.startswith("warning: 2 steps; in measured runs the policy was still "
+                                   "near uniform after 75 steps: give --steps 100 or more")
 
     from tanda_transforms import TF, MeanFieldSampler, TANDAPolicy
 
