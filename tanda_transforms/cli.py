@@ -602,7 +602,6 @@ def _train(images: np.ndarray | list[str], library, config, args: argparse.Names
         raise CliError(f"checkpoint to resume not found: {resume}")
     print(f"learning a {generator} policy: {_data_summary(images)}, {len(library)} TFs, "
           f"L = {config.seq_len}", flush=True)
-    _warn_few_steps(config, len(images))
     previous_threads = _set_learning_threads(args.threads)
     started = time.perf_counter()
     first_step = threading.Event()
@@ -611,7 +610,7 @@ def _train(images: np.ndarray | list[str], library, config, args: argparse.Names
                               config=config, device=_device(args.device), checkpoint=checkpoint,
                               resume=resume, progress=not args.no_progress,
                               backend=getattr(args, "backend", None),
-                              callback=lambda _learner: first_step.set())
+                              callback=lambda learner: _after_step(learner, first_step))
     except (TypeError, ValueError) as err:
         if first_step.is_set():  # raised while learning, not while checking the inputs: a bug
             raise
@@ -623,13 +622,18 @@ def _train(images: np.ndarray | list[str], library, config, args: argparse.Names
     return policy, time.perf_counter() - started
 
 
-def _warn_few_steps(config, n_items: int) -> None:
-    """Say before learning when the run has fewer steps than policies needed to move."""
-    import math
+def _after_step(learner, first_step: threading.Event) -> None:
+    """The learner's callback: after the first step (the inputs were accepted), warn if the
+    run is short; mark that learning started."""
+    if not first_step.is_set():
+        first_step.set()
+        _warn_few_steps(learner.total_steps, learner.config, len(learner.data))
 
+
+def _warn_few_steps(steps: int, config, n_items: int) -> None:
+    """Say, as learning starts, when the run has fewer steps than policies needed to move."""
     from tanda_transforms.policy_stats import FEW_STEPS
 
-    steps = config.steps or max(1, math.ceil(config.epochs * n_items / config.batch_size))
     if steps < FEW_STEPS:
         how = "" if config.steps else (f" ({config.epochs:g} pass over {n_items} items in "
                                        f"batches of {config.batch_size})")
