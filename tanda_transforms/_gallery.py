@@ -11,7 +11,7 @@ True
 >>> resolve_policy("no/such/policy.tanda")
 Traceback (most recent call last):
     ...
-tanda_transforms._gallery.PolicyNotFoundError: no policy file at 'no/such/policy.tanda' and ...
+tanda_transforms.policy.PolicyNotFoundError: no policy file at 'no/such/policy.tanda' and ...
 """
 
 from __future__ import annotations
@@ -25,6 +25,9 @@ __all__ = ["PolicyNotFoundError", "gallery_names", "resolve_policy"]
 
 class PolicyNotFoundError(FileNotFoundError):
     """Neither a policy file at that path nor a gallery policy of that name exists."""
+
+
+PolicyNotFoundError.__module__ = "tanda_transforms.policy"  # its public home, as before
 
 
 def gallery_names() -> list[str]:

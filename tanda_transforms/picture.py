@@ -276,7 +276,9 @@ def _row_notes(names: Sequence[str], actions, most: int) -> list[str]:
     Examples
     --------
     >>> _row_notes(["hflip()", "vflip()", "invert()"], [(0, 0), (2, 0)], 2)
-    ['hflip() x3', '+ 1 more TF']
+    ['hflip() x3', 'invert() x1']
+    >>> _row_notes(["hflip()", "vflip()", "invert()"], [(0, 0), (2, 1)], 2)
+    ['hflip() x2', '+ 2 more TFs']
     """
     counts = Counter(int(a) for sequence in actions for a in sequence).most_common()
     lines = [f"{names[i]} x{n}" for i, n in counts]
