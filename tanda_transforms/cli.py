@@ -610,7 +610,8 @@ def _train(images: np.ndarray | list[str], library, config, args: argparse.Names
                               config=config, device=_device(args.device), checkpoint=checkpoint,
                               resume=resume, progress=not args.no_progress,
                               backend=getattr(args, "backend", None),
-                              callback=lambda learner: _after_step(learner, first_step))
+                              callback=lambda _learner: _after_first_step(first_step, config,
+                                                                          len(images)))
     except (TypeError, ValueError) as err:
         if first_step.is_set():  # raised while learning, not while checking the inputs: a bug
             raise
@@ -622,18 +623,21 @@ def _train(images: np.ndarray | list[str], library, config, args: argparse.Names
     return policy, time.perf_counter() - started
 
 
-def _after_step(learner, first_step: threading.Event) -> None:
-    """The learner's callback: after the first step (the inputs were accepted), warn if the
-    run is short; mark that learning started."""
+def _after_first_step(first_step: threading.Event, config, n_items: int) -> None:
+    """The learner's callback: once the first step is done (the inputs were accepted), mark
+    that learning started and warn if the run is short."""
     if not first_step.is_set():
         first_step.set()
-        _warn_few_steps(learner.total_steps, learner.config, len(learner.data))
+        _warn_few_steps(config, n_items)
 
 
-def _warn_few_steps(steps: int, config, n_items: int) -> None:
+def _warn_few_steps(config, n_items: int) -> None:
     """Say, as learning starts, when the run has fewer steps than policies needed to move."""
+    import math
+
     from tanda_transforms.policy_stats import FEW_STEPS
 
+    steps = config.steps or max(1, math.ceil(config.epochs * n_items / config.batch_size))
     if steps < FEW_STEPS:
         how = "" if config.steps else (f" ({config.epochs:g} pass over {n_items} items in "
                                        f"batches of {config.batch_size})")
