@@ -16,10 +16,10 @@ Examples
 
 __version__ = "0.1.0"
 
-import importlib
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 from tanda_transforms import registry as _registry  # standard library only: stays light
+from tanda_transforms._lazy import lazy_exports
 
 if TYPE_CHECKING:  # for type checkers and IDEs; at run time the names load on first use
     from tanda_transforms.consistency import consistency_loss
@@ -67,17 +67,7 @@ def _import_builtin_ops() -> None:
 _registry.set_builtin_loader(_import_builtin_ops)
 
 
-def __getattr__(name: str) -> Any:
-    module = _EXPORTS.get(name)
-    if module is None:
-        raise AttributeError(f"module 'tanda_transforms' has no attribute {name!r}")
-    value = getattr(importlib.import_module(f"tanda_transforms.{module}"), name)
-    globals()[name] = value
-    return value
-
-
-def __dir__() -> list[str]:
-    return sorted({*globals(), *_EXPORTS})
+__getattr__, __dir__ = lazy_exports(globals(), _EXPORTS)
 
 
 __all__ = [

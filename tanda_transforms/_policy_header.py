@@ -13,6 +13,7 @@ from typing import Any
 import torch
 
 from tanda_transforms import limits
+from tanda_transforms._limits import MAX_SEQ_LEN
 from tanda_transforms.generators import build_sampler
 from tanda_transforms.policy_file import PolicyFileError
 from tanda_transforms.registry import UnknownOpError, get_op
@@ -20,7 +21,6 @@ from tanda_transforms.tfs import TFLibrary
 
 __all__ = ["FORMAT", "MAX_FRAME", "MAX_SEQ_LEN", "MAX_TFS", "policy_from_parts"]
 
-MAX_SEQ_LEN = 1000
 MAX_TFS = 10_000  # TFs a policy file may list (the paper's libraries have 25 to 33)
 MAX_FRAME = 4096
 FORMAT = "tanda-policy"

@@ -9,6 +9,7 @@ Subcommands::
     tanda gallery                   list the policies shipped with the package
     tanda evaluate --dataset D ...  compare augmentation conditions on an end model
     tanda tune POLICY --data PATH   choose p and frame on a validation split of labeled data
+    tanda doctor                    check the install (versions, torch/torchvision pairing)
 
 ``POLICY`` is a ``.tanda`` file or the name of a gallery policy. Run ``tanda SUBCOMMAND --help``
 for every option; ``tanda --version`` prints the version. Only the subcommand that runs is
@@ -16,10 +17,13 @@ given its options (and imports torch), so ``tanda --help`` answers at once. Mist
 input (a missing file, an unknown pack, a bad ``--set``) print one ``tanda: error: ...`` line
 and exit with status 2.
 
-Size: about 300 of its lines declare the subcommands' options and help texts for argparse; the
-rest is one short function per subcommand and the ``--lesion-pool`` handling three of them
-share. What is not about the command line lives elsewhere: the data readers in
-:mod:`tanda_transforms.data`, the evaluation harness in :mod:`tanda_transforms.evaluation`.
+Size: about 350 of its lines declare the subcommands' options and help texts for argparse
+(one builder per subcommand, kept together so each subcommand has one home); the rest is one
+short function per subcommand and the checks every command makes before torch loads. What is
+not about the command line lives elsewhere: the data readers in :mod:`tanda_transforms.data`,
+the evaluation harness and its options in :mod:`tanda_transforms.evaluation`, the lesion-pool
+set-up in :mod:`tanda_transforms.domains.pool_setup`, the install check in
+:mod:`tanda_transforms.doctor`, the pictures in :mod:`tanda_transforms.picture`.
 
 Examples
 --------
@@ -54,7 +58,7 @@ __all__ = ["main", "build_parser", "parse_overrides", "DEMO_STEPS"]
 DEMO_STEPS = 200
 #: Batch size of the demo: half the paper's 32, so twice the steps fit in the same time.
 DEMO_BATCH_SIZE = 16
-COMMANDS = ("learn", "demo", "show", "apply", "evaluate", "tune", "gallery")
+COMMANDS = ("learn", "demo", "show", "apply", "evaluate", "tune", "gallery", "doctor")
 #: The one-line help of each subcommand (``tanda --help``).
 HELP = {
     "learn": "learn a policy from images",
@@ -64,6 +68,7 @@ HELP = {
     "evaluate": "train end models with each augmentation condition and compare test accuracy",
     "gallery": "list the policies shipped with the package",
     "tune": "choose a policy's p and frame by short trainings on labeled data",
+    "doctor": "check the install: versions, CPU capability, a torch/torchvision mismatch",
 }
 
 
@@ -75,7 +80,7 @@ class CliError(Exception):
 
 
 def _config_fields() -> dict[str, Any]:
-    from tanda_transforms.learn import LearnConfig
+    from tanda_transforms._learn_config import LearnConfig
 
     return {f.name: f.default for f in dataclasses.fields(LearnConfig)}
 
@@ -167,7 +172,8 @@ def build_parser(full: Sequence[str] | None = None) -> argparse.ArgumentParser:
     parser.add_argument("--version", action="version", version=f"tanda-transforms {__version__}")
     sub = parser.add_subparsers(dest="command", metavar="COMMAND", required=True)
     builders = {"learn": _add_learn, "demo": _add_demo, "show": _add_show, "apply": _add_apply,
-                "evaluate": _add_evaluate, "gallery": _add_gallery, "tune": _add_tune}
+                "evaluate": _add_evaluate, "gallery": _add_gallery, "tune": _add_tune,
+                "doctor": _add_doctor}
     for name in COMMANDS:
         if name in full:
             builders[name](sub)
@@ -177,7 +183,7 @@ def build_parser(full: Sequence[str] | None = None) -> argparse.ArgumentParser:
 
 
 def _add_evaluate(sub) -> None:
-    from tanda_transforms.evaluation.command import add_evaluate_parser
+    from tanda_transforms.evaluation.options import add_evaluate_parser
 
     _add_pool_options(add_evaluate_parser(sub, formatter_class=_Formatter))
 
@@ -197,6 +203,27 @@ def _add_gallery(sub) -> None:
         "record."),
         formatter_class=_Formatter,
     )
+
+
+def _add_doctor(sub) -> None:
+    sub.add_parser(
+        "doctor",
+        help=HELP["doctor"],
+        description=_wrap("Import numpy, torch, torchvision, OpenCV and Albumentations one by "
+        "one and print their versions, the CPU capability torch and OpenCV dispatch to, and "
+        "whether a GPU is visible; then apply a gallery policy to a small image. A failure "
+        "gets a line saying what to install (e.g. a torch and torchvision that were not built "
+        "together: 'operator torchvision::nms does not exist'). Exit status 1 if anything "
+        "fails. `python -m tanda_transforms --check` does the same."),
+        formatter_class=_Formatter,
+    )
+
+
+def cmd_doctor(args: argparse.Namespace) -> int:
+    """``tanda doctor``: see :mod:`tanda_transforms.doctor`."""
+    from tanda_transforms.doctor import run
+
+    return run()
 
 
 def _add_learn(sub) -> None:
@@ -252,7 +279,9 @@ def _add_learn(sub) -> None:
 
 
 def _add_learning_options(p: argparse.ArgumentParser) -> None:
-    p.add_argument("--generator", choices=("lstm", "gru", "mean_field"), default="lstm",
+    from tanda_transforms._limits import SAMPLER_KINDS
+
+    p.add_argument("--generator", choices=SAMPLER_KINDS, default="lstm",
                    help="sequence generator: a recurrent net fed the previous TF (lstm, gru) or "
                    "one categorical drawn independently per step (mean_field)")
     p.add_argument("--seq-len", type=_positive_int, metavar="L",
@@ -477,6 +506,41 @@ def _json_library(tfs: str):
 # --- subcommands --------------------------------------------------------------------------
 
 
+def check_paths(args: argparse.Namespace) -> None:
+    """Refuse a path that does not exist before anything imports torch (seconds).
+
+    Checked: the policy (a file or a gallery name), the input folder of ``apply``,
+    ``--data``, ``--images``, ``--resume``, a ``.json`` ``--tfs`` and ``--lesion-pool``.
+    What is inside the files is checked later, by the readers.
+
+    Examples
+    --------
+    >>> check_paths(argparse.Namespace(command="show", policy="example"))
+    >>> check_paths(argparse.Namespace(command="learn", data="no/such/folder"))
+    Traceback (most recent call last):
+        ...
+    tanda_transforms.cli.CliError: data not found: no/such/folder (--data)
+    """
+    from tanda_transforms._gallery import resolve_policy
+
+    if getattr(args, "policy", None) is not None:
+        resolve_policy(args.policy)  # PolicyNotFoundError, an OSError: one line
+    if args.command == "apply" and not Path(args.in_dir).is_dir():
+        raise CliError(f"input folder not found: {args.in_dir}")
+    missing = {"data": "data not found: {} (--data)",
+               "images": "images not found: {} (--images)",
+               "resume": "checkpoint to resume not found: {}",
+               "lesion_pool": "--lesion-pool {}: not found; expected a mini-MIAS folder or a "
+               ".npz file (written by LesionPool.save)"}
+    for option, message in missing.items():
+        path = getattr(args, option, None)
+        if path is not None and not Path(path).exists():
+            raise CliError(message.format(path))
+    tfs = getattr(args, "tfs", None)
+    if tfs is not None and tfs.lower().endswith(".json") and not Path(tfs).is_file():
+        raise CliError(f"TF list not found: {tfs}")
+
+
 def _device(name: str | None) -> str | None:
     if name == "cuda":
         import torch
@@ -487,7 +551,7 @@ def _device(name: str | None) -> str | None:
 
 
 def _learn_config(args: argparse.Namespace, no_data: bool):
-    from tanda_transforms.learn import LearnConfig
+    from tanda_transforms._learn_config import LearnConfig
 
     overrides = parse_overrides(args.overrides)
     flags = {"seq_len": args.seq_len, "steps": args.steps, "epochs": args.epochs,
@@ -555,7 +619,8 @@ def _train(images: np.ndarray | list[str], library, config, args: argparse.Names
                               config=config, device=_device(args.device), checkpoint=checkpoint,
                               resume=resume, progress=not args.no_progress,
                               backend=getattr(args, "backend", None),
-                              callback=lambda _learner: first_step.set())
+                              callback=lambda _learner: _after_first_step(first_step, config,
+                                                                          len(images)))
     except (TypeError, ValueError) as err:
         if first_step.is_set():  # raised while learning, not while checking the inputs: a bug
             raise
@@ -567,6 +632,29 @@ def _train(images: np.ndarray | list[str], library, config, args: argparse.Names
     return policy, time.perf_counter() - started
 
 
+def _after_first_step(first_step: threading.Event, config, n_items: int) -> None:
+    """The learner's callback: once the first step is done (the inputs were accepted), mark
+    that learning started and warn if the run is short."""
+    if not first_step.is_set():
+        first_step.set()
+        _warn_few_steps(config, n_items)
+
+
+def _warn_few_steps(config, n_items: int) -> None:
+    """Say, as learning starts, when the run has fewer steps than policies needed to move."""
+    import math
+
+    from tanda_transforms.policy_stats import FEW_STEPS
+
+    steps = config.steps or max(1, math.ceil(config.epochs * n_items / config.batch_size))
+    if steps < FEW_STEPS:
+        how = "" if config.steps else (f" ({config.epochs:g} pass over {n_items} items in "
+                                       f"batches of {config.batch_size})")
+        print(f"warning: {steps} steps{how}; in measured runs the policy was still near "
+              f"uniform after 75 steps: give --steps {FEW_STEPS} or more (docs/learning.md, "
+              "'How many steps')", file=sys.stderr, flush=True)
+
+
 def cmd_learn(args: argparse.Namespace) -> int:
     """``tanda learn``: read data, learn, save, print the top TF probabilities.
 
@@ -575,26 +663,41 @@ def cmd_learn(args: argparse.Namespace) -> int:
     import contextlib
     import io
 
+    config = _learn_config(args, no_data=args.data is None)  # checked before torch loads
     from tanda_transforms.distributed import is_main_process
 
     if not is_main_process():
         with contextlib.redirect_stdout(io.StringIO()):
-            _learn(args)
+            _learn(args, config)
         return 0
-    policy, wall = _learn(args)
+    policy, wall = _learn(args, config)
     policy.save(args.out)
     steps = policy.metadata["training"]["steps"]
     print(f"policy written to {args.out}")
     print(f"wall time: {wall:.1f} s for {steps} steps")
     _print_probabilities(policy)
+    _print_distance(policy)
     return 0
 
 
-def _learn(args: argparse.Namespace):
+def _print_distance(policy) -> None:
+    """How far learning moved the policy from uniform; a warning when it barely moved."""
+    from tanda_transforms.policy_stats import NEAR_UNIFORM_KL, distance_from_uniform
+
+    distance = distance_from_uniform(policy)
+    print(distance.summary())
+    if distance.kl < NEAR_UNIFORM_KL:
+        steps = policy.metadata["training"]["steps"]
+        print(f"warning: after {steps} steps the policy is still close to uniform (KL below "
+              f"{NEAR_UNIFORM_KL}): it augments about as random TFs would. Learn for more "
+              "steps (--steps); docs/learning.md, 'How many steps', says how many",
+              file=sys.stderr)
+
+
+def _learn(args: argparse.Namespace, config):
     """Read the data, learn the policy of ``tanda learn`` with its metadata; with the wall time."""
     from tanda_transforms.data import describe_data, load_data
 
-    config = _learn_config(args, no_data=args.data is None)
     images, reader = load_data(args.data, args.reader, args.split, args.limit, args.size)
     library = _library(args.tfs, images, reader)
     policy, wall = _train(images, library, config, args, args.generator, args.checkpoint,
@@ -609,9 +712,9 @@ def _learn(args: argparse.Namespace):
 
 def cmd_demo(args: argparse.Namespace) -> int:
     """``tanda demo``: learn on the shipped MNIST digits; write the policy and its grid."""
+    from tanda_transforms._learn_config import LearnConfig
     from tanda_transforms.data import describe_data, load_data
-    from tanda_transforms.learn import LearnConfig
-    from tanda_transforms.show import default_images, sample_grid, summarise
+    from tanda_transforms.show import originals, summarise
     from tanda_transforms.tfs import TFLibrary
 
     images, _ = load_data(None)
@@ -623,12 +726,13 @@ def cmd_demo(args: argparse.Namespace) -> int:
     out = Path(args.out_dir)
     out.mkdir(parents=True, exist_ok=True)
     policy.save(out / "policy.tanda")
-    grid = sample_grid(policy, default_images(policy, 8, args.seed), n_aug=8, seed=args.seed)
-    _write_png(out / "policy.png", grid)
+    images, source = originals(policy, 8, args.seed)
+    _write_png(out / "policy.png", _titled_grid(policy, "demo", images, source, 8, args.seed))
     print(f"policy written to {out / 'policy.tanda'}, picture to {out / 'policy.png'}")
     print(_grid_legend(8, 8, policy.seq_len))
     print(f"wall time: {wall:.1f} s for {args.steps} steps")
     print(summarise(policy, n_samples=2000, top=10, seed=args.seed))
+    _print_distance(policy)
     return 0
 
 
@@ -653,81 +757,19 @@ def _load_policy(name: str, seed: int | None = None):
     return TANDAPolicy.load(name, seed=seed)
 
 
-def _pool_names(policy) -> list[str]:
-    """The lesion pools the policy's ``lesion_transplant`` TFs name."""
-    return sorted({dict(tf.args)["pool"] for tf in policy.library if tf.op == "lesion_transplant"})
-
-
-def _read_pool(path: Path, size: int | None):
-    from tanda_transforms.domains import LesionPool
-
-    if path.is_file() and path.suffix.lower() == ".npz":
-        return LesionPool.load(path)
-    if path.is_dir():
-        return LesionPool.from_mias(path, size=size)
-    raise CliError(f"--lesion-pool {path}: expected a mini-MIAS folder or a .npz file "
-                   "(written by LesionPool.save)")
-
-
-def _training_size(policy) -> int | None:
-    shape = (policy.metadata.get("training") or {}).get("data_shape")
-    return int(shape[1]) if isinstance(shape, list) and len(shape) >= 3 else None
-
-
 def _register_pool_file(args: argparse.Namespace):
-    """Read a ``.npz`` ``--lesion-pool`` and register it under its path; the pool, or ``None``.
+    from tanda_transforms.domains.pool_setup import register_pool_file
 
-    Done before the policy loads: a policy file may name a pool file only if a pool is
-    registered under that very path (see :mod:`tanda_transforms.domains.mammography`).
-    A mini-MIAS folder is read later, at the policy's training size.
-    """
-    path = args.lesion_pool
-    if path is None or not path.lower().endswith(".npz"):
-        return None
-    from tanda_transforms.domains import register_lesion_pool
-
-    pool = _read_pool(Path(path), None)
-    register_lesion_pool(path, pool, replace=True)
-    return pool
-
-
-def _register_under(names: Sequence[str], pool) -> None:
-    from tanda_transforms.domains import register_lesion_pool
-
-    for pool_name in names:
-        if not pool_name.endswith(".npz"):  # a .npz name is registered (or refused) by path
-            register_lesion_pool(pool_name, pool, replace=True)
+    return register_pool_file(args.lesion_pool)
 
 
 def _prepare_pools(policy, name: str, args: argparse.Namespace, pool=None) -> None:
-    """Register ``--lesion-pool`` under the policy's pool names; fail early if one is missing.
+    """``--lesion-pool`` for one policy (see :mod:`tanda_transforms.domains.pool_setup`)."""
+    from tanda_transforms.domains.pool_setup import prepare_pools
 
-    ``pool`` is the pool :func:`_register_pool_file` already read, if any. Checked before the
-    first image, so a missing pool stops the command at once, whatever TF sequence would have
-    been drawn.
-    """
-    from tanda_transforms.domains import LesionPoolNotFoundError, get_lesion_pool
-
-    names = _pool_names(policy)
-    if args.lesion_pool is not None:
-        if not names:
-            raise CliError(f"--lesion-pool: policy {name!r} has no lesion_transplant TF, so it "
-                           "needs no pool")
-        if pool is None:
-            pool = _read_pool(Path(args.lesion_pool), args.pool_size or _training_size(policy))
-        print(f"lesion pool: {len(pool)} lesions from {args.lesion_pool}, as "
-              f"{', '.join(repr(n) for n in names)}")
-        _register_under(names, pool)
-    for pool_name in names:
-        try:
-            get_lesion_pool(pool_name)
-        except LesionPoolNotFoundError:
-            raise CliError(
-                f"policy {name!r} transplants lesions from the pool {pool_name!r}, which is not "
-                "available here: pass --lesion-pool PATH, a mini-MIAS folder (Info.txt and the "
-                "mdbNNN images) or a .npz written by LesionPool.save; the steps are in "
-                "policies/ddsm/MODEL_CARD.md"
-            ) from None
+    line = prepare_pools(policy, name, args.lesion_pool, args.pool_size, pool)
+    if line is not None:
+        print(line)
 
 
 def _prepare_evaluate_pools(args: argparse.Namespace) -> None:
@@ -739,27 +781,18 @@ def _prepare_evaluate_pools(args: argparse.Namespace) -> None:
     pool = _register_pool_file(args)
     if args.lesion_pool is None:
         return
+    from tanda_transforms.domains.pool_setup import prepare_pools_of
     from tanda_transforms.evaluation.command import resolve_policies
 
     paths, _ = resolve_policies(args.dataset, args.conditions, args.policies,
                                 {"tanda_mf": args.policy_mf, "tanda_lstm": args.policy_lstm})
     policies = [_load_policy(path) for path in sorted(set(paths.values()))]
-    names = sorted({n for policy in policies for n in _pool_names(policy)})
-    if not names and pool is None:
-        raise CliError("--lesion-pool: no policy of this evaluation has a lesion_transplant TF, "
-                       "so none needs a pool")
-    if names:
-        if pool is None:
-            size = args.pool_size or next(
-                (s for s in map(_training_size, policies) if s is not None), None)
-            pool = _read_pool(Path(args.lesion_pool), size)
-        _register_under(names, pool)
+    prepare_pools_of(policies, args.lesion_pool, args.pool_size, pool)
 
 
 def cmd_show(args: argparse.Namespace) -> int:
     """``tanda show``: summary to stdout, sample grid to a PNG."""
-    from tanda_transforms.data import load_data
-    from tanda_transforms.show import default_images, sample_grid, summarise
+    from tanda_transforms.show import summarise
 
     pool = _register_pool_file(args)
     policy = _load_policy(args.policy, args.seed)
@@ -767,23 +800,51 @@ def cmd_show(args: argparse.Namespace) -> int:
     print(summarise(policy, n_samples=args.samples, top=args.top, seed=args.seed))
     if policy.library.modality == "text":
         return _show_sentences(policy, args)
-    if args.images is not None:
-        images, _ = load_data(args.images)
-        if len(images) > args.n:
-            pick = np.random.default_rng(args.seed).choice(len(images), args.n, replace=False)
-            images = images[np.sort(pick)]
-    elif args.lesion_pool is not None and Path(args.lesion_pool).is_dir():  # films of the pool
-        size = args.pool_size or _training_size(policy)
-        images, _ = load_data(args.lesion_pool, "mias", limit=args.n, size=size)
-    else:
-        images = default_images(policy, args.n, args.seed)
+    images, source = _show_originals(policy, args)
+    print(f"originals: {source}")
     try:
-        grid = sample_grid(policy, images, n_aug=args.n, seed=args.seed)
+        grid = _titled_grid(policy, args.policy, images, source, args.n, args.seed)
     except ValueError as err:
         raise CliError(f"cannot apply the policy to these images: {err}") from None
     _write_png(Path(args.out), grid)
     print(f"grid written to {args.out}: {_grid_legend(len(images), args.n, policy.seq_len)}")
     return 0
+
+
+def _show_originals(policy, args: argparse.Namespace) -> tuple[np.ndarray, str]:
+    """The originals of ``tanda show``'s grid, and a line saying what they are."""
+    from tanda_transforms.data import load_data
+    from tanda_transforms.show import originals
+
+    if args.images is not None:
+        images, _ = load_data(args.images)
+        if len(images) > args.n:
+            pick = np.random.default_rng(args.seed).choice(len(images), args.n, replace=False)
+            images = images[np.sort(pick)]
+        return images, f"{len(images)} images from {args.images} (--images)"
+    if args.lesion_pool is not None and Path(args.lesion_pool).is_dir():  # films of the pool
+        from tanda_transforms.domains.pool_setup import training_size
+
+        size = args.pool_size or training_size(policy)
+        images, _ = load_data(args.lesion_pool, "mias", limit=args.n, size=size)
+        return images, f"the first {len(images)} mini-MIAS films of {args.lesion_pool}"
+    return originals(policy, args.n, args.seed)
+
+
+def _titled_grid(policy, name: str, images, source: str, n_aug: int, seed: int) -> np.ndarray:
+    """:func:`~tanda_transforms.show.sample_grid` under a title: the policy, what the rows
+    are, and a one-line key; right of each row, the TFs its samples used."""
+    from tanda_transforms.show import describe_library, sample_grid
+
+    kind = policy.sampler.config().get("kind", "?")
+    title = [f"policy {name}: {describe_library(policy.library)}, L = {policy.seq_len}, {kind} "
+             f"generator, p = {policy.p:g} (the share of images it transforms in use; here "
+             "every sample is transformed)",
+             f"originals (left column): {source}",
+             f"key: each row, the original then {n_aug} samples, each made by its own sequence of "
+             f"L = {policy.seq_len} TFs drawn from the policy; right, the TFs that row's samples "
+             "used, most used first (xN: times used)"]
+    return sample_grid(policy, images, n_aug=n_aug, seed=seed, title=title, row_notes=True)
 
 
 #: Sentences ``tanda show`` augments for a text policy when no --images are given.
@@ -825,39 +886,54 @@ def _to_file_layout(image: np.ndarray) -> np.ndarray:
 
 
 def cmd_apply(args: argparse.Namespace) -> int:
-    """``tanda apply``: augmented copies of a folder of images, dtype kept."""
-    import cv2
+    """``tanda apply``: augmented copies of a folder of images, dtype kept.
 
-    from tanda_transforms.data import load_image_folder
+    An image file that cannot be decoded is skipped with one line on stderr; the others are
+    written, and the command then exits with status 1 and the count of skipped files.
+    """
+    from tanda_transforms.data import image_files
 
     pool = _register_pool_file(args)
     policy = _load_policy(args.policy, args.seed)
     if policy.library.modality == "text":
         raise CliError("tanda apply augments folders of images; a text policy is called on "
                        "sentences in Python (TANDAPolicy.load(...)(sentence))")
-    if not Path(args.in_dir).is_dir():
-        raise CliError(f"input folder not found: {args.in_dir}")
     _prepare_pools(policy, args.policy, args, pool)
-    try:
-        images, names = load_image_folder(args.in_dir)
-    except ValueError as err:  # an unreadable image
-        raise CliError(str(err)) from None
+    paths = image_files(args.in_dir)
     out = Path(args.out_dir)
     out.mkdir(parents=True, exist_ok=True)
-    written = 0
-    for image, name in zip(images, names, strict=True):
-        suffix = ".tiff" if image.dtype == np.float32 else ".png"
-        for k in range(args.copies):
-            try:
-                result = policy(image)
-            except ValueError as err:
-                raise CliError(f"{name}: {err}") from None
-            target = out / f"{Path(name).stem}_{k}{suffix}"
-            if not cv2.imwrite(str(target), _to_file_layout(np.ascontiguousarray(result))):
-                raise CliError(f"could not write {target}")
-            written += 1
-    print(f"wrote {written} images ({len(names)} x {args.copies}) to {out}")
+    skipped = [path.name for path in paths if not _apply_to_file(policy, path, out, args.copies)]
+    done = len(paths) - len(skipped)
+    print(f"wrote {done * args.copies} images ({done} x {args.copies}) to {out}")
+    if skipped:
+        print(f"tanda: {len(skipped)} of {len(paths)} image files could not be read and were "
+              f"skipped: {', '.join(skipped[:5])}{', ...' if len(skipped) > 5 else ''}",
+              file=sys.stderr)
+        return 1
     return 0
+
+
+def _apply_to_file(policy, path: Path, out: Path, copies: int) -> bool:
+    """Write ``copies`` augmented copies of one file; ``False`` if it cannot be decoded."""
+    import cv2
+
+    from tanda_transforms.data import read_image
+
+    try:
+        image = read_image(path)
+    except ValueError:
+        print(f"tanda: skipped {path.name}: cannot decode it as an image", file=sys.stderr)
+        return False
+    suffix = ".tiff" if image.dtype == np.float32 else ".png"
+    for k in range(copies):
+        try:
+            result = policy(image)
+        except ValueError as err:
+            raise CliError(f"{path.name}: {err}") from None
+        target = out / f"{path.stem}_{k}{suffix}"
+        if not cv2.imwrite(str(target), _to_file_layout(np.ascontiguousarray(result))):
+            raise CliError(f"could not write {target}")
+    return True
 
 
 def gallery_rows() -> list[list[str]]:
@@ -943,7 +1019,8 @@ def cmd_tune(args: argparse.Namespace) -> int:
 
 
 _COMMANDS = {"learn": cmd_learn, "demo": cmd_demo, "show": cmd_show, "apply": cmd_apply,
-             "gallery": cmd_gallery, "evaluate": cmd_evaluate, "tune": cmd_tune}
+             "gallery": cmd_gallery, "evaluate": cmd_evaluate, "tune": cmd_tune,
+             "doctor": cmd_doctor}
 
 
 def _policy_file_error() -> type[Exception]:
@@ -952,20 +1029,29 @@ def _policy_file_error() -> type[Exception]:
     return PolicyFileError
 
 
+#: The modules whose exceptions report a mistake in the input, and the exceptions' names.
+_INPUT_ERRORS = {
+    "tanda_transforms.policy_file": ("PolicyFileError",),
+    "tanda_transforms.registry": ("UnknownOpError",),
+    "tanda_transforms.domains.lesion_pool": ("LesionPoolError", "LesionPoolNotFoundError"),
+    "tanda_transforms.data.readers": ("DataReadError",),
+}
+
+
 def _input_errors() -> tuple[type[Exception], ...]:
     """Exceptions that report a mistake in the input: one line, exit status 2.
 
     Not ``ValueError`` or ``TypeError`` in general: the commands turn bad input they find
     into ``CliError``, so one of those from inside the library is a bug and keeps its
     traceback (lesion pool errors are about the pool given, and data read errors about the
-    data given, so they count as input).
+    data given, so they count as input). Only modules already imported are asked (one not
+    imported raised nothing), so reporting a mistake never imports torch.
     """
-    from tanda_transforms.data import DataReadError
-    from tanda_transforms.domains import LesionPoolError, LesionPoolNotFoundError
-    from tanda_transforms.registry import UnknownOpError
-
-    return (CliError, OSError, _policy_file_error(), UnknownOpError, LesionPoolError,
-            LesionPoolNotFoundError, DataReadError)
+    found: list[type[Exception]] = [CliError, OSError]
+    for module, names in _INPUT_ERRORS.items():
+        if module in sys.modules:
+            found.extend(getattr(sys.modules[module], name) for name in names)
+    return tuple(found)
 
 
 def _command_of(argv: Sequence[str]) -> str | None:
@@ -990,6 +1076,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     except SystemExit as exit_:  # --help (0) or an argparse usage error (2, already printed)
         return int(exit_.code or 0) if not isinstance(exit_.code, str) else 2
     try:
+        check_paths(args)
         return _COMMANDS[args.command](args)
     except BrokenPipeError:  # e.g. `tanda show ... | head`: stop quietly, as other tools do
         os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())

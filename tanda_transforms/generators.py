@@ -30,6 +30,8 @@ from typing import Any
 import torch
 from torch import nn
 
+from tanda_transforms._limits import MAX_HIDDEN_SIZE, SAMPLER_KINDS
+
 __all__ = [
     "SequenceSampler",
     "MeanFieldSampler",
@@ -250,10 +252,6 @@ class RecurrentSampler(SequenceSampler):
             action = pick(logits)
             yield logits, action
             prev = action[:, None]
-
-
-SAMPLER_KINDS = ("mean_field", "lstm", "gru")
-MAX_HIDDEN_SIZE = 4096  # the largest recurrent state a policy file may declare
 
 
 def build_sampler(config: dict[str, Any]) -> SequenceSampler:

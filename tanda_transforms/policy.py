@@ -36,7 +36,6 @@ from __future__ import annotations
 import os
 import threading
 from collections.abc import Sequence
-from importlib import resources
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
@@ -47,6 +46,8 @@ from torchvision.transforms import v2
 
 from tanda_transforms import _convert, _inputs, policy_file, targets
 from tanda_transforms._atomic import write_atomic
+from tanda_transforms._gallery import PolicyNotFoundError, gallery_names
+from tanda_transforms._gallery import resolve_policy as _resolve
 from tanda_transforms._policy_header import (
     FORMAT,
     MAX_FRAME,
@@ -62,10 +63,6 @@ if TYPE_CHECKING:
     from tanda_transforms.batched import BatchedPolicy
 
 __all__ = ["TANDAPolicy", "PolicyNotFoundError", "gallery_names"]
-
-
-class PolicyNotFoundError(FileNotFoundError):
-    """Neither a policy file at that path nor a gallery policy of that name exists."""
 
 
 class _Stream:
@@ -531,7 +528,10 @@ class TANDAPolicy(v2.Transform):
         >>> TANDAPolicy.load("example", seed=0).seq_len
         3
         """
-        path = _resolve(name_or_path)
+        try:
+            path = _resolve(name_or_path)
+        except IsADirectoryError as error:
+            raise policy_file.PolicyFileError(str(error)) from None
         blob = policy_file.read_bytes(path)
         return cls.from_bytes(blob, seed=seed, allow_unchecked=allow_unchecked)
 
@@ -540,29 +540,3 @@ class TANDAPolicy(v2.Transform):
         from tanda_transforms.show import policy_repr
 
         return policy_repr(self)
-
-
-def gallery_names() -> list[str]:
-    """Names of the policies shipped with the package (``TANDAPolicy.load(name)``)."""
-    folder = resources.files("tanda_transforms") / "gallery"
-    return sorted(p.name[: -len(".tanda")] for p in folder.iterdir() if p.name.endswith(".tanda"))
-
-
-def _resolve(name_or_path: str | os.PathLike):
-    if not isinstance(name_or_path, str | os.PathLike):
-        raise TypeError(f"expected a path or a gallery name, got {type(name_or_path).__name__}")
-    name = os.fspath(name_or_path)
-    is_dir = os.path.isdir(name_or_path)
-    if os.path.lexists(name_or_path) and not is_dir:
-        return name_or_path  # a file (or a FIFO, a socket: read_bytes refuses those)
-    if isinstance(name, str) and name in gallery_names():
-        return resources.files("tanda_transforms") / "gallery" / f"{name}.tanda"
-    if is_dir:
-        raise policy_file.PolicyFileError(
-            f"{name!r} is a directory, not a policy file (and no gallery policy has that "
-            f"name; gallery policies: {gallery_names()})"
-        )
-    raise PolicyNotFoundError(
-        f"no policy file at {name!r} and no gallery policy of that name; "
-        f"gallery policies: {gallery_names()}"
-    )

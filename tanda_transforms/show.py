@@ -26,17 +26,26 @@ Examples
 
 from __future__ import annotations
 
-import math
+import re
 from collections import Counter
-from collections.abc import Sequence
+from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-import cv2
 import numpy as np
 import torch
 
 from tanda_transforms.generators import MeanFieldSampler
-from tanda_transforms.sequence import SampledSequence
+from tanda_transforms.picture import (
+    GRID_BACKGROUND,
+    GRID_HEADER,
+    GRID_PAD,
+    GRID_SEPARATOR,
+    MAX_TILE,
+    grid_size,
+    sample_grid,
+    synthetic_colour_images,
+    to_display,
+)
 from tanda_transforms.tfs import TFLibrary, available_packs
 
 if TYPE_CHECKING:  # annotations only: policy.py imports this module for repr(policy)
@@ -51,6 +60,7 @@ __all__ = [
     "describe_library",
     "grid_size",
     "metadata_lines",
+    "originals",
     "pack_name",
     "policy_repr",
     "probability_lines",
@@ -63,21 +73,9 @@ __all__ = [
     "to_display",
 ]
 
-#: Pixels of background around and between tiles.
-GRID_PAD = 2
-#: Extra pixels of background between the column of originals and the augmented samples.
-GRID_SEPARATOR = 6
-#: Grey level of the background.
-GRID_BACKGROUND = 48
-#: Height in pixels of the header that names the columns ("original", "sample 1", ...).
-GRID_HEADER = 18
 #: Sequences sampled to estimate a recurrent policy's TF probabilities (everywhere: ``tanda
 #: learn``, ``tanda show``, ``repr``), so the same file always prints the same numbers.
 ESTIMATE_SEQUENCES = 4096
-#: Small images are enlarged (by an integer factor, nearest-neighbour) to at least this size.
-MIN_TILE = 96
-#: Large images are shrunk (``cv2.INTER_AREA``) to at most this size.
-MAX_TILE = 256
 
 
 # --- numbers ------------------------------------------------------------------------------
@@ -358,38 +356,7 @@ def _sequence_lines(policy: TANDAPolicy, counts: Counter, n_samples: int, top: i
     return lines
 
 
-# --- pictures -----------------------------------------------------------------------------
-
-
-def synthetic_colour_images(n: int, size: int = 32, seed: int = 0) -> np.ndarray:
-    """``n`` small RGB ``uint8`` pictures: a colour gradient, a disc, a bar and a triangle.
-
-    Made with numpy and OpenCV drawing, so no data set is needed. The shapes are asymmetric so
-    that flips, rotations and shears are visible, and the colours vary so that colour TFs
-    are.
-
-    Examples
-    --------
-    >>> synthetic_colour_images(2, size=32).shape
-    (2, 32, 32, 3)
-    """
-    rng = np.random.default_rng(seed)
-    out = np.empty((n, size, size, 3), np.uint8)
-    ramp = np.linspace(0.0, 1.0, size)
-    for k in range(n):
-        a, b = rng.integers(30, 226, 3), rng.integers(30, 226, 3)
-        mix = (ramp[:, None, None] + ramp[None, :, None]) / 2  # diagonal gradient
-        image = np.ascontiguousarray((a * (1 - mix) + b * mix).astype(np.uint8))
-        s = size / 32
-        centre = (int(rng.integers(9, 14) * s), int(rng.integers(9, 14) * s))
-        colour = tuple(int(c) for c in rng.integers(0, 256, 3))
-        cv2.circle(image, centre, max(1, int(6 * s)), colour, -1, cv2.LINE_AA)
-        bar = tuple(int(c) for c in 255 - np.asarray(colour))
-        cv2.rectangle(image, (int(18 * s), int(4 * s)), (int(27 * s), int(9 * s)), bar, -1)
-        tri = (np.array([[18, 26], [28, 26], [28, 14]]) * s).astype(np.int32)
-        cv2.fillPoly(image, [tri], tuple(int(c) for c in rng.integers(0, 256, 3)), cv2.LINE_AA)
-        out[k] = image
-    return out
+# --- pictures (drawn in :mod:`tanda_transforms.picture`) -----------------------------
 
 
 def default_images(policy: TANDAPolicy, n: int = 8, seed: int = 0) -> np.ndarray:
@@ -422,178 +389,45 @@ def default_images(policy: TANDAPolicy, n: int = 8, seed: int = 0) -> np.ndarray
     return synthetic_colour_images(n, size=max(8, min(size, MAX_TILE)), seed=seed)
 
 
-def to_display(image: np.ndarray, scale_max: float | None = None) -> np.ndarray:
-    """One image as ``H x W x 3`` ``uint8`` RGB for a picture.
-
-    ``uint8`` is kept; ``float32`` in [0, 1] is multiplied by 255; ``uint16`` is divided by
-    ``scale_max`` (default 65535) and multiplied by 255, so 12-bit data in 16-bit files can be
-    stretched by passing the original's maximum. Grayscale is replicated to three channels,
-    alpha dropped, other channel counts shown by their first channel.
-
-    Examples
-    --------
-    >>> to_display(np.full((2, 2), 1.0, np.float32))[0, 0].tolist()
-    [255, 255, 255]
-    """
-    array = np.asarray(image)
-    if array.dtype == np.uint8:
-        out = array
-    else:
-        top = scale_max or (65535.0 if array.dtype == np.uint16 else 1.0)
-        scaled = array.astype(np.float64) * (255.0 / top)
-        out = np.clip(np.rint(scaled), 0, 255).astype(np.uint8)
-    if out.ndim == 3 and out.shape[-1] in (3, 4):
-        out = out[..., :3]
-    else:
-        if out.ndim == 3:
-            out = out[..., 0]
-        out = np.repeat(out[..., None], 3, axis=-1)
-    return np.ascontiguousarray(out)
+_SHIPPED_SAMPLE = "the MNIST sample shipped with the package"
+#: ``metadata["data"]`` of a policy learned from a file or folder: its base name and reader.
+_OWN_DATA = re.compile(r"^(?P<name>[^/\\]+) \((?P<reader>npy|folder), [0-9,]+ images\);")
 
 
-def _resize_tile(tile: np.ndarray, height: int, width: int) -> np.ndarray:
-    if tile.shape[:2] == (height, width):
-        return tile
-    shrink = height < tile.shape[0]
-    flag = cv2.INTER_AREA if shrink else cv2.INTER_NEAREST
-    return cv2.resize(tile, (width, height), interpolation=flag)
+def originals(policy: TANDAPolicy, n: int = 8, seed: int = 0) -> tuple[np.ndarray, str]:
+    """Images to show a policy on when the user gives none, and a line saying what they are.
 
-
-def _tile_size(height: int, width: int, scale: int | None) -> tuple[int, int]:
-    if scale is not None:
-        return height * scale, width * scale
-    longest = max(height, width)
-    if longest < MIN_TILE:
-        factor = math.ceil(MIN_TILE / longest)
-        return height * factor, width * factor
-    if longest > MAX_TILE:
-        ratio = MAX_TILE / longest
-        return max(1, round(height * ratio)), max(1, round(width * ratio))
-    return height, width
-
-
-def grid_size(
-    n_rows: int, n_aug: int, tile_h: int, tile_w: int, labels: bool = True
-) -> tuple[int, int]:
-    """Height and width in pixels of a :func:`sample_grid` picture.
-
-    ``height = GRID_PAD + n_rows * (tile_h + GRID_PAD)`` (plus :data:`GRID_HEADER` with
-    ``labels``) and ``width = GRID_PAD + (1 + n_aug) * (tile_w + GRID_PAD) + GRID_SEPARATOR``.
+    The policy's own training data when it can be reached: the MNIST sample shipped with
+    the package (the demo's data; also the first 500 digits of the MNIST train split), or the
+    ``.npy``/``.npz`` file or folder that ``metadata["data"]`` names, when one of that name
+    is in the current directory (a policy records the base name only). Otherwise
+    :func:`default_images`, said plainly: real MNIST digits that are not its training data,
+    or synthetic pictures.
 
     Examples
     --------
-    >>> grid_size(2, 3, 112, 112)
-    (248, 464)
-    >>> grid_size(2, 3, 112, 112, labels=False)
-    (230, 464)
-    """
-    height = GRID_PAD + n_rows * (tile_h + GRID_PAD) + (GRID_HEADER if labels else 0)
-    width = GRID_PAD + (1 + n_aug) * (tile_w + GRID_PAD) + GRID_SEPARATOR
-    return height, width
-
-
-def sample_grid(
-    policy: TANDAPolicy,
-    images: np.ndarray | Sequence[np.ndarray],
-    n_aug: int = 8,
-    seed: int = 0,
-    scale: int | None = None,
-    labels: bool = True,
-) -> np.ndarray:
-    """A picture of the policy at work: each row an original, then ``n_aug`` augmentations.
-
-    Each augmentation samples its own sequence. With ``labels`` a header names the columns:
-    ``original`` over the first, ``sample 1`` ... ``sample n`` over the others (shortened
-    to ``orig`` and ``1`` ... ``n`` when tiles are narrow). Sampling uses ``seed`` (a fresh
-    torch generator for the sequences, a numpy one for the TFs' random parts), not the
-    policy's own stream, so the picture is reproducible and the policy is left as it was.
-
-    Parameters
-    ----------
-    policy
-        The policy to show.
-    images
-        ``N x H x W (x C)`` array or a sequence of such images (uint8, uint16, float32 in
-        [0, 1]); images of other sizes than the first are resized to it for display. 16-bit
-        rows are stretched to their original's maximum (see :func:`to_display`).
-    n_aug
-        Augmented samples per image (columns after the original).
-    seed
-        Seed of the sampling.
-    scale
-        Integer enlargement factor (nearest-neighbour). ``None``: images smaller than 96
-        pixels are enlarged by the smallest factor reaching 96, larger than 256 are shrunk to
-        256 (``INTER_AREA``).
-    labels
-        Draw the header naming the columns.
-
-    Returns
-    -------
-    numpy.ndarray
-        ``uint8`` RGB, of the size :func:`grid_size` gives for the tile size. Tiles sit on a
-        dark grey background, the originals column set apart by :data:`GRID_SEPARATOR` pixels.
-
-    Examples
-    --------
-    >>> import numpy as np
     >>> from tanda_transforms import TANDAPolicy
-    >>> grid = sample_grid(TANDAPolicy("cifar10", seq_len=2), np.zeros((1, 32, 32, 3), np.uint8),
-    ...                    n_aug=2, seed=0)
-    >>> grid.shape, grid.dtype
-    ((118, 302, 3), dtype('uint8'))
+    >>> images, what = originals(TANDAPolicy.load("cifar10"), n=2)
+    >>> images.shape, what[:40]
+    ((2, 32, 32, 3), 'SYNTHETIC pictures (gradient, disc, bar,')
     """
-    images = list(images)
-    if not images:
-        raise ValueError("sample_grid needs at least one image")
-    if not isinstance(n_aug, int) or n_aug < 0:
-        raise ValueError(f"n_aug must be a non-negative int, got {n_aug!r}")
-    if scale is not None and (not isinstance(scale, int) or scale < 1):
-        raise ValueError(f"scale must be a positive int or None, got {scale!r}")
-    tile_h, tile_w = _tile_size(*np.asarray(images[0]).shape[:2], scale)
-    height, width = grid_size(len(images), n_aug, tile_h, tile_w, labels)
-    grid = np.full((height, width, 3), GRID_BACKGROUND, np.uint8)
-    top_y = GRID_HEADER if labels else 0
-    if labels:
-        _draw_header(grid, n_aug, tile_w)
-    actions = policy.draw_actions(max(1, len(images) * n_aug), torch.Generator().manual_seed(seed))
-    rng = np.random.default_rng(seed)
-    for row, image in enumerate(images):
-        image = np.asarray(image)
-        top = (float(image.max()) or None) if image.dtype == np.uint16 else None
-        tiles = [image]
-        for k in range(n_aug):
-            seeds = tuple(int(s) for s in rng.integers(0, 2**63, size=policy.seq_len))
-            sequence = SampledSequence(actions[row * n_aug + k], seeds)
-            tiles.append(policy.compile(sequence, image.shape).apply(image))
-        y = top_y + GRID_PAD + row * (tile_h + GRID_PAD)
-        for col, tile in enumerate(tiles):
-            x = _column_x(col, tile_w)
-            grid[y : y + tile_h, x : x + tile_w] = _resize_tile(to_display(tile, top), tile_h,
-                                                                tile_w)
-    return grid
+    data = policy.metadata.get("data")
+    data = data if isinstance(data, str) else ""
+    recorded = data.split(";")[0] or "not recorded"
+    match = _OWN_DATA.match(data)
+    if match and Path(match["name"]).exists():
+        from tanda_transforms.data import load_data
 
-
-def _column_x(col: int, tile_w: int) -> int:
-    return GRID_PAD + col * (tile_w + GRID_PAD) + (GRID_SEPARATOR if col else 0)
-
-
-_FONT = cv2.FONT_HERSHEY_SIMPLEX
-_LABEL_COLOUR = (235, 235, 235)
-
-
-def _draw_header(grid: np.ndarray, n_aug: int, tile_w: int) -> None:
-    """Write the column names, centred above each column, in :data:`GRID_HEADER` pixels."""
-    wide = _text_width("sample 88") <= tile_w
-    names = ["original" if wide else "orig"]
-    names += [f"sample {k}" if wide else str(k) for k in range(1, n_aug + 1)]
-    for col, name in enumerate(names):
-        width = _text_width(name)
-        if width > tile_w:  # too narrow even for the short names: leave the column bare
-            continue
-        x = _column_x(col, tile_w) + (tile_w - width) // 2
-        cv2.putText(grid, name, (x, GRID_HEADER - 5), _FONT, 0.4, _LABEL_COLOUR, 1, cv2.LINE_AA)
-
-
-def _text_width(text: str) -> int:
-    (width, _), _ = cv2.getTextSize(text, _FONT, 0.4, 1)
-    return width
+        images, _ = load_data(match["name"], match["reader"])
+        pick = np.sort(np.random.default_rng(seed).permutation(len(images))[:n])
+        return images[pick], f"the policy's own training data, read from ./{match['name']}"
+    images = default_images(policy, n, seed)
+    if images.ndim == 4:
+        return images, (f"SYNTHETIC pictures (gradient, disc, bar, triangle), not real data: the "
+                        f"policy's training data ({recorded}) is not reachable here; --images "
+                        "PATH shows it on yours")
+    if data.startswith(_SHIPPED_SAMPLE) or data.startswith("MNIST train split"):
+        return images, (f"real MNIST digits shipped with the package, part of the policy's "
+                        f"training data ({recorded})")
+    return images, (f"real MNIST digits shipped with the package, NOT the policy's training "
+                    f"data ({recorded}); --images PATH shows it on yours")

@@ -23,7 +23,7 @@ dispatch among them in ``readers``; import them from here, which re-exports ever
 """
 
 from .cifar import CIFAR10_CLASSES, load_cifar10
-from .folder import IMAGE_EXTENSIONS, load_image_folder
+from .folder import IMAGE_EXTENSIONS, image_files, load_image_folder, read_image
 from .mias import (
     MIAS_KINDS,
     MiasAbnormality,
@@ -63,6 +63,7 @@ __all__ = [
     "check_markup",
     "describe_data",
     "guess_reader",
+    "image_files",
     "lesion_mask",
     "load_cifar10",
     "load_data",
@@ -74,4 +75,5 @@ __all__ = [
     "parse_mias_info",
     "parse_semeval",
     "read_idx",
+    "read_image",
 ]

@@ -9,7 +9,7 @@ import numpy as np
 
 from ._common import PathLike, _read_image, _to_grayscale
 
-__all__ = ["IMAGE_EXTENSIONS", "load_image_folder"]
+__all__ = ["IMAGE_EXTENSIONS", "image_files", "load_image_folder", "read_image"]
 
 #: File name extensions (lower case) that :func:`load_image_folder` reads.
 IMAGE_EXTENSIONS: tuple[str, ...] = (
@@ -30,6 +30,60 @@ def _to_rgb(image: np.ndarray) -> np.ndarray:
     if image.shape[2] == 4:
         return cv2.cvtColor(image, cv2.COLOR_RGBA2RGB)
     return image
+
+
+def image_files(root: PathLike) -> list[Path]:
+    """The image files of a folder (not its sub-folders) that :func:`load_image_folder` reads.
+
+    Files ending in one of :data:`IMAGE_EXTENSIONS`, any case, sorted by file name.
+
+    Raises
+    ------
+    FileNotFoundError
+        If ``root`` is not a folder or holds no image file.
+
+    Examples
+    --------
+    >>> import tempfile, pathlib
+    >>> folder = pathlib.Path(tempfile.mkdtemp())
+    >>> for name in ("b.PNG", "a.jpg", "notes.txt"):
+    ...     _ = (folder / name).write_bytes(b"")
+    >>> [path.name for path in image_files(folder)]
+    ['a.jpg', 'b.PNG']
+    """
+    root = Path(root)
+    if not root.is_dir():
+        raise FileNotFoundError(f"image folder not found: {root}")
+    paths = sorted(
+        (p for p in root.iterdir() if p.is_file() and p.suffix.lower() in IMAGE_EXTENSIONS),
+        key=lambda p: p.name,
+    )
+    if not paths:
+        raise FileNotFoundError(
+            f"no images in {root}; looked for files ending in {', '.join(IMAGE_EXTENSIONS)}"
+        )
+    return paths
+
+
+def read_image(path: PathLike) -> np.ndarray:
+    """One image file as :func:`load_image_folder` reads it (RGB(A) order, depth kept).
+
+    Raises
+    ------
+    ValueError
+        If OpenCV cannot decode the file (OpenCV's own warnings are not printed).
+
+    Examples
+    --------
+    >>> import tempfile, pathlib
+    >>> path = pathlib.Path(tempfile.mkdtemp()) / "broken.png"
+    >>> _ = path.write_bytes(b"not a png")
+    >>> read_image(path)
+    Traceback (most recent call last):
+        ...
+    ValueError: ...broken.png: cannot decode image (not a readable image file?)
+    """
+    return _read_image(Path(path))
 
 
 def load_image_folder(
@@ -76,17 +130,7 @@ def load_image_folder(
     >>> images.shape, images.dtype, names, int(images[1].max())
     ((2, 4, 5), dtype('uint16'), ['a.png', 'b.png'], 1000)
     """
-    root = Path(root)
-    if not root.is_dir():
-        raise FileNotFoundError(f"image folder not found: {root}")
-    paths = sorted(
-        (p for p in root.iterdir() if p.is_file() and p.suffix.lower() in IMAGE_EXTENSIONS),
-        key=lambda p: p.name,
-    )
-    if not paths:
-        raise FileNotFoundError(
-            f"no images in {root}; looked for files ending in {', '.join(IMAGE_EXTENSIONS)}"
-        )
+    paths = image_files(root)
     images = []
     for path in paths:
         image = _read_image(path)

@@ -14,6 +14,7 @@ import os
 import re
 import zipfile
 from collections.abc import Iterable, Mapping, Sequence
+from importlib import resources
 from pathlib import Path
 from typing import Any
 
@@ -298,7 +299,7 @@ def _load_pool(path: Path) -> LesionPool:
     if not path.is_file():
         raise LesionPoolNotFoundError(
             f"lesion pool file {str(path)!r} does not exist. "
-            + _HOW_TO_BUILD.format(name="NAME")
+            + _how_to_build("NAME")
         )
     where = f"lesion pool {str(path)!r}"
     try:
@@ -369,21 +370,31 @@ def _load_pool(path: Path) -> LesionPool:
 _REGISTERED: dict[str, LesionPool] = {}
 _FILE_CACHE: dict[tuple[str, int, int], LesionPool] = {}
 
+#: The page, installed with the package, on getting mini-MIAS, its layout and building a lesion
+#: pool from one's own images.
+LESION_POOL_GUIDE = resources.files("tanda_transforms") / "assets" / "LESION_POOLS.md"
+
 _HOW_TO_BUILD = (  # .format(name=...): the pool name the TF uses
     "From the shell: tanda apply/show POLICY ... --lesion-pool PATH (a mini-MIAS folder: "
     "Info.txt plus the mdbNNN images; or a .npz written by LesionPool.save). From Python, "
     "register a pool under the name the TF uses, before the first call: "
     "register_lesion_pool({name!r}, LesionPool.from_mias('path/to/mini-mias', size=128)) "
     "(size: the scale of your images; or LesionPool.load('pool.npz')). Where to get "
-    "mini-MIAS and the folder layout: policies/ddsm/MODEL_CARD.md."
+    "mini-MIAS (http://peipa.essex.ac.uk/info/mias.html), its layout, and how to build a "
+    "pool from your own images: "
 )
+
+
+def _how_to_build(name: str) -> str:
+    """How to provide the pool ``name``, ending with where the guide is installed."""
+    return _HOW_TO_BUILD.format(name=name) + str(LESION_POOL_GUIDE)
 
 
 def _not_found_message(name: str) -> str:
     registered = sorted(_REGISTERED) or "none"
     return (
         f"no lesion pool {name!r}: it is not a registered pool name (registered: {registered}) "
-        f"nor a path ending in .npz. " + _HOW_TO_BUILD.format(name=name)
+        f"nor a path ending in .npz. " + _how_to_build(name)
     )
 
 
@@ -460,7 +471,7 @@ def get_lesion_pool(pool: str) -> LesionPool:
         stat = path.stat()
     except OSError:
         raise LesionPoolNotFoundError(
-            f"lesion pool file {pool!r} does not exist. " + _HOW_TO_BUILD.format(name="NAME")
+            f"lesion pool file {pool!r} does not exist. " + _how_to_build("NAME")
         ) from None
     key = (os.path.realpath(path), stat.st_mtime_ns, stat.st_size)
     if key not in _FILE_CACHE:

@@ -33,25 +33,37 @@ Examples
 [1, 1, 1, 1, 1, 1, 1, 1, 1, 1]
 """
 
-from tanda_transforms.evaluation.augment import (
-    CONDITIONS,
-    DATASETS,
-    POLICY_CONDITIONS,
-    make_augment,
-)
-from tanda_transforms.evaluation.command import add_evaluate_parser, run_evaluate
-from tanda_transforms.evaluation.mias import PatchSet, mias_patches, patient_of, split_by_patient
-from tanda_transforms.evaluation.subsets import build_subset, stratified_indices
-from tanda_transforms.evaluation.tasks import Task, load_task
-from tanda_transforms.evaluation.training import (
-    DEFAULTS,
-    EvalConfig,
-    TrainResult,
-    fit,
-    run_conditions,
-    summarize,
-    train_and_test,
-)
+from tanda_transforms._lazy import lazy_exports
+
+# Public name -> the module defining it, imported on first use: the modules import torch, and
+# ``tanda evaluate --help`` reads only :mod:`~tanda_transforms.evaluation.options`.
+_EXPORTS = {
+    "CONDITIONS": "options",
+    "DATASETS": "options",
+    "DEFAULTS": "options",
+    "POLICY_CONDITIONS": "options",
+    "add_evaluate_parser": "options",
+    "make_augment": "augment",
+    "run_evaluate": "command",
+    "PatchSet": "mias",
+    "mias_patches": "mias",
+    "patient_of": "mias",
+    "split_by_patient": "mias",
+    "build_subset": "subsets",
+    "stratified_indices": "subsets",
+    "Task": "tasks",
+    "load_task": "tasks",
+    "EvalConfig": "training",
+    "TrainResult": "training",
+    "fit": "training",
+    "run_conditions": "training",
+    "summarize": "training",
+    "train_and_test": "training",
+}
+
+
+__getattr__, __dir__ = lazy_exports(globals(), _EXPORTS)
+
 
 __all__ = [
     "CONDITIONS",

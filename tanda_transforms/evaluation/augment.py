@@ -57,6 +57,12 @@ import numpy as np
 import torch
 from torchvision.transforms import v2
 
+from tanda_transforms.evaluation.options import (
+    CONDITIONS,
+    DATASETS,
+    POLICY_CONDITIONS,
+    TORCHVISION_CONDITIONS,
+)
 from tanda_transforms.policy import PolicyNotFoundError, TANDAPolicy
 from tanda_transforms.seeding import derive_seed, process_key, reseed, stream_seed
 from tanda_transforms.sequence import SampledSequence
@@ -78,21 +84,6 @@ __all__ = [
 
 Augment = Callable[[np.ndarray], np.ndarray]
 
-#: Every condition, in the order tables list them.
-CONDITIONS: tuple[str, ...] = (
-    "none",
-    "basic",
-    "heuristic",
-    "tanda_mf",
-    "tanda_lstm",
-    "randaugment",
-    "trivialaugment",
-    "autoaugment",
-)
-#: Conditions that need a learned policy file.
-POLICY_CONDITIONS: tuple[str, ...] = ("tanda_mf", "tanda_lstm")
-TORCHVISION_CONDITIONS: tuple[str, ...] = ("randaugment", "trivialaugment", "autoaugment")
-DATASETS: tuple[str, ...] = ("mnist", "cifar10", "mias")
 #: The TF pack of each dataset (the heuristic baseline's TFs when no policy file is given).
 PACKS: dict[str, str] = {"mnist": "mnist", "cifar10": "cifar10", "mias": "mammography"}
 #: Whether ``basic`` flips horizontally.

@@ -53,6 +53,7 @@ from tanda_transforms.evaluation.batches import (
     normaliser,
 )
 from tanda_transforms.evaluation.models import build_model
+from tanda_transforms.evaluation.options import DEFAULTS
 from tanda_transforms.evaluation.semi import (
     UnlabeledConsistency,
     check_config,
@@ -74,20 +75,6 @@ __all__ = [
 ]
 
 Augment = Callable[[np.ndarray], np.ndarray]
-
-#: Per-dataset defaults of :class:`EvalConfig` (the settings of the issue and their budget).
-DEFAULTS: dict[str, dict[str, Any]] = {
-    "mnist": dict(
-        label_fraction=0.01, epochs=30, batch_size=32, lr=0.02, model="cnn", width=32, blocks=2
-    ),
-    "cifar10": dict(
-        label_fraction=0.1, epochs=30, batch_size=64, lr=0.05, model="resnet", width=16, blocks=1
-    ),
-    "mias": dict(
-        label_fraction=1.0, epochs=30, batch_size=32, lr=0.02, model="cnn", width=16, blocks=4
-    ),
-}
-
 
 @dataclasses.dataclass
 class EvalConfig:
