@@ -14,32 +14,39 @@ from __future__ import annotations
 import argparse
 import dataclasses
 import datetime
-import hashlib
 import json
 import os
-import platform
 import sys
 import time
 from collections.abc import Callable, Mapping, Sequence
-from pathlib import Path
 from typing import Any
 
 import numpy as np
-import torch
 
-from tanda_transforms._atomic import write_atomic
 from tanda_transforms.consistency import TARGETS
-from tanda_transforms.evaluation.augment import CONDITIONS, DATASETS, POLICY_CONDITIONS
-from tanda_transforms.evaluation.tasks import Task, load_task
+from tanda_transforms.evaluation.augment import CONDITIONS, POLICY_CONDITIONS
+from tanda_transforms.evaluation.datasets import DATASETS, RECORDS, dataset_record, load_task
+from tanda_transforms.evaluation.folder import COLOR_MODES
+from tanda_transforms.evaluation.report import (
+    append_record,
+    format_table,
+    machine_info,
+    policy_info,
+)
+from tanda_transforms.evaluation.runs import run_conditions
+from tanda_transforms.evaluation.selection import (
+    DEFAULT_GRIDS,
+    ValidationProtocol,
+    parse_grid,
+    select_and_test,
+)
+from tanda_transforms.evaluation.tasks import Task
 from tanda_transforms.evaluation.training import (
-    DEFAULTS,
     EvalConfig,
     RunRecord,
-    resolve_device,
-    run_conditions,
     summarize,
 )
-from tanda_transforms.policy import PolicyNotFoundError, TANDAPolicy, gallery_names
+from tanda_transforms.policy import PolicyNotFoundError, gallery_names
 
 __all__ = [
     "add_evaluate_parser",
@@ -49,6 +56,7 @@ __all__ = [
     "evaluate_task",
     "format_table",
     "machine_info",
+    "protocol_from_args",
     "resolve_policies",
     "run_evaluate",
 ]
@@ -68,11 +76,14 @@ def add_run_arguments(
     require_dataset, require_data
         Whether ``--dataset`` and ``--data`` are required (a script may supply defaults).
     """
-    parser.add_argument("--dataset", choices=DATASETS, required=require_dataset,
-                        help="which task")
+    parser.add_argument(
+        "--dataset", choices=DATASETS, required=require_dataset,
+        help="which task: " + "; ".join(f"{r.name}: {r.description}" for r in RECORDS.values()),
+    )
     parser.add_argument(
         "--data", required=require_data, metavar="ROOT",
-        help="the dataset's folder (MNIST IDX files, the CIFAR-10 tar, mini-MIAS)",
+        help="the dataset's folder: " + "; ".join(f"{r.name}: {r.data_help}"
+                                                  for r in RECORDS.values()),
     )
     parser.add_argument("--seeds", type=int, nargs="+", default=[0, 1, 2], metavar="S",
                         help="one run per seed, the same for every condition")
@@ -80,7 +91,9 @@ def add_run_arguments(
                         metavar="C", help=f"conditions to run, from: {' '.join(CONDITIONS)}")
     parser.add_argument("--epochs", type=int, help="training epochs (default: per dataset, 30)")
     parser.add_argument("--label-fraction", type=float,
-                        help="labeled share of the pool (default: mnist 0.01, cifar10 0.1, mias 1)")
+                        help="labeled share of the pool (default: " + ", ".join(
+                            f"{r.name} {r.defaults['label_fraction']}" for r in RECORDS.values())
+                        + ")")
     parser.add_argument("--batch-size", type=int, help="training batch size")
     parser.add_argument("--lr", type=float, help="peak learning rate (cosine decay to 0)")
     parser.add_argument("--model", choices=("cnn", "resnet"), help="end model")
@@ -100,6 +113,12 @@ def add_run_arguments(
                         "the old step-by-step rendering (for the ablation)")
     parser.add_argument("--basic-border", choices=("zero", "reflect"), default="zero",
                         help="padding of basic (alone or with --with-basic)")
+    parser.add_argument("--basic-pad", type=int, default=4, metavar="PX",
+                        help="pixels basic pads on each side (its crop moves up to this)")
+    parser.add_argument("--basic-flip", action=argparse.BooleanOptionalAction,
+                        help="whether basic flips left-right (default: as the dataset's "
+                        "record says: " + ", ".join(f"{r.name} {'yes' if r.flip else 'no'}"
+                                                    for r in RECORDS.values()) + ")")
     parser.add_argument("--clean-epochs", type=int, default=0, metavar="N",
                         help="train the last N epochs without augmentation")
     parser.add_argument("--consistency-weight", type=float, default=0.0, metavar="W",
@@ -129,13 +148,68 @@ def add_run_arguments(
                         help="test on a fixed stratified subset of N test items (default: all)")
     parser.add_argument("--mias-task", choices=("abnormal", "malignancy"), default="abnormal",
                         help="mias: normal vs abnormal patches, or benign vs malignant lesions")
-    parser.add_argument("--split-seed", type=int, default=0, help="mias: seed of the patient split")
+    parser.add_argument("--split-seed", type=int, default=0,
+                        help="mias, folder: seed of the test split (mias: by patient)")
+    parser.add_argument("--test-fraction", type=float, metavar="F",
+                        help="mias, folder: share of the data in the test split "
+                        "(default: mias 0.25 of the patients, folder 0.2 of the images)")
+    parser.add_argument("--image-size", type=int, metavar="PX",
+                        help="folder: resize every image to PX x PX (default: images must "
+                        "share one size)")
+    parser.add_argument("--color", choices=COLOR_MODES, default="auto",
+                        help="folder: auto keeps grayscale when every image is grayscale, "
+                        "else converts all to RGB")
+    _add_selection_arguments(parser)
     parser.add_argument("--export-unlabeled", metavar="NPY",
                         help="write the training pool's images (no labels) to this .npy, the "
                         "only data a policy may be learned on, and exit (mias: the training "
                         "patients' patches of this --split-seed)")
     parser.add_argument("--smoke", action="store_true",
                         help="mark the results as a smoke run (never rendered as results)")
+
+
+def _add_selection_arguments(parser: argparse.ArgumentParser) -> None:
+    grids = "; ".join(f"{c}: {' x '.join(f'{k} {v}' for k, v in g.items()) or 'nothing'}"
+                      for c, g in DEFAULT_GRIDS.items())
+    parser.add_argument(
+        "--select-on-validation", action="store_true",
+        help="choose every condition's settings (policy p and frame, RandAugment N and M, "
+        "TrivialAugment's p, the crop's padding...) on a validation split of the training "
+        "pool, then test each choice once per seed (off: every condition runs with the "
+        "options given, as before)",
+    )
+    parser.add_argument("--val-size", type=int, metavar="N",
+                        help="validation items drawn from the pool outside the labeled subset "
+                        "(default: " + ", ".join(f"{r.name} {r.val_size}"
+                                                 for r in RECORDS.values()
+                                                 if r.defaults["label_fraction"] < 1) + ")")
+    parser.add_argument("--val-fraction", type=float, metavar="F",
+                        help="share of the pool held out for validation when every item is "
+                        "labeled (mias: whole training patients; default 0.2)")
+    parser.add_argument("--select-seeds", type=int, nargs="+", metavar="S",
+                        help="seeds of the selection runs (default: the first of --seeds)")
+    parser.add_argument("--grid", action="append", default=[], metavar="SPEC",
+                        help="a condition's candidates, 'condition:knob=v1,v2;knob=v3' (e.g. "
+                        "'randaugment:num_ops=1,2,3;magnitude=5,9'); repeat per condition. "
+                        f"Defaults: {grids}")
+
+
+def protocol_from_args(args: argparse.Namespace) -> ValidationProtocol | None:
+    """The :class:`ValidationProtocol` of parsed options, ``None`` without selection."""
+    if not args.select_on_validation:
+        if args.grid or args.val_size or args.val_fraction or args.select_seeds:
+            raise ValueError("--grid, --val-size, --val-fraction and --select-seeds need "
+                             "--select-on-validation")
+        return None
+    grids = dict(parse_grid(spec) for spec in args.grid)
+    return ValidationProtocol(args.val_size, args.val_fraction,
+                              tuple(args.select_seeds) if args.select_seeds else None, grids)
+
+
+def _reader_options(args: argparse.Namespace) -> dict[str, Any]:
+    """The options of the dataset's reader that were given (the reader's defaults else)."""
+    options = {name: getattr(args, name, None) for name in dataset_record(args.dataset).options}
+    return {name: value for name, value in options.items() if value is not None}
 
 
 def config_from_args(args: argparse.Namespace) -> EvalConfig:
@@ -156,6 +230,8 @@ def config_from_args(args: argparse.Namespace) -> EvalConfig:
         policy_frame=args.policy_frame,
         render=args.rendering,
         basic_border=args.basic_border,
+        basic_pad=args.basic_pad,
+        basic_flip=args.basic_flip,
         clean_epochs=args.clean_epochs,
         threads=args.threads,
         consistency_weight=args.consistency_weight,
@@ -210,50 +286,6 @@ def resolve_policies(
     return paths, skipped
 
 
-def policy_info(path: str) -> dict[str, Any]:
-    """What a results file records about a policy: where, its hash, generator, TFs and L."""
-    policy = TANDAPolicy.load(path)
-    info: dict[str, Any] = {"path": path}
-    if os.path.isfile(path):
-        info["sha256"] = hashlib.sha256(Path(path).read_bytes()).hexdigest()
-    else:
-        info["gallery"] = True
-    training = policy.metadata.get("training", {})
-    info.update(
-        generator=policy.sampler.config().get("kind"),
-        seq_len=policy.seq_len,
-        n_tfs=len(policy.library),
-        learned=bool(training),
-        description=policy.metadata.get("description"),
-    )
-    return info
-
-
-def machine_info(device: str, threads: int | None = None) -> dict[str, Any]:
-    """Machine facts for the results: CPU, cores, threads, versions, device."""
-    cpu = platform.processor() or ""
-    try:
-        for line in Path("/proc/cpuinfo").read_text().splitlines():
-            if line.startswith("model name"):
-                cpu = line.split(":", 1)[1].strip()
-                break
-    except OSError:
-        pass
-    resolved = resolve_device(device)
-    affinity = getattr(os, "sched_getaffinity", None)
-    return {
-        "platform": platform.platform(),
-        "cpu": cpu,
-        "cores_available": len(affinity(0)) if affinity else os.cpu_count(),
-        "torch_threads": threads or torch.get_num_threads(),
-        "python": platform.python_version(),
-        "torch": torch.__version__,
-        "numpy": np.__version__,
-        "device": str(resolved),
-        "gpu": torch.cuda.get_device_name(resolved) if resolved.type == "cuda" else None,
-    }
-
-
 def evaluate_task(
     task: Task,
     conditions: Sequence[str],
@@ -263,10 +295,20 @@ def evaluate_task(
     skipped: Mapping[str, str] | None = None,
     smoke: bool = False,
     log: Callable[[str], None] = print,
+    protocol: ValidationProtocol | None = None,
 ) -> dict[str, Any]:
-    """Run the conditions on a task and return the results record (see the module doc)."""
+    """Run the conditions on a task and return the results record (see the module doc).
+
+    With ``protocol``, every condition's setting is first chosen on validation
+    (:func:`~tanda_transforms.evaluation.selection.select_and_test`) and the record holds the
+    whole tuning under ``"selection"``.
+    """
     policy_paths = dict(policy_paths or {})
     runs: list[RunRecord] = []
+
+    def on_select(record: RunRecord) -> None:
+        log(f"  select seed {record.seed} {record.condition:<18s} validation "
+            f"{record.accuracy:6.2f} %  ({record.wall_seconds:.1f} s)")
 
     def on_run(record: RunRecord) -> None:
         runs.append(record)
@@ -279,17 +321,14 @@ def evaluate_task(
         )
 
     started = time.perf_counter()
-    run_conditions(
-        task.train_images,
-        task.train_labels,
-        task.test_images,
-        task.test_labels,
-        conditions,
-        config,
-        policy_paths,
-        n_classes=len(task.classes),
-        on_run=on_run,
-    )
+    selection = None
+    if protocol is None:
+        run_conditions(task.train_images, task.train_labels, task.test_images, task.test_labels,
+                       conditions, config, policy_paths, n_classes=len(task.classes),
+                       on_run=on_run)
+    else:
+        _, selection = select_and_test(task, conditions, config, protocol, policy_paths,
+                                       on_select=on_select, on_run=on_run)
     results: dict[str, Any] = {}
     for condition in conditions:
         mine = [r for r in runs if r.condition == condition]
@@ -322,7 +361,9 @@ def evaluate_task(
         if config.label_fraction >= 1
         else int(round(config.label_fraction * len(task.train_labels)))
     )
-    return {
+    if selection is not None:  # the labeled subset the final runs trained on
+        n_labeled = next(iter(selection["split_sizes"].values()))["labeled"]
+    record = {
         "date": datetime.datetime.now(datetime.timezone.utc).isoformat(timespec="seconds"),
         "smoke": smoke,
         "dataset": task.dataset,
@@ -339,95 +380,92 @@ def evaluate_task(
         "total_seconds": round(time.perf_counter() - started, 1),
         "conditions": results,
     }
+    if selection is not None:
+        record["selection"] = selection
+    return record
 
 
-def format_table(record: Mapping[str, Any]) -> str:
-    """The results of a record as a plain-text table (times: wall; CPU where recorded).
-
-    Examples
-    --------
-    >>> record = {"conditions": {"none": {"accuracy": [90.0, 92.0], "mean": 91.0, "std": 1.414,
-    ...           "wall_seconds": [10.0, 12.0], "epoch_seconds_mean": 0.5}}, "skipped": {}}
-    >>> print(format_table(record))  # doctest: +NORMALIZE_WHITESPACE
-    condition        mean ± std        per seed          wall s  s/epoch  CPU s/epoch
-    none             91.00 ± 1.41      90.00, 92.00        22.0     0.50            -
-    """
-    lines = [
-        f"{'condition':<16s} {'mean ± std':<17s} {'per seed':<17s} {'wall s':>7s} {'s/epoch':>8s}"
-        f" {'CPU s/epoch':>12s}"
-    ]
-    for name, entry in record["conditions"].items():
-        per_seed = ", ".join(f"{a:.2f}" for a in entry["accuracy"])
-        mean_std = f"{entry['mean']:.2f} ± {entry['std']:.2f}"
-        cpu = entry.get("epoch_cpu_seconds_mean")
-        lines.append(
-            f"{name:<16s} {mean_std:<17s} {per_seed:<17s} {sum(entry['wall_seconds']):7.1f} "
-            f"{entry['epoch_seconds_mean']:8.2f} {'-' if cpu is None else f'{cpu:.2f}':>12s}"
-        )
-    for name, reason in record.get("skipped", {}).items():
-        lines.append(f"{name:<16s} skipped: {reason}")
-    return "\n".join(lines)
-
-
-def append_record(path: str | os.PathLike, record: Mapping[str, Any]) -> None:
-    """Append a run record to a results JSON file (created if missing)."""
-    path = Path(path)
-    data: dict[str, Any] = {"dataset": record["dataset"], "runs": []}
-    if path.exists():
-        data = json.loads(path.read_text())
-        if data.get("dataset") != record["dataset"] or not isinstance(data.get("runs"), list):
-            raise ValueError(f"{path} holds results of another dataset or is not a results file")
-    data["runs"].append(dict(record))
-    write_atomic(path, (json.dumps(data, indent=1) + "\n").encode())
+def _grid_policies(protocol: ValidationProtocol | None) -> dict[str, str]:
+    """The first ``policy`` of each policy condition's grid (it stands in for ``--policy-*``)."""
+    if protocol is None:
+        return {}
+    return {c: protocol.grids[c]["policy"][0] for c in POLICY_CONDITIONS
+            if "policy" in protocol.grids.get(c, {})}
 
 
 def prepare(args: argparse.Namespace, log: Callable[[str], None] = print):
-    """Load the task and resolve policies for parsed options; ``None`` task after an export."""
+    """Load the task and resolve policies for parsed options; ``None`` task after an export.
+
+    Returns ``(task, config, policy_paths, plan)``; ``plan`` holds the conditions to run, the
+    skipped ones and the validation protocol (``None`` without ``--select-on-validation``).
+    """
     config = config_from_args(args)
-    task = load_task(
-        args.dataset,
-        args.data,
-        test_limit=args.test_limit,
-        mias_task=args.mias_task,
-        split_seed=args.split_seed,
-    )
+    protocol = protocol_from_args(args)
+    task = load_task(args.dataset, args.data, test_limit=args.test_limit,
+                     **_reader_options(args))
     if args.export_unlabeled:
         np.save(args.export_unlabeled, task.train_images)
         log(f"wrote {len(task.train_images)} unlabeled training images "
             f"{task.train_images.shape[1:]} to {args.export_unlabeled}")
         return None, config, {}, {}
-    paths, skipped = resolve_policies(
-        args.dataset,
-        args.conditions,
-        args.policies,
-        {"tanda_mf": args.policy_mf, "tanda_lstm": args.policy_lstm},
-    )
+    explicit = {"tanda_mf": args.policy_mf, "tanda_lstm": args.policy_lstm}
+    for condition, path in _grid_policies(protocol).items():
+        explicit[condition] = explicit[condition] or path
+    paths, skipped = resolve_policies(args.dataset, args.conditions, args.policies, explicit)
     for condition, reason in skipped.items():
         log(f"note: skipping {condition}: {reason}")
     conditions = [c for c in args.conditions if c not in skipped]
     heuristic = paths.get("heuristic")
     if heuristic is not None:
         log(f"note: heuristic draws uniformly from the TFs and L of {heuristic}")
-    return task, config, paths, {"conditions": conditions, "skipped": skipped}
+    return task, config, paths, {"conditions": conditions, "skipped": skipped,
+                                 "protocol": protocol}
 
 
-def run_evaluate(args: argparse.Namespace) -> int:
-    """``tanda evaluate``: run, print the table, append the record to ``--out``."""
-    task, config, paths, plan = prepare(args)
+def run_evaluate(
+    args: argparse.Namespace,
+    *,
+    default_out: str | os.PathLike | None = None,
+    log: Callable[[str], None] = print,
+) -> int:
+    """``tanda evaluate``: run, print the table, append the record to ``--out``.
+
+    Parameters
+    ----------
+    args
+        Parsed :func:`add_run_arguments` options and ``out``.
+    default_out
+        Results file when ``args.out`` is not set (``None``: print only).
+    log
+        Where progress and the table go.
+
+    Returns
+    -------
+    int
+        0 after a run or an export; 1 when every condition was skipped.
+    """
+    task, config, paths, plan = prepare(args, log)
     if task is None:
         return 0
     if not plan["conditions"]:
         print("nothing to run: every requested condition was skipped", file=sys.stderr)
         return 1
-    print(f"{task.description}: pool {len(task.train_labels)}, test {len(task.test_labels)}; "
-          f"{config.epochs} epochs, seeds {list(config.seeds)}, model {config.model}")
-    record = evaluate_task(
-        task, plan["conditions"], config, paths, skipped=plan["skipped"], smoke=args.smoke
-    )
-    print(format_table(record))
-    if args.out:
-        append_record(args.out, record)
-        print(f"appended the results to {args.out}")
+    protocol = plan["protocol"]
+    log(f"{task.description}: pool {len(task.train_labels)}, labeled fraction "
+        f"{config.label_fraction}, test {len(task.test_labels)}; model {config.model} "
+        f"(width {config.width}, blocks {config.blocks}), {config.epochs} epochs, seeds "
+        f"{list(config.seeds)}, conditions {plan['conditions']}"
+        + ("; settings chosen on validation" if protocol else ""))
+    if config.consistency_weight:
+        log(f"semi-supervised: consistency term ({config.consistency_target}) weight "
+            f"{config.consistency_weight} on the unlabeled rest of the pool")
+    record = evaluate_task(task, plan["conditions"], config, paths, skipped=plan["skipped"],
+                           smoke=args.smoke, log=log, protocol=protocol)
+    log(format_table(record))
+    out = getattr(args, "out", None) or default_out
+    if out:
+        append_record(out, record)
+        log(f"appended the results to {out}")
     sys.stdout.flush()
     return 0
 
@@ -452,9 +490,12 @@ def add_evaluate_parser(subparsers: Any, **parser_options: Any) -> argparse.Argu
         **parser_options,
         help="train end models with each augmentation condition and compare test accuracy",
         description="Train an end model on a labeled subset (MNIST 1%, CIFAR-10 10%, "
-        "mini-MIAS patches) once per seed and condition (none, basic, heuristic, tanda_mf, "
-        "tanda_lstm, randaugment, trivialaugment, autoaugment) and print the test accuracies. "
-        f"Per-dataset defaults: {json.dumps(DEFAULTS)}",
+        "mini-MIAS patches, or your own folder of labeled images) once per seed and condition "
+        "(none, basic, heuristic, tanda_mf, tanda_lstm, randaugment, trivialaugment, "
+        "autoaugment) and print the test accuracies; with --select-on-validation every "
+        "condition's settings are first chosen on a validation split of the training pool. "
+        "Per-dataset defaults: "
+        + json.dumps({r.name: dict(r.defaults) for r in RECORDS.values()}),
     )
     add_run_arguments(parser)
     parser.add_argument("--out", metavar="JSON", help="append the results record to this file")
