@@ -8,6 +8,7 @@ import cv2
 import numpy as np
 import pytest
 
+from tanda_transforms import TANDAPolicy
 from tanda_transforms.evaluation import (
     RECORDS,
     EvalConfig,
@@ -237,3 +238,24 @@ def test_tanda_evaluate_runs_a_folder_with_selection(tmp_path, capsys):
     args.select_on_validation = False
     with pytest.raises(ValueError, match="need --select-on-validation"):
         run_evaluate(args)
+
+
+def test_selection_chooses_among_policy_files_and_keeps_patients_whole(tmp_path):
+    short, long = tmp_path / "l1.tanda", tmp_path / "l3.tanda"
+    TANDAPolicy("mnist", seq_len=1, seed=0).save(short)
+    TANDAPolicy("mnist", seq_len=3, seed=0).save(long)
+    x, y = left_right(48)
+    tx, ty = left_right(16, seed=1)
+    patients = np.repeat(np.arange(24), 2)
+    task = Task("mias", x, y, tx, ty, ("normal", "abnormal"), "toy", groups=patients)
+    config = EvalConfig("mias", label_fraction=1.0, seeds=(0,), **FAST)
+    grid = {"tanda_mf": {"policy": [str(short), str(long)], "p": [1.0]}}
+    _, selection = select_and_test(task, ["tanda_mf"], config,
+                                   ValidationProtocol(val_fraction=0.25, grids=grid))
+    entries = selection["candidates"]["tanda_mf"]
+    assert [e["settings"]["policy"] for e in entries] == [str(short), str(long)]
+    assert selection["chosen"]["tanda_mf"]["policy"] in (str(short), str(long))
+    assert selection["grouped"] and selection["split_sizes"]["0"]["validation"] == 12
+    labeled, val, _ = protocol_split(y, 1.0, 0, val_size=2000, val_fraction=0.25,
+                                     groups=patients)
+    assert not set(patients[val].tolist()) & set(patients[labeled].tolist())
