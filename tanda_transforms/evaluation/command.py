@@ -26,7 +26,6 @@ import numpy as np
 from tanda_transforms.consistency import TARGETS
 from tanda_transforms.evaluation.augment import CONDITIONS, POLICY_CONDITIONS
 from tanda_transforms.evaluation.datasets import DATASETS, RECORDS, dataset_record, load_task
-from tanda_transforms.evaluation.folder import COLOR_MODES
 from tanda_transforms.evaluation.report import (
     append_record,
     format_table,
@@ -146,19 +145,7 @@ def add_run_arguments(
     parser.add_argument("--device", choices=("auto", "cpu", "cuda"), default="auto")
     parser.add_argument("--test-limit", type=int, metavar="N",
                         help="test on a fixed stratified subset of N test items (default: all)")
-    parser.add_argument("--mias-task", choices=("abnormal", "malignancy"), default="abnormal",
-                        help="mias: normal vs abnormal patches, or benign vs malignant lesions")
-    parser.add_argument("--split-seed", type=int, default=0,
-                        help="mias, folder: seed of the test split (mias: by patient)")
-    parser.add_argument("--test-fraction", type=float, metavar="F",
-                        help="mias, folder: share of the data in the test split "
-                        "(default: mias 0.25 of the patients, folder 0.2 of the images)")
-    parser.add_argument("--image-size", type=int, metavar="PX",
-                        help="folder: resize every image to PX x PX (default: images must "
-                        "share one size)")
-    parser.add_argument("--color", choices=COLOR_MODES, default="auto",
-                        help="folder: auto keeps grayscale when every image is grayscale, "
-                        "else converts all to RGB")
+    _add_reader_arguments(parser)
     _add_selection_arguments(parser)
     parser.add_argument("--export-unlabeled", metavar="NPY",
                         help="write the training pool's images (no labels) to this .npy, the "
@@ -166,6 +153,21 @@ def add_run_arguments(
                         "patients' patches of this --split-seed)")
     parser.add_argument("--smoke", action="store_true",
                         help="mark the results as a smoke run (never rendered as results)")
+
+
+def _add_reader_arguments(parser: argparse.ArgumentParser) -> None:
+    """One flag per reader option of the records; its help says what it does per dataset."""
+    options: dict[str, list[tuple[str, Any]]] = {}
+    for record in RECORDS.values():
+        for option in record.options:
+            options.setdefault(option.name, []).append((record.name, option))
+    for uses in options.values():
+        first = uses[0][1]
+        parser.add_argument(
+            first.flag, type=first.type, choices=first.choices, metavar=None if first.choices
+            else first.name.split("_")[-1].upper(),
+            help="; ".join(f"{name}: {option.help}" for name, option in uses),
+        )
 
 
 def _add_selection_arguments(parser: argparse.ArgumentParser) -> None:
@@ -208,7 +210,8 @@ def protocol_from_args(args: argparse.Namespace) -> ValidationProtocol | None:
 
 def _reader_options(args: argparse.Namespace) -> dict[str, Any]:
     """The options of the dataset's reader that were given (the reader's defaults else)."""
-    options = {name: getattr(args, name, None) for name in dataset_record(args.dataset).options}
+    names = [option.name for option in dataset_record(args.dataset).options]
+    options = {name: getattr(args, name, None) for name in names}
     return {name: value for name, value in options.items() if value is not None}
 
 

@@ -47,11 +47,42 @@ from collections.abc import Callable, Mapping
 from typing import Any
 
 from tanda_transforms.data import CIFAR10_CLASSES, load_cifar10, load_mnist
-from tanda_transforms.evaluation.folder import read_folder_task
-from tanda_transforms.evaluation.mias import read_mias_task
+from tanda_transforms.evaluation.folder import COLOR_MODES, read_folder_task
+from tanda_transforms.evaluation.mias import MIAS_TASKS, read_mias_task
 from tanda_transforms.evaluation.tasks import Task, limit_test, train_test_reader
 
-__all__ = ["DATASETS", "RECORDS", "DatasetRecord", "dataset_record", "load_task"]
+__all__ = [
+    "DATASETS", "RECORDS", "DatasetRecord", "ReaderOption", "dataset_record", "load_task"
+]
+
+
+@dataclasses.dataclass(frozen=True)
+class ReaderOption:
+    """An option of a dataset's reader, offered on the command line as ``--name-with-dashes``.
+
+    Attributes
+    ----------
+    name
+        The reader's keyword (``split_seed`` -> ``--split-seed``).
+    help
+        What it does for this dataset (with the reader's default).
+    type
+        Converts the command-line text.
+    choices
+        The allowed values, or ``None``.
+
+    Not given on the command line, an option is not passed: the reader's default holds.
+    """
+
+    name: str
+    help: str
+    type: Callable[[str], Any] = str
+    choices: tuple[Any, ...] | None = None
+
+    @property
+    def flag(self) -> str:
+        """The command-line flag."""
+        return "--" + self.name.replace("_", "-")
 
 
 @dataclasses.dataclass(frozen=True)
@@ -69,7 +100,7 @@ class DatasetRecord:
     reader
         ``reader(root, **options)`` -> :class:`~tanda_transforms.evaluation.tasks.Task`.
     options
-        The reader options ``tanda evaluate`` passes on (argparse names, e.g. ``split_seed``).
+        The reader's options that ``tanda evaluate`` offers (:class:`ReaderOption`).
     pack
         TF pack of the heuristic baseline when no policy file gives the TFs.
     flip
@@ -102,13 +133,14 @@ class DatasetRecord:
     defaults: Mapping[str, Any]
     data_folder: str | None
     data_help: str
-    options: tuple[str, ...] = ()
+    options: tuple[ReaderOption, ...] = ()
     metric: str = "accuracy"
     val_size: int = 2000
     val_fraction: float = 0.2
     reference: Mapping[str, Any] | None = None
 
 
+_SPLIT_SEED = ReaderOption("split_seed", "seed of the stratified test split (default 0)", int)
 _SMALL_CNN = dict(batch_size=32, lr=0.02, model="cnn", width=32, blocks=2, epochs=30)
 
 #: Every dataset of the end-model harness, by name.
@@ -144,7 +176,14 @@ RECORDS: dict[str, DatasetRecord] = {
             name="mias", title="Mammography (mini-MIAS)",
             description="mini-MIAS patches, normal vs abnormal (or benign vs malignant), "
             "split by patient",
-            reader=read_mias_task, options=("mias_task", "split_seed", "test_fraction"),
+            reader=read_mias_task,
+            options=(
+                ReaderOption("mias_task", "normal vs abnormal patches, or benign vs malignant "
+                             "lesions (default abnormal)", choices=tuple(MIAS_TASKS)),
+                ReaderOption("split_seed", "seed of the patient split (default 0)", int),
+                ReaderOption("test_fraction", "share of the patients in the test split "
+                             "(default 0.25)", float),
+            ),
             pack="mammography", flip=True, data_folder="mini-mias",
             data_help="the mini-MIAS folder (Info.txt and the .pgm films)",
             defaults=dict(label_fraction=1.0, epochs=30, batch_size=32, lr=0.02, model="cnn",
@@ -160,7 +199,16 @@ RECORDS: dict[str, DatasetRecord] = {
             description="your images: one sub-folder per class (or train/ and test/ holding "
             "them)",
             reader=read_folder_task,
-            options=("split_seed", "test_fraction", "image_size", "color"),
+            options=(
+                _SPLIT_SEED,
+                ReaderOption("test_fraction", "share of the images in the stratified test "
+                             "split when there are no train/ and test/ folders (default 0.2)",
+                             float),
+                ReaderOption("image_size", "resize every image to N x N (default: images "
+                             "must share one size)", int),
+                ReaderOption("color", "auto keeps grayscale when every image is grayscale, "
+                             "else converts all to RGB (default auto)", choices=COLOR_MODES),
+            ),
             pack="cifar10", flip=False, data_folder=None,
             data_help="a folder with one sub-folder of images per class",
             defaults=dict(_SMALL_CNN, label_fraction=1.0),
