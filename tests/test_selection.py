@@ -259,3 +259,9 @@ def test_selection_chooses_among_policy_files_and_keeps_patients_whole(tmp_path)
     labeled, val, _ = protocol_split(y, 1.0, 0, val_size=2000, val_fraction=0.25,
                                      groups=patients)
     assert not set(patients[val].tolist()) & set(patients[labeled].tolist())
+
+
+def test_selection_refuses_consistency_without_unlabeled_images():
+    config = EvalConfig("mias", label_fraction=1.0, consistency_weight=0.1, **FAST)
+    with pytest.raises(ValueError, match="unlabeled"):
+        select_and_test(toy_task(), ["none"], config, ValidationProtocol())

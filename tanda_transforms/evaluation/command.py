@@ -28,6 +28,7 @@ from tanda_transforms.evaluation.augment import CONDITIONS, POLICY_CONDITIONS
 from tanda_transforms.evaluation.datasets import DATASETS, RECORDS, dataset_record, load_task
 from tanda_transforms.evaluation.report import (
     append_record,
+    format_selection,
     format_table,
     machine_info,
     policy_info,
@@ -465,6 +466,8 @@ def run_evaluate(
     record = evaluate_task(task, plan["conditions"], config, paths, skipped=plan["skipped"],
                            smoke=args.smoke, log=log, protocol=protocol)
     log(format_table(record))
+    if protocol is not None:
+        log(format_selection(record))
     out = getattr(args, "out", None) or default_out
     if out:
         append_record(out, record)

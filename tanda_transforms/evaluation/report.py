@@ -21,7 +21,7 @@ from tanda_transforms._atomic import write_atomic
 from tanda_transforms.evaluation.training import resolve_device
 from tanda_transforms.policy import TANDAPolicy
 
-__all__ = ["append_record", "format_table", "machine_info", "policy_info"]
+__all__ = ["append_record", "format_selection", "format_table", "machine_info", "policy_info"]
 
 
 def policy_info(path: str) -> dict[str, Any]:
@@ -106,3 +106,29 @@ def append_record(path: str | os.PathLike, record: Mapping[str, Any]) -> None:
             raise ValueError(f"{path} holds results of another dataset or is not a results file")
     data["runs"].append(dict(record))
     write_atomic(path, (json.dumps(data, indent=1) + "\n").encode())
+
+
+def format_selection(record: Mapping[str, Any]) -> str:
+    """Each condition's chosen setting and its validation score, as lines of text.
+
+    Examples
+    --------
+    >>> record = {"selection": {"candidates": {"randaugment": [
+    ...     {"settings": {"num_ops": 1}, "val_mean": 90.0},
+    ...     {"settings": {"num_ops": 2}, "val_mean": 91.5}]},
+    ...     "chosen": {"randaugment": {"num_ops": 2}}}}
+    >>> print(format_selection(record))
+    chosen on validation:
+      randaugment      num_ops=2 (validation 91.50 %, best of 2)
+    """
+    selection = record.get("selection")
+    if not selection:
+        return ""
+    lines = ["chosen on validation:"]
+    for condition, chosen in selection["chosen"].items():
+        entries = selection["candidates"][condition]
+        best = max(e["val_mean"] for e in entries)
+        knobs = ", ".join(f"{k}={v}" for k, v in chosen.items()) or "(nothing to tune)"
+        lines.append(f"  {condition:<16s} {knobs} (validation {best:.2f} %, best of "
+                     f"{len(entries)})")
+    return "\n".join(lines)

@@ -331,6 +331,10 @@ def select_and_test(
         if condition in conditions and condition not in policy_paths and \
                 "policy" not in protocol.grid(condition):
             raise ValueError(f"condition {condition!r} needs a policy file")
+    if config.consistency_weight > 0 and config.label_fraction >= 1:
+        raise ValueError("consistency training needs unlabeled images: label_fraction must be "
+                         "< 1 (the pool outside the labeled subset and the validation set is "
+                         "the unlabeled set)")
     grids = {c: candidates(protocol.grid(c)) for c in conditions}
     augments = {
         f"{c}#{k}": build_candidate(c, settings, config, policy_paths.get(c))
