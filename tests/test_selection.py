@@ -1,6 +1,7 @@
 """Validation protocol, dataset records and folder datasets of the end-model harness."""
 
 import argparse
+import importlib.util
 import json
 from pathlib import Path
 
@@ -234,7 +235,16 @@ def test_tanda_evaluate_runs_a_folder_with_selection(tmp_path, capsys):
     assert record["n_labeled"] == 26
     assert [c["settings"] for c in record["selection"]["candidates"]["trivialaugment"]] == [
         {"p": 0.5}, {"p": 1.0}]
-    assert "select seed 0" in capsys.readouterr().out
+    printed = capsys.readouterr().out
+    assert "select seed 0" in printed and "chosen on validation:" in printed
+    spec = importlib.util.spec_from_file_location(
+        "end_model", Path(__file__).resolve().parents[1] / "docs" / "experiments" / "end_model.py")
+    end_model = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(end_model)
+    table = end_model.render_validated(out)
+    chosen = record["selection"]["chosen"]["trivialaugment"]["p"]
+    assert f"| trivialaugment | {record['conditions']['trivialaugment']['mean']:.2f}" in table
+    assert f"| p {chosen} | p 0.5: " in table and "26 labeled, 6 validation" in table
     args.select_on_validation = False
     with pytest.raises(ValueError, match="need --select-on-validation"):
         run_evaluate(args)

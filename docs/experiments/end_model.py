@@ -291,6 +291,42 @@ def render_plot(records: dict[str, dict[str, Any]], path: Path) -> None:
     plt.close(fig)
 
 
+def _knobs(settings: dict[str, Any]) -> str:
+    return ", ".join(f"{k} {Path(v).name if k == 'policy' else v}"
+                     for k, v in settings.items()) or "—"
+
+
+def render_validated(path: Path) -> str:
+    """A markdown section from a results file of ``--select-on-validation`` runs: each
+    condition's test accuracy, its chosen setting and every candidate's validation score."""
+    runs = [r for r in json.loads(path.read_text())["runs"]
+            if "selection" in r and not r.get("smoke")]
+    if not runs:
+        raise SystemExit(f"{path}: no run chose its settings on validation")
+    first = runs[0]
+    sizes = next(iter(first["selection"]["split_sizes"].values()))
+    lines = [
+        f"Test accuracy (%) of each condition's validation-chosen setting, mean ± sample std "
+        f"over seeds {first['config']['seeds']}; {sizes['labeled']} labeled, "
+        f"{sizes['validation']} validation and {sizes['unlabeled']} unlabeled pool items per "
+        f"seed, {first['n_test']} test items; selection seeds "
+        f"{first['selection']['select_seeds']}. From `{path.name}`.",
+        "",
+        "| condition | test: mean ± std | per seed | chosen setting | validation of every "
+        "candidate |",
+        "|---|---:|---|---|---|",
+    ]
+    for run in runs:
+        selection = run["selection"]
+        for name, entry in run["conditions"].items():
+            tried = "; ".join(f"{_knobs(c['settings'])}: {c['val_mean']:.2f}"
+                              for c in selection["candidates"][name])
+            per_seed = ", ".join(f"{a:.2f}" for a in entry["accuracy"])
+            lines.append(f"| {name} | {entry['mean']:.2f} ± {entry['std']:.2f} | {per_seed} | "
+                         f"{_knobs(selection['chosen'][name])} | {tried} |")
+    return "\n".join(lines) + "\n"
+
+
 def render(args: argparse.Namespace) -> int:
     results_dir = Path(args.results_dir) if args.results_dir else HERE
     report_dir = Path(args.report_dir) if args.report_dir else DOCS
@@ -326,7 +362,13 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--report-dir", help="--render: where results.md/png go (default docs/)")
     parser.add_argument("--include-smoke", action="store_true",
                         help="--render: include smoke runs (marked SMOKE); for testing only")
+    parser.add_argument("--render-validated", type=Path, metavar="JSON",
+                        help="print a markdown table of a results file of "
+                        "--select-on-validation runs (chosen settings, every candidate)")
     args = parser.parse_args(argv)
+    if args.render_validated:
+        print(render_validated(args.render_validated), end="")
+        return 0
     if args.render:
         if args.include_smoke and args.report_dir is None:
             parser.error("--include-smoke needs --report-dir (smoke runs never go to docs/)")
