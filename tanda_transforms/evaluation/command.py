@@ -6,7 +6,12 @@ printed as a table and, with ``--out``, appended to a JSON file as one run recor
     {"dataset": "mnist", "runs": [{"date": ..., "config": {...}, "conditions": {...}}, ...]}
 
 Each condition entry holds the per-seed accuracies, their mean and sample standard deviation,
-and the wall times; ``skipped`` says which conditions did not run and why.
+and the wall times; ``skipped`` says which conditions did not run and why. With
+``--select-on-validation`` (:mod:`~tanda_transforms.evaluation.selection`) each condition's
+settings are chosen on a validation split first, and ``selection`` holds the protocol's sizes,
+every candidate's validation accuracies and the choices; the accuracies are then those of the
+chosen settings. Which datasets exist, their defaults and their reader options come from the
+records of :mod:`~tanda_transforms.evaluation.datasets`.
 """
 
 from __future__ import annotations
