@@ -31,6 +31,14 @@ unlabeled rest of the pool, made with each condition's own augmentation
         --policies docs/experiments/policies/ --consistency-weight 0.05 \
         --consistency-passes 2 --unlabeled-batch-size 64 --consistency-target pairs
 
+Validation protocol (issue 26): ``--select-on-validation`` chooses every condition's settings
+on a validation split of the training pool and tests each choice once per seed
+(``tanda_transforms/evaluation/selection.py``); ``--render-validated FILE`` prints such runs
+as a markdown table with every candidate's validation score (``validated_mnist.sh``)::
+
+    python docs/experiments/end_model.py --render-validated \
+        docs/experiments/results_mnist_validated.json
+
 ``--smoke`` marks a run as a smoke test: its results go to /tmp/tanda_smoke/ unless ``--out``
 says otherwise and ``--render`` never shows them. Needs the dataset files (see
 ../shared/data/README.md); matplotlib for the plot.
