@@ -31,6 +31,14 @@ unlabeled rest of the pool, made with each condition's own augmentation
         --policies docs/experiments/policies/ --consistency-weight 0.05 \
         --consistency-passes 2 --unlabeled-batch-size 64 --consistency-target pairs
 
+Validation protocol (issue 26): ``--select-on-validation`` chooses every condition's settings
+on a validation split of the training pool and tests each choice once per seed
+(``tanda_transforms/evaluation/selection.py``); ``--render-validated FILE`` prints such runs
+as a markdown table with every candidate's validation score (``validated_mnist.sh``)::
+
+    python docs/experiments/end_model.py --render-validated \
+        docs/experiments/results_mnist_validated.json
+
 ``--smoke`` marks a run as a smoke test: its results go to /tmp/tanda_smoke/ unless ``--out``
 says otherwise and ``--render`` never shows them. Needs the dataset files (see
 ../shared/data/README.md); matplotlib for the plot.
@@ -39,52 +47,26 @@ says otherwise and ``--render`` never shows them. Needs the dataset files (see
 from __future__ import annotations
 
 import argparse
-import dataclasses
 import json
 import sys
 from pathlib import Path
 from typing import Any
 
-from tanda_transforms.evaluation.augment import CONDITIONS, DATASETS
-from tanda_transforms.evaluation.command import (
-    add_run_arguments,
-    append_record,
-    evaluate_task,
-    format_table,
-    prepare,
-)
+from tanda_transforms.evaluation.augment import CONDITIONS
+from tanda_transforms.evaluation.command import add_run_arguments, run_evaluate
+from tanda_transforms.evaluation.datasets import DATASETS, RECORDS
 
 HERE = Path(__file__).resolve().parent
 DOCS = HERE.parent
 DATA = HERE.parents[2] / "shared" / "data"
-DATA_FOLDERS = {"mnist": "mnist", "cifar10": "cifar10", "mias": "mini-mias"}
 SMOKE_DIR = Path("/tmp/tanda_smoke")
 
-#: Ratner et al. 2017, Table 1 (end-model test accuracy, %). The mammography numbers are for
-#: DDSM with domain-specific TFs: another dataset and task than our mini-MIAS patches.
-PAPER: dict[str, dict[str, Any]] = {
-    "mnist": {
-        "setting": "MNIST, 1 % of the labels",
-        "values": {"none": 90.2, "basic": 95.3, "heuristic": 95.9, "tanda_mf": 96.5,
-                   "tanda_lstm": 96.7},
-    },
-    "cifar10": {
-        "setting": "CIFAR-10, 10 % of the labels",
-        "values": {"none": 66.0, "basic": 73.1, "heuristic": 77.5, "tanda_mf": 79.8,
-                   "tanda_lstm": 81.5},
-    },
-    "mias": {
-        "setting": "DDSM with domain-specific TFs (not the same data or task as ours)",
-        "values": {"none": 57.6, "basic": 58.8, "heuristic": 53.7, "tanda_mf": 59.9,
-                   "tanda_lstm": 62.7},
-    },
-}
-TITLES = {"mnist": "MNIST", "cifar10": "CIFAR-10", "mias": "Mammography (mini-MIAS)"}
 #: Settings that must match for runs to be merged into one table.
 SAME_SETTINGS = ("label_fraction", "epochs", "batch_size", "lr", "seeds", "model", "width",
                  "blocks", "with_basic", "seq_len", "weight_decay", "momentum", "policy_p",
-                 "policy_frame", "render", "basic_border", "clean_epochs", "consistency_weight",
-                 "consistency_passes", "unlabeled_batch_size", "consistency_target")
+                 "policy_frame", "render", "basic_border", "basic_pad", "basic_flip",
+                 "clean_epochs", "consistency_weight", "consistency_passes",
+                 "unlabeled_batch_size", "consistency_target")
 #: Settings that only matter when the consistency term is on (weight above 0).
 CONSISTENCY_SETTINGS = ("consistency_passes", "unlabeled_batch_size", "consistency_target")
 
@@ -103,35 +85,19 @@ def _register_mias_pool(dataset: str) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
+    """One evaluation through the harness (``tanda evaluate``), results appended here."""
     if args.data is None:
-        args.data = str(DATA / DATA_FOLDERS[args.dataset])
+        folder = RECORDS[args.dataset].data_folder
+        if folder is None:
+            print(f"--data is required for --dataset {args.dataset}", file=sys.stderr)
+            return 2
+        args.data = str(DATA / folder)
     if args.smoke:
         print("=" * 72 + "\nSMOKE RUN: timings and plumbing only; these are not results.\n"
               + "=" * 72)
     _register_mias_pool(args.dataset)
-    task, config, paths, plan = prepare(args)
-    if task is None:
-        return 0
-    if not plan["conditions"]:
-        print("nothing to run")
-        return 1
-    print(f"{task.description}: pool {len(task.train_labels)}, labeled fraction "
-          f"{config.label_fraction}, test {len(task.test_labels)}; model {config.model} "
-          f"(width {config.width}, blocks {config.blocks}), {config.epochs} epochs, "
-          f"seeds {list(config.seeds)}, conditions {plan['conditions']}")
-    for line in _consistency_line(dataclasses.asdict(config)):
-        print(line[2:])
-    record = evaluate_task(
-        task, plan["conditions"], config, paths, skipped=plan["skipped"], smoke=args.smoke
-    )
-    print(format_table(record))
-    out = args.out
-    if out is None:
-        folder = SMOKE_DIR if args.smoke else HERE
-        out = folder / f"results_{args.dataset}.json"
-    append_record(out, record)
-    print(f"appended to {out}")
-    return 0
+    default_out = (SMOKE_DIR if args.smoke else HERE) / f"results_{args.dataset}.json"
+    return run_evaluate(args, default_out=default_out)
 
 
 # --- report -----------------------------------------------------------------------------------
@@ -139,7 +105,7 @@ def run(args: argparse.Namespace) -> int:
 
 #: Settings that runs made before they existed had (policies were rendered step by step).
 OLD_DEFAULTS = {"policy_p": 1.0, "policy_frame": 0, "render": "step", "basic_border": "zero",
-                "clean_epochs": 0, "consistency_weight": 0.0}
+                "basic_pad": 4, "basic_flip": None, "clean_epochs": 0, "consistency_weight": 0.0}
 
 
 def _settings(run_record: dict[str, Any]) -> tuple:
@@ -227,8 +193,8 @@ def render_markdown(records: dict[str, dict[str, Any]]) -> str:
     ]
     for dataset, record in records.items():
         config, machine, info = record["config"], record["machine"], record.get("task_info", {})
-        paper = PAPER[dataset]
-        lines += [f"## {TITLES[dataset]}", ""]
+        paper = RECORDS[dataset].reference or {"setting": "", "values": {}}
+        lines += [f"## {RECORDS[dataset].title}", ""]
         lines += [
             f"- Task: {record['task']}; {record['n_labeled']} labeled training items "
             f"(label fraction {config['label_fraction']}, pool {record['n_pool']}), "
@@ -306,7 +272,7 @@ def render_plot(records: dict[str, dict[str, Any]], path: Path) -> None:
 
     fig, axes = plt.subplots(1, len(records), figsize=(5.5 * len(records), 4.2), squeeze=False)
     for ax, (dataset, record) in zip(axes[0], records.items(), strict=True):
-        paper = PAPER[dataset]["values"]
+        paper = (RECORDS[dataset].reference or {}).get("values", {})
         names = [c for c in CONDITIONS if c in record["conditions"] or c in paper]
         x = range(len(names))
         ours = [record["conditions"].get(c) for c in names]
@@ -324,12 +290,49 @@ def render_plot(records: dict[str, dict[str, Any]], path: Path) -> None:
                 ax.text(i - 0.2, bottom + 1, "not run", rotation=90, ha="center", va="bottom",
                         fontsize=7, color="tab:blue")
         ax.set_xticks(list(x), names, rotation=35, ha="right", fontsize=8)
-        ax.set_title(TITLES[dataset] + (" — SMOKE" if record.get("smoke") else ""), fontsize=10)
+        smoke = " — SMOKE" if record.get("smoke") else ""
+        ax.set_title(RECORDS[dataset].title + smoke, fontsize=10)
         ax.set_ylabel("test accuracy (%)")
         ax.legend(fontsize=8, loc="upper center", ncol=2, frameon=False)
     fig.tight_layout()
     fig.savefig(path, dpi=120)
     plt.close(fig)
+
+
+def _knobs(settings: dict[str, Any]) -> str:
+    return ", ".join(f"{k} {Path(v).name if k == 'policy' else v}"
+                     for k, v in settings.items()) or "—"
+
+
+def render_validated(path: Path) -> str:
+    """A markdown section from a results file of ``--select-on-validation`` runs: each
+    condition's test accuracy, its chosen setting and every candidate's validation score."""
+    runs = [r for r in json.loads(path.read_text())["runs"]
+            if "selection" in r and not r.get("smoke")]
+    if not runs:
+        raise SystemExit(f"{path}: no run chose its settings on validation")
+    first = runs[0]
+    sizes = next(iter(first["selection"]["split_sizes"].values()))
+    lines = [
+        f"Test accuracy (%) of each condition's validation-chosen setting, mean ± sample std "
+        f"over seeds {first['config']['seeds']}; {sizes['labeled']} labeled, "
+        f"{sizes['validation']} validation and {sizes['unlabeled']} unlabeled pool items per "
+        f"seed, {first['n_test']} test items; selection seeds "
+        f"{first['selection']['select_seeds']}. From `{path.name}`.",
+        "",
+        "| condition | test: mean ± std | per seed | chosen setting | validation of every "
+        "candidate |",
+        "|---|---:|---|---|---|",
+    ]
+    for run in runs:
+        selection = run["selection"]
+        for name, entry in run["conditions"].items():
+            tried = "; ".join(f"{_knobs(c['settings'])}: {c['val_mean']:.2f}"
+                              for c in selection["candidates"][name])
+            per_seed = ", ".join(f"{a:.2f}" for a in entry["accuracy"])
+            lines.append(f"| {name} | {entry['mean']:.2f} ± {entry['std']:.2f} | {per_seed} | "
+                         f"{_knobs(selection['chosen'][name])} | {tried} |")
+    return "\n".join(lines) + "\n"
 
 
 def render(args: argparse.Namespace) -> int:
@@ -367,7 +370,13 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--report-dir", help="--render: where results.md/png go (default docs/)")
     parser.add_argument("--include-smoke", action="store_true",
                         help="--render: include smoke runs (marked SMOKE); for testing only")
+    parser.add_argument("--render-validated", type=Path, metavar="JSON",
+                        help="print a markdown table of a results file of "
+                        "--select-on-validation runs (chosen settings, every candidate)")
     args = parser.parse_args(argv)
+    if args.render_validated:
+        print(render_validated(args.render_validated), end="")
+        return 0
     if args.render:
         if args.include_smoke and args.report_dir is None:
             parser.error("--include-smoke needs --report-dir (smoke runs never go to docs/)")

@@ -7,9 +7,9 @@ and independent of torch's global generator:
 ``none``
     The image unchanged.
 ``basic``
-    Zero-pad 4 px on each side, crop back to the original size at a random offset, and (for
-    CIFAR-10 and mammography, as in the paper; not for MNIST, whose digits are not mirror
-    symmetric) flip horizontally with probability 1/2.
+    Zero-pad 4 px on each side, crop back to the original size at a random offset, and (when
+    the dataset's record says so: CIFAR-10 and mammography, as in the paper; not MNIST, whose
+    digits are not mirror symmetric) flip horizontally with probability 1/2.
 ``heuristic``
     Uniform random sequences of the TANDA TFs: ``TANDAPolicy(pack, seq_len=L)``, the paper's
     heuristic baseline. With ``policy_path`` it takes that policy's TFs and ``L``, so the
@@ -18,7 +18,9 @@ and independent of torch's global generator:
     A learned policy, loaded from ``policy_path`` (a ``.tanda`` file or a gallery name).
 ``randaugment``, ``trivialaugment``, ``autoaugment``
     torchvision's ``RandAugment()``, ``TrivialAugmentWide()`` and
-    ``AutoAugment(AutoAugmentPolicy.CIFAR10)`` with their default settings, applied to the
+    ``AutoAugment(AutoAugmentPolicy.CIFAR10)`` with their default settings (or RandAugment's
+    ``num_ops`` / ``magnitude`` and, for each, a probability ``p`` of applying it, given as
+    ``tv_options``), applied to the
     ``uint8`` tensor. torchvision accepts 1-channel tensors, so MNIST and mammograms are fed as
     they are (no 3-channel copy): the colour ops (``Color`` = saturation, and hue) are then
     identities, all other ops act on the single channel. The CIFAR-10 AutoAugment policy is
@@ -50,18 +52,22 @@ from __future__ import annotations
 
 import dataclasses
 import os
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from typing import Any
 
 import numpy as np
 import torch
 from torchvision.transforms import v2
 
-from tanda_transforms.evaluation.options import (
+from tanda_transforms.evaluation.datasets import dataset_record
+from tanda_transforms.evaluation.options import (  # re-exported: they used to live here
+    BASIC_BORDERS,
+    BASIC_PAD,
     CONDITIONS,
-    DATASETS,
     POLICY_CONDITIONS,
+    RENDERINGS,
     TORCHVISION_CONDITIONS,
+    TORCHVISION_KNOBS,
 )
 from tanda_transforms.policy import PolicyNotFoundError, TANDAPolicy
 from tanda_transforms.seeding import derive_seed, process_key, reseed, stream_seed
@@ -69,7 +75,6 @@ from tanda_transforms.sequence import SampledSequence
 
 __all__ = [
     "CONDITIONS",
-    "DATASETS",
     "POLICY_CONDITIONS",
     "TORCHVISION_CONDITIONS",
     "Chain",
@@ -83,16 +88,6 @@ __all__ = [
 ]
 
 Augment = Callable[[np.ndarray], np.ndarray]
-
-#: The TF pack of each dataset (the heuristic baseline's TFs when no policy file is given).
-PACKS: dict[str, str] = {"mnist": "mnist", "cifar10": "cifar10", "mias": "mammography"}
-#: Whether ``basic`` flips horizontally.
-FLIPS: dict[str, bool] = {"mnist": False, "cifar10": True, "mias": True}
-BASIC_PAD = 4
-BASIC_BORDERS: tuple[str, ...] = ("zero", "reflect")
-#: How a policy condition renders: one resampling per geometric run, or the old way.
-RENDERINGS: tuple[str, ...] = ("fused", "step")
-
 
 class _Seeded:
     """A numpy random stream per process (and per DataLoader worker), started from ``seed``."""
@@ -235,9 +230,12 @@ class StepByStepPolicy:
         return f"StepByStepPolicy({self.policy!r})"
 
 
-def _torchvision_transform(name: str) -> v2.Transform:
+def _torchvision_transform(name: str, num_ops: int | None, magnitude: int | None) -> v2.Transform:
     if name == "randaugment":
-        return v2.RandAugment()
+        ops = {} if num_ops is None else {"num_ops": num_ops}
+        return v2.RandAugment(**ops, **({} if magnitude is None else {"magnitude": magnitude}))
+    if num_ops is not None or magnitude is not None:
+        raise ValueError(f"{name}: num_ops and magnitude are RandAugment's knobs only")
     if name == "trivialaugment":
         return v2.TrivialAugmentWide()
     if name == "autoaugment":
@@ -258,6 +256,11 @@ class TorchvisionAugment(_Seeded):
         ``"randaugment"``, ``"trivialaugment"`` or ``"autoaugment"`` (CIFAR-10 policy).
     seed
         Seed of the stream.
+    p
+        Probability of augmenting an image (1: always, torchvision's behaviour; below 1 one
+        more draw per image from the stream decides).
+    num_ops, magnitude
+        RandAugment's ``N`` and ``M`` (``None``: torchvision's defaults, 2 and 9).
 
     Examples
     --------
@@ -267,15 +270,27 @@ class TorchvisionAugment(_Seeded):
     True
     """
 
-    def __init__(self, name: str, seed: int = 0) -> None:
-        self.name = name
-        self.transform = _torchvision_transform(name)
+    def __init__(
+        self,
+        name: str,
+        seed: int = 0,
+        *,
+        p: float = 1.0,
+        num_ops: int | None = None,
+        magnitude: int | None = None,
+    ) -> None:
+        if isinstance(p, bool) or not isinstance(p, int | float) or not 0 <= p <= 1:
+            raise ValueError(f"p must be a number in [0, 1], got {p!r}")
+        self.name, self.p = name, float(p)
+        self.transform = _torchvision_transform(name, num_ops, magnitude)
         super().__init__(seed)
 
     def __call__(self, image: np.ndarray) -> np.ndarray:
         image = _check_image(image)
         if image.ndim == 3 and image.shape[2] not in (1, 3):
             raise ValueError(f"{self.name}: expected 1 or 3 channels, got {image.shape[2]}")
+        if self.p < 1 and self.rng.random() >= self.p:
+            return image
         tensor = torch.from_numpy(np.ascontiguousarray(image))
         tensor = tensor[None] if image.ndim == 2 else tensor.permute(2, 0, 1)
         # Seed torch's CPU generator for this call, then put its state back (about 4 us;
@@ -291,7 +306,7 @@ class TorchvisionAugment(_Seeded):
         return np.ascontiguousarray(out.numpy())
 
     def __repr__(self) -> str:
-        return f"TorchvisionAugment({self.name!r}, seed={self.seed})"
+        return f"TorchvisionAugment({self.name!r}, seed={self.seed}, p={self.p})"
 
 
 class Chain:
@@ -334,6 +349,7 @@ def make_augment(
     seed: int = 0,
     with_basic: bool = False,
     recipe: PolicyRecipe | None = None,
+    tv_options: Mapping[str, Any] | None = None,
 ) -> Augment:
     """The augmentation callable of one condition (see the module docstring).
 
@@ -342,8 +358,8 @@ def make_augment(
     condition
         One of :data:`CONDITIONS`.
     dataset
-        ``"mnist"``, ``"cifar10"`` or ``"mias"``: picks the TF pack of ``heuristic`` and
-        whether ``basic`` flips.
+        A dataset name (:data:`~tanda_transforms.evaluation.datasets.DATASETS`): its record
+        gives the TF pack of ``heuristic`` and whether ``basic`` flips.
     policy_path
         ``.tanda`` file (or gallery name) of ``tanda_mf`` / ``tanda_lstm`` (required there).
         For ``heuristic`` it is optional: when given, the heuristic uses that policy's TFs and
@@ -356,7 +372,11 @@ def make_augment(
         Run the basic pad-crop(-flip) before the condition.
     recipe
         How the policy conditions (``heuristic``, ``tanda_*``) are applied and how ``basic``
-        pads (default :class:`PolicyRecipe`: every image, no frame, fused, zero padding).
+        pads (default :class:`PolicyRecipe`: every image, no frame, fused, zero padding of
+        4 px).
+    tv_options
+        Knobs of a torchvision condition (:data:`TORCHVISION_KNOBS`: RandAugment's
+        ``num_ops`` and ``magnitude``, and ``p``); defaults: torchvision's, ``p`` 1.
 
     Returns
     -------
@@ -383,29 +403,33 @@ def make_augment(
     """
     if condition not in CONDITIONS:
         raise ValueError(f"unknown condition {condition!r}; expected one of {CONDITIONS}")
-    if dataset not in DATASETS:
-        raise ValueError(f"unknown dataset {dataset!r}; expected one of {DATASETS}")
+    record = dataset_record(dataset)
     recipe = recipe or PolicyRecipe()
+    tv_options = dict(tv_options or {})
+    if tv_options and set(tv_options) - set(TORCHVISION_KNOBS.get(condition, ())):
+        raise ValueError(f"{condition}: tv_options {sorted(tv_options)} are not its knobs; "
+                         f"torchvision conditions take {TORCHVISION_KNOBS}")
+    flip = record.flip if recipe.basic_flip is None else recipe.basic_flip
     augment: Any
     if condition == "none":
         return Identity()
     if condition == "basic":
-        return PadCropFlip(BASIC_PAD, FLIPS[dataset], seed=seed, border=recipe.basic_border)
+        return PadCropFlip(recipe.basic_pad, flip, seed=seed, border=recipe.basic_border)
     if condition == "heuristic":
         if policy_path is not None:
             learned = _load_policy(condition, policy_path, seed)
             augment = TANDAPolicy(learned.library, seq_len=learned.seq_len, seed=seed)
         else:
-            augment = TANDAPolicy(PACKS[dataset], seq_len=seq_len, seed=seed)
+            augment = TANDAPolicy(record.pack, seq_len=seq_len, seed=seed)
         augment = recipe.apply_to(augment)
     elif condition in POLICY_CONDITIONS:
         if policy_path is None:
             raise ValueError(f"condition {condition!r} needs a policy file (policy_path)")
         augment = recipe.apply_to(_load_policy(condition, policy_path, seed))
     else:
-        augment = TorchvisionAugment(condition, seed=seed)
+        augment = TorchvisionAugment(condition, seed=seed, **tv_options)
     if with_basic:
-        basic = PadCropFlip(BASIC_PAD, FLIPS[dataset], border=recipe.basic_border)
+        basic = PadCropFlip(recipe.basic_pad, flip, border=recipe.basic_border)
         augment = Chain(basic, augment)
         augment.manual_seed(seed)
     return augment
@@ -426,6 +450,10 @@ class PolicyRecipe:
         ``"step"`` (every TF resamples on its own: the old rendering, for the ablation).
     basic_border
         Padding of ``basic`` (alone or composed): ``"zero"`` or ``"reflect"``.
+    basic_pad
+        Pixels ``basic`` pads on each side (its crop moves the image by up to this).
+    basic_flip
+        Whether ``basic`` flips left-right; ``None``: as the dataset's record says.
 
     Examples
     --------
@@ -437,6 +465,8 @@ class PolicyRecipe:
     frame: int = 0
     render: str = "fused"
     basic_border: str = "zero"
+    basic_pad: int = BASIC_PAD
+    basic_flip: bool | None = None
 
     def __post_init__(self) -> None:
         if self.render not in RENDERINGS:

@@ -6,7 +6,12 @@ printed as a table and, with ``--out``, appended to a JSON file as one run recor
     {"dataset": "mnist", "runs": [{"date": ..., "config": {...}, "conditions": {...}}, ...]}
 
 Each condition entry holds the per-seed accuracies, their mean and sample standard deviation,
-and the wall times; ``skipped`` says which conditions did not run and why.
+and the wall times; ``skipped`` says which conditions did not run and why. With
+``--select-on-validation`` (:mod:`~tanda_transforms.evaluation.selection`) each condition's
+settings are chosen on a validation split first, and ``selection`` holds the protocol's sizes,
+every candidate's validation accuracies and the choices; the accuracies are then those of the
+chosen settings. Which datasets exist, their defaults and their reader options come from the
+records of :mod:`~tanda_transforms.evaluation.datasets`.
 """
 
 from __future__ import annotations
@@ -14,31 +19,40 @@ from __future__ import annotations
 import argparse
 import dataclasses
 import datetime
-import hashlib
-import json
 import os
-import platform
 import sys
 import time
 from collections.abc import Callable, Mapping, Sequence
-from pathlib import Path
 from typing import Any
 
 import numpy as np
-import torch
 
-from tanda_transforms._atomic import write_atomic
-from tanda_transforms.evaluation.augment import POLICY_CONDITIONS
-from tanda_transforms.evaluation.options import add_evaluate_parser, add_run_arguments
-from tanda_transforms.evaluation.tasks import Task, load_task
+from tanda_transforms.evaluation.datasets import dataset_record, load_task
+from tanda_transforms.evaluation.options import (  # re-exported: they used to live here
+    POLICY_CONDITIONS,
+    add_evaluate_parser,
+    add_run_arguments,
+)
+from tanda_transforms.evaluation.report import (
+    append_record,
+    format_selection,
+    format_table,
+    machine_info,
+    policy_info,
+)
+from tanda_transforms.evaluation.runs import run_conditions
+from tanda_transforms.evaluation.selection import (
+    ValidationProtocol,
+    parse_grid,
+    select_and_test,
+)
+from tanda_transforms.evaluation.tasks import Task
 from tanda_transforms.evaluation.training import (
     EvalConfig,
     RunRecord,
-    resolve_device,
-    run_conditions,
     summarize,
 )
-from tanda_transforms.policy import PolicyNotFoundError, TANDAPolicy, gallery_names
+from tanda_transforms.policy import PolicyNotFoundError, gallery_names
 
 __all__ = [
     "add_evaluate_parser",
@@ -48,11 +62,31 @@ __all__ = [
     "evaluate_task",
     "format_table",
     "machine_info",
+    "protocol_from_args",
     "resolve_policies",
     "run_evaluate",
 ]
 
 POLICY_SUFFIX = {"tanda_mf": "mf", "tanda_lstm": "lstm"}
+
+
+def protocol_from_args(args: argparse.Namespace) -> ValidationProtocol | None:
+    """The :class:`ValidationProtocol` of parsed options, ``None`` without selection."""
+    if not args.select_on_validation:
+        if args.grid or args.val_size or args.val_fraction or args.select_seeds:
+            raise ValueError("--grid, --val-size, --val-fraction and --select-seeds need "
+                             "--select-on-validation")
+        return None
+    grids = dict(parse_grid(spec) for spec in args.grid)
+    return ValidationProtocol(args.val_size, args.val_fraction,
+                              tuple(args.select_seeds) if args.select_seeds else None, grids)
+
+
+def _reader_options(args: argparse.Namespace) -> dict[str, Any]:
+    """The options of the dataset's reader that were given (the reader's defaults else)."""
+    names = [option.name for option in dataset_record(args.dataset).options]
+    options = {name: getattr(args, name, None) for name in names}
+    return {name: value for name, value in options.items() if value is not None}
 
 
 def config_from_args(args: argparse.Namespace) -> EvalConfig:
@@ -73,6 +107,8 @@ def config_from_args(args: argparse.Namespace) -> EvalConfig:
         policy_frame=args.policy_frame,
         render=args.rendering,
         basic_border=args.basic_border,
+        basic_pad=args.basic_pad,
+        basic_flip=args.basic_flip,
         clean_epochs=args.clean_epochs,
         threads=args.threads,
         consistency_weight=args.consistency_weight,
@@ -127,50 +163,6 @@ def resolve_policies(
     return paths, skipped
 
 
-def policy_info(path: str) -> dict[str, Any]:
-    """What a results file records about a policy: where, its hash, generator, TFs and L."""
-    policy = TANDAPolicy.load(path)
-    info: dict[str, Any] = {"path": path}
-    if os.path.isfile(path):
-        info["sha256"] = hashlib.sha256(Path(path).read_bytes()).hexdigest()
-    else:
-        info["gallery"] = True
-    training = policy.metadata.get("training", {})
-    info.update(
-        generator=policy.sampler.config().get("kind"),
-        seq_len=policy.seq_len,
-        n_tfs=len(policy.library),
-        learned=bool(training),
-        description=policy.metadata.get("description"),
-    )
-    return info
-
-
-def machine_info(device: str, threads: int | None = None) -> dict[str, Any]:
-    """Machine facts for the results: CPU, cores, threads, versions, device."""
-    cpu = platform.processor() or ""
-    try:
-        for line in Path("/proc/cpuinfo").read_text().splitlines():
-            if line.startswith("model name"):
-                cpu = line.split(":", 1)[1].strip()
-                break
-    except OSError:
-        pass
-    resolved = resolve_device(device)
-    affinity = getattr(os, "sched_getaffinity", None)
-    return {
-        "platform": platform.platform(),
-        "cpu": cpu,
-        "cores_available": len(affinity(0)) if affinity else os.cpu_count(),
-        "torch_threads": threads or torch.get_num_threads(),
-        "python": platform.python_version(),
-        "torch": torch.__version__,
-        "numpy": np.__version__,
-        "device": str(resolved),
-        "gpu": torch.cuda.get_device_name(resolved) if resolved.type == "cuda" else None,
-    }
-
-
 def evaluate_task(
     task: Task,
     conditions: Sequence[str],
@@ -180,10 +172,20 @@ def evaluate_task(
     skipped: Mapping[str, str] | None = None,
     smoke: bool = False,
     log: Callable[[str], None] = print,
+    protocol: ValidationProtocol | None = None,
 ) -> dict[str, Any]:
-    """Run the conditions on a task and return the results record (see the module doc)."""
+    """Run the conditions on a task and return the results record (see the module doc).
+
+    With ``protocol``, every condition's setting is first chosen on validation
+    (:func:`~tanda_transforms.evaluation.selection.select_and_test`) and the record holds the
+    whole tuning under ``"selection"``.
+    """
     policy_paths = dict(policy_paths or {})
     runs: list[RunRecord] = []
+
+    def on_select(record: RunRecord) -> None:
+        log(f"  select seed {record.seed} {record.condition:<18s} validation "
+            f"{record.accuracy:6.2f} %  ({record.wall_seconds:.1f} s)")
 
     def on_run(record: RunRecord) -> None:
         runs.append(record)
@@ -196,17 +198,14 @@ def evaluate_task(
         )
 
     started = time.perf_counter()
-    run_conditions(
-        task.train_images,
-        task.train_labels,
-        task.test_images,
-        task.test_labels,
-        conditions,
-        config,
-        policy_paths,
-        n_classes=len(task.classes),
-        on_run=on_run,
-    )
+    selection = None
+    if protocol is None:
+        run_conditions(task.train_images, task.train_labels, task.test_images, task.test_labels,
+                       conditions, config, policy_paths, n_classes=len(task.classes),
+                       on_run=on_run)
+    else:
+        _, selection = select_and_test(task, conditions, config, protocol, policy_paths,
+                                       on_select=on_select, on_run=on_run)
     results: dict[str, Any] = {}
     for condition in conditions:
         mine = [r for r in runs if r.condition == condition]
@@ -239,7 +238,9 @@ def evaluate_task(
         if config.label_fraction >= 1
         else int(round(config.label_fraction * len(task.train_labels)))
     )
-    return {
+    if selection is not None:  # the labeled subset the final runs trained on
+        n_labeled = next(iter(selection["split_sizes"].values()))["labeled"]
+    record = {
         "date": datetime.datetime.now(datetime.timezone.utc).isoformat(timespec="seconds"),
         "smoke": smoke,
         "dataset": task.dataset,
@@ -256,95 +257,94 @@ def evaluate_task(
         "total_seconds": round(time.perf_counter() - started, 1),
         "conditions": results,
     }
+    if selection is not None:
+        record["selection"] = selection
+    return record
 
 
-def format_table(record: Mapping[str, Any]) -> str:
-    """The results of a record as a plain-text table (times: wall; CPU where recorded).
-
-    Examples
-    --------
-    >>> record = {"conditions": {"none": {"accuracy": [90.0, 92.0], "mean": 91.0, "std": 1.414,
-    ...           "wall_seconds": [10.0, 12.0], "epoch_seconds_mean": 0.5}}, "skipped": {}}
-    >>> print(format_table(record))  # doctest: +NORMALIZE_WHITESPACE
-    condition        mean ± std        per seed          wall s  s/epoch  CPU s/epoch
-    none             91.00 ± 1.41      90.00, 92.00        22.0     0.50            -
-    """
-    lines = [
-        f"{'condition':<16s} {'mean ± std':<17s} {'per seed':<17s} {'wall s':>7s} {'s/epoch':>8s}"
-        f" {'CPU s/epoch':>12s}"
-    ]
-    for name, entry in record["conditions"].items():
-        per_seed = ", ".join(f"{a:.2f}" for a in entry["accuracy"])
-        mean_std = f"{entry['mean']:.2f} ± {entry['std']:.2f}"
-        cpu = entry.get("epoch_cpu_seconds_mean")
-        lines.append(
-            f"{name:<16s} {mean_std:<17s} {per_seed:<17s} {sum(entry['wall_seconds']):7.1f} "
-            f"{entry['epoch_seconds_mean']:8.2f} {'-' if cpu is None else f'{cpu:.2f}':>12s}"
-        )
-    for name, reason in record.get("skipped", {}).items():
-        lines.append(f"{name:<16s} skipped: {reason}")
-    return "\n".join(lines)
-
-
-def append_record(path: str | os.PathLike, record: Mapping[str, Any]) -> None:
-    """Append a run record to a results JSON file (created if missing)."""
-    path = Path(path)
-    data: dict[str, Any] = {"dataset": record["dataset"], "runs": []}
-    if path.exists():
-        data = json.loads(path.read_text())
-        if data.get("dataset") != record["dataset"] or not isinstance(data.get("runs"), list):
-            raise ValueError(f"{path} holds results of another dataset or is not a results file")
-    data["runs"].append(dict(record))
-    write_atomic(path, (json.dumps(data, indent=1) + "\n").encode())
+def _grid_policies(protocol: ValidationProtocol | None) -> dict[str, str]:
+    """The first ``policy`` of each policy condition's grid (it stands in for ``--policy-*``)."""
+    if protocol is None:
+        return {}
+    return {c: protocol.grids[c]["policy"][0] for c in POLICY_CONDITIONS
+            if "policy" in protocol.grids.get(c, {})}
 
 
 def prepare(args: argparse.Namespace, log: Callable[[str], None] = print):
-    """Load the task and resolve policies for parsed options; ``None`` task after an export."""
+    """Load the task and resolve policies for parsed options; ``None`` task after an export.
+
+    Returns ``(task, config, policy_paths, plan)``; ``plan`` holds the conditions to run, the
+    skipped ones and the validation protocol (``None`` without ``--select-on-validation``).
+    """
     config = config_from_args(args)
-    task = load_task(
-        args.dataset,
-        args.data,
-        test_limit=args.test_limit,
-        mias_task=args.mias_task,
-        split_seed=args.split_seed,
-    )
+    protocol = protocol_from_args(args)
+    task = load_task(args.dataset, args.data, test_limit=args.test_limit,
+                     **_reader_options(args))
     if args.export_unlabeled:
         np.save(args.export_unlabeled, task.train_images)
         log(f"wrote {len(task.train_images)} unlabeled training images "
             f"{task.train_images.shape[1:]} to {args.export_unlabeled}")
         return None, config, {}, {}
-    paths, skipped = resolve_policies(
-        args.dataset,
-        args.conditions,
-        args.policies,
-        {"tanda_mf": args.policy_mf, "tanda_lstm": args.policy_lstm},
-    )
+    explicit = {"tanda_mf": args.policy_mf, "tanda_lstm": args.policy_lstm}
+    for condition, path in _grid_policies(protocol).items():
+        explicit[condition] = explicit[condition] or path
+    paths, skipped = resolve_policies(args.dataset, args.conditions, args.policies, explicit)
     for condition, reason in skipped.items():
         log(f"note: skipping {condition}: {reason}")
     conditions = [c for c in args.conditions if c not in skipped]
     heuristic = paths.get("heuristic")
     if heuristic is not None:
         log(f"note: heuristic draws uniformly from the TFs and L of {heuristic}")
-    return task, config, paths, {"conditions": conditions, "skipped": skipped}
+    return task, config, paths, {"conditions": conditions, "skipped": skipped,
+                                 "protocol": protocol}
 
 
-def run_evaluate(args: argparse.Namespace) -> int:
-    """``tanda evaluate``: run, print the table, append the record to ``--out``."""
-    task, config, paths, plan = prepare(args)
+def run_evaluate(
+    args: argparse.Namespace,
+    *,
+    default_out: str | os.PathLike | None = None,
+    log: Callable[[str], None] = print,
+) -> int:
+    """``tanda evaluate``: run, print the table, append the record to ``--out``.
+
+    Parameters
+    ----------
+    args
+        Parsed :func:`add_run_arguments` options and ``out``.
+    default_out
+        Results file when ``args.out`` is not set (``None``: print only).
+    log
+        Where progress and the table go.
+
+    Returns
+    -------
+    int
+        0 after a run or an export; 1 when every condition was skipped.
+    """
+    task, config, paths, plan = prepare(args, log)
     if task is None:
         return 0
     if not plan["conditions"]:
         print("nothing to run: every requested condition was skipped", file=sys.stderr)
         return 1
-    print(f"{task.description}: pool {len(task.train_labels)}, test {len(task.test_labels)}; "
-          f"{config.epochs} epochs, seeds {list(config.seeds)}, model {config.model}")
-    record = evaluate_task(
-        task, plan["conditions"], config, paths, skipped=plan["skipped"], smoke=args.smoke
-    )
-    print(format_table(record))
-    if args.out:
-        append_record(args.out, record)
-        print(f"appended the results to {args.out}")
+    protocol = plan["protocol"]
+    log(f"{task.description}: pool {len(task.train_labels)}, labeled fraction "
+        f"{config.label_fraction}, test {len(task.test_labels)}; model {config.model} "
+        f"(width {config.width}, blocks {config.blocks}), {config.epochs} epochs, seeds "
+        f"{list(config.seeds)}, conditions {plan['conditions']}"
+        + ("; settings chosen on validation" if protocol else ""))
+    if config.consistency_weight:
+        log(f"semi-supervised: consistency term ({config.consistency_target}) weight "
+            f"{config.consistency_weight} on the unlabeled rest of the pool")
+    record = evaluate_task(task, plan["conditions"], config, paths, skipped=plan["skipped"],
+                           smoke=args.smoke, log=log, protocol=protocol)
+    log(format_table(record))
+    if protocol is not None:
+        log(format_selection(record))
+    out = getattr(args, "out", None) or default_out
+    if out:
+        append_record(out, record)
+        log(f"appended the results to {out}")
     sys.stdout.flush()
     return 0
 

@@ -36,13 +36,18 @@ from __future__ import annotations
 import dataclasses
 import os
 import re
+from typing import Any
 
 import cv2
 import numpy as np
 
 from tanda_transforms.data import load_mias
+from tanda_transforms.evaluation.subsets import held_out_groups
+from tanda_transforms.evaluation.tasks import Task
 
-__all__ = ["MIAS_TASKS", "PatchSet", "mias_patches", "patient_of", "split_by_patient"]
+__all__ = [
+    "MIAS_TASKS", "PatchSet", "mias_patches", "patient_of", "read_mias_task", "split_by_patient"
+]
 
 MIAS_TASKS: dict[str, tuple[str, ...]] = {
     "abnormal": ("normal", "abnormal"),
@@ -280,18 +285,55 @@ def split_by_patient(
     >>> sorted(a | b), a & b
     ([1, 2, 3, 4, 5], set())
     """
-    if not 0 < test_fraction < 1:
-        raise ValueError(f"test_fraction must be in (0, 1), got {test_fraction!r}")
-    patients = patches.patients
-    rng = np.random.default_rng(seed)
-    test_patients: list[int] = []
-    ids = np.unique(patients)
-    top_label = np.array([patches.labels[patients == p].max() for p in ids])
-    for label in np.unique(top_label):
-        group = rng.permutation(ids[top_label == label])
-        n_test = int(round(test_fraction * len(group)))
-        if len(group) >= 2:
-            n_test = min(max(n_test, 1), len(group) - 1)
-        test_patients.extend(group[:n_test].tolist())
-    in_test = np.isin(patients, test_patients)
+    try:
+        in_test = held_out_groups(patches.labels, patches.patients, test_fraction, seed)
+    except ValueError as err:
+        raise ValueError(f"test_fraction: {err}") from None
     return patches.subset(~in_test), patches.subset(in_test)
+
+
+def read_mias_task(
+    root: str | os.PathLike,
+    *,
+    mias_task: str = "abnormal",
+    split_seed: int = 0,
+    test_fraction: float = 0.25,
+    **patch_options: Any,
+) -> Task:
+    """The mini-MIAS evaluation task: patches of the training patients, then the test patients'.
+
+    Parameters
+    ----------
+    root
+        The mini-MIAS folder.
+    mias_task
+        ``"abnormal"`` or ``"malignancy"``.
+    split_seed, test_fraction
+        Seed and share of the patient split (:func:`split_by_patient`).
+    **patch_options
+        Options of :func:`mias_patches`.
+
+    Returns
+    -------
+    Task
+        Its ``groups`` are the pool's patients, so a validation split keeps patients whole.
+    """
+    patches = mias_patches(root, task=mias_task, **patch_options)
+    train, test = split_by_patient(patches, test_fraction=test_fraction, seed=split_seed)
+    classes = patches.classes
+    description = (
+        f"mini-MIAS {classes[0]} vs {classes[1]} patches "
+        f"({train.images.shape[1]} x {train.images.shape[2]}), split by patient"
+    )
+    info = dict(
+        mias_task=mias_task,
+        split_seed=split_seed,
+        test_fraction=test_fraction,
+        patch_options=patch_options,
+        train_patients=len(set(train.patients.tolist())),
+        test_patients=len(set(test.patients.tolist())),
+        train_class_counts=np.bincount(train.labels, minlength=2).tolist(),
+        test_class_counts=np.bincount(test.labels, minlength=2).tolist(),
+    )
+    return Task("mias", train.images, train.labels, test.images, test.labels, classes,
+                description, info, groups=train.patients)

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import numpy as np
 
-__all__ = ["build_subset", "stratified_indices"]
+__all__ = ["build_subset", "held_out_groups", "stratified_indices"]
 
 
 def _check_fraction(fraction: float) -> float:
@@ -104,3 +104,54 @@ def build_subset(
         raise ValueError(f"{len(images)} images but {len(labels)} labels")
     idx = stratified_indices(labels, fraction, seed)
     return images[idx].copy(), labels[idx].copy()
+
+
+def held_out_groups(
+    labels: np.ndarray, groups: np.ndarray, fraction: float, seed: int
+) -> np.ndarray:
+    """Which items belong to a seeded, stratified draw of whole groups (e.g. patients).
+
+    Groups are stratified by their largest label; within each stratum
+    ``round(fraction * n)`` groups, at least one when the stratum has two or more (and never
+    all of them), are held out.
+
+    Parameters
+    ----------
+    labels
+        ``N`` integer labels.
+    groups
+        ``N`` group ids (items of one group are held out together).
+    fraction
+        Share of the groups to hold out, in ``(0, 1)``.
+    seed
+        Seed of the group shuffle.
+
+    Returns
+    -------
+    numpy.ndarray
+        ``N`` booleans: ``True`` for the items of a held-out group.
+
+    Examples
+    --------
+    >>> labels = np.array([0, 0, 1, 1, 0, 1, 0, 0])
+    >>> groups = np.array([1, 1, 2, 2, 3, 4, 5, 6])
+    >>> mask = held_out_groups(labels, groups, 0.5, seed=0)
+    >>> sorted(set(groups[mask].tolist()) & set(groups[~mask].tolist()))
+    []
+    """
+    if not 0 < fraction < 1:
+        raise ValueError(f"fraction must be in (0, 1), got {fraction!r}")
+    labels, groups = np.asarray(labels), np.asarray(groups)
+    if labels.shape != groups.shape or labels.ndim != 1:
+        raise ValueError(f"labels {labels.shape} and groups {groups.shape} must be 1-D, alike")
+    rng = np.random.default_rng(seed)
+    held_out: list = []
+    ids = np.unique(groups)
+    top_label = np.array([labels[groups == g].max() for g in ids])
+    for label in np.unique(top_label):
+        stratum = rng.permutation(ids[top_label == label])
+        n_out = int(round(fraction * len(stratum)))
+        if len(stratum) >= 2:
+            n_out = min(max(n_out, 1), len(stratum) - 1)
+        held_out.extend(stratum[:n_out].tolist())
+    return np.isin(groups, held_out)

@@ -16,12 +16,8 @@ Protocol (the same for every condition, so they are compared under one budget):
   the condition's own augmentation (``consistency_weight``; see
   :mod:`~tanda_transforms.evaluation.semi`).
 
-The learning rates of :data:`DEFAULTS` were picked once per dataset, for all conditions, on
-validation data from the training side only (seed 0, conditions none and basic): MNIST on
-3,000 pool digits outside the labeled subset (lr 0.05 did not fit the 600 digits: final
-training loss 0.9; 0.02 did best), CIFAR-10 on 2,250 pool images (10 epochs; 0.02, 0.05 and
-0.1 within noise of each other), mini-MIAS on held-out training patients (0.02). The test
-sets took no part.
+The per-dataset defaults (model, budget, learning rate) are in each dataset's record
+(:mod:`tanda_transforms.evaluation.datasets`), which says how they were chosen.
 """
 
 from __future__ import annotations
@@ -31,7 +27,7 @@ import copy
 import dataclasses
 import math
 import time
-from collections.abc import Callable, Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from typing import Any
 
 import numpy as np
@@ -40,11 +36,9 @@ from torch import nn
 from torch.utils.data import DataLoader
 
 from tanda_transforms.evaluation.augment import (
-    CONDITIONS,
-    DATASETS,
+    BASIC_PAD,
     Identity,
     PolicyRecipe,
-    make_augment,
 )
 from tanda_transforms.evaluation.batches import (
     AugmentedImages,
@@ -52,24 +46,21 @@ from tanda_transforms.evaluation.batches import (
     check_split,
     normaliser,
 )
+from tanda_transforms.evaluation.datasets import dataset_record
 from tanda_transforms.evaluation.models import build_model
-from tanda_transforms.evaluation.options import DEFAULTS
 from tanda_transforms.evaluation.semi import (
     UnlabeledConsistency,
     check_config,
     make_consistency,
-    split_pool,
 )
 from tanda_transforms.seeding import reseed
 
 __all__ = [
-    "DEFAULTS",
     "EvalConfig",
     "RunRecord",
     "TrainResult",
     "fit",
     "resolve_device",
-    "run_conditions",
     "summarize",
     "train_and_test",
 ]
@@ -83,8 +74,8 @@ class EvalConfig:
     Attributes
     ----------
     dataset
-        ``"mnist"``, ``"cifar10"`` or ``"mias"`` (picks the TF pack and whether ``basic``
-        flips).
+        A dataset name (:data:`~tanda_transforms.evaluation.datasets.DATASETS`); its record
+        gives the TF pack and whether ``basic`` flips.
     label_fraction
         Share of the training pool that is labeled (drawn per seed, stratified).
     epochs, batch_size, lr
@@ -103,8 +94,8 @@ class EvalConfig:
         ``L`` of the heuristic baseline when no policy file gives it.
     with_basic
         Apply the basic pad-crop(-flip) before every other condition.
-    policy_p, policy_frame, render, basic_border
-        How policies are applied and ``basic`` pads (see
+    policy_p, policy_frame, render, basic_border, basic_pad, basic_flip
+        How policies are applied and ``basic`` pads and flips (see
         :class:`~tanda_transforms.evaluation.augment.PolicyRecipe`).
     clean_epochs
         The last ``clean_epochs`` epochs train without augmentation (the reference's
@@ -147,6 +138,8 @@ class EvalConfig:
     policy_frame: int = 0
     render: str = "fused"
     basic_border: str = "zero"
+    basic_pad: int = BASIC_PAD
+    basic_flip: bool | None = None
     clean_epochs: int = 0
     eval_batch_size: int = 500
     threads: int | None = None
@@ -156,8 +149,7 @@ class EvalConfig:
     consistency_target: str = "pairs"
 
     def __post_init__(self) -> None:
-        if self.dataset not in DATASETS:
-            raise ValueError(f"unknown dataset {self.dataset!r}; expected one of {DATASETS}")
+        dataset_record(self.dataset)  # a clear error for an unknown name
         for name in ("epochs", "batch_size", "width", "blocks", "seq_len", "eval_batch_size"):
             value = getattr(self, name)
             if isinstance(value, bool) or not isinstance(value, int) or value < 1:
@@ -189,14 +181,13 @@ class EvalConfig:
     @property
     def recipe(self) -> PolicyRecipe:
         """How policies are applied (see :class:`PolicyRecipe`)."""
-        return PolicyRecipe(self.policy_p, self.policy_frame, self.render, self.basic_border)
+        return PolicyRecipe(self.policy_p, self.policy_frame, self.render, self.basic_border,
+                            self.basic_pad, self.basic_flip)
 
     @classmethod
     def for_dataset(cls, dataset: str, **overrides: Any) -> EvalConfig:
-        """The config with :data:`DEFAULTS` for ``dataset``, then ``overrides``."""
-        if dataset not in DEFAULTS:
-            raise ValueError(f"unknown dataset {dataset!r}; expected one of {DATASETS}")
-        return cls(dataset=dataset, **{**DEFAULTS[dataset], **overrides})
+        """The config with the defaults of ``dataset``'s record, then ``overrides``."""
+        return cls(dataset=dataset, **{**dataset_record(dataset).defaults, **overrides})
 
 
 @dataclasses.dataclass
@@ -458,95 +449,6 @@ def train_and_test(
     True
     """
     return fit(train_x, train_y, test_x, test_y, augment, config, seed).accuracy
-
-
-def run_conditions(
-    train_x: np.ndarray,
-    train_y: np.ndarray,
-    test_x: np.ndarray,
-    test_y: np.ndarray,
-    conditions: Sequence[str],
-    config: EvalConfig,
-    policy_paths: Mapping[str, Any] | None = None,
-    *,
-    n_classes: int | None = None,
-    on_run: Callable[[RunRecord], None] | None = None,
-) -> dict[str, list[float]]:
-    """Train and test every condition for every seed of ``config``.
-
-    For each seed (outer loop, so a stopped run still holds complete paired comparisons) a
-    stratified labeled subset of ``config.label_fraction`` of the training pool is drawn, then
-    every condition is trained on that subset from the same initialisation and batch order.
-    With ``config.consistency_weight > 0`` the rest of the pool is the unlabeled set of the
-    consistency term (so ``label_fraction`` must be below 1).
-
-    Parameters
-    ----------
-    train_x, train_y
-        The training pool (its labeled subset is drawn per seed).
-    test_x, test_y
-        The test set.
-    conditions
-        Names from :data:`~tanda_transforms.evaluation.augment.CONDITIONS`.
-    config
-        The evaluation settings.
-    policy_paths
-        Condition -> policy file (or gallery name), needed by ``tanda_mf`` and ``tanda_lstm``;
-        a ``"heuristic"`` entry makes the heuristic use that policy's TFs and length.
-    n_classes
-        Number of classes (default: largest label + 1).
-    on_run
-        Called with a :class:`RunRecord` after each run (e.g. to print or save progress).
-
-    Returns
-    -------
-    dict
-        Condition -> test accuracies (percent), one per seed, in ``config.seeds`` order.
-
-    Raises
-    ------
-    ValueError
-        An unknown condition, or a policy condition without a policy path.
-    PolicyNotFoundError
-        A policy file that does not exist (checked for all conditions before any training).
-    """
-    policy_paths = dict(policy_paths or {})
-    unknown = [c for c in conditions if c not in CONDITIONS]
-    if unknown:
-        raise ValueError(f"unknown conditions {unknown}; expected names from {CONDITIONS}")
-    # Build every augmentation once up front: a missing policy fails before hours of training.
-    augments = {
-        c: make_augment(
-            c,
-            config.dataset,
-            policy_paths.get(c),
-            config.seq_len,
-            seed=0,
-            with_basic=config.with_basic,
-            recipe=config.recipe,
-        )
-        for c in conditions
-    }
-    if n_classes is None:
-        n_classes = int(max(np.max(train_y), np.max(test_y))) + 1
-    results: dict[str, list[float]] = {c: [] for c in conditions}
-    for seed in config.seeds:
-        sub_x, sub_y, rest_x = split_pool(
-            train_x, train_y, config.label_fraction, seed,
-            unlabeled=config.consistency_weight > 0,
-        )
-        for condition in conditions:
-            started = time.perf_counter()
-            result = fit(
-                sub_x, sub_y, test_x, test_y, augments[condition], config, seed,
-                n_classes=n_classes, unlabeled_x=rest_x,
-            )
-            results[condition].append(result.accuracy)
-            if on_run is not None:
-                wall_seconds = time.perf_counter() - started
-                on_run(RunRecord(condition, seed, wall_seconds=wall_seconds,
-                                 **dataclasses.asdict(result)))
-    return results
 
 
 def summarize(accuracies: Sequence[float]) -> tuple[float, float]:
