@@ -11,6 +11,7 @@ import cv2
 import numpy as np
 import pytest
 import torch
+from synthetic import left_right
 
 from tanda_transforms import PolicyNotFoundError, TANDAPolicy
 from tanda_transforms.evaluation import (
@@ -40,16 +41,6 @@ def rgb_policy(tmp_path_factory) -> str:
     path = tmp_path_factory.mktemp("policies") / "cifar_mf.tanda"
     TANDAPolicy("cifar10", seq_len=3, seed=0).save(path)
     return str(path)
-
-
-def left_right(n: int, size: int = 16, seed: int = 0) -> tuple[np.ndarray, np.ndarray]:
-    """Class 0: bright left half; class 1: bright right half; plus noise."""
-    rng = np.random.default_rng(seed)
-    labels = np.arange(n) % 2
-    images = rng.integers(0, 60, (n, size, size), dtype=np.uint8)
-    images[labels == 0, :, : size // 2] += 150
-    images[labels == 1, :, size // 2 :] += 150
-    return images, labels
 
 
 # --- subsets -------------------------------------------------------------------------------

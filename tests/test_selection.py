@@ -8,6 +8,7 @@ from pathlib import Path
 import cv2
 import numpy as np
 import pytest
+import synthetic
 
 from tanda_transforms import TANDAPolicy
 from tanda_transforms.evaluation import (
@@ -36,12 +37,7 @@ FAST = {"epochs": 1, "batch_size": 16, "width": 4, "blocks": 1, "device": "cpu",
 
 
 def left_right(n: int, size: int = 12, seed: int = 0) -> tuple[np.ndarray, np.ndarray]:
-    rng = np.random.default_rng(seed)
-    labels = np.arange(n) % 2
-    images = rng.integers(0, 60, (n, size, size), dtype=np.uint8)
-    images[labels == 0, :, : size // 2] += 150
-    images[labels == 1, :, size // 2 :] += 150
-    return images, labels
+    return synthetic.left_right(n, size, seed)
 
 
 # --- the split -----------------------------------------------------------------------------
