@@ -58,6 +58,7 @@ from tanda_transforms._learn_steps import (
 )
 from tanda_transforms.distributed import Ranks, join
 from tanda_transforms.generators import MAX_HIDDEN_SIZE, SAMPLER_KINDS, build_sampler
+from tanda_transforms.labels import label_term, load_label_state
 from tanda_transforms.policy import MAX_SEQ_LEN, TANDAPolicy
 from tanda_transforms.tfs import TF, TFLibrary
 
@@ -74,8 +75,10 @@ _COUNT_FIELDS = {
     "d_width": None,
     "log_every": None,
     "checkpoint_every": None,
+    "label_steps": None,
 }
-_NUMBER_FIELDS = ("gamma", "alpha", "eps", "d_lr", "g_lr", "entropy_weight", "epochs")
+_NUMBER_FIELDS = ("gamma", "alpha", "eps", "d_lr", "g_lr", "entropy_weight", "epochs",
+                  "label_weight")
 
 
 @dataclasses.dataclass
@@ -113,6 +116,10 @@ class LearnConfig:
       device, :mod:`tanda_transforms.batched`) or ``"auto"``: batched on CUDA, per-image on
       CPUs, where batched was no faster (docs/benchmark.md). They draw from different
       streams: a seed gives another (equally valid) run in each.
+    - ``label_weight`` and ``label_steps`` (used only with ``learn_policy(labels=...)``, not in
+      the paper): the weight of the label-preservation term in the generator's cost, and the
+      steps that train its default classifier on the labeled items
+      (:mod:`tanda_transforms.labels`).
 
     Accepted values (checked when the config is made): the int fields positive, ``seq_len``
     at most 1000 and ``hidden_size`` at most 4096 (the most a policy file holds; larger
@@ -120,7 +127,7 @@ class LearnConfig:
     finite numbers (``alpha=inf`` and other infinities used to be accepted and stopped the
     run at step 0 with a misleading "check the data for NaN"), ``gamma`` in [0, 1],
     ``alpha``, ``eps``, ``d_lr``, ``g_lr`` and ``epochs`` above 0, ``entropy_weight``
-    at least 0.
+    and ``label_weight`` at least 0.
     """
 
     seq_len: int = 10
@@ -140,6 +147,8 @@ class LearnConfig:
     checkpoint_every: int = 100
     diversity: str = "pixels"
     render: str = "auto"
+    label_weight: float = 1.0
+    label_steps: int = 200
 
     def __post_init__(self) -> None:
         self._check_counts()
@@ -149,8 +158,9 @@ class LearnConfig:
                 raise ValueError(f"{name} must be > 0, got {getattr(self, name)!r}")
         if self.g_lr is not None and not self.g_lr > 0:
             raise ValueError(f"g_lr must be > 0 or None, got {self.g_lr!r}")
-        if self.entropy_weight is not None and not self.entropy_weight >= 0:
-            raise ValueError(f"entropy_weight must be >= 0 or None, got {self.entropy_weight!r}")
+        for name in ("entropy_weight", "label_weight"):  # entropy_weight may be None
+            if getattr(self, name) is not None and not getattr(self, name) >= 0:
+                raise ValueError(f"{name} must be >= 0, got {getattr(self, name)!r}")
         if not 0 <= self.gamma <= 1:
             raise ValueError(f"gamma must be in [0, 1], got {self.gamma!r}")
         if self.steps is not None and (not isinstance(self.steps, int) or self.steps < 1):
@@ -202,6 +212,7 @@ class Learner:
     discriminator or the diversity measure cannot take is refused here, before any step.
     ``ranks`` (from :func:`tanda_transforms.distributed.join`) connects it to the other
     processes under ``torchrun``; without it the learner is one process alone.
+    ``labels`` and ``classifier`` add the label term (:mod:`tanda_transforms.labels`).
     """
 
     def __init__(
@@ -214,6 +225,8 @@ class Learner:
         device: torch.device,
         discriminator: nn.Module | None = None,
         ranks: Ranks | None = None,
+        labels: Any = None,
+        classifier: nn.Module | None = None,
     ) -> None:
         config = config.for_generator(generator)
         self.ranks = ranks or Ranks()  # one process unless tanda_transforms.distributed.join
@@ -231,6 +244,7 @@ class Learner:
                 "diversity_features(x) method (the default discriminators have one)"
             )
         self.data.check(self.disc, config.diversity)
+        self.label_term = label_term(labels, classifier, self.data, len(library), config, seed)
         self.ranks.broadcast_parameters(self.sampler)
         self.disc = self.ranks.wrap_discriminator(self.disc, device)
         self.g_opt = torch.optim.Adam(self.sampler.parameters(), lr=config.g_lr)
@@ -246,10 +260,18 @@ class Learner:
         )
         self.order: np.ndarray = np.empty(0, np.int64)
         self.history: dict[str, list] = {
-            k: [] for k in ("step", "d_loss", "g_loss", "d_acc", "cost", "entropy", "tf_freq")
+            k: [] for k in ("step", "d_loss", "g_loss", "d_acc", "cost", "entropy", "tf_freq",
+                            *(("label_kl",) if self.label_term else ()))
         }
         self._pending: list[dict[str, Any]] = []
         self.timing = {"tfs": 0.0, "discriminator": 0.0, "generator": 0.0}
+        if self.label_term:
+            self.ranks.broadcast_parameters(self.label_term.classifier)
+
+    def timing_s(self) -> dict[str, float]:
+        """Seconds spent in each part of the steps (``labels``: the label term's)."""
+        term = self.label_term
+        return {**self.timing, **({"labels": term.seconds} if term else {})}
 
     @property
     def renderer(self):
@@ -263,7 +285,8 @@ class Learner:
         if len(self.order) < b:
             self.order = np.concatenate([self.order, self.order_rng.permutation(len(self.data))])
         batch, self.order = self.order[:b], self.order[b:]
-        return self.data.batch(self.ranks.shard(batch))
+        self._items = self.ranks.shard(batch)
+        return self.data.batch(self._items)
 
     def _roll_out(self, real: Any, actions: torch.Tensor) -> torch.Tensor:
         """Apply each sequence to its item: ``[L + 1, M, ...]`` on the device, each
@@ -286,17 +309,20 @@ class Learner:
         real = self._next_batch()
         actions, log_probs = self.sampler.sample(len(real) * n, cfg.seq_len, self.torch_gen)
         x = self._roll_out(real, actions)
+        label_cost = self.label_term and self.label_term.cost(x, self._items, actions)
         t0 = time.perf_counter()
         with torch.no_grad():
-            middle = self._score(x[1:-1].flatten(0, 1)).view(len(x) - 2, -1)
+            middle = self._score(x[1:-1].flatten(0, 1)).view(len(x) - 2, x.shape[1])
         d_loss, d_acc, real_logits, final_logits = self._discriminator_update(x[0][::n], x[-1])
         logits = torch.cat([real_logits.repeat_interleave(n)[None], middle, final_logits[None]])
         self.timing["discriminator"] += time.perf_counter() - t0
         t0 = time.perf_counter()
-        g_loss, cost, entropy = self._generator_update(x, logits, actions, log_probs)
+        g_loss, cost, entropy = self._generator_update(x, logits, actions, log_probs, label_cost)
         self.timing["generator"] += time.perf_counter() - t0
         self.step_index += 1
         out = {"d_loss": d_loss, "g_loss": g_loss, "d_acc": d_acc, "cost": cost, "entropy": entropy}
+        if self.label_term:  # the mean KL at x_L over the labeled items' sequences
+            out["label_kl"] = self.label_term.last_kl
         self._record(out, actions)
         return out
 
@@ -305,12 +331,16 @@ class Learner:
             return x.new_zeros(0)
         return self.disc(self.data.to_discriminator(x)).reshape(len(x))
 
-    def _generator_update(self, x, logits, actions, log_probs) -> tuple[float, float, float]:
+    def _generator_update(self, x, logits, actions, log_probs,
+                          label_cost=None) -> tuple[float, float, float]:
         cfg = self.config
         z = standardise(self._diversity_space(x.flatten(0, 1))).view(x.shape[0], x.shape[1], -1)
         dist = ((z[1:] - z[0]) ** 2).mean(-1)  # L x M
         cost = tnf.softplus(-logits)  # -log sigmoid(D(x_t)), (L + 1) x M
         cost = torch.cat([cost[:1], cost[1:] + cfg.alpha / (dist + cfg.eps)])
+        final = float(cost[-1].mean())  # the realism cost, as without labels
+        if label_cost is not None:
+            cost = cost + label_cost
         to_go = discounted_cost_to_go((cost[1:] - cost[:-1]).T, cfg.gamma)  # M x L
         advantage = to_go - to_go.mean(0, keepdim=True)
         loss = (advantage.detach() * log_probs).sum(1).mean()
@@ -321,7 +351,7 @@ class Learner:
         loss.backward()
         self.ranks.average_gradients(self.sampler)
         self.g_opt.step()
-        return float(loss.detach()), float(cost[-1].mean()), float(entropy.detach())
+        return float(loss.detach()), final, float(entropy.detach())
 
     def _diversity_space(self, x: torch.Tensor) -> torch.Tensor:
         return self.data.diversity_space(x, self.disc, self.config.diversity)
@@ -374,6 +404,7 @@ class Learner:
             "history": self.history,
             "pending": self._pending,  # the steps since the last history entry
             "library": self.library.to_spec(),
+            **({"labels": self.label_term.state_dict()} if self.label_term else {}),
             **self.ranks.stream_state(self.torch_gen, self.np_rng, self.order_rng),
         }
 
@@ -391,6 +422,7 @@ class Learner:
         self.order = state["order"].numpy().copy()
         self.history = state["history"]
         self._pending = list(state.get("pending", []))  # absent from older checkpoints
+        load_label_state(self.label_term, state.get("labels"))
         self.ranks.load_stream_state(state, self.torch_gen, self.np_rng, self.order_rng)
 
     def save_checkpoint(self, path: str | os.PathLike) -> None:
@@ -460,9 +492,11 @@ def learn_policy(
     progress: bool = True,
     callback: Callable[[Learner], None] | None = None,
     backend: str | None = None,
+    labels: Any = None,
+    classifier: nn.Module | None = None,
     **overrides: Any,
 ) -> TANDAPolicy:
-    """Learn a TANDA policy from unlabeled images.
+    """Learn a TANDA policy from unlabeled images (and the labels there are, if given).
 
     Parameters
     ----------
@@ -503,13 +537,21 @@ def learn_policy(
     backend
         Under ``torchrun`` (docs/distributed.md), the ``torch.distributed`` backend: ``"gloo"``
         or ``"nccl"``; default: NCCL on CUDA, gloo on the CPU.
+    labels
+        One int label per item of ``data`` (-1 for unlabeled ones; any share may be labeled):
+        adds the label-preservation term to the generator's cost, weighted by
+        ``config.label_weight`` (:mod:`tanda_transforms.labels`). Default: realism only.
+    classifier
+        With ``labels``: a trained ``nn.Module`` from items as D takes them to ``N x K``
+        logits, used frozen instead of training the default one.
 
     Returns
     -------
     TANDAPolicy
         The learned policy, whose ``metadata["training"]`` holds the config, the world size
         (processes; the global batch is ``batch_size`` times it), the history (losses,
-        discriminator accuracy, TF frequencies, means over processes) and timings.
+        discriminator accuracy, TF frequencies, means over processes) and timings; with
+        labels, ``["labels"]`` records how many, the weight and each TF's mean penalty.
     """
     config = dataclasses.replace(config or LearnConfig(), **overrides)
     if seq_len is not None:
@@ -517,7 +559,8 @@ def learn_policy(
     data, library = _data_and_library(data, tfs)
     device = torch.device(device or ("cuda" if torch.cuda.is_available() else "cpu"))
     ranks, device = join(device, backend)  # torchrun's process group, if there is one
-    learner = Learner(data, library, generator, config, seed, device, discriminator, ranks)
+    learner = Learner(data, library, generator, config, seed, device, discriminator, ranks,
+                      labels, classifier)
     if checkpoint is not None and ranks.is_main:
         remove_stale_temporaries(checkpoint)  # left by a run killed while saving
     if resume is not None:
@@ -533,9 +576,11 @@ def learn_policy(
         **learner.data.describe(),
         "steps": learner.step_index,
         "wall_time_s": round(time.perf_counter() - started, 2),
-        "timing_s": {k: round(v, 2) for k, v in learner.timing.items()},
+        "timing_s": {k: round(v, 2) for k, v in learner.timing_s().items()},
         "history": learner.finished_history(),
     }
+    if learner.label_term:
+        training["labels"] = learner.label_term.describe(ranks, library.names)
     sampler = learner.sampler.cpu()
     return TANDAPolicy(library, sampler, config.seq_len, metadata={"training": training})
 
