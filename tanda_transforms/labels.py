@@ -167,6 +167,7 @@ class LabelTerm:
         self.classifier = data.prepare(classifier, default=False)
         self.fitted = self.given
         self.seconds, self.last_kl = 0.0, 0.0  # time in fit and cost; the last step's mean KL
+        self.fit_seconds = 0.0
         self.train_accuracy: float | None = None
         self.penalty_sum = np.zeros(n_tfs)
         self.penalty_count = np.zeros(n_tfs, np.int64)
@@ -191,6 +192,7 @@ class LabelTerm:
         """Train the default classifier on the labeled items (once; a given one is kept)."""
         if self.fitted:
             return
+        started = time.perf_counter()
         opt = torch.optim.Adam(self.classifier.parameters(), lr=_CLASSIFIER_LR)
         rng = np.random.default_rng(self.seed)
         targets = torch.from_numpy(self.labels).to(self.data.device)
@@ -206,6 +208,7 @@ class LabelTerm:
         self.classifier.eval()
         self.fitted = True
         self.train_accuracy = self._accuracy()
+        self.fit_seconds = time.perf_counter() - started
 
     def _accuracy(self) -> float:
         correct = 0
@@ -255,6 +258,7 @@ class LabelTerm:
             "classifier": self.classifier.state_dict(),
             "fitted": self.fitted,
             "seconds": self.seconds,
+            "fit_seconds": self.fit_seconds,
             "train_accuracy": self.train_accuracy,
             "penalty_sum": torch.from_numpy(self.penalty_sum.copy()),
             "penalty_count": torch.from_numpy(self.penalty_count.copy()),
@@ -263,7 +267,7 @@ class LabelTerm:
     def load_state_dict(self, state: dict[str, Any]) -> None:
         self.classifier.load_state_dict(state["classifier"])
         self.fitted, self.train_accuracy = bool(state["fitted"]), state["train_accuracy"]
-        self.seconds = float(state["seconds"])
+        self.seconds, self.fit_seconds = float(state["seconds"]), float(state["fit_seconds"])
         self.penalty_sum = state["penalty_sum"].numpy().copy()
         self.penalty_count = state["penalty_count"].numpy().copy()
 
@@ -283,6 +287,7 @@ class LabelTerm:
             "classifier": "given" if self.given else "default",
             "classifier_steps": 0 if self.given else self.steps,
             "train_accuracy": None if accuracy is None else round(accuracy, 4),
+            "classifier_fit_s": round(self.fit_seconds, 2),
             "tf_names": list(names),
             "tf_penalty": penalty,
             "tf_applications": [int(c) for c in counts],
