@@ -16,7 +16,9 @@ per step on the ``between``-entity LM swaps (uniform: 4 of 13 TFs, 30.8 %; the r
 mean-field policy: 4.5 %) and the TFs the label term pushed down; the end-model runs go to
 ``--results`` as condition ``tanda_labels`` (the ``none`` and ``tanda_mf`` rows of the same
 seeds already there; ``semeval.py --table --out FILE`` prints them side by side).
-``--learn-only`` stops after the policies.
+``--learn-only`` stops after the policies; ``--label-weight W`` (files
+``semeval_labels_w{W}_mf_s{seed}.tanda``) learns with another weight, for a study of the
+policy alone (a weight chosen on the test set would not be an honest row).
 """
 
 from __future__ import annotations
@@ -37,7 +39,7 @@ from tanda_transforms.text.learn import text_library
 
 HERE = Path(__file__).resolve().parent
 DATA = HERE.parents[2] / "shared/data/semeval2010-task8/SemEval2010_task8_all_data.tar.gz"
-LEARNING = {"d_lr": 1e-3, "eps": 1e-3, "label_weight": 1.0}
+LEARNING = {"d_lr": 1e-3, "eps": 1e-3}
 
 
 def subset_labels(train, seed: int, fraction: float = 0.1) -> np.ndarray:
@@ -56,7 +58,7 @@ def between_share(policy: TANDAPolicy) -> float:
                      if dict(tf.args).get("where") == "between"))
 
 
-def learn(train, seed: int, path: Path, epochs: float) -> TANDAPolicy:
+def learn(train, seed: int, path: Path, epochs: float, weight: float) -> TANDAPolicy:
     if path.is_file():
         return TANDAPolicy.load(path)
     sentences = [ex.sentence for ex in train]
@@ -64,7 +66,7 @@ def learn(train, seed: int, path: Path, epochs: float) -> TANDAPolicy:
     started = time.perf_counter()
     policy = learn_policy(sentences, library, generator="mean_field", seq_len=3, seed=seed,
                           labels=subset_labels(train, seed), epochs=epochs, progress=False,
-                          **LEARNING)
+                          label_weight=weight, **LEARNING)
     policy.p = 0.5
     policy.metadata["data"] = (f"SemEval-2010 Task 8 train split, {len(sentences):,} "
                                f"sentences, 10 % labeled (label_subset seed {seed})")
@@ -81,13 +83,15 @@ def main() -> None:
     parser.add_argument("--epochs", type=float, default=2.0)
     parser.add_argument("--results", type=Path, default=HERE / "results_semeval.json")
     parser.add_argument("--learn-only", action="store_true")
+    parser.add_argument("--label-weight", type=float, default=1.0)
     args = parser.parse_args()
     torch.set_num_threads(1)
     args.out_dir.mkdir(parents=True, exist_ok=True)
     train = load_semeval(args.data, "train")
     for seed in args.seeds:
-        path = args.out_dir / f"semeval_labels_mf_s{seed}.tanda"
-        policy = learn(train, seed, path, args.epochs)
+        weight = "" if args.label_weight == 1.0 else f"_w{args.label_weight:g}"
+        path = args.out_dir / f"semeval_labels{weight}_mf_s{seed}.tanda"
+        policy = learn(train, seed, path, args.epochs, args.label_weight)
         record = policy.metadata["training"]["labels"]
         print(json.dumps({"seed": seed, "between_share": round(between_share(policy), 4),
                           "labeled": record["labeled"],
