@@ -99,10 +99,10 @@ def main() -> None:
                           "wall_s": policy.metadata["training"]["wall_time_s"],
                           "timing_s": policy.metadata["training"]["timing_s"]}), flush=True)
         if not args.learn_only:
-            _end_model(train, args.data, seed, path, args.results)
+            _end_model(train, args.data, seed, path, args.results, f"tanda_labels{weight}")
 
 
-def _end_model(train, data: Path, seed: int, path: Path, results: Path) -> None:
+def _end_model(train, data: Path, seed: int, path: Path, results: Path, name: str) -> None:
     import sys
 
     sys.path.insert(0, str(HERE))
@@ -110,8 +110,7 @@ def _end_model(train, data: Path, seed: int, path: Path, results: Path) -> None:
 
     test = load_semeval(data, "test")
     info = {"policy": str(path), "policy_sha256": file_digest(path), "p": 0.5}
-    run_grid(train, test, {"tanda_labels": (policy_factory(path, 0.5), info)}, [0.1], [seed],
-             results)
+    run_grid(train, test, {name: (policy_factory(path, 0.5), info)}, [0.1], [seed], results)
 
 
 if __name__ == "__main__":
