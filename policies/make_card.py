@@ -23,6 +23,7 @@ import numpy as np
 
 from tanda_transforms import TANDAPolicy
 from tanda_transforms.data import load_data
+from tanda_transforms.labels import label_lines
 from tanda_transforms.show import sample_grid, sequence_counts, tf_probabilities
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -50,6 +51,12 @@ def _sequence_lines(policy: TANDAPolicy, top: int = 5) -> list[str]:
         names = " -> ".join(policy.library.names[i] for i in seq)
         lines.append(f"- {count} x `{names}`")
     return lines
+
+
+def _label_section(labels) -> list[str]:
+    """Learned with labels: how many, the weight, the TFs the label term pushed down."""
+    lines = label_lines(labels)
+    return [f"- {line.strip()}" for line in lines] + [""] if lines else []
 
 
 def _image_samples(policy: TANDAPolicy, images: np.ndarray, folder: Path) -> list[str]:
@@ -114,6 +121,7 @@ def write_card(name: str, data: np.ndarray | list[str], note: str) -> None:
         "",
         "## What it learned",
         "",
+        *_label_section(training.get("labels")),
         *_sequence_lines(policy),
         "",
         *_probability_table(policy),

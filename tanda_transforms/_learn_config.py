@@ -32,8 +32,10 @@ _COUNT_FIELDS = {
     "d_width": None,
     "log_every": None,
     "checkpoint_every": None,
+    "label_steps": None,
 }
-_NUMBER_FIELDS = ("gamma", "alpha", "eps", "d_lr", "g_lr", "entropy_weight", "epochs")
+_NUMBER_FIELDS = ("gamma", "alpha", "eps", "d_lr", "g_lr", "entropy_weight", "epochs",
+                  "label_weight")
 
 
 @dataclasses.dataclass
@@ -71,6 +73,10 @@ class LearnConfig:
       device, :mod:`tanda_transforms.batched`) or ``"auto"``: batched on CUDA, per-image on
       CPUs, where batched was no faster (docs/benchmark.md). They draw from different
       streams: a seed gives another (equally valid) run in each.
+    - ``label_weight`` and ``label_steps`` (used only with ``learn_policy(labels=...)``, not in
+      the paper): the weight of the label-preservation term in the generator's cost, and the
+      steps that train its default classifier on the labeled items
+      (:mod:`tanda_transforms.labels`).
 
     Accepted values (checked when the config is made): the int fields positive, ``seq_len``
     at most 1000 and ``hidden_size`` at most 4096 (the most a policy file holds; larger
@@ -78,7 +84,7 @@ class LearnConfig:
     finite numbers (``alpha=inf`` and other infinities used to be accepted and stopped the
     run at step 0 with a misleading "check the data for NaN"), ``gamma`` in [0, 1],
     ``alpha``, ``eps``, ``d_lr``, ``g_lr`` and ``epochs`` above 0, ``entropy_weight``
-    at least 0.
+    and ``label_weight`` at least 0.
     """
 
     seq_len: int = 10
@@ -98,6 +104,8 @@ class LearnConfig:
     checkpoint_every: int = 100
     diversity: str = "pixels"
     render: str = "auto"
+    label_weight: float = 1.0
+    label_steps: int = 200
 
     def __post_init__(self) -> None:
         self._check_counts()
@@ -109,6 +117,8 @@ class LearnConfig:
             raise ValueError(f"g_lr must be > 0 or None, got {self.g_lr!r}")
         if self.entropy_weight is not None and not self.entropy_weight >= 0:
             raise ValueError(f"entropy_weight must be >= 0 or None, got {self.entropy_weight!r}")
+        if not self.label_weight >= 0:
+            raise ValueError(f"label_weight must be >= 0, got {self.label_weight!r}")
         if not 0 <= self.gamma <= 1:
             raise ValueError(f"gamma must be in [0, 1], got {self.gamma!r}")
         if self.steps is not None and (not isinstance(self.steps, int) or self.steps < 1):

@@ -6,6 +6,9 @@ here (images) and in :mod:`tanda_transforms.text.learn` (sentences). Both provid
 - ``len(data)``, ``data.batch(indices)`` and ``data.batch_repeat(real, n)``: the real items
   of a step, each repeated once per sequence;
 - ``data.default_discriminator(width)`` and ``data.prepare(disc, default)``;
+- ``data.encode(real)``: items as D takes them (``x_0`` alone), and
+  ``data.default_classifier(width, classes)``: the label term's network
+  (:mod:`tanda_transforms.labels`);
 - ``data.check(disc, diversity)``: run D and the diversity measure once on blank items, so
   data a discriminator cannot take is refused before any step;
 - ``data.roll_out(real, actions, streams)``: ``[L + 1, M, ...]`` tensors of each
@@ -83,6 +86,13 @@ class ImageData:
 
     def default_discriminator(self, width: int) -> nn.Module:
         return ConvDiscriminator(self.channels, width)
+
+    def default_classifier(self, width: int, classes: int) -> nn.Module:
+        return ConvDiscriminator(self.channels, width, outputs=classes)
+
+    def encode(self, real: np.ndarray) -> torch.Tensor:
+        """Images as D takes them, without TFs: N x C x H x W in [-1, 1] on the device."""
+        return to_unit_tensor(real, self.scale).to(self.device)
 
     def prepare(self, disc: nn.Module, default: bool) -> nn.Module:
         """``disc`` on the device; channels-last for our own network (~1.5x faster on CPUs)."""

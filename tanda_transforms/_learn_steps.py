@@ -57,9 +57,10 @@ def eval_mode(module: nn.Module) -> Iterator[None]:
 
 
 def append_entry(history: dict[str, list], step: int, window: list[dict[str, Any]]) -> None:
-    """Append the means of a window of steps' numbers to ``history`` as the entry of ``step``."""
+    """Append the means of a window of steps' numbers to ``history`` as the entry of ``step``
+    (every key of ``history`` but ``step`` and ``tf_freq`` is a number of each step)."""
     history["step"].append(step)
-    for key in ("d_loss", "g_loss", "d_acc", "cost", "entropy"):
+    for key in [k for k in history if k not in ("step", "tf_freq")]:
         history[key].append(float(np.mean([p[key] for p in window])))
     freq = np.mean([p["tf_freq"] for p in window], axis=0)
     history["tf_freq"].append([round(float(f), 5) for f in freq])

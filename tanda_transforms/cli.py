@@ -235,7 +235,8 @@ def _add_learn(sub) -> None:
         formatter_class=_Formatter,
         description=_wrap("Learn which sequences of TFs keep images realistic: a generator "
         "proposes TF sequences, a discriminator tells real images from transformed ones. No "
-        "labels are used. Without --data this learns on the 500 MNIST digits shipped with the "
+        "labels are used unless --labels gives some. Without --data this learns on the 500 "
+        "MNIST digits shipped with the "
         f"package ({DEMO_STEPS} steps, batch {DEMO_BATCH_SIZE}, unless --steps, --epochs or "
         "--batch-size say otherwise). Prints where the policy went, the wall time and the "
         "top-10 TF probabilities."),
@@ -268,6 +269,11 @@ def _add_learn(sub) -> None:
                    "language model of the data. auto: mammography for --reader mias, cifar10 "
                    "for 3-channel images, semeval for sentences, mnist otherwise")
     _add_learning_options(p)
+    p.add_argument("--labels", metavar="PATH",
+                   help="labels of the --data items, one int per item in order (-1: "
+                   "unlabeled): a .npy file or a text file of one per line (--limit keeps the "
+                   "first N). Adds a label-preservation term to the generator's cost, "
+                   "weighted by --set label_weight=W (default 1.0)")
     p.add_argument("--policy-p", type=_probability, default=1.0, metavar="P",
                    help="probability that the saved policy transforms an image (saved in the "
                    "file; default 1.0); learning is not affected")
@@ -604,7 +610,8 @@ def _data_summary(data: np.ndarray | list[str]) -> str:
 
 
 def _train(images: np.ndarray | list[str], library, config, args: argparse.Namespace,
-           generator: str, checkpoint: str | None = None, resume: str | None = None):
+           generator: str, checkpoint: str | None = None, resume: str | None = None,
+           labels: np.ndarray | None = None):
     from tanda_transforms.learn import learn_policy
 
     if resume is not None and not Path(resume).is_file():
@@ -618,7 +625,7 @@ def _train(images: np.ndarray | list[str], library, config, args: argparse.Names
         policy = learn_policy(images, library, generator=generator, seed=args.seed,
                               config=config, device=_device(args.device), checkpoint=checkpoint,
                               resume=resume, progress=not args.no_progress,
-                              backend=getattr(args, "backend", None),
+                              backend=getattr(args, "backend", None), labels=labels,
                               callback=lambda _learner: _after_first_step(first_step, config,
                                                                           len(images)))
     except (TypeError, ValueError) as err:
@@ -700,14 +707,27 @@ def _learn(args: argparse.Namespace, config):
 
     images, reader = load_data(args.data, args.reader, args.split, args.limit, args.size)
     library = _library(args.tfs, images, reader)
+    labels = _read_labels(args.labels, len(images))
     policy, wall = _train(images, library, config, args, args.generator, args.checkpoint,
-                          args.resume)
+                          args.resume, labels)
     training = policy.metadata["training"]
     global_batch = config.batch_size * training["world_size"]
     policy.metadata["data"] = describe_data(args.data, reader, args.split, len(images),
                                             training["steps"], global_batch)
     policy.p, policy.frame = args.policy_p, args.policy_frame
     return policy, wall
+
+
+def _read_labels(path: str | None, n_items: int) -> np.ndarray | None:
+    """``--labels``: the labels file, its first ``n_items`` (--limit) labels."""
+    from tanda_transforms.labels import read_labels
+
+    if path is None:
+        return None
+    try:
+        return read_labels(path)[:n_items]
+    except (OSError, TypeError, ValueError) as err:
+        raise CliError(f"cannot read --labels {path}: {err}") from None
 
 
 def cmd_demo(args: argparse.Namespace) -> int:

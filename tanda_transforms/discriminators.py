@@ -49,21 +49,26 @@ class ConvDiscriminator(nn.Module):
         Channels of the images (1 for grayscale, 3 for RGB, any other count).
     width
         Channels of the first convolution; later layers double it.
+    outputs
+        Logits per image: 1 (a discriminator, ``N`` logits) or ``K`` classes (a classifier,
+        ``N x K``: the label term's default, :mod:`tanda_transforms.labels`).
     """
 
-    def __init__(self, in_channels: int, width: int = 32) -> None:
+    def __init__(self, in_channels: int, width: int = 32, outputs: int = 1) -> None:
         super().__init__()
-        if in_channels < 1 or width < 1:
-            raise ValueError(f"in_channels and width must be >= 1, got {in_channels}, {width}")
+        if in_channels < 1 or width < 1 or outputs < 1:
+            raise ValueError(f"in_channels, width and outputs must be >= 1, got {in_channels}, "
+                             f"{width}, {outputs}")
         widths = [width, 2 * width, 4 * width, 8 * width]
         layers = _block(in_channels, widths[0], norm=False)
         for c_in, c_out in zip(widths, widths[1:], strict=False):
             layers += _block(c_in, c_out, norm=True)
         self.features = nn.Sequential(*layers, nn.AdaptiveAvgPool2d(2), nn.Flatten())
-        self.logit = nn.Linear(4 * widths[-1], 1)
+        self.logit = nn.Linear(4 * widths[-1], outputs)
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
-        return self.logit(self.features(x)).squeeze(-1)
+        out = self.logit(self.features(x))
+        return out.squeeze(-1) if out.shape[-1] == 1 else out
 
     def diversity_features(self, x: torch.Tensor) -> torch.Tensor:
         """The first layer's activations (the reference code's ``--mse_layer 1``): the space

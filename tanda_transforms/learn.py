@@ -58,6 +58,7 @@ from tanda_transforms._learn_steps import (
 )
 from tanda_transforms.distributed import Ranks, join
 from tanda_transforms.generators import build_sampler
+from tanda_transforms.labels import label_term, load_label_state
 from tanda_transforms.policy import TANDAPolicy
 from tanda_transforms.tfs import TF, TFLibrary
 
@@ -72,6 +73,7 @@ class Learner:
     discriminator or the diversity measure cannot take is refused here, before any step.
     ``ranks`` (from :func:`tanda_transforms.distributed.join`) connects it to the other
     processes under ``torchrun``; without it the learner is one process alone.
+    ``labels`` and ``classifier`` add the label term (:mod:`tanda_transforms.labels`).
     """
 
     def __init__(
@@ -84,6 +86,8 @@ class Learner:
         device: torch.device,
         discriminator: nn.Module | None = None,
         ranks: Ranks | None = None,
+        labels: Any = None,
+        classifier: nn.Module | None = None,
     ) -> None:
         config = config.for_generator(generator)
         self.ranks = ranks or Ranks()  # one process unless tanda_transforms.distributed.join
@@ -101,6 +105,7 @@ class Learner:
                 "diversity_features(x) method (the default discriminators have one)"
             )
         self.data.check(self.disc, config.diversity)
+        self.label_term = label_term(labels, classifier, self.data, len(library), config, seed)
         self.ranks.broadcast_parameters(self.sampler)
         self.disc = self.ranks.wrap_discriminator(self.disc, device)
         self.g_opt = torch.optim.Adam(self.sampler.parameters(), lr=config.g_lr)
@@ -116,10 +121,18 @@ class Learner:
         )
         self.order: np.ndarray = np.empty(0, np.int64)
         self.history: dict[str, list] = {
-            k: [] for k in ("step", "d_loss", "g_loss", "d_acc", "cost", "entropy", "tf_freq")
+            k: [] for k in ("step", "d_loss", "g_loss", "d_acc", "cost", "entropy", "tf_freq",
+                            *(("label_kl",) if self.label_term else ()))
         }
         self._pending: list[dict[str, Any]] = []
         self.timing = {"tfs": 0.0, "discriminator": 0.0, "generator": 0.0}
+        if self.label_term:
+            self.ranks.broadcast_parameters(self.label_term.classifier)
+
+    def timing_s(self) -> dict[str, float]:
+        """Seconds spent in each part of the steps (``labels``: the label term's)."""
+        term = self.label_term
+        return {**self.timing, **({"labels": term.seconds} if term else {})}
 
     @property
     def renderer(self):
@@ -133,7 +146,8 @@ class Learner:
         if len(self.order) < b:
             self.order = np.concatenate([self.order, self.order_rng.permutation(len(self.data))])
         batch, self.order = self.order[:b], self.order[b:]
-        return self.data.batch(self.ranks.shard(batch))
+        self._items = self.ranks.shard(batch)
+        return self.data.batch(self._items)
 
     def _roll_out(self, real: Any, actions: torch.Tensor) -> torch.Tensor:
         """Apply each sequence to its item: ``[L + 1, M, ...]`` on the device, each
@@ -156,17 +170,20 @@ class Learner:
         real = self._next_batch()
         actions, log_probs = self.sampler.sample(len(real) * n, cfg.seq_len, self.torch_gen)
         x = self._roll_out(real, actions)
+        label_cost = self.label_term and self.label_term.cost(x, self._items, actions)
         t0 = time.perf_counter()
         with torch.no_grad():
-            middle = self._score(x[1:-1].flatten(0, 1)).view(len(x) - 2, -1)
+            middle = self._score(x[1:-1].flatten(0, 1)).view(len(x) - 2, x.shape[1])
         d_loss, d_acc, real_logits, final_logits = self._discriminator_update(x[0][::n], x[-1])
         logits = torch.cat([real_logits.repeat_interleave(n)[None], middle, final_logits[None]])
         self.timing["discriminator"] += time.perf_counter() - t0
         t0 = time.perf_counter()
-        g_loss, cost, entropy = self._generator_update(x, logits, actions, log_probs)
+        g_loss, cost, entropy = self._generator_update(x, logits, actions, log_probs, label_cost)
         self.timing["generator"] += time.perf_counter() - t0
         self.step_index += 1
         out = {"d_loss": d_loss, "g_loss": g_loss, "d_acc": d_acc, "cost": cost, "entropy": entropy}
+        if self.label_term:  # the mean KL at x_L over the labeled items' sequences
+            out["label_kl"] = self.label_term.last_kl
         self._record(out, actions)
         return out
 
@@ -175,12 +192,16 @@ class Learner:
             return x.new_zeros(0)
         return self.disc(self.data.to_discriminator(x)).reshape(len(x))
 
-    def _generator_update(self, x, logits, actions, log_probs) -> tuple[float, float, float]:
+    def _generator_update(self, x, logits, actions, log_probs,
+                          label_cost=None) -> tuple[float, float, float]:
         cfg = self.config
         z = standardise(self._diversity_space(x.flatten(0, 1))).view(x.shape[0], x.shape[1], -1)
         dist = ((z[1:] - z[0]) ** 2).mean(-1)  # L x M
         cost = tnf.softplus(-logits)  # -log sigmoid(D(x_t)), (L + 1) x M
         cost = torch.cat([cost[:1], cost[1:] + cfg.alpha / (dist + cfg.eps)])
+        final = float(cost[-1].mean())  # the realism cost, as without labels
+        if label_cost is not None:
+            cost = cost + label_cost
         to_go = discounted_cost_to_go((cost[1:] - cost[:-1]).T, cfg.gamma)  # M x L
         advantage = to_go - to_go.mean(0, keepdim=True)
         loss = (advantage.detach() * log_probs).sum(1).mean()
@@ -191,7 +212,7 @@ class Learner:
         loss.backward()
         self.ranks.average_gradients(self.sampler)
         self.g_opt.step()
-        return float(loss.detach()), float(cost[-1].mean()), float(entropy.detach())
+        return float(loss.detach()), final, float(entropy.detach())
 
     def _diversity_space(self, x: torch.Tensor) -> torch.Tensor:
         return self.data.diversity_space(x, self.disc, self.config.diversity)
@@ -245,6 +266,7 @@ class Learner:
             "pending": self._pending,  # the steps since the last history entry
             "library": self.library.to_spec(),
             "settings": self._settings(),
+            **({"labels": self.label_term.state_dict()} if self.label_term else {}),
             **self.ranks.stream_state(self.torch_gen, self.np_rng, self.order_rng),
         }
 
@@ -267,6 +289,7 @@ class Learner:
         self.order = state["order"].numpy().copy()
         self.history = state["history"]
         self._pending = list(state.get("pending", []))  # absent from older checkpoints
+        load_label_state(self.label_term, state.get("labels"))
         self.ranks.load_stream_state(state, self.torch_gen, self.np_rng, self.order_rng)
 
     def save_checkpoint(self, path: str | os.PathLike) -> None:
@@ -337,9 +360,11 @@ def learn_policy(
     progress: bool = True,
     callback: Callable[[Learner], None] | None = None,
     backend: str | None = None,
+    labels: Any = None,
+    classifier: nn.Module | None = None,
     **overrides: Any,
 ) -> TANDAPolicy:
-    """Learn a TANDA policy from unlabeled images.
+    """Learn a TANDA policy from unlabeled images (and the labels there are, if given).
 
     Parameters
     ----------
@@ -380,13 +405,21 @@ def learn_policy(
     backend
         Under ``torchrun`` (docs/distributed.md), the ``torch.distributed`` backend: ``"gloo"``
         or ``"nccl"``; default: NCCL on CUDA, gloo on the CPU.
+    labels
+        One int label per item of ``data`` (-1 for unlabeled ones; any share may be labeled):
+        adds the label-preservation term to the generator's cost, weighted by
+        ``config.label_weight`` (:mod:`tanda_transforms.labels`). Default: realism only.
+    classifier
+        With ``labels``: a trained ``nn.Module`` from items as D takes them to ``N x K``
+        logits, used frozen instead of training the default one.
 
     Returns
     -------
     TANDAPolicy
         The learned policy, whose ``metadata["training"]`` holds the config, the world size
         (processes; the global batch is ``batch_size`` times it), the history (losses,
-        discriminator accuracy, TF frequencies, means over processes) and timings.
+        discriminator accuracy, TF frequencies, means over processes) and timings; with
+        labels, ``["labels"]`` records how many, the weight and each TF's mean penalty.
     """
     config = dataclasses.replace(config or LearnConfig(), **overrides)
     if seq_len is not None:
@@ -394,7 +427,8 @@ def learn_policy(
     data, library = _data_and_library(data, tfs)
     device = torch.device(device or ("cuda" if torch.cuda.is_available() else "cpu"))
     ranks, device = join(device, backend)  # torchrun's process group, if there is one
-    learner = Learner(data, library, generator, config, seed, device, discriminator, ranks)
+    learner = Learner(data, library, generator, config, seed, device, discriminator, ranks,
+                      labels, classifier)
     if checkpoint is not None and ranks.is_main:
         remove_stale_temporaries(checkpoint)  # left by a run killed while saving
     if resume is not None:
@@ -410,9 +444,11 @@ def learn_policy(
         **learner.data.describe(),
         "steps": learner.step_index,
         "wall_time_s": round(time.perf_counter() - started, 2),
-        "timing_s": {k: round(v, 2) for k, v in learner.timing.items()},
+        "timing_s": {k: round(v, 2) for k, v in learner.timing_s().items()},
         "history": learner.finished_history(),
     }
+    if learner.label_term:
+        training["labels"] = learner.label_term.describe(ranks, library.names)
     sampler = learner.sampler.cpu()
     return TANDAPolicy(library, sampler, config.seq_len, metadata={"training": training})
 

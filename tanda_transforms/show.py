@@ -35,6 +35,7 @@ import numpy as np
 import torch
 
 from tanda_transforms.generators import MeanFieldSampler
+from tanda_transforms.labels import label_lines
 from tanda_transforms.picture import (
     GRID_BACKGROUND,
     GRID_HEADER,
@@ -268,7 +269,7 @@ def _training_lines(training: dict[str, Any]) -> list[str]:
         lines.append(f"last logged (step {history['step'][-1]}): {text}")
         if "d_acc" in last:
             lines.append(D_ACC_MEANING)
-    return lines
+    return lines + label_lines(training.get("labels"))
 
 
 #: One sentence on the discriminator accuracy ``d_acc`` that training logs.

@@ -41,19 +41,23 @@ class TextDiscriminator(nn.Module):
         Half the channels of each convolution (``LearnConfig.d_width``).
     embed_dim
         Size of the word embeddings.
+    outputs
+        Logits per sentence: 1 (a discriminator, ``N`` logits) or ``K`` classes (a
+        classifier, ``N x K``: the label term's default, :mod:`tanda_transforms.labels`).
     """
 
-    def __init__(self, vocab_size: int, width: int = 32, embed_dim: int = 64) -> None:
+    def __init__(self, vocab_size: int, width: int = 32, embed_dim: int = 64,
+                 outputs: int = 1) -> None:
         super().__init__()
-        if vocab_size < 2 or width < 1 or embed_dim < 1:
-            raise ValueError(f"vocab_size must be >= 2 and width, embed_dim >= 1, got "
-                             f"{vocab_size}, {width}, {embed_dim}")
+        if vocab_size < 2 or width < 1 or embed_dim < 1 or outputs < 1:
+            raise ValueError(f"vocab_size must be >= 2 and width, embed_dim, outputs >= 1, got "
+                             f"{vocab_size}, {width}, {embed_dim}, {outputs}")
         self.embed = nn.Embedding(vocab_size, embed_dim, padding_idx=PAD)
         self.convs = nn.ModuleList(
             nn.Conv1d(embed_dim, 2 * width, k, padding=k // 2) for k in (3, 5)
         )
         self.activation = nn.LeakyReLU(0.2)
-        self.logit = nn.Linear(4 * len(self.convs) * width, 1)
+        self.logit = nn.Linear(4 * len(self.convs) * width, outputs)
 
     def forward(self, ids: torch.Tensor) -> torch.Tensor:
         if ids.dtype != torch.int64 or ids.ndim != 2:
@@ -66,7 +70,8 @@ class TextDiscriminator(nn.Module):
             h = self.activation(conv(x))
             pooled.append(h.masked_fill(~real, float("-inf")).amax(2).clamp_min(-1e4))
             pooled.append((h * real).sum(2) / real.sum(2).clamp_min(1))
-        return self.logit(torch.cat(pooled, 1)).squeeze(-1)
+        out = self.logit(torch.cat(pooled, 1))
+        return out.squeeze(-1) if out.shape[-1] == 1 else out
 
     def diversity_features(self, ids: torch.Tensor) -> torch.Tensor:
         """The word embeddings, ``N x T x E``: the space in which

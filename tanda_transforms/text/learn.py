@@ -155,6 +155,13 @@ class TextData:
     def default_discriminator(self, width: int) -> nn.Module:
         return TextDiscriminator(len(self.vocabulary), width)
 
+    def default_classifier(self, width: int, classes: int) -> nn.Module:
+        return TextDiscriminator(len(self.vocabulary), width, outputs=classes)
+
+    def encode(self, real: list[Tokens]) -> torch.Tensor:
+        """Sentences as D takes them, without TFs: ``N x T`` token ids on the device."""
+        return self.vocabulary.encode(real).to(self.device)
+
     def prepare(self, disc: nn.Module, default: bool) -> nn.Module:
         return disc.to(self.device)
 
