@@ -164,19 +164,11 @@ def _load_npz(path: Path) -> tuple[np.ndarray, np.ndarray]:
 
 
 def _load_class_folders(root: Path) -> tuple[np.ndarray, np.ndarray, str]:
-    from tanda_transforms.data import load_image_folder
+    from tanda_transforms.evaluation.folder import read_labeled_folder
 
-    classes = sorted(p for p in root.iterdir() if p.is_dir())
-    if len(classes) < 2:
-        raise ValueError(f"{root}: a labeled folder holds one sub-folder per class (two or "
-                         f"more); found {len(classes)}")
-    parts = [load_image_folder(folder)[0] for folder in classes]
-    if any(isinstance(part, list) for part in parts) or len(
-            {(part.shape[1:], part.dtype) for part in parts}) > 1:
-        raise ValueError(f"{root}: every image must have one size, channel count and dtype")
-    labels = np.concatenate([np.full(len(part), k) for k, part in enumerate(parts)])
-    names = ", ".join(folder.name for folder in classes[:10])
-    return np.concatenate(parts), labels, f"folder: {len(classes)} classes ({names})"
+    images, labels, classes = read_labeled_folder(root)
+    names = ", ".join(classes[:10])
+    return images, labels, f"folder: {len(classes)} classes ({names})"
 
 
 def prepare_tune(args: argparse.Namespace) -> TuneJob:
