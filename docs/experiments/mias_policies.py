@@ -49,6 +49,9 @@ def main() -> None:
     parser.add_argument("--d-lr", type=float, default=1e-5,
                         help="discriminator learning rate (1e-5: LearnConfig's default when "
                         "the committed policies were learned)")
+    parser.add_argument("--pool-only", action="store_true",
+                        help="write the training-patient lesion pool and stop (what "
+                        "evaluating the committed mias policies needs)")
     parser.add_argument("--suffix", default="",
                         help="appended to the file names, e.g. _dlr1e-4 -> mias_lstm_dlr1e-4.tanda")
     args = parser.parse_args()
@@ -58,6 +61,8 @@ def main() -> None:
     (ROOT / OUT).mkdir(parents=True, exist_ok=True)
     pool.save(ROOT / POOL)
     print(f"pool: {len(pool)} lesions of training patients -> {POOL}")
+    if args.pool_only:
+        return
     library = TFLibrary.pack("mammography") + domain_mammography_tfs(str(POOL))
     for generator in args.generators:
         policy = learn_policy(train.images, library, generator=generator, seq_len=10, seed=0,
