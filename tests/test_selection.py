@@ -100,6 +100,18 @@ def test_candidates_set_the_knobs_they_name():
         build_candidate("trivialaugment", {"num_ops": 2}, config)
 
 
+def test_after_basic_composes_a_candidate_after_the_crop_and_alone_leaves_it_alone():
+    config = EvalConfig("cifar10", basic_pad=3, **FAST)
+    after = build_candidate("trivialaugment", {"p": 0.5, "after_basic": True}, config)
+    crop, ta = after.steps
+    assert isinstance(crop, PadCropFlip) and crop.pad == 3
+    assert isinstance(ta, TorchvisionAugment) and ta.p == 0.5
+    alone = build_candidate("tanda_lstm", {"p": 0.3, "after_basic": False}, config,
+                            policy_path="cifar10")
+    assert (alone.p, type(alone).__name__) == (0.3, "TANDAPolicy")
+    assert parse_grid("randaugment:after_basic=1,0")[1] == {"after_basic": [True, False]}
+
+
 def test_torchvision_p_leaves_the_rest_of_the_images_alone():
     image = np.random.default_rng(0).integers(0, 255, (16, 16), dtype=np.uint8)
     never = TorchvisionAugment("trivialaugment", seed=0, p=0.0)

@@ -22,7 +22,8 @@ The protocol (``tanda evaluate --select-on-validation``):
    of the policy conditions (and ``policy`` where several files are given: L, generator or
    recipe variants), RandAugment's ``num_ops`` (N) and ``magnitude`` (M), TrivialAugment's
    and AutoAugment's ``p`` (the share of images they transform), the basic crop's ``pad``
-   and ``border``. The default grids give every tuned condition the same budget of four
+   and ``border``, and for every condition but ``none`` and ``basic`` ``after_basic``
+   (compose it after the basic crop, or alone). The default grids give every tuned condition the same budget of four
    candidates; ``none`` has nothing to tune.
 
 3. **Test**: each condition's chosen setting is trained once per run seed on that seed's
@@ -92,15 +93,18 @@ def _border(text: str) -> str:
 
 
 #: The knobs of each condition, with the type of their values.
+#: Each condition's knobs and how to parse them. ``after_basic`` composes a condition after the
+#: basic pad-crop(-flip), as ``--with-basic`` does for a whole run, so validation can choose
+#: whether the crop comes first.
 KNOBS: dict[str, dict[str, Callable[[str], Any]]] = {
     "none": {},
     "basic": {"pad": int, "border": _border, "flip": _flag},
-    "heuristic": {"p": float, "frame": int, "policy": str},
-    "tanda_mf": {"p": float, "frame": int, "policy": str},
-    "tanda_lstm": {"p": float, "frame": int, "policy": str},
-    "randaugment": {"num_ops": int, "magnitude": int, "p": float},
-    "trivialaugment": {"p": float},
-    "autoaugment": {"p": float},
+    "heuristic": {"p": float, "frame": int, "policy": str, "after_basic": _flag},
+    "tanda_mf": {"p": float, "frame": int, "policy": str, "after_basic": _flag},
+    "tanda_lstm": {"p": float, "frame": int, "policy": str, "after_basic": _flag},
+    "randaugment": {"num_ops": int, "magnitude": int, "p": float, "after_basic": _flag},
+    "trivialaugment": {"p": float, "after_basic": _flag},
+    "autoaugment": {"p": float, "after_basic": _flag},
 }
 def parse_grid(spec: str) -> tuple[str, Grid]:
     """``"condition:knob=v1,v2;knob2=v3"`` -> ``(condition, {knob: [values]})``.
@@ -247,6 +251,7 @@ def build_candidate(
     if unknown:
         raise ValueError(f"{condition} has no knobs {sorted(unknown)}")
     settings = dict(settings)
+    with_basic = settings.pop("after_basic", config.with_basic)
     recipe_fields = {"p": "p", "frame": "frame", "pad": "basic_pad", "border": "basic_border",
                      "flip": "basic_flip"}
     tv_options: dict[str, Any] = {}
@@ -259,7 +264,7 @@ def build_candidate(
         )
     return make_augment(
         condition, config.dataset, settings.get("policy", policy_path), config.seq_len,
-        seed=0, with_basic=config.with_basic, recipe=recipe, tv_options=tv_options,
+        seed=0, with_basic=with_basic, recipe=recipe, tv_options=tv_options,
     )
 
 
