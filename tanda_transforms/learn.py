@@ -89,15 +89,15 @@ class Learner:
         labels: Any = None,
         classifier: nn.Module | None = None,
     ) -> None:
-        config = config.for_generator(generator)
         self.ranks = ranks or Ranks()  # one process unless tanda_transforms.distributed.join
-        self.library, self.config, self.device = library, config, device
         self.data = learn_data(images, library, config.render, device)
+        config = config.for_generator(generator).for_data(self.data.default_d_width)
+        self.library, self.config, self.device = library, config, device
         with torch.random.fork_rng(devices=[]):
             torch.manual_seed(seed)
             self.sampler = build_sampler(_sampler_spec(generator, len(library), config))
             self.sampler = self.sampler.to(device)
-            disc = discriminator or self.data.default_discriminator(config.d_width)
+            disc = discriminator or self.data.default_discriminator(config)
         self.disc = self.data.prepare(disc, default=discriminator is None)
         if config.diversity == "features" and not hasattr(self.disc, "diversity_features"):
             raise TypeError(
