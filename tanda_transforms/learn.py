@@ -54,7 +54,7 @@ from tanda_transforms._learn_steps import (
     append_entry,
     check_finite,
     discounted_cost_to_go,
-    standardise,
+    standardised_distances,
 )
 from tanda_transforms.distributed import Ranks, join
 from tanda_transforms.generators import build_sampler
@@ -195,8 +195,8 @@ class Learner:
     def _generator_update(self, x, logits, actions, log_probs,
                           label_cost=None) -> tuple[float, float, float]:
         cfg = self.config
-        z = standardise(self._diversity_space(x.flatten(0, 1))).view(x.shape[0], x.shape[1], -1)
-        dist = ((z[1:] - z[0]) ** 2).mean(-1)  # L x M
+        space = self._diversity_space(x.flatten(0, 1))
+        dist = standardised_distances(space.reshape(x.shape[0], x.shape[1], -1))  # L x M
         cost = tnf.softplus(-logits)  # -log sigmoid(D(x_t)), (L + 1) x M
         cost = torch.cat([cost[:1], cost[1:] + cfg.alpha / (dist + cfg.eps)])
         final = float(cost[-1].mean())  # the realism cost, as without labels
