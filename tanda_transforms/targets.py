@@ -37,7 +37,8 @@ import torch
 from torchvision import tv_tensors
 from torchvision.transforms.v2 import functional as TVF
 
-__all__ = ["warp_mask", "warp_points", "warp_boxes", "warp_quads", "transform_target"]
+__all__ = ["warp_mask", "warp_points", "warp_boxes", "warp_quads", "warp_bounding_boxes",
+           "transform_target"]
 
 _EDGE_SAMPLES = 16
 _MASK_DTYPES = (np.uint8, np.uint16, np.float32)
@@ -155,7 +156,7 @@ def transform_target(target: Any, compiled: Callable[[tuple[int, int]], Any]) ->
     if isinstance(target, tv_tensors.Mask):
         return _tv_mask(target, compiled(target.shape[-2:]))
     if isinstance(target, tv_tensors.BoundingBoxes):
-        return _tv_boxes(target, compiled(target.canvas_size))
+        return warp_bounding_boxes(target, compiled(target.canvas_size).warps)
     keypoints = getattr(tv_tensors, "KeyPoints", None)
     if keypoints is not None and isinstance(target, keypoints):
         moved = compiled(target.canvas_size).map_points(target.detach().cpu().numpy())
@@ -173,7 +174,18 @@ def _tv_mask(mask: tv_tensors.Mask, compiled: Any):
     return tv_tensors.wrap(torch.from_numpy(out).reshape(mask.shape).to(mask.device), like=mask)
 
 
-def _tv_boxes(boxes: tv_tensors.BoundingBoxes, compiled: Any):
+def warp_bounding_boxes(boxes: tv_tensors.BoundingBoxes, warps: Sequence) -> Any:
+    """Move torchvision ``BoundingBoxes`` (any supported format, rotated ones too) through
+    ``warps``, in order, as :func:`transform_target` moves them: a new ``BoundingBoxes`` of
+    the same format, dtype, device and canvas (integer boxes rounded).
+
+    Examples
+    --------
+    >>> from tanda_transforms import TF
+    >>> boxes = tv_tensors.BoundingBoxes([[0, 0, 2, 1]], format="XYWH", canvas_size=(4, 8))
+    >>> warp_bounding_boxes(boxes, [TF("hflip").warp((4, 8))]).tolist()
+    [[6, 0, 2, 1]]
+    """
     fmt = boxes.format
     rotated = fmt.name in _ROTATED
     work = tv_tensors.BoundingBoxFormat.XYXYXYXY if rotated else tv_tensors.BoundingBoxFormat.XYXY
@@ -184,11 +196,11 @@ def _tv_boxes(boxes: tv_tensors.BoundingBoxes, compiled: Any):
     corners = TVF.convert_bounding_box_format(as_float, new_format=work)
     array = corners.detach().cpu().numpy()
     if rotated:
-        moved = warp_quads(array, compiled.warps)
+        moved = warp_quads(array, warps)
     else:
-        moved = compiled.warp_boxes(array)
+        moved = warp_boxes(array, warps, tuple(boxes.canvas_size))
     out = tv_tensors.wrap(torch.from_numpy(moved).reshape(corners.shape), like=corners)
-    if rotated and compiled.warps:
+    if rotated and warps:
         out = TVF.clamp_bounding_boxes(out)
     out = TVF.convert_bounding_box_format(out, new_format=fmt)
     if not boxes.is_floating_point():

@@ -3,9 +3,11 @@
 Each sample's boxes go through that sample's geometric TFs, in order, then its context-frame
 shift: the per-image path's :func:`~tanda_transforms.targets.warp_boxes` (a box becomes the
 bounding box of its warped outline, clipped to the image) on the very warps the batch was
-rendered with: the TFs' own numpy warps, and for random geometric TFs (elastic, pad and crop)
-the fields and shifts the call drew on the device, brought to the host. Boxes are few, so
-this runs on the CPU, per sample, like the per-image path.
+rendered with (:meth:`SampledBatch.sample_warps
+<tanda_transforms.sequence.SampledBatch.sample_warps>`: the TFs' own numpy warps, and for
+random geometric TFs, elastic and pad and crop, the fields and shifts the call drew on the
+device, brought to the host). Boxes are few, so this runs on the CPU, per sample, like the
+per-image path.
 
 Boxes are a list with one entry per sample: a ``tv_tensors.BoundingBoxes`` (XYXY, XYWH or
 CXCYWH, ``canvas_size`` the batch's ``(H, W)``) or a plain float tensor ``[k, 4]`` taken as
@@ -26,15 +28,12 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-import numpy as np
 import torch
 from torchvision import tv_tensors
 
 from tanda_transforms import targets
-from tanda_transforms.batched import geometric as geo
-from tanda_transforms.functional import AffineWarp, DenseWarp
 
-__all__ = ["check_boxes", "move_boxes", "to_numpy_warp"]
+__all__ = ["check_boxes", "move_boxes"]
 
 Tensor = torch.Tensor
 Box = Tensor  # a tv_tensors.BoundingBoxes or a plain [k, 4] tensor
@@ -63,35 +62,25 @@ def check_boxes(boxes: object, n: int, shape: tuple[int, int]) -> list[Box]:
     return list(boxes)
 
 
-class _Warps:
-    """One sample's warps, as :func:`~tanda_transforms.targets.transform_target` reads them."""
+def move_boxes(boxes: list[Box], warps: list[list | None], shape: tuple[int, int]) -> list[Box]:
+    """Each sample's boxes through its warps (``warps[i]``: numpy warps, in order; ``None``
+    for a sample ``p`` skipped: its boxes come back as a copy).
 
-    def __init__(self, warps: list, shape: tuple[int, int]) -> None:
-        self.warps, self.shape = warps, shape
-
-    def warp_boxes(self, boxes: np.ndarray) -> np.ndarray:
-        return targets.warp_boxes(boxes, self.warps, self.shape)
-
-
-def move_boxes(boxes: list[Box], warps: list[list], shape: tuple[int, int]) -> list[Box]:
-    """Each sample's boxes through its warps (``warps[i]``: numpy warps, in order)."""
+    Examples
+    --------
+    >>> from tanda_transforms import TF
+    >>> box = torch.tensor([[0.0, 0.0, 2.0, 1.0]])
+    >>> moved = move_boxes([box, box], [[TF("hflip").warp((4, 8))], None], (4, 8))
+    >>> [b.tolist() for b in moved]
+    [[[6.0, 0.0, 8.0, 1.0]], [[0.0, 0.0, 2.0, 1.0]]]
+    """
     out = []
     for box, sample_warps in zip(boxes, warps, strict=True):
-        moved = _Warps(sample_warps, shape)
-        if isinstance(box, tv_tensors.BoundingBoxes):
-            out.append(targets.transform_target(box, lambda _, warps=moved: warps))
-            continue
-        xyxy = moved.warp_boxes(box.detach().cpu().numpy())
-        out.append(torch.from_numpy(xyxy).to(device=box.device, dtype=box.dtype))
+        if sample_warps is None:
+            out.append(box.clone())
+        elif isinstance(box, tv_tensors.BoundingBoxes):
+            out.append(targets.warp_bounding_boxes(box, sample_warps))
+        else:
+            xyxy = targets.warp_boxes(box.detach().cpu().numpy(), sample_warps, shape)
+            out.append(torch.from_numpy(xyxy).to(device=box.device, dtype=box.dtype))
     return out
-
-
-def to_numpy_warp(steps: geo.Steps, i: int, shape: tuple[int, int]) -> AffineWarp | DenseWarp:
-    """Sample ``i`` of drawn batched warps as the per-image path's numpy warp."""
-    if isinstance(steps, geo.AffineSteps):
-        forward = np.linalg.inv(steps.inverse[i].detach().cpu().double().numpy())
-        return AffineWarp(forward[:2], shape)
-    displacement = steps.displacement[i].detach().cpu().numpy()
-    h, w = shape
-    xs, ys = np.meshgrid(np.arange(w, dtype=np.float32), np.arange(h, dtype=np.float32))
-    return DenseWarp(xs + displacement[0], ys + displacement[1])

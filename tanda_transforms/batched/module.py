@@ -16,7 +16,8 @@ True
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
+from collections.abc import Sequence
+from typing import Protocol
 
 import torch
 from torch import nn
@@ -24,15 +25,35 @@ from torch import nn
 from tanda_transforms.batched.boxes import check_boxes, move_boxes
 from tanda_transforms.batched.render import Renderer, value_max
 from tanda_transforms.seeding import derive_seed, process_key, stream_seed
+from tanda_transforms.sequence import SampledBatch
+from tanda_transforms.tfs import TFLibrary
 
-if TYPE_CHECKING:
-    from tanda_transforms.policy import TANDAPolicy
-
-__all__ = ["BatchedPolicy"]
+__all__ = ["BatchedPolicy", "BatchSource"]
 
 Tensor = torch.Tensor
 _DTYPES = (torch.uint8, torch.uint16, torch.float32)
 _CHANNELS = (1, 3, 4)
+
+
+class BatchSource(Protocol):
+    """What a :class:`BatchedPolicy` reads from its policy (a
+    :class:`~tanda_transforms.TANDAPolicy`): the policy draws each call's
+    :class:`~tanda_transforms.sequence.SampledBatch`; this module only renders it."""
+
+    library: TFLibrary
+    seq_len: int
+    seed: int | None
+    p: float
+    frame: int
+
+    @property
+    def sampler_device(self) -> torch.device: ...
+
+    def sample_batch(
+        self, n: int, sequences: torch.Generator, verdicts: torch.Generator
+    ) -> SampledBatch: ...
+
+    def names(self, actions: Sequence[int]) -> list[str]: ...
 
 
 class _Streams:
@@ -81,24 +102,34 @@ class BatchedPolicy(nn.Module):
 
     Attributes
     ----------
-    last_actions : torch.Tensor or None
-        ``[B, L]`` TF indices drawn by the last call.
-    last_applied : torch.Tensor or None
-        ``[B]`` bool: which samples ``p`` let through (the others are returned unchanged).
-    last_frame_shifts : torch.Tensor or None
-        ``[B, 2]`` whole-pixel context-frame shifts ``(dy, dx)`` of the last call (None for a
-        policy without a frame).
+    last_sample : SampledBatch or None
+        What the last call drew (see :class:`~tanda_transforms.sequence.SampledBatch`);
+        ``last_actions``, ``last_applied`` and ``last_frame_shifts`` are its fields.
     """
 
-    def __init__(self, policy: TANDAPolicy, seed: int | None = None) -> None:
+    def __init__(self, policy: BatchSource, seed: int | None = None) -> None:
         super().__init__()
         self.policy = policy
         self.renderer = Renderer(policy.library)
         self.seed = policy.seed if seed is None else seed
         self._streams: _Streams | None = None
-        self.last_actions: Tensor | None = None
-        self.last_applied: Tensor | None = None
-        self.last_frame_shifts: Tensor | None = None
+        self.last_sample: SampledBatch | None = None
+
+    @property
+    def last_actions(self) -> Tensor | None:
+        """``[B, L]`` TF indices drawn by the last call."""
+        return None if self.last_sample is None else self.last_sample.actions
+
+    @property
+    def last_applied(self) -> Tensor | None:
+        """``[B]`` bool: which samples ``p`` let through (the others came back unchanged)."""
+        return None if self.last_sample is None else self.last_sample.applied
+
+    @property
+    def last_frame_shifts(self) -> Tensor | None:
+        """``[B, 2]`` whole-pixel context-frame shifts ``(dy, dx)`` of the last call (None
+        for a policy without a frame)."""
+        return None if self.last_sample is None else self.last_sample.frame_shifts
 
     def manual_seed(self, seed: int | None) -> BatchedPolicy:
         """Restart the streams from ``seed`` (``None``: every call from torch's default
@@ -146,49 +177,30 @@ class BatchedPolicy(nn.Module):
             self._record_empty()
             return _empty_results(x, mask, boxes)
         streams = self._current_streams()
-        actions, applied, shift = self._draw(len(x), streams)
-        self.last_actions, self.last_applied, self.last_frame_shifts = actions, applied, shift
+        batch = self.policy.sample_batch(len(x), streams.on(self.policy.sampler_device),
+                                         streams.on(torch.device("cpu")))
+        self.last_sample = batch
         # the whole batch in float (a new tensor; exact for every level of uint8 and uint16),
         # so that skipped samples come back unchanged and uint16 needs no integer indexing
         out = x.clone() if x.dtype == torch.float32 else x.float() / value_max(x.dtype)
-        rows = torch.nonzero(applied).flatten()
-        frame = None if shift is None else shift[rows]
-        draws = [] if boxes is not None else None
         # rendered in place into out and labels (made here, outside inference mode, so they
         # stay ordinary tensors): inference mode spares the call's temporaries autograd's
         # bookkeeping, 6-8 % of a call at 32 px
         with torch.inference_mode():
-            if len(rows) == len(x):
-                self.renderer.render(out, actions, x.dtype, streams.on(x.device), frame,
-                                     overwrite=True, mask=labels, draws=draws)
-            elif len(rows):
-                self._render_some(out, x.dtype, labels, rows, actions, frame, streams, draws)
+            drawn = self.renderer.render_batch(out, batch, x.dtype, streams.on(x.device),
+                                               mask=labels, record=boxes is not None)
         images = _to_dtype(out, x.dtype)
         results = [] if labels is None else [labels.round().to(mask.dtype).reshape(mask.shape)]
         if boxes is not None:
-            warps = self.renderer.sample_warps(actions[rows].numpy(), draws, shape, frame)
-            moved = move_boxes([boxes[r] for r in rows.tolist()], warps, shape)
-            results.append(_boxes_of(boxes, rows.tolist(), moved))
+            library, applied = self.policy.library, batch.applied.tolist()
+            warps = [batch.sample_warps(i, library, shape, drawn) if keep else None
+                     for i, keep in enumerate(applied)]
+            results.append(move_boxes(boxes, warps, shape))
         return (images, *results) if results else images
-
-    def _render_some(self, out: Tensor, dtype: torch.dtype, labels: Tensor | None, rows: Tensor,
-                     actions: Tensor, frame: Tensor | None, streams: _Streams,
-                     draws: list | None) -> None:
-        """Render the samples ``rows`` of ``out`` (and ``labels``) in place (``dtype``: the
-        caller's; ``frame``: those samples' frame shifts)."""
-        chosen = rows.to(out.device)
-        mine = None if labels is None else labels[chosen]
-        out[chosen] = self.renderer.render(out[chosen], actions[rows], dtype,
-                                           streams.on(out.device), frame, overwrite=True,
-                                           mask=mine, draws=draws)
-        if labels is not None:
-            labels[chosen] = mine
 
     def _record_empty(self) -> None:
         """The ``last_*`` attributes of a call on an empty batch."""
-        self.last_actions = torch.empty(0, self.policy.seq_len, dtype=torch.long)
-        self.last_applied = torch.empty(0, dtype=torch.bool)
-        self.last_frame_shifts = torch.empty(0, 2, dtype=torch.long) if self.policy.frame else None
+        self.last_sample = SampledBatch.empty(self.policy.seq_len, bool(self.policy.frame))
 
     def _current_streams(self) -> _Streams:
         key = _stream_key()
@@ -199,18 +211,6 @@ class BatchedPolicy(nn.Module):
             seed, rank = stream_seed(self.seed), key[-1]
             self._streams = _Streams(derive_seed(seed, rank) if rank else seed, key)
         return self._streams
-
-    def _draw(self, n: int, streams: _Streams) -> tuple[Tensor, Tensor, Tensor | None]:
-        """Per sample: TF indices ``[n, L]``, ``p``'s verdict ``[n]``, frame shift or None."""
-        policy = self.policy
-        sampler_device = next(policy.sampler.parameters()).device
-        actions = policy.sampler.draw(n, policy.seq_len, streams.on(sampler_device))
-        cpu = streams.on(torch.device("cpu"))
-        applied = torch.rand(n, generator=cpu) < policy.p
-        shift = None
-        if policy.frame:
-            shift = torch.randint(-policy.frame, policy.frame + 1, (n, 2), generator=cpu)
-        return actions.cpu(), applied, shift
 
     def extra_repr(self) -> str:
         return f"tfs={len(self.policy.library)}, seq_len={self.policy.seq_len}, p={self.policy.p}"
@@ -224,14 +224,6 @@ def _empty_results(x: Tensor, mask: Tensor | None, boxes: list | None) -> Tensor
     if boxes is not None:
         results.append([])
     return tuple(results) if len(results) > 1 else results[0]
-
-
-def _boxes_of(boxes: list[Tensor], rows: list[int], moved: list[Tensor]) -> list[Tensor]:
-    """Every sample's boxes: ``moved`` for the samples ``rows``, copies for the others."""
-    out = [box.clone() for box in boxes]
-    for row, box in zip(rows, moved, strict=True):
-        out[row] = box
-    return out
 
 
 def _check_batch(x: object) -> None:
