@@ -39,6 +39,7 @@ from __future__ import annotations
 
 import dataclasses
 from collections.abc import Mapping, Sequence
+from typing import Any, Protocol
 
 import numpy as np
 import torch
@@ -46,12 +47,44 @@ import torch
 from tanda_transforms import targets
 from tanda_transforms.functional import AffineWarp, DenseWarp, check_image
 from tanda_transforms.functional.composition import compose_run
+from tanda_transforms.generators import SequenceSampler
 from tanda_transforms.tfs import TF, TFLibrary
 
-__all__ = ["CompiledSequence", "SampledBatch", "SampledSequence", "draw_verdicts", "frame_warps"]
+__all__ = [
+    "CompiledSequence", "SampledBatch", "SampledSequence", "SequencePolicy", "draw_verdicts",
+    "frame_warps",
+]
 
 Warp = AffineWarp | DenseWarp
 Tensor = torch.Tensor
+
+
+class SequencePolicy(Protocol):
+    """What the modules that read a policy (batched rendering, pictures, summaries) need of
+    it: :class:`~tanda_transforms.TANDAPolicy` is one. Typed against this, they do not
+    import ``policy.py``, which imports them (no import circle, not even for annotations).
+    """
+
+    library: TFLibrary
+    sampler: SequenceSampler
+    seq_len: int
+    seed: int | None
+    p: float
+    frame: int
+    metadata: dict[str, Any]
+
+    @property
+    def sampler_device(self) -> torch.device: ...
+
+    def draw_actions(self, n: int, generator: torch.Generator) -> list[tuple[int, ...]]: ...
+
+    def sample_batch(
+        self, n: int, sequences: torch.Generator, verdicts: torch.Generator
+    ) -> SampledBatch: ...
+
+    def names(self, actions: Sequence[int]) -> list[str]: ...
+
+    def compile(self, sequence: SampledSequence, shape: Sequence[int]) -> CompiledSequence: ...
 
 
 def draw_verdicts(

@@ -15,7 +15,12 @@ The import graph (:func:`import_graph`, checked by :func:`find_cycles`):
   before it);
 * a cycle is any closed path, of any length (strongly connected groups, Tarjan's algorithm);
 * not counted: imports under ``if TYPE_CHECKING:`` (they never run) and ``importlib`` calls
-  with a computed name (the lazy ``__getattr__`` of ``tanda_transforms/__init__``).
+  with a computed name (the lazy ``__getattr__`` of ``tanda_transforms/__init__``);
+* a second check counts the ``TYPE_CHECKING`` imports too (an annotation-only import still
+  ties two modules together, so a module may not annotate with a module that imports it;
+  the ``SequencePolicy`` protocol of ``sequence.py`` is how modules that ``policy.py``
+  imports type a policy), all but those of the root ``__init__``, which mirror its lazy
+  exports for type checkers.
 
 Private names (:func:`private_imports`): a name is private when a component of its dotted path
 starts with ``_`` (dunders such as ``__version__`` are not private). The **owner** of the first
@@ -63,19 +68,16 @@ def _is_type_checking(node: ast.If) -> bool:
     )
 
 
-def _import_nodes(tree: ast.AST) -> list[ast.Import | ast.ImportFrom]:
-    """Every import statement, at any depth, except those under ``if TYPE_CHECKING:``."""
-    return [node for node in _runtime_nodes(tree) if isinstance(node, ast.Import | ast.ImportFrom)]
-
-
-def _runtime_nodes(tree: ast.AST) -> list[ast.AST]:
-    """Every node, at any depth, except those under ``if TYPE_CHECKING:``."""
+def _import_nodes(tree: ast.AST, annotations: bool = False) -> list[ast.Import | ast.ImportFrom]:
+    """Every import statement, at any depth, except those under ``if TYPE_CHECKING:`` (unless
+    ``annotations``)."""
     found, stack = [], [tree]
     while stack:
         node = stack.pop()
-        found.append(node)
+        if isinstance(node, ast.Import | ast.ImportFrom):
+            found.append(node)
         children = list(ast.iter_child_nodes(node))
-        if isinstance(node, ast.If) and _is_type_checking(node):
+        if isinstance(node, ast.If) and _is_type_checking(node) and not annotations:
             children = node.orelse
         stack.extend(children)
     return found
@@ -95,11 +97,11 @@ def _from_base(node: ast.ImportFrom, package: str) -> str:
     return base
 
 
-def _imported(name: str, path: Path, modules: dict[str, Path]) -> set[str]:
+def _imported(name: str, path: Path, modules: dict[str, Path], annotations: bool) -> set[str]:
     """Package modules that ``name`` (at ``path``) imports explicitly."""
     package = _own_package(name, path)
     targets = set()
-    for node in _import_nodes(ast.parse(path.read_text(), str(path))):
+    for node in _import_nodes(ast.parse(path.read_text(), str(path)), annotations):
         if isinstance(node, ast.Import):
             targets.update(alias.name for alias in node.names)
             continue
@@ -118,13 +120,15 @@ def _with_parents(target: str, importer: str) -> set[str]:
     return {target} | (parents - started)
 
 
-def import_graph(root: Path = PACKAGE) -> dict[str, set[str]]:
-    """Module -> the package modules importing it runs (see the module docstring)."""
+def import_graph(root: Path = PACKAGE, annotations: bool = False) -> dict[str, set[str]]:
+    """Module -> the package modules importing it runs (see the module docstring); with
+    ``annotations``, also those it imports under ``TYPE_CHECKING``, except the root
+    ``__init__``'s (the mirror of its lazy exports, for type checkers)."""
     modules = _modules(root)
     graph = {}
     for name, path in modules.items():
         edges = set()
-        for target in _imported(name, path, modules):
+        for target in _imported(name, path, modules, annotations and name != root.name):
             edges |= _with_parents(target, name)
         graph[name] = edges - {name}
     return graph
@@ -273,12 +277,19 @@ def test_no_module_imports_one_that_imports_it_back() -> None:
     )
 
 
+def test_no_circle_even_through_annotation_only_imports() -> None:
+    cycles = find_cycles(import_graph(annotations=True))
+    assert not cycles, "import cycles, annotation-only imports counted:\n" + (
+        "\n".join(" -> ".join(cycle) for cycle in cycles)
+    )
+
+
 def test_the_graph_sees_lazy_imports_and_parent_packages() -> None:
     """The checker itself: a function-level import is an edge, and so is the package
     ``__init__`` an import runs; a TYPE_CHECKING import is not."""
     graph = import_graph()
     assert "tanda_transforms.show" in graph["tanda_transforms.policy"]  # inside __repr__
-    assert "tanda_transforms.policy" not in graph["tanda_transforms.show"]  # TYPE_CHECKING
+    assert "tanda_transforms.policy" not in graph["tanda_transforms"]  # TYPE_CHECKING only
     assert "tanda_transforms.domains" in graph["tanda_transforms"]  # the built-ins loader
     mammography = graph["tanda_transforms.domains.mammography"]
     assert "tanda_transforms.domains.lesion_pool" in mammography
@@ -310,7 +321,7 @@ def _plant(root: Path, files: dict[str, str]) -> Path:
 
 def test_cycle_check_fails_on_planted_cycles_lazy_and_long(tmp_path: Path) -> None:
     """A cycle of three modules closed by a function-level import is found; an import under
-    ``TYPE_CHECKING`` closes none; a tree without cycles passes."""
+    ``TYPE_CHECKING`` closes one only when annotations count; a tree without cycles passes."""
     lazy = "def f():\n    import pkg.b\n"
     package = _plant(tmp_path / "cyclic", {
         "pkg/__init__.py": "",
@@ -321,6 +332,8 @@ def test_cycle_check_fails_on_planted_cycles_lazy_and_long(tmp_path: Path) -> No
         "pkg/e.py": "import pkg.d\n",
     })
     assert find_cycles(import_graph(package)) == [["pkg.a", "pkg.b", "pkg.c", "pkg.a"]]
+    assert find_cycles(import_graph(package, annotations=True)) == [
+        ["pkg.a", "pkg.b", "pkg.c", "pkg.a"], ["pkg.d", "pkg.e", "pkg.d"]]
     acyclic = _plant(tmp_path / "acyclic", {
         "pkg/__init__.py": "", "pkg/a.py": lazy, "pkg/b.py": "from pkg import c\n",
         "pkg/c.py": "import os\n",

@@ -16,44 +16,19 @@ True
 
 from __future__ import annotations
 
-from collections.abc import Sequence
-from typing import Protocol
-
 import torch
 from torch import nn
 
 from tanda_transforms.batched.boxes import check_boxes, move_boxes
 from tanda_transforms.batched.render import Renderer, value_max
 from tanda_transforms.seeding import derive_seed, process_key, stream_seed
-from tanda_transforms.sequence import SampledBatch
-from tanda_transforms.tfs import TFLibrary
+from tanda_transforms.sequence import SampledBatch, SequencePolicy
 
-__all__ = ["BatchedPolicy", "BatchSource"]
+__all__ = ["BatchedPolicy"]
 
 Tensor = torch.Tensor
 _DTYPES = (torch.uint8, torch.uint16, torch.float32)
 _CHANNELS = (1, 3, 4)
-
-
-class BatchSource(Protocol):
-    """What a :class:`BatchedPolicy` reads from its policy (a
-    :class:`~tanda_transforms.TANDAPolicy`): the policy draws each call's
-    :class:`~tanda_transforms.sequence.SampledBatch`; this module only renders it."""
-
-    library: TFLibrary
-    seq_len: int
-    seed: int | None
-    p: float
-    frame: int
-
-    @property
-    def sampler_device(self) -> torch.device: ...
-
-    def sample_batch(
-        self, n: int, sequences: torch.Generator, verdicts: torch.Generator
-    ) -> SampledBatch: ...
-
-    def names(self, actions: Sequence[int]) -> list[str]: ...
 
 
 class _Streams:
@@ -107,7 +82,7 @@ class BatchedPolicy(nn.Module):
         ``last_actions``, ``last_applied`` and ``last_frame_shifts`` are its fields.
     """
 
-    def __init__(self, policy: BatchSource, seed: int | None = None) -> None:
+    def __init__(self, policy: SequencePolicy, seed: int | None = None) -> None:
         super().__init__()
         self.policy = policy
         self.renderer = Renderer(policy.library)
