@@ -38,7 +38,7 @@ from torchvision import tv_tensors
 from torchvision.transforms.v2 import functional as TVF
 
 __all__ = ["warp_mask", "warp_points", "warp_boxes", "warp_quads", "warp_bounding_boxes",
-           "transform_target"]
+           "warp_keypoints", "transform_target"]
 
 _EDGE_SAMPLES = 16
 _MASK_DTYPES = (np.uint8, np.uint16, np.float32)
@@ -159,12 +159,26 @@ def transform_target(target: Any, compiled: Callable[[tuple[int, int]], Any]) ->
         return warp_bounding_boxes(target, compiled(target.canvas_size).warps)
     keypoints = getattr(tv_tensors, "KeyPoints", None)
     if keypoints is not None and isinstance(target, keypoints):
-        moved = compiled(target.canvas_size).map_points(target.detach().cpu().numpy())
-        out = torch.from_numpy(moved).to(target.dtype).reshape(target.shape)
-        return tv_tensors.wrap(out.to(target.device), like=target)
+        return warp_keypoints(target, compiled(target.canvas_size).warps)
     raise TypeError(
         f"TANDAPolicy transforms images, Mask, BoundingBoxes and KeyPoints; got {type(target)}"
     )
+
+
+def warp_keypoints(points: torch.Tensor, warps: Sequence) -> torch.Tensor:
+    """Move a tensor of ``(x, y)`` pixel positions ``[..., 2]`` (torchvision ``KeyPoints``
+    or plain) through ``warps``, in order: a new tensor of the same type, shape, dtype and
+    device (positions are not clipped: a point may leave the image).
+
+    Examples
+    --------
+    >>> from tanda_transforms import TF
+    >>> warp_keypoints(torch.tensor([[0.0, 1.0]]), [TF("hflip").warp((4, 8))]).tolist()
+    [[7.0, 1.0]]
+    """
+    moved = warp_points(points.detach().cpu().numpy(), warps)
+    out = torch.from_numpy(moved).to(points.dtype).reshape(points.shape).to(points.device)
+    return tv_tensors.wrap(out, like=points) if isinstance(points, tv_tensors.TVTensor) else out
 
 
 def _tv_mask(mask: tv_tensors.Mask, compiled: Any):

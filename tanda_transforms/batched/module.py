@@ -19,7 +19,12 @@ from __future__ import annotations
 import torch
 from torch import nn
 
-from tanda_transforms.batched.boxes import check_boxes, move_boxes
+from tanda_transforms.batched.boxes import (
+    check_boxes,
+    check_keypoints,
+    move_boxes,
+    move_keypoints,
+)
 from tanda_transforms.batched.render import Renderer, value_max
 from tanda_transforms.seeding import derive_seed, process_key, stream_seed
 from tanda_transforms.sequence import SampledBatch, SequencePolicy
@@ -122,18 +127,22 @@ class BatchedPolicy(nn.Module):
                 for row, keep in zip(self.last_actions.tolist(), applied, strict=True)]
 
     def forward(
-        self, x: Tensor, mask: Tensor | None = None, boxes: list[Tensor] | None = None
+        self, x: Tensor, mask: Tensor | None = None, boxes: list[Tensor] | None = None,
+        keypoints: list[Tensor] | None = None,
     ) -> Tensor | tuple:
         """Augment ``x`` ``[B, C, H, W]`` (uint8, uint16 or float32 in [0, 1]), per sample.
 
-        Returns a new tensor of the same dtype, shape and device; with targets, the tuple
-        ``(images, masks)``, ``(images, boxes)`` or ``(images, masks, boxes)``. ``mask``
-        (``[B, H, W]`` or ``[B, K, H, W]`` labels: bool, integer or float32, on ``x``'s
-        device) is moved by each sample's geometric TFs (nearest neighbour, as the per-image
-        path moves a ``tv_tensors.Mask``); ``boxes`` (a list of ``B`` entries, each a
-        ``tv_tensors.BoundingBoxes`` or a float XYXY tensor ``[k, 4]``) as the per-image path
-        moves ``BoundingBoxes`` (see :mod:`tanda_transforms.batched.boxes`). Not
-        differentiable: a tensor that requires grad is refused (pass ``x.detach()``).
+        Returns a new tensor of the same dtype, shape and device; with targets, the tuple of
+        the images then the targets given, in the order ``masks, boxes, keypoints`` (e.g.
+        ``(images, masks)`` or ``(images, masks, boxes)``). ``mask`` (``[B, H, W]`` or
+        ``[B, K, H, W]`` labels: bool, integer or float32, on ``x``'s device) is moved by
+        each sample's geometric TFs (nearest neighbour, as the per-image path moves a
+        ``tv_tensors.Mask``); ``boxes`` (a list of ``B`` entries, each a
+        ``tv_tensors.BoundingBoxes`` or a float XYXY tensor ``[k, 4]``) and ``keypoints``
+        (``B`` entries, each a ``tv_tensors.KeyPoints`` or a float ``(x, y)`` tensor
+        ``[k, 2]``) as the per-image path moves ``BoundingBoxes`` and ``KeyPoints`` (see
+        :mod:`tanda_transforms.batched.boxes`). Not differentiable: a tensor that requires
+        grad is refused (pass ``x.detach()``).
 
         Examples
         --------
@@ -148,9 +157,10 @@ class BatchedPolicy(nn.Module):
         labels = None if mask is None else _mask_as_float(mask, x)
         shape = (int(x.shape[-2]), int(x.shape[-1]))
         boxes = None if boxes is None else check_boxes(boxes, len(x), shape)
+        keypoints = None if keypoints is None else check_keypoints(keypoints, len(x), shape)
         if not len(x):  # an empty batch: nothing to draw or render, empty results back
             self._record_empty()
-            return _empty_results(x, mask, boxes)
+            return _empty_results(x, mask, boxes, keypoints)
         streams = self._current_streams()
         batch = self.policy.sample_batch(len(x), streams.on(self.policy.sampler_device),
                                          streams.on(torch.device("cpu")))
@@ -162,15 +172,19 @@ class BatchedPolicy(nn.Module):
         # stay ordinary tensors): inference mode spares the call's temporaries autograd's
         # bookkeeping, 6-8 % of a call at 32 px
         with torch.inference_mode():
+            points = boxes is not None or keypoints is not None
             drawn = self.renderer.render_batch(out, batch, x.dtype, streams.on(x.device),
-                                               mask=labels, record=boxes is not None)
+                                               mask=labels, record=points)
         images = _to_dtype(out, x.dtype)
         results = [] if labels is None else [labels.round().to(mask.dtype).reshape(mask.shape)]
-        if boxes is not None:
+        if points:  # the samples' warps on the host, for the targets moved there
             library, applied = self.policy.library, batch.applied.tolist()
             warps = [batch.sample_warps(i, library, shape, drawn) if keep else None
                      for i, keep in enumerate(applied)]
-            results.append(move_boxes(boxes, warps, shape))
+            if boxes is not None:
+                results.append(move_boxes(boxes, warps, shape))
+            if keypoints is not None:
+                results.append(move_keypoints(keypoints, warps))
         return (images, *results) if results else images
 
     def _record_empty(self) -> None:
@@ -191,13 +205,13 @@ class BatchedPolicy(nn.Module):
         return f"tfs={len(self.policy.library)}, seq_len={self.policy.seq_len}, p={self.policy.p}"
 
 
-def _empty_results(x: Tensor, mask: Tensor | None, boxes: list | None) -> Tensor | tuple:
+def _empty_results(x: Tensor, mask: Tensor | None, boxes: list | None,
+                   keypoints: list | None) -> Tensor | tuple:
     """What a call on an empty batch returns: new empty tensors, as a non-empty call would."""
     results = [x.clone()]
     if mask is not None:
         results.append(mask.clone())
-    if boxes is not None:
-        results.append([])
+    results += [[] for targets in (boxes, keypoints) if targets is not None]
     return tuple(results) if len(results) > 1 else results[0]
 
 
