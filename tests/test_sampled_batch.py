@@ -12,8 +12,9 @@ from tanda_transforms import TF, TANDAPolicy, TFLibrary
 from tanda_transforms.batched.render import Renderer
 from tanda_transforms.sequence import SampledBatch, SampledSequence, draw_verdicts
 
-GEOMETRIC = TFLibrary([TF("rotate", degrees=12.0), TF("zoom", factor=1.2), TF("swirl", strength=1.0),
-                       TF("shear", factor=0.2), TF("hflip"), TF("invert")])
+GEOMETRIC = TFLibrary([TF("rotate", degrees=12.0), TF("zoom", factor=1.2),
+                       TF("swirl", strength=1.0), TF("shear", factor=0.2), TF("hflip"),
+                       TF("invert")])
 
 
 @pytest.mark.parametrize("seed", range(6))
