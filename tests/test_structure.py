@@ -32,7 +32,7 @@ module, the module itself. Anywhere else it is another subpackage's (or module's
 name, and the check fails. So ``tanda_transforms.batched.photometric._common`` and every name
 in it belong to ``tanda_transforms.batched.photometric`` (its ``filters.py`` may import
 ``_common._value_max``, ``tanda_transforms.batched.render`` may not);
-``tanda_transforms._convert`` belongs to the whole package; ``_frame_warp`` of
+``tanda_transforms._convert`` belongs to the whole package; ``_stages`` of
 ``tanda_transforms/sequence.py`` belongs to that module alone. Counted, at any depth and under
 ``TYPE_CHECKING`` too: ``import a.b._c``, ``from a.b import _c``, ``from a.b._c import d``,
 relative forms of these, and attribute access through a name bound to a package module
