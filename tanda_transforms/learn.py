@@ -196,7 +196,7 @@ class Learner:
                           label_cost=None) -> tuple[float, float, float]:
         cfg = self.config
         space = self._diversity_space(x.flatten(0, 1))
-        dist = standardised_distances(space.reshape(x.shape[0], x.shape[1], -1))  # L x M
+        dist = standardised_distances(space.unflatten(0, x.shape[:2]))  # L x M
         cost = tnf.softplus(-logits)  # -log sigmoid(D(x_t)), (L + 1) x M
         cost = torch.cat([cost[:1], cost[1:] + cfg.alpha / (dist + cfg.eps)])
         final = float(cost[-1].mean())  # the realism cost, as without labels
