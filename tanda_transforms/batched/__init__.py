@@ -14,7 +14,7 @@ Examples
 (torch.uint8, torch.Size([64, 1, 28, 28]))
 """
 
-from tanda_transforms.batched._kernel import PhotometricKernel
+from tanda_transforms.batched.kernel import PhotometricKernel, WarpKernel
 from tanda_transforms.batched.module import BatchedPolicy
 
-__all__ = ["BatchedPolicy", "PhotometricKernel"]
+__all__ = ["BatchedPolicy", "PhotometricKernel", "WarpKernel"]

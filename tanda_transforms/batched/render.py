@@ -32,8 +32,9 @@ import numpy as np
 import torch
 
 from tanda_transforms.batched import geometric as geo
-from tanda_transforms.batched._kernel import PhotometricKernel
-from tanda_transforms.batched.photometric._common import _value_max as value_max
+from tanda_transforms.batched.kernel import PhotometricKernel
+from tanda_transforms.batched.photometric import value_max
+from tanda_transforms.registry import get_op
 from tanda_transforms.tfs import TF, TFLibrary
 
 __all__ = ["Renderer", "batched_renderer", "value_max"]
@@ -68,7 +69,7 @@ def _argument_table(tfs: list[tuple[int, TF]], size: int) -> dict[str, np.ndarra
     """``{arg: [size] float64}`` (numpy): the arguments of the op's TFs at their library
     index (defaults filled in; NaN elsewhere); None when an argument is not a number (such
     TFs run per sample)."""
-    values = {index: geo._with_defaults(tf) for index, tf in tfs}
+    values = {index: tf.arguments for index, tf in tfs}
     names = sorted({name for v in values.values() for name in v})
     table = {}
     for name in names:
@@ -354,17 +355,9 @@ def _from_numpy(arr: np.ndarray, vmax: float, channels: int) -> Tensor:
 
 
 def _kernel_of(op: str) -> PhotometricKernel | None:
-    """The op's registered batched kernel, else the built-in one, else None."""
-    from tanda_transforms.batched.photometric import KERNELS
-    from tanda_transforms.registry import get_op
-
+    """The op's batched kernel, as ``register_op(..., batched=...)`` registered it, or None."""
     registered = get_op(op).batched
-    if registered is None:
-        return KERNELS.get(op)
-    if isinstance(registered, PhotometricKernel):
-        return registered
-    return PhotometricKernel(getattr(registered, "apply", registered),
-                             getattr(registered, "draw", None))
+    return None if registered is None else PhotometricKernel.coerce(registered)
 
 
 def batched_renderer(mode: str, library: TFLibrary, device: torch.device) -> Renderer | None:

@@ -1,13 +1,15 @@
-"""Batched torch kernels for the photometric ops of the built-in op table.
+"""Batched torch kernels of the built-in photometric ops (a library of torch functions).
 
-Each op of :mod:`tanda_transforms.ops` whose kind is photometric has a function here that
-applies it to a group of ``n`` samples at once, ``x`` of shape ``[n, C, H, W]`` (float32 in
-[0, 1], on any device), with one argument value per sample (a float32 tensor ``[n]``, or a
-Python number for all of them). Each reproduces the math of the per-image numpy / OpenCV op in
+Each photometric op of :mod:`tanda_transforms.ops` has a function here that applies it to a
+group of ``n`` samples at once, ``x`` of shape ``[n, C, H, W]`` (float32 in [0, 1], on any
+device), with one argument value per sample (a float32 tensor ``[n]``, or a Python number for
+all of them). Each reproduces the math of the per-image numpy / OpenCV op in
 :mod:`tanda_transforms.functional` for float32 input: PIL ``ImageEnhance`` blends, the ITU-R
 601-2 luma, OpenCV's HSV model, reflect-101 borders, the alpha of RGBA images carried
-unchanged. :data:`KERNELS` wraps them in the
-:class:`~tanda_transforms.batched.PhotometricKernel` contract that the batched renderer calls.
+unchanged. The op's family module in :mod:`tanda_transforms.ops` registers it, wrapped in the
+:class:`~tanda_transforms.batched.kernel.PhotometricKernel` contract, with
+``register_op(..., batched=...)`` as any user op; :data:`KERNELS` reads them back from the
+registry.
 
 They are written for throughput (``docs/benchmark_photometric_kernels.py`` times them): float32
 over images, float64 only on per-sample scalars (and on the few half-level ties of
@@ -31,7 +33,7 @@ The kernels are split by family, as the per-image ops of
 saturation, hue_shift, gamma), :mod:`.filters` (gaussian_blur, sharpen, gaussian_noise, cutout),
 :mod:`.levels` (equalize, autocontrast, posterize, solarize, invert) and :mod:`.morphology`
 (erosion, dilation); ``_common`` holds the argument shaping, divisions, identity handling and
-alpha carry they share, and this module the :data:`KERNELS` table.
+alpha carry they share.
 
 Examples
 --------
@@ -51,59 +53,39 @@ torch.Size([2, 1, 2, 2])
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from typing import Any
 
-from .._kernel import ApplyFn, PhotometricKernel
-from . import enhance, filters, levels, morphology
-from ._common import Tensor, _check_batch, _value_max
+from ._common import check_batch, value_max
 from .enhance import brightness, contrast, gamma, hue_shift, saturation
-from .filters import (
-    cutout,
-    draw_cutout,
-    draw_gaussian_noise,
-    gaussian_blur,
-    gaussian_noise,
-    sharpen,
-)
+from .filters import cutout, gaussian_blur, gaussian_noise, gaussian_smooth, sharpen
 from .levels import autocontrast, equalize, invert, posterize, solarize
 from .morphology import dilation, erosion
 
 __all__ = [
-    "KERNELS",
-    *sorted([*enhance.__all__, *filters.__all__, *levels.__all__, *morphology.__all__]),
+    "KERNELS", "autocontrast", "brightness", "check_batch", "contrast", "cutout", "dilation",
+    "equalize", "erosion", "gamma", "gaussian_blur", "gaussian_noise", "gaussian_smooth",
+    "hue_shift", "invert", "posterize", "saturation", "sharpen", "solarize", "value_max",
 ]
 
 
-def _contract(op: Callable[..., Tensor], *, takes_dtype: bool = False) -> ApplyFn:
-    """``apply(x, args, draws, dtype)`` calling ``op(x, **args, **draws[, dtype=dtype])``."""
-
-    def apply(x: Tensor, args: dict[str, Tensor], draws: dict[str, Tensor], dtype) -> Tensor:
-        _check_batch(x)
-        _value_max(dtype)
-        extra = {"dtype": dtype} if takes_dtype else {}
-        return op(x, **args, **draws, **extra)
-
-    apply.__name__ = apply.__qualname__ = f"apply_{op.__name__}"
-    apply.__doc__ = f"Batched ``{op.__name__}`` in the kernel contract (see :func:`{op.__name__}`)."
-    return apply
+#: the draws that moved to their op's family module (tanda_transforms.ops.filters)
+_MOVED_DRAWS = {"draw_cutout": "cutout", "draw_gaussian_noise": "gaussian_noise"}
 
 
-#: Op name -> batched kernel, for every photometric op of the built-in table.
-KERNELS: dict[str, PhotometricKernel] = {
-    "brightness": PhotometricKernel(_contract(brightness)),
-    "contrast": PhotometricKernel(_contract(contrast, takes_dtype=True)),
-    "saturation": PhotometricKernel(_contract(saturation, takes_dtype=True)),
-    "hue_shift": PhotometricKernel(_contract(hue_shift, takes_dtype=True)),
-    "gamma": PhotometricKernel(_contract(gamma)),
-    "gaussian_blur": PhotometricKernel(_contract(gaussian_blur)),
-    "sharpen": PhotometricKernel(_contract(sharpen)),
-    "equalize": PhotometricKernel(_contract(equalize, takes_dtype=True)),
-    "autocontrast": PhotometricKernel(_contract(autocontrast, takes_dtype=True)),
-    "posterize": PhotometricKernel(_contract(posterize, takes_dtype=True)),
-    "solarize": PhotometricKernel(_contract(solarize, takes_dtype=True)),
-    "invert": PhotometricKernel(_contract(invert)),
-    "gaussian_noise": PhotometricKernel(_contract(gaussian_noise), draw_gaussian_noise),
-    "cutout": PhotometricKernel(_contract(cutout, takes_dtype=True), draw_cutout),
-    "erosion": PhotometricKernel(_contract(erosion)),
-    "dilation": PhotometricKernel(_contract(dilation)),
-}
+def __getattr__(name: str) -> Any:
+    """``KERNELS``: op name -> batched kernel, for every registered photometric op whose
+    kernel is a function of this package (the built-in ones), read from the registry; and
+    the old names of the random ops' draws."""
+    from tanda_transforms.registry import available_ops, get_op
+
+    if name in _MOVED_DRAWS:
+        return get_op(_MOVED_DRAWS[name]).batched.draw
+    if name != "KERNELS":
+        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+    kernels = {}
+    for op in available_ops():
+        kernel = get_op(op).batched
+        fn = getattr(getattr(kernel, "apply", None), "fn", None)
+        if getattr(fn, "__module__", "").startswith(__name__):
+            kernels[op] = kernel
+    return kernels

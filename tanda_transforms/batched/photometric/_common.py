@@ -23,7 +23,19 @@ if hasattr(torch, "uint16"):  # torch >= 2.3
     _VALUE_MAX[torch.uint16] = 65535.0
 
 
-def _value_max(dtype: torch.dtype) -> float:
+def value_max(dtype: torch.dtype) -> float:
+    """The largest value of ``dtype``'s images (255, 65535, or 1.0 for float32).
+
+    Raises
+    ------
+    ValueError
+        For any other dtype.
+
+    Examples
+    --------
+    >>> value_max(torch.uint8)
+    255.0
+    """
     try:
         return _VALUE_MAX[dtype]
     except KeyError:
@@ -32,7 +44,7 @@ def _value_max(dtype: torch.dtype) -> float:
 
 
 def _is_integer(dtype: torch.dtype) -> bool:
-    return _value_max(dtype) != 1.0
+    return value_max(dtype) != 1.0
 
 
 def _per_sample(value: PerSample, x: Tensor) -> Tensor:
@@ -73,7 +85,7 @@ def _scaled_argument(value: Tensor, scale: float) -> Tensor:
 
 def _levels(x: Tensor, dtype: torch.dtype) -> Tensor:
     """The integer levels (float32) of an image of an integer ``dtype`` given on [0, 1]."""
-    return (x * _value_max(dtype)).round_()
+    return (x * value_max(dtype)).round_()
 
 
 def _divide(numerator: Tensor | float, denominator: Tensor | float) -> Tensor:
@@ -119,7 +131,8 @@ def _keep_where(identity: Tensor | np.ndarray, x: Tensor, out: Tensor) -> Tensor
     return out.index_copy_(0, index, x.index_select(0, index))
 
 
-def _check_batch(x: Tensor) -> None:
+def check_batch(x: Tensor) -> None:
+    """Raise ValueError unless ``x`` is a float32 tensor ``[n, C, H, W]`` (a kernel's input)."""
     if not isinstance(x, Tensor) or x.ndim != 4 or x.dtype != torch.float32:
         got = f"{x.dtype} {tuple(x.shape)}" if isinstance(x, Tensor) else type(x).__name__
         raise ValueError(f"x must be a float32 tensor [n, C, H, W], got {got}")

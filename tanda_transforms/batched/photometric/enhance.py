@@ -27,7 +27,7 @@ from ._common import (
     _levels,
     _luma,
     _per_sample,
-    _value_max,
+    value_max,
 )
 
 __all__ = ["brightness", "contrast", "gamma", "hue_shift", "saturation"]
@@ -57,7 +57,7 @@ def _mean_grey(x: Tensor, dtype: torch.dtype) -> Tensor:
     pixels = x.shape[2] * x.shape[3]
     dims = (2, 3) if x.shape[1] == 3 else (1, 2, 3)
     count = pixels * (1 if x.shape[1] == 3 else x.shape[1])
-    if _is_integer(dtype) and count * _value_max(dtype) < 2**24:
+    if _is_integer(dtype) and count * value_max(dtype) < 2**24:
         # float32 sums of integer levels below 2**24 are exact (a float64 sum on the CPU
         # casts the image first, some 30 times slower)
         sums = _levels(x, dtype).sum(dim=dims).double()
@@ -77,7 +77,7 @@ def _mean_grey(x: Tensor, dtype: torch.dtype) -> Tensor:
         mean = mean + channel_means[:, 2] * _LUMA[2]
     else:
         mean = divide(values, count)
-    mean = divide(mean, _value_max(dtype))
+    mean = divide(mean, value_max(dtype))
     mean = torch.from_numpy(mean.astype(np.float32)) if host else mean.to(torch.float32)
     return mean.reshape(-1, 1, 1, 1)
 
@@ -299,7 +299,7 @@ def _redo_half_level_ties(out: Tensor, x: Tensor, degrees: Tensor, dtype: torch.
     most) go through an emulation of it, in float64 where OpenCV fuses (one host sync).
     """
     n, _, h, w = out.shape
-    vmax = _value_max(dtype)
+    vmax = value_max(dtype)
     distance = torch.mul(out, vmax).frac_().sub_(0.5).abs_().amin(dim=1)  # [n, H, W]
     flat = torch.nonzero(distance.view(-1) < _TIE_WIDTH).squeeze(1)
     if flat.numel() == 0:

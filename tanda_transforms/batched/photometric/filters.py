@@ -2,7 +2,8 @@
 
 OpenCV's Gaussian blur with reflect-101 borders, PIL's SMOOTH-based sharpening, additive
 Gaussian noise and the cutout square, as :mod:`tanda_transforms.functional.photometric.filters`
-computes them per image; the two random ops have ``draw_*`` functions for their random part.
+computes them per image; the two random ops take what their draw (in
+:mod:`tanda_transforms.ops.filters`) drew.
 """
 
 from __future__ import annotations
@@ -23,17 +24,10 @@ from ._common import (
     _keep_where,
     _per_sample,
     _scaled_argument,
-    _value_max,
+    value_max,
 )
 
-__all__ = [
-    "cutout",
-    "draw_cutout",
-    "draw_gaussian_noise",
-    "gaussian_blur",
-    "gaussian_noise",
-    "sharpen",
-]
+__all__ = ["cutout", "gaussian_blur", "gaussian_noise", "gaussian_smooth", "sharpen"]
 
 # PIL's ImageFilter.SMOOTH, the degenerate image of sharpen (float32 division as numpy's)
 _SMOOTH_KERNEL = torch.tensor([[1, 1, 1], [1, 5, 1], [1, 1, 1]], dtype=torch.float32) / 13
@@ -161,27 +155,6 @@ def sharpen(x: Tensor, factor: PerSample) -> Tensor:
     return _keep_where(_equals(factor, 1.0), x, out)
 
 
-def _colour_channels(channels: int) -> int:
-    """The channels a carried-alpha op changes: RGB of RGBA, else all."""
-    return 3 if channels == 4 else channels
-
-
-def draw_gaussian_noise(
-    n: int, shape: tuple[int, int, int], args: dict[str, Tensor], generator: torch.Generator
-) -> dict[str, Tensor]:
-    """Standard normal noise ``[n, C', H, W]`` float32 (C' = 3 for RGBA, else C).
-
-    Examples
-    --------
-    >>> draw_gaussian_noise(2, (4, 5, 6), {}, torch.Generator())["noise"].shape
-    torch.Size([2, 3, 5, 6])
-    """
-    channels, height, width = shape
-    size = (n, _colour_channels(channels), height, width)
-    noise = torch.randn(size, generator=generator, device=generator.device, dtype=torch.float32)
-    return {"noise": noise}
-
-
 @_carry_alpha
 def gaussian_noise(x: Tensor, std: PerSample, noise: Tensor) -> Tensor:
     """Add ``std * noise`` (``noise`` standard normal, as drawn), then clip to [0, 1].
@@ -192,23 +165,6 @@ def gaussian_noise(x: Tensor, std: PerSample, noise: Tensor) -> Tensor:
     [[[[0.5, 0.0]]]]
     """
     return torch.mul(noise.to(x.device), _per_sample(std, x)).add_(x).clamp_(0.0, 1.0)
-
-
-def draw_cutout(
-    n: int, shape: tuple[int, int, int], args: dict[str, Tensor], generator: torch.Generator
-) -> dict[str, Tensor]:
-    """Cutout centres, int64 ``[n]``: ``center_y`` uniform in [0, H), ``center_x`` in [0, W).
-
-    Examples
-    --------
-    >>> sorted(draw_cutout(3, (1, 8, 8), {}, torch.Generator()))
-    ['center_x', 'center_y']
-    """
-    _, height, width = shape
-    device = generator.device
-    center_y = torch.randint(0, height, (n,), generator=generator, device=device)
-    center_x = torch.randint(0, width, (n,), generator=generator, device=device)
-    return {"center_y": center_y, "center_x": center_x}
 
 
 def _span_mask(centre: Tensor, side: Tensor, length: int) -> Tensor:
@@ -244,7 +200,7 @@ def cutout(
     cols = _span_mask(center_x, side, w).to(x.dtype).view(n, 1, w)
     inside = torch.bmm(rows, cols).view(n, 1, h, w)  # 1 in the square (outer products of 0/1)
     if _is_integer(dtype):
-        vmax = _value_max(dtype)
+        vmax = value_max(dtype)
         level = torch.round(_scaled_argument(_argument(fill, x), vmax))
         fill = _divide(level, vmax).float().reshape(-1, 1, 1, 1)
     else:

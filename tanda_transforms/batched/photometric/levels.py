@@ -23,7 +23,7 @@ from ._common import (
     _levels,
     _per_sample,
     _scaled_argument,
-    _value_max,
+    value_max,
 )
 
 __all__ = ["autocontrast", "equalize", "invert", "posterize", "solarize"]
@@ -100,7 +100,7 @@ def equalize(x: Tensor, dtype: torch.dtype = torch.float32) -> Tensor:
     n, c, h, w = x.shape
     planes = x.reshape(n * c, h * w)
     integer = _is_integer(dtype)
-    levels = int(_value_max(dtype)) + 1 if integer else _FLOAT_EQUALIZE_BINS
+    levels = int(value_max(dtype)) + 1 if integer else _FLOAT_EQUALIZE_BINS
     low = planes.amin(dim=1, keepdim=True)
     high = planes.amax(dim=1, keepdim=True)
     if integer:
@@ -155,7 +155,7 @@ def autocontrast(x: Tensor, dtype: torch.dtype = torch.float32) -> Tensor:
     n, c, h, w = x.shape
     planes = x.reshape(n * c, h * w)
     if _is_integer(dtype):
-        levels = int(_value_max(dtype)) + 1
+        levels = int(value_max(dtype)) + 1
         index = _levels(planes, dtype).long()
         out = _in_row_blocks(index, levels, lambda rows: _autocontrast_levels(rows, levels))
         return out.reshape(n, c, h, w)
@@ -194,7 +194,7 @@ def posterize(x: Tensor, bits: PerSample, dtype: torch.dtype = torch.float32) ->
             raise ValueError(f"posterize: bits must be <= 8 for uint8, got {bits.flatten()}")
         step = torch.exp2(depth - bits)  # powers of two: the products below are exact
         kept = _levels(x, dtype).mul_(1.0 / step).floor_().mul_(step)
-        return kept.div_(_value_max(dtype))
+        return kept.div_(value_max(dtype))
     levels = torch.exp2(bits)
     return torch.mul(x, levels).floor_().clamp_(max=levels - 1).mul_(1.0 / levels)
 
@@ -219,7 +219,7 @@ def solarize(x: Tensor, threshold: PerSample, dtype: torch.dtype = torch.float32
     """
     if _is_integer(dtype):
         # level k >= T exactly where x (k / vmax, a level's float) >= (T - 1/2) / vmax
-        vmax = _value_max(dtype)
+        vmax = value_max(dtype)
         level = _level_threshold(_argument(threshold, x), vmax)
         threshold = _divide(level - 0.5, vmax).float()
     else:

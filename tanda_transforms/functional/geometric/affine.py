@@ -120,6 +120,17 @@ class AffineWarp:
         warp.shape = shape
         return warp
 
+    @property
+    def inverse(self) -> np.ndarray:
+        """The inverse 2 x 3 matrix (destination ``(x, y, 1)`` -> source ``(x, y)``), read-only.
+
+        Examples
+        --------
+        >>> (AffineWarp(np.array([[1.0, 0, 2], [0, 1, 0]]), (4, 4)).inverse + 0.0).tolist()  # no -0.0
+        [[1.0, 0.0, -2.0], [0.0, 1.0, 0.0]]
+        """
+        return self._inverse
+
     def __repr__(self) -> str:
         return f"AffineWarp(matrix={self.matrix.tolist()}, shape={self.shape})"
 
