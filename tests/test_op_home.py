@@ -21,7 +21,7 @@ import numpy as np
 import pytest
 import torch
 
-from tanda_transforms import TANDAPolicy, TF, TFLibrary
+from tanda_transforms import TF, TANDAPolicy, TFLibrary
 from tanda_transforms import ops as builtin_ops
 from tanda_transforms.batched import PhotometricKernel, WarpKernel
 from tanda_transforms.batched import geometric as geo

@@ -1,8 +1,9 @@
 """Batched policies: one TF sequence per sample of a ``[B, C, H, W]`` tensor, on any device.
 
 :meth:`TANDAPolicy.batched() <tanda_transforms.TANDAPolicy.batched>` returns a
-:class:`BatchedPolicy`; :class:`PhotometricKernel` is the contract of a batched torch kernel
-that ``register_op(..., batched=...)`` takes for a user's photometric op.
+:class:`BatchedPolicy`; :class:`PhotometricKernel` and :class:`WarpKernel` are the contracts of
+the batched torch kernels that ``register_op(..., batched=...)`` takes for a photometric op and
+for a random geometric op (see :mod:`tanda_transforms.batched.kernel`).
 
 Examples
 --------

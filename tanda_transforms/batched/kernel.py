@@ -121,7 +121,34 @@ class PhotometricKernel:
 @dataclasses.dataclass(frozen=True)
 class WarpKernel:
     """A random geometric op's batched kernel: ``draw`` its random values, then build the
-    ``warps`` (see the module docstring)."""
+    ``warps`` (see the module docstring).
+
+    Examples
+    --------
+    A whole-pixel jitter, its one draw used by the per-image warp builder and the batch:
+
+    >>> import numpy as np
+    >>> from tanda_transforms import TF, register_op
+    >>> from tanda_transforms.batched.geometric import random_warps, translations
+    >>> from tanda_transforms.functional import AffineWarp
+    >>> from tanda_transforms.ops import draw
+    >>> def draw_jitter(n, shape, args, generator):
+    ...     return {"shift": draw.integers(generator, -args["pixels"], args["pixels"] + 1, (n, 2))}
+    >>> def jitter_warps(draws, shape, args):
+    ...     return translations(draws["shift"][:, 0], draws["shift"][:, 1])
+    >>> @register_op("doc_jitter", kind="geometric", random=True, bounds={"pixels": (0, 8)},
+    ...              batched=WarpKernel(draw_jitter, jitter_warps))
+    ... def jitter(shape, pixels: int = 1, *, rng):
+    ...     dx, dy = draw_jitter(1, shape, {"pixels": pixels}, rng)["shift"][0].tolist()
+    ...     return AffineWarp(np.array([[1.0, 0.0, dx], [0.0, 1.0, dy]]), shape)
+    >>> steps = random_warps(TF("doc_jitter", pixels=2), 64, (8, 8), torch.Generator(), "cpu")
+    >>> steps.inverse.shape, bool(steps.inverse[:, :2, 2].abs().max() <= 2)
+    (torch.Size([64, 3, 3]), True)
+    >>> TF("doc_jitter").warp((8, 8), np.random.default_rng(0)).matrix.shape
+    (2, 3)
+    >>> from tanda_transforms.registry import _REGISTRY
+    >>> _ = _REGISTRY.pop("doc_jitter")
+    """
 
     draw: WarpDrawFn
     warps: WarpsFn

@@ -126,7 +126,8 @@ class AffineWarp:
 
         Examples
         --------
-        >>> (AffineWarp(np.array([[1.0, 0, 2], [0, 1, 0]]), (4, 4)).inverse + 0.0).tolist()  # no -0.0
+        >>> warp = AffineWarp(np.array([[1.0, 0, 2], [0, 1, 0]]), (4, 4))
+        >>> (warp.inverse + 0.0).tolist()  # + 0.0: no negative zeros
         [[1.0, 0.0, -2.0], [0.0, 1.0, 0.0]]
         """
         return self._inverse
