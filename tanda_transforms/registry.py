@@ -258,10 +258,10 @@ def register_op(
         Optional torch kernel that :meth:`TANDAPolicy.batched
         <tanda_transforms.TANDAPolicy.batched>` calls on whole groups of samples:
 
-        - photometric ops: a :class:`~tanda_transforms.batched.kernel.PhotometricKernel`
+        - photometric ops: a :class:`~tanda_transforms.ops.kernel.PhotometricKernel`
           (or its ``apply`` function alone, for ops without a random part); without one,
           ``batched()`` applies the op per sample with numpy (with a warning);
-        - random geometric ops: a :class:`~tanda_transforms.batched.kernel.WarpKernel`,
+        - random geometric ops: a :class:`~tanda_transforms.ops.kernel.WarpKernel`,
           ``draw`` then ``warps`` for all samples at once; without one, ``batched()``
           builds the op's numpy warp per sample. Geometric ops without a random part need
           none: their warps are built once per image size from ``fn``.

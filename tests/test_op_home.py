@@ -22,13 +22,14 @@ import pytest
 import torch
 
 from tanda_transforms import TF, TANDAPolicy, TFLibrary
-from tanda_transforms import ops as builtin_ops
 from tanda_transforms.batched import PhotometricKernel, WarpKernel
 from tanda_transforms.batched import geometric as geo
 from tanda_transforms.batched import photometric as batched_photometric
 from tanda_transforms.batched.render import Renderer
 from tanda_transforms.functional import AffineWarp
-from tanda_transforms.registry import _REGISTRY, get_op, register_op
+from tanda_transforms.ops import filters as op_filters
+from tanda_transforms.ops import geometric as op_geometric
+from tanda_transforms.registry import _REGISTRY, available_ops, get_op, register_op
 
 torch.set_num_threads(1)
 
@@ -196,24 +197,26 @@ def test_a_warp_kernel_must_draw_and_build_warps_of_the_right_size():
 # --- the built-in ops take the same route ------------------------------------------------------
 
 
-def test_every_built_in_image_op_has_its_kernel_in_the_registry():
-    for name in builtin_ops.__all__:
-        if name == "Warp":
-            continue
-        spec = get_op(name)
+def test_every_built_in_image_op_has_its_kernels_in_its_family_module():
+    specs = [get_op(name) for name in available_ops()]
+    built_in = [s for s in specs if s.fn.__module__.startswith("tanda_transforms.ops.")]
+    assert len(built_in) == 26
+    for spec in built_in:
         if spec.kind == "photometric":
-            assert isinstance(spec.batched, PhotometricKernel), name
+            assert isinstance(spec.batched, PhotometricKernel), spec.name
+            assert spec.batched.apply.fn.__module__ == spec.fn.__module__, spec.name
         elif spec.random:
-            assert isinstance(spec.batched, WarpKernel), name
+            assert isinstance(spec.batched, WarpKernel), spec.name
+            assert spec.batched.draw.__module__ == spec.fn.__module__, spec.name
     kernels = batched_photometric.KERNELS  # the old table, now read from the registry
     assert len(kernels) == 16 and all(kernels[op] is get_op(op).batched for op in kernels)
     assert set(geo.RANDOM_KERNELS) == {"elastic", "pad_and_crop"}
 
 
 @pytest.mark.parametrize(("op", "module", "draw", "call"), [
-    ("cutout", builtin_ops.filters, "draw_cutout",
+    ("cutout", op_filters, "draw_cutout",
      lambda rng: TF("cutout", size=0.5)(np.full((6, 7), 9, np.uint8), rng)),
-    ("pad_and_crop", builtin_ops.geometric, "draw_pad_and_crop",
+    ("pad_and_crop", op_geometric, "draw_pad_and_crop",
      lambda rng: TF("pad_and_crop").warp((16, 16), rng)),
 ])
 def test_a_built_in_random_op_draws_with_one_function_on_both_paths(op, module, draw, call,

@@ -3,7 +3,7 @@
 :meth:`TANDAPolicy.batched() <tanda_transforms.TANDAPolicy.batched>` returns a
 :class:`BatchedPolicy`; :class:`PhotometricKernel` and :class:`WarpKernel` are the contracts of
 the batched torch kernels that ``register_op(..., batched=...)`` takes for a photometric op and
-for a random geometric op (see :mod:`tanda_transforms.batched.kernel`).
+for a random geometric op (see :mod:`tanda_transforms.ops.kernel`).
 
 Examples
 --------
@@ -15,7 +15,7 @@ Examples
 (torch.uint8, torch.Size([64, 1, 28, 28]))
 """
 
-from tanda_transforms.batched.kernel import PhotometricKernel, WarpKernel
 from tanda_transforms.batched.module import BatchedPolicy
+from tanda_transforms.ops.kernel import PhotometricKernel, WarpKernel
 
 __all__ = ["BatchedPolicy", "PhotometricKernel", "WarpKernel"]

@@ -7,7 +7,7 @@ A geometric step of one sample is either **affine**, kept as its inverse 3 x 3 m
 :class:`~tanda_transforms.functional.DenseWarp`. Warps of TFs without a random part
 (rotate, zoom, shear, translate, flips, swirl, and user ops) are built once per image size by
 the TF's own numpy builder and moved to the device; random ops with a batched kernel (elastic
-deformation, pad-and-crop, a user's :class:`~tanda_transforms.batched.kernel.WarpKernel`
+deformation, pad-and-crop, a user's :class:`~tanda_transforms.ops.kernel.WarpKernel`
 registered with ``register_op(..., batched=...)``) draw per sample on the device; other
 random ops build their warp per sample with numpy.
 
@@ -36,8 +36,8 @@ import numpy as np
 import torch
 from torch.nn import functional as F
 
-from tanda_transforms.batched.photometric.filters import gaussian_smooth
 from tanda_transforms.functional import AffineWarp, DenseWarp
+from tanda_transforms.ops.photometric.filters import gaussian_smooth
 from tanda_transforms.tfs import TF
 
 __all__ = [
@@ -125,7 +125,7 @@ def random_warps(
     tf: TF, n: int, shape: tuple[int, int], generator: torch.Generator, device: torch.device
 ) -> Steps:
     """``n`` draws of a random geometric TF: its registered
-    :class:`~tanda_transforms.batched.kernel.WarpKernel` (``draw``, then ``warps``), else its
+    :class:`~tanda_transforms.ops.kernel.WarpKernel` (``draw``, then ``warps``), else its
     numpy warp builder per sample."""
     kernel = tf.spec.batched
     if kernel is not None:

@@ -32,8 +32,7 @@ import numpy as np
 import torch
 
 from tanda_transforms.batched import geometric as geo
-from tanda_transforms.batched.kernel import PhotometricKernel
-from tanda_transforms.batched.photometric import value_max
+from tanda_transforms.ops.kernel import PhotometricKernel, value_max
 from tanda_transforms.registry import get_op
 from tanda_transforms.tfs import TF, TFLibrary
 

@@ -1,23 +1,26 @@
 """The built-in ops: every op a TF can name, one module per family, each op in one place.
 
-An op family's module registers each of its ops with
-:func:`~tanda_transforms.registry.register_op`, the route a user's op takes too: its kind,
-its argument bounds, its per-image numpy kernel, its batched torch kernel (``batched=...``)
-and, for an op with a random part, its one draw function (:mod:`.draw` writes it once for a
-numpy and a torch generator). No other table lists the ops or their kernels: the batched
-renderer reads them from the registry.
+An op family's module holds, for each of its ops, the per-image numpy kernel, the batched
+torch kernel (``<op>_batch``), the argument bounds and, for an op with a random part, its one
+draw function (:mod:`.draw` writes a draw once for a numpy and a torch generator), and
+registers the op with :func:`~tanda_transforms.registry.register_op` (``batched=...``), the
+route a user's op takes too. No other table lists the ops or their kernels: the batched
+renderer reads them from the registry, :mod:`tanda_transforms.functional` and
+:mod:`tanda_transforms.batched.photometric` gather the kernels under their old names.
 
+- :mod:`.photometric.enhance`: brightness, contrast, saturation, hue_shift, gamma;
+- :mod:`.photometric.filters`: gaussian_blur, sharpen, gaussian_noise, cutout;
+- :mod:`.photometric.levels`: equalize, autocontrast, posterize, solarize, invert, identity;
+- :mod:`.morphology`: erosion, dilation;
 - :mod:`.geometric`: rotate, zoom, shear, translate, hflip, vflip, swirl, elastic,
-  pad_and_crop (warp builders ``op(shape, **args) -> warp``);
-- :mod:`.enhance`: brightness, contrast, saturation, hue_shift, gamma;
-- :mod:`.filters`: gaussian_blur, sharpen, gaussian_noise, cutout;
-- :mod:`.levels`: equalize, autocontrast, posterize, solarize, invert, identity;
-- :mod:`.morphology`: erosion, dilation.
+  pad_and_crop: warp builders ``op(shape, **args) -> warp`` over the warps of
+  :mod:`tanda_transforms.functional` (which imports the photometric families, so this
+  package imports :mod:`.geometric` only when the registry loads the built-ins).
 
-The numpy and torch math they bind lives in the kernel libraries
-:mod:`tanda_transforms.functional` and :mod:`tanda_transforms.batched.photometric` (public
-functions on images and on tensors); a new op may as well hold both kernels in its family
-module (see ``tests/test_op_home.py``).
+:mod:`.kernel` holds the contracts of a batched kernel (``PhotometricKernel``,
+``WarpKernel``); ``_numpy_common`` and ``_torch_common`` the helpers the families' kernels
+share. A new photometric op with both kernels is one module: its family's, or a new one
+imported below (see ``tests/test_op_home.py`` for a user's op, written the same way).
 
 Sizes that depend on resolution are fractions, so one TF means the same on a 28x28 digit and
 a 1024x1024 mammogram: ``translate(dx=0.1)`` moves by a tenth of the width, ``cutout(size=0.25)``
@@ -67,24 +70,11 @@ Examples
 True
 """
 
-from tanda_transforms.ops import enhance, filters, geometric, levels, morphology  # noqa: F401
-from tanda_transforms.ops.filters import cutout, gaussian_noise
-from tanda_transforms.ops.geometric import (
-    Warp,
-    elastic,
-    hflip,
-    pad_and_crop,
-    rotate,
-    shear,
-    swirl,
-    translate,
-    vflip,
-    zoom,
-)
-from tanda_transforms.ops.levels import identity
+from tanda_transforms.ops import morphology  # noqa: F401  (registers its ops)
 from tanda_transforms.ops.morphology import dilation, erosion
+from tanda_transforms.ops.photometric import enhance, filters, levels  # noqa: F401  (as well)
+from tanda_transforms.ops.photometric.filters import cutout_op as cutout
+from tanda_transforms.ops.photometric.filters import gaussian_noise_op as gaussian_noise
+from tanda_transforms.ops.photometric.levels import identity
 
-__all__ = [
-    "Warp", "cutout", "dilation", "elastic", "erosion", "gaussian_noise", "hflip", "identity",
-    "pad_and_crop", "rotate", "shear", "swirl", "translate", "vflip", "zoom",
-]
+__all__ = ["cutout", "dilation", "erosion", "gaussian_noise", "identity"]

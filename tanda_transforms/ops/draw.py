@@ -3,8 +3,8 @@
 An op's random part is one draw function, ``draw(n, shape, args, generator)``: the per-image
 path calls it with the policy's numpy generator and ``n = 1``, the batched path with the
 batch's torch generator and ``n`` samples (the ``draw`` of its
-:class:`~tanda_transforms.batched.kernel.WarpKernel` or
-:class:`~tanda_transforms.batched.kernel.PhotometricKernel`). Written with these helpers, which
+:class:`~tanda_transforms.ops.kernel.WarpKernel` or
+:class:`~tanda_transforms.ops.kernel.PhotometricKernel`). Written with these helpers, which
 return a numpy array for a numpy generator and a tensor on the generator's device for a torch
 one, the function is the same for both; the two streams differ, the distribution does not.
 

@@ -4,7 +4,7 @@ Each op is a warp builder ``op(shape, **args) -> warp`` over
 :mod:`tanda_transforms.functional`'s warps, registered here with its bounds. Batches need no
 kernel for the ops without a random part: their warps are built once per image size by the
 builder itself (:mod:`tanda_transforms.batched.geometric`). The two random ops register a
-:class:`~tanda_transforms.batched.kernel.WarpKernel`, their draw and the warps built from it:
+:class:`~tanda_transforms.ops.kernel.WarpKernel`, their draw and the warps built from it:
 
 - ``pad_and_crop``: one draw, :func:`draw_pad_and_crop`, which the per-image builder calls
   with the policy's numpy generator (``n = 1``) and the batched path with its torch one;
@@ -35,8 +35,8 @@ from tanda_transforms.batched.geometric import (
     elastic_steps,
     translations,
 )
-from tanda_transforms.batched.kernel import WarpKernel
 from tanda_transforms.ops import draw
+from tanda_transforms.ops.kernel import WarpKernel
 from tanda_transforms.registry import register_op
 
 __all__ = [

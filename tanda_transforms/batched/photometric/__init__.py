@@ -1,13 +1,14 @@
-"""Batched torch kernels of the built-in photometric ops (a library of torch functions).
+"""Batched torch kernels of the built-in photometric ops, under their op names.
 
-Each photometric op of :mod:`tanda_transforms.ops` has a function here that applies it to a
-group of ``n`` samples at once, ``x`` of shape ``[n, C, H, W]`` (float32 in [0, 1], on any
-device), with one argument value per sample (a float32 tensor ``[n]``, or a Python number for
-all of them). Each reproduces the math of the per-image numpy / OpenCV op in
-:mod:`tanda_transforms.functional` for float32 input: PIL ``ImageEnhance`` blends, the ITU-R
-601-2 luma, OpenCV's HSV model, reflect-101 borders, the alpha of RGBA images carried
-unchanged. The op's family module in :mod:`tanda_transforms.ops` registers it, wrapped in the
-:class:`~tanda_transforms.batched.kernel.PhotometricKernel` contract, with
+Each photometric op's torch kernel lives in its family's module of :mod:`tanda_transforms.ops`
+(as ``<op>_batch``, beside the op's numpy kernel, bounds and draw); this module gathers them
+under the op's name. Each applies its op to a group of ``n`` samples at once, ``x`` of shape
+``[n, C, H, W]`` (float32 in [0, 1], on any device), with one argument value per sample (a
+float32 tensor ``[n]``, or a Python number for all of them). Each reproduces the math of the
+per-image numpy / OpenCV op in :mod:`tanda_transforms.functional` for float32 input: PIL
+``ImageEnhance`` blends, the ITU-R 601-2 luma, OpenCV's HSV model, reflect-101 borders, the
+alpha of RGBA images carried unchanged. The family module registers it, wrapped in the
+:class:`~tanda_transforms.ops.kernel.PhotometricKernel` contract, with
 ``register_op(..., batched=...)`` as any user op; :data:`KERNELS` reads them back from the
 registry.
 
@@ -28,12 +29,11 @@ rounded back by the renderer; ops whose integer version is not "the float op, ro
 cutout's rounded fill, hue on OpenCV's 0..255 scale) read ``dtype`` to do what the per-image
 integer op does.
 
-The kernels are split by family, as the per-image ops of
-:mod:`tanda_transforms.functional.photometric`: :mod:`.enhance` (brightness, contrast,
-saturation, hue_shift, gamma), :mod:`.filters` (gaussian_blur, sharpen, gaussian_noise, cutout),
-:mod:`.levels` (equalize, autocontrast, posterize, solarize, invert) and :mod:`.morphology`
-(erosion, dilation); ``_common`` holds the argument shaping, divisions, identity handling and
-alpha carry they share.
+The families: :mod:`~tanda_transforms.ops.photometric.enhance` (brightness, contrast, saturation,
+hue_shift, gamma), :mod:`~tanda_transforms.ops.photometric.filters` (gaussian_blur, sharpen,
+gaussian_noise, cutout), :mod:`~tanda_transforms.ops.photometric.levels` (equalize, autocontrast,
+posterize, solarize, invert) and :mod:`~tanda_transforms.ops.morphology` (erosion, dilation);
+``enhance``, ``filters``, ``levels`` and ``morphology`` here are those modules.
 
 Examples
 --------
@@ -55,37 +55,54 @@ from __future__ import annotations
 
 from typing import Any
 
-from ._common import check_batch, value_max
-from .enhance import brightness, contrast, gamma, hue_shift, saturation
-from .filters import cutout, gaussian_blur, gaussian_noise, gaussian_smooth, sharpen
-from .levels import autocontrast, equalize, invert, posterize, solarize
-from .morphology import dilation, erosion
+from tanda_transforms.ops import morphology  # noqa: F401  (the family modules)
+from tanda_transforms.ops.kernel import check_batch, value_max
+from tanda_transforms.ops.morphology import dilation_batch as dilation
+from tanda_transforms.ops.morphology import erosion_batch as erosion
+from tanda_transforms.ops.photometric import enhance, filters, levels  # noqa: F401
+from tanda_transforms.ops.photometric.enhance import brightness_batch as brightness
+from tanda_transforms.ops.photometric.enhance import contrast_batch as contrast
+from tanda_transforms.ops.photometric.enhance import gamma_batch as gamma
+from tanda_transforms.ops.photometric.enhance import hue_shift_batch as hue_shift
+from tanda_transforms.ops.photometric.enhance import saturation_batch as saturation
+from tanda_transforms.ops.photometric.filters import cutout_batch as cutout
+from tanda_transforms.ops.photometric.filters import (
+    draw_cutout,
+    draw_gaussian_noise,
+    gaussian_smooth,
+)
+from tanda_transforms.ops.photometric.filters import gaussian_blur_batch as gaussian_blur
+from tanda_transforms.ops.photometric.filters import gaussian_noise_batch as gaussian_noise
+from tanda_transforms.ops.photometric.filters import sharpen_batch as sharpen
+from tanda_transforms.ops.photometric.levels import autocontrast_batch as autocontrast
+from tanda_transforms.ops.photometric.levels import equalize_batch as equalize
+from tanda_transforms.ops.photometric.levels import invert_batch as invert
+from tanda_transforms.ops.photometric.levels import posterize_batch as posterize
+from tanda_transforms.ops.photometric.levels import solarize_batch as solarize
 
 __all__ = [
     "KERNELS", "autocontrast", "brightness", "check_batch", "contrast", "cutout", "dilation",
-    "equalize", "erosion", "gamma", "gaussian_blur", "gaussian_noise", "gaussian_smooth",
-    "hue_shift", "invert", "posterize", "saturation", "sharpen", "solarize", "value_max",
+    "draw_cutout", "draw_gaussian_noise", "equalize", "erosion", "gamma", "gaussian_blur",
+    "gaussian_noise", "gaussian_smooth", "hue_shift", "invert", "posterize", "saturation",
+    "sharpen", "solarize", "value_max",
 ]
 
-
-#: the draws that moved to their op's family module (tanda_transforms.ops.filters)
-_MOVED_DRAWS = {"draw_cutout": "cutout", "draw_gaussian_noise": "gaussian_noise"}
+_KERNEL_FUNCTIONS = (
+    autocontrast, brightness, contrast, cutout, dilation, equalize, erosion, gamma,
+    gaussian_blur, gaussian_noise, hue_shift, invert, posterize, saturation, sharpen, solarize,
+)
 
 
 def __getattr__(name: str) -> Any:
-    """``KERNELS``: op name -> batched kernel, for every registered photometric op whose
-    kernel is a function of this package (the built-in ones), read from the registry; and
-    the old names of the random ops' draws."""
-    from tanda_transforms.registry import available_ops, get_op
-
-    if name in _MOVED_DRAWS:
-        return get_op(_MOVED_DRAWS[name]).batched.draw
+    """``KERNELS``: op name -> batched kernel, for every registered op whose kernel calls one
+    of the torch functions above (the built-in photometric ops), read from the registry."""
     if name != "KERNELS":
         raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+    from tanda_transforms.registry import available_ops, get_op
+
     kernels = {}
     for op in available_ops():
         kernel = get_op(op).batched
-        fn = getattr(getattr(kernel, "apply", None), "fn", None)
-        if getattr(fn, "__module__", "").startswith(__name__):
+        if getattr(getattr(kernel, "apply", None), "fn", None) in _KERNEL_FUNCTIONS:
             kernels[op] = kernel
     return kernels

@@ -14,7 +14,8 @@ import math
 import cv2
 import numpy as np
 
-from .._validate import apply_cv2, check_image, check_int, check_real
+from tanda_transforms._validate import apply_cv2, check_image, check_int, check_real
+
 from ._common import (
     _PAD_MIN_PIXELS,
     _WARP_CACHE_SIZE,

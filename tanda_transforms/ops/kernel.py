@@ -3,7 +3,7 @@
 A batched policy groups, at each step of the sampled sequences, the samples that drew the
 same op (photometric) or the same TF (random geometric), and calls that op's kernel once for
 the group. Built-in ops and user ops register their kernels alike (see
-:mod:`tanda_transforms.ops`).
+:mod:`tanda_transforms.ops`); :mod:`tanda_transforms.batched` re-exports both contracts.
 
 **Photometric ops**: a :class:`PhotometricKernel`.
 
@@ -61,12 +61,12 @@ from typing import TYPE_CHECKING, Any
 
 import torch
 
-from tanda_transforms.batched.photometric import check_batch, value_max
+from tanda_transforms.ops._torch_common import check_batch, value_max
 
 if TYPE_CHECKING:
     from tanda_transforms.batched.geometric import AffineSteps, DenseSteps
 
-__all__ = ["PhotometricKernel", "WarpKernel"]
+__all__ = ["PhotometricKernel", "WarpKernel", "check_batch", "value_max"]
 
 Tensor = torch.Tensor
 ApplyFn = Callable[[Tensor, dict[str, Tensor], dict[str, Tensor], torch.dtype], Tensor]

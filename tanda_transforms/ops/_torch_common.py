@@ -1,7 +1,8 @@
-"""Helpers shared by the batched photometric kernels: the value range of each input dtype,
-per-sample argument shaping (``[n, 1, 1, 1]`` float32, or ``[n]`` with float64 kept), exact
-IEEE divisions and TF32-free CUDA products, the identity argument's exact copy, the alpha carry
-and grey identity of the colour ops, the ITU-R 601-2 luma, and grouping samples by a distinct
+"""Helpers shared by the batched (torch) photometric kernels of the op families: the value
+range of each input dtype, per-sample argument shaping (``[n, 1, 1, 1]`` float32, or ``[n]``
+with float64 kept), exact IEEE divisions and TF32-free CUDA products, the identity argument's
+exact copy, the alpha carry and grey identity of the colour ops, the ITU-R 601-2 luma, and
+grouping samples by a distinct
 argument value (for ops whose kernel size depends on it).
 """
 
@@ -17,7 +18,7 @@ import torch
 Tensor = torch.Tensor
 PerSample = Tensor | float
 
-_LUMA = (0.299, 0.587, 0.114)  # ITU-R 601-2, as functional.photometric._common._LUMA
+_LUMA = (0.299, 0.587, 0.114)  # ITU-R 601-2, as _numpy_common._LUMA
 _VALUE_MAX: dict[torch.dtype, float] = {torch.uint8: 255.0, torch.float32: 1.0}
 if hasattr(torch, "uint16"):  # torch >= 2.3
     _VALUE_MAX[torch.uint16] = 65535.0
@@ -83,7 +84,7 @@ def _scaled_argument(value: Tensor, scale: float) -> Tensor:
     return torch.where(close, grid, product)
 
 
-def _levels(x: Tensor, dtype: torch.dtype) -> Tensor:
+def _integer_levels(x: Tensor, dtype: torch.dtype) -> Tensor:
     """The integer levels (float32) of an image of an integer ``dtype`` given on [0, 1]."""
     return (x * value_max(dtype)).round_()
 
@@ -138,7 +139,7 @@ def check_batch(x: Tensor) -> None:
         raise ValueError(f"x must be a float32 tensor [n, C, H, W], got {got}")
 
 
-def _carry_alpha(op: Callable[..., Tensor]) -> Callable[..., Tensor]:
+def _carry_alpha_batch(op: Callable[..., Tensor]) -> Callable[..., Tensor]:
     """Wrap ``op(x, ...)`` so that on 4-channel (RGBA) input it sees RGB and alpha is kept."""
 
     @functools.wraps(op)
@@ -153,7 +154,7 @@ def _carry_alpha(op: Callable[..., Tensor]) -> Callable[..., Tensor]:
 
 def _colour_op(op: Callable[..., Tensor]) -> Callable[..., Tensor]:
     """Wrap an RGB-only ``op``: identity on grey (C = 1), alpha carried on RGBA (C = 4)."""
-    carried = _carry_alpha(op)
+    carried = _carry_alpha_batch(op)
 
     @functools.wraps(op)
     def wrapper(x: Tensor, *args, **kwargs) -> Tensor:
@@ -162,8 +163,8 @@ def _colour_op(op: Callable[..., Tensor]) -> Callable[..., Tensor]:
             return x.clone()
         if channels not in (3, 4):
             raise ValueError(
-                f"{op.__name__} is a colour op and needs 1 (grey), 3 (RGB) or 4 (RGBA) "
-                f"channels, got {channels}"
+                f"{op.__name__.removesuffix('_batch')} is a colour op and needs 1 (grey), "
+                f"3 (RGB) or 4 (RGBA) channels, got {channels}"
             )
         return carried(x, *args, **kwargs)
 

@@ -1,0 +1,3 @@
+"""The photometric op families, one module each: :mod:`.enhance`, :mod:`.filters`,
+:mod:`.levels` (each op's numpy kernel, torch kernel, bounds and draw, registered on import).
+"""
