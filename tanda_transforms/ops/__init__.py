@@ -8,7 +8,8 @@ route a user's op takes too. No other table lists the ops or their kernels: the 
 renderer reads them from the registry, :mod:`tanda_transforms.functional` and
 :mod:`tanda_transforms.batched.photometric` gather the kernels under their old names.
 
-- :mod:`.photometric.enhance`: brightness, contrast, saturation, hue_shift, gamma;
+- :mod:`.photometric.enhance`: brightness, contrast, gamma;
+- :mod:`.photometric.colour`: saturation, hue_shift;
 - :mod:`.photometric.filters`: gaussian_blur, sharpen, gaussian_noise, cutout;
 - :mod:`.photometric.levels`: equalize, autocontrast, posterize, solarize, invert, identity;
 - :mod:`.morphology`: erosion, dilation;
@@ -72,7 +73,7 @@ True
 
 from tanda_transforms.ops import morphology  # noqa: F401  (registers its ops)
 from tanda_transforms.ops.morphology import dilation, erosion
-from tanda_transforms.ops.photometric import enhance, filters, levels  # noqa: F401  (as well)
+from tanda_transforms.ops.photometric import colour, enhance, filters, levels  # noqa: F401
 from tanda_transforms.ops.photometric.filters import cutout_op as cutout
 from tanda_transforms.ops.photometric.filters import gaussian_noise_op as gaussian_noise
 from tanda_transforms.ops.photometric.levels import identity

@@ -15,10 +15,11 @@ from collections.abc import Callable, Iterator
 import numpy as np
 import torch
 
+from tanda_transforms.ops._numpy_common import _LUMA  # ITU-R 601-2, one definition
+
 Tensor = torch.Tensor
 PerSample = Tensor | float
 
-_LUMA = (0.299, 0.587, 0.114)  # ITU-R 601-2, as _numpy_common._LUMA
 _VALUE_MAX: dict[torch.dtype, float] = {torch.uint8: 255.0, torch.float32: 1.0}
 if hasattr(torch, "uint16"):  # torch >= 2.3
     _VALUE_MAX[torch.uint16] = 65535.0

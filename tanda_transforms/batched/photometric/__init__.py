@@ -29,11 +29,12 @@ rounded back by the renderer; ops whose integer version is not "the float op, ro
 cutout's rounded fill, hue on OpenCV's 0..255 scale) read ``dtype`` to do what the per-image
 integer op does.
 
-The families: :mod:`~tanda_transforms.ops.photometric.enhance` (brightness, contrast, saturation,
-hue_shift, gamma), :mod:`~tanda_transforms.ops.photometric.filters` (gaussian_blur, sharpen,
-gaussian_noise, cutout), :mod:`~tanda_transforms.ops.photometric.levels` (equalize, autocontrast,
-posterize, solarize, invert) and :mod:`~tanda_transforms.ops.morphology` (erosion, dilation);
-``enhance``, ``filters``, ``levels`` and ``morphology`` here are those modules.
+The families: :mod:`~tanda_transforms.ops.photometric.enhance` (brightness, contrast, gamma),
+:mod:`~tanda_transforms.ops.photometric.colour` (saturation, hue_shift),
+:mod:`~tanda_transforms.ops.photometric.filters` (gaussian_blur, sharpen, gaussian_noise,
+cutout), :mod:`~tanda_transforms.ops.photometric.levels` (equalize, autocontrast, posterize,
+solarize, invert) and :mod:`~tanda_transforms.ops.morphology` (erosion, dilation);
+``enhance``, ``colour``, ``filters``, ``levels`` and ``morphology`` here are those modules.
 
 Examples
 --------
@@ -59,12 +60,12 @@ from tanda_transforms.ops import morphology  # noqa: F401  (the family modules)
 from tanda_transforms.ops.kernel import check_batch, value_max
 from tanda_transforms.ops.morphology import dilation_batch as dilation
 from tanda_transforms.ops.morphology import erosion_batch as erosion
-from tanda_transforms.ops.photometric import enhance, filters, levels  # noqa: F401
+from tanda_transforms.ops.photometric import colour, enhance, filters, levels  # noqa: F401
+from tanda_transforms.ops.photometric.colour import hue_shift_batch as hue_shift
+from tanda_transforms.ops.photometric.colour import saturation_batch as saturation
 from tanda_transforms.ops.photometric.enhance import brightness_batch as brightness
 from tanda_transforms.ops.photometric.enhance import contrast_batch as contrast
 from tanda_transforms.ops.photometric.enhance import gamma_batch as gamma
-from tanda_transforms.ops.photometric.enhance import hue_shift_batch as hue_shift
-from tanda_transforms.ops.photometric.enhance import saturation_batch as saturation
 from tanda_transforms.ops.photometric.filters import cutout_batch as cutout
 from tanda_transforms.ops.photometric.filters import (
     draw_cutout,

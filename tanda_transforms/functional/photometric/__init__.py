@@ -21,10 +21,11 @@ The colour ops (:func:`saturation`, :func:`hue_shift`) are identities on one-cha
 
 Each op lives in its family's module of :mod:`tanda_transforms.ops.photometric` beside its
 batched torch kernel, bounds and draw: :mod:`~tanda_transforms.ops.photometric.enhance`
-(brightness, contrast, saturation, hue_shift, gamma),
-:mod:`~tanda_transforms.ops.photometric.filters` (gaussian_blur, sharpen, gaussian_noise,
-cutout) and :mod:`~tanda_transforms.ops.photometric.levels` (equalize, autocontrast,
-posterize, solarize, invert); ``enhance``, ``filters`` and ``levels`` here are those modules.
+(brightness, contrast, gamma), :mod:`~tanda_transforms.ops.photometric.colour` (saturation,
+hue_shift), :mod:`~tanda_transforms.ops.photometric.filters` (gaussian_blur, sharpen,
+gaussian_noise, cutout) and :mod:`~tanda_transforms.ops.photometric.levels` (equalize,
+autocontrast, posterize, solarize, invert); ``enhance``, ``colour``, ``filters`` and
+``levels`` here are those modules.
 
 Examples
 --------
@@ -33,14 +34,14 @@ Examples
 [[255, 0]]
 """
 
-from tanda_transforms.ops.photometric import enhance, filters, levels  # noqa: F401  (families)
-from tanda_transforms.ops.photometric.enhance import (
-    brightness,
-    contrast,
-    gamma,
-    hue_shift,
-    saturation,
+from tanda_transforms.ops.photometric import (  # noqa: F401  (the family modules)
+    colour,
+    enhance,
+    filters,
+    levels,
 )
+from tanda_transforms.ops.photometric.colour import hue_shift, saturation
+from tanda_transforms.ops.photometric.enhance import brightness, contrast, gamma
 from tanda_transforms.ops.photometric.filters import (
     cutout,
     gaussian_blur,

@@ -244,9 +244,6 @@ def cutout(
 
 # --- batched kernels (torch) ------------------------------------------------------------------
 
-# PIL's ImageFilter.SMOOTH, the degenerate image of sharpen (float32 division as numpy's)
-_SMOOTH_KERNEL_TORCH = torch.tensor([[1, 1, 1], [1, 5, 1], [1, 1, 1]], dtype=torch.float32) / 13
-
 
 def _reflect101_index(length: int, radius: int, device: torch.device) -> Tensor:
     """Source indices of ``length`` samples padded by ``radius`` with OpenCV's

@@ -213,7 +213,6 @@ def invert(img: np.ndarray) -> np.ndarray:
 
 # --- batched kernels (torch) ------------------------------------------------------------------
 
-_FLOAT_EQUALIZE_BINS = 4096  # as functional.photometric.levels
 _LEVEL_TABLE_VALUES = 1 << 22  # rows x levels of the per-channel tables built at once
 
 
@@ -232,7 +231,7 @@ def _in_row_blocks(index: Tensor, levels: int, fn: Callable[[Tensor], Tensor]) -
 
 
 def _equalized(planes: Tensor, high: Tensor, levels: int, integer: bool) -> Tensor:
-    """PIL-style equalised level of each value (``functional.photometric.levels._equalize_lut``)
+    """PIL-style equalised level of each value (``_equalize_lut`` above)
     divided by the top level, float32 ``[rows, P]``, for rows ``planes`` whose largest values
     are ``high`` (``[rows, 1]``); rows of one level are garbage (the caller keeps them).
 
