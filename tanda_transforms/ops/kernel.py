@@ -57,14 +57,11 @@ from __future__ import annotations
 
 import dataclasses
 from collections.abc import Callable
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 import torch
 
 from tanda_transforms.ops._torch_common import check_batch, value_max
-
-if TYPE_CHECKING:
-    from tanda_transforms.batched.geometric import AffineSteps, DenseSteps
 
 __all__ = ["PhotometricKernel", "WarpKernel", "check_batch", "value_max"]
 
@@ -74,7 +71,9 @@ DrawFn = Callable[
     [int, tuple[int, int, int], dict[str, Tensor], torch.Generator], dict[str, Tensor]
 ]
 WarpDrawFn = Callable[[int, tuple[int, int], dict[str, Any], Any], dict[str, Any]]
-WarpsFn = Callable[[dict[str, Any], tuple[int, int], dict[str, Any]], "AffineSteps | DenseSteps"]
+# returns AffineSteps | DenseSteps of tanda_transforms.batched.geometric (not imported here:
+# batched imports this module)
+WarpsFn = Callable[[dict[str, Any], tuple[int, int], dict[str, Any]], Any]
 
 
 @dataclasses.dataclass(frozen=True)
