@@ -26,18 +26,15 @@ True
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from tanda_transforms import functional as F
-from tanda_transforms.batched.geometric import (
-    AffineSteps,
-    DenseSteps,
-    elastic_steps,
-    translations,
-)
 from tanda_transforms.ops import draw
 from tanda_transforms.ops.kernel import WarpKernel
 from tanda_transforms.registry import register_op
+
+if TYPE_CHECKING:
+    from tanda_transforms.batched.geometric import AffineSteps, DenseSteps
 
 __all__ = [
     "Warp", "draw_elastic", "draw_pad_and_crop", "elastic", "hflip", "pad_and_crop", "rotate",
@@ -115,6 +112,10 @@ def draw_elastic(n: int, shape: Shape, args: dict[str, Any], generator: draw.Gen
 
 
 def _elastic_warps(draws: dict[str, Any], shape: Shape, args: dict[str, Any]) -> DenseSteps:
+    # imported when a batch first needs it: tanda_transforms.batched loads the batched
+    # policy module and torchvision, which a per-image TF never needs
+    from tanda_transforms.batched.geometric import elastic_steps
+
     return elastic_steps(draws["noise"], args["alpha"], args["sigma"])
 
 
@@ -155,6 +156,8 @@ def draw_pad_and_crop(n: int, shape: Shape, args: dict[str, Any], generator: dra
 
 def _pad_and_crop_warps(draws: dict[str, Any], shape: Shape, args: dict[str, Any]
                         ) -> AffineSteps:
+    from tanda_transforms.batched.geometric import translations  # as in _elastic_warps
+
     pad = _padding_pixels(shape, args["padding"])
     return translations(pad - draws["left"], pad - draws["top"])
 
