@@ -67,8 +67,8 @@ class LearnConfig:
       and 32 for text (:mod:`tanda_transforms.text`); ``d_kernel=3`` (paper 5; 5 until
       2026-12-06): the image discriminator's kernel size. Together a tenth of the former
       width-32 5x5 network's multiply-adds: D's share of a CIFAR-10 step (L = 10) fell from
-      79 % to 37 % at 32 px (7 % at 224 px, with its patch stem) and a pass costs a third
-      (x3.12, docs/benchmark_learning.py). On 4,000 MNIST digits (200 steps, 2 seeds) the
+      79-83 % to 37-49 % at 32 px (7-10 % at 224 px, with its patch stem) and a pass costs a
+      third (x3.02-3.13, docs/benchmark_learning.py). On 4,000 MNIST digits (200 steps, 2 seeds) the
       misspecified TFs kept the same share (0.5 and 0.6 %) and the two networks' policies
       were as far apart as two seeds of one (docs/learning.md, section 3).
       ``d_width=32, d_kernel=5`` gives the former network.
