@@ -88,11 +88,11 @@ def add_parser(sub) -> None:
 
 
 def _add_learning_options(p: argparse.ArgumentParser) -> None:
-    from tanda_transforms._limits import SAMPLER_KINDS
+    from tanda_transforms.generator_kinds import generator_kind, generator_names
 
-    p.add_argument("--generator", choices=SAMPLER_KINDS, default="lstm",
-                   help="sequence generator: a recurrent net fed the previous TF (lstm, gru) or "
-                   "one categorical drawn independently per step (mean_field)")
+    kinds = "; ".join(f"{name}: {generator_kind(name).summary}" for name in generator_names())
+    p.add_argument("--generator", choices=generator_names(), default="lstm",
+                   help=f"sequence generator ({kinds})")
     p.add_argument("--seq-len", type=positive_int, metavar="L",
                    help="TFs per sequence (default: LearnConfig.seq_len = 10)")
     p.add_argument("--steps", type=positive_int, metavar="N",
