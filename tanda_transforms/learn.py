@@ -450,7 +450,8 @@ def learn_policy(
     if learner.label_term:
         training["labels"] = learner.label_term.describe(ranks, library.names)
     sampler = learner.sampler.cpu()
-    return TANDAPolicy(library, sampler, config.seq_len, metadata={"training": training})
+    return TANDAPolicy(library, sampler, config.seq_len, metadata={"training": training},
+                       p=config.apply_p)
 
 
 def _run(learner: Learner, checkpoint, progress: bool, callback) -> None:
