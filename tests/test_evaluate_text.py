@@ -13,7 +13,6 @@ import tarfile
 from pathlib import Path
 
 import pytest
-import torch
 
 from tanda_transforms import TANDAPolicy
 from tanda_transforms.cli import main
@@ -32,13 +31,7 @@ TEMPLATES = ["The <e1>{a}</e1> is in the <e2>{b}</e2>.",
              "A <e1>{a}</e1> came from the old <e2>{b}</e2> yesterday.",
              "We saw the <e1>{a}</e1> and the <e2>{b}</e2> today."]
 
-
-@pytest.fixture(autouse=True)
-def one_thread():
-    threads = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(threads)
+pytestmark = pytest.mark.usefixtures("one_torch_thread")
 
 
 def _examples(first_id: int, n: int) -> list[RelationExample]:
