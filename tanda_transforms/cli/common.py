@@ -48,16 +48,16 @@ def non_negative_int(text: str) -> int:
 
 def probability_value(text: str) -> float:
     """``--policy-p``: parsed here, checked by the policy's own rule."""
-    from tanda_transforms.policy import _check_probability
+    from tanda_transforms.policy import check_probability
 
-    return _policy_setting(_check_probability, text, float)
+    return _policy_setting(check_probability, text, float)
 
 
 def frame_value(text: str) -> int:
     """``--policy-frame``: parsed here, checked by the policy's own rule."""
-    from tanda_transforms.policy import _check_frame
+    from tanda_transforms.policy import check_frame
 
-    return _policy_setting(_check_frame, text, int)
+    return _policy_setting(check_frame, text, int)
 
 
 def _policy_setting(check, text: str, parse):
