@@ -14,8 +14,8 @@ any run)::
 
 It prints the learning time, the label count and the TFs whose probability the label term
 changed most against the realism-only policy (``show.tf_probabilities``). The end-model
-comparison then runs both through the validation protocol (``--select-on-validation``),
-see ``docs/experiments/labels_mnist.sh``.
+comparison (both policies at learning's saved default p 0.5, frame 0, fixed before the runs)
+is ``docs/experiments/labels_mnist.sh``.
 """
 
 from __future__ import annotations
@@ -71,8 +71,10 @@ def main() -> None:
     images, labels = load_mnist(args.data, "train")
     realism = TANDAPolicy.load(REALISM_ONLY)
     training = realism.metadata["training"]
-    config = dataclasses.replace(LearnConfig(**training["config"]),
-                                 label_weight=args.label_weight)
+    # files learned before the lean default discriminator (2026-12-06) do not record
+    # d_kernel: their discriminator had 5 x 5 kernels
+    settings = {"d_kernel": 5, **training["config"]}
+    config = dataclasses.replace(LearnConfig(**settings), label_weight=args.label_weight)
     kept = partial_labels(labels)
     print(f"{int((kept >= 0).sum())} of {N_DIGITS} digits labeled (seed 0's 1 % subset)")
     aware = learn_policy(images[:N_DIGITS], "wide", generator=training["generator"],
