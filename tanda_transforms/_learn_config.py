@@ -77,6 +77,13 @@ class LearnConfig:
       the paper): the weight of the label-preservation term in the generator's cost, and the
       steps that train its default classifier on the labeled items
       (:mod:`tanda_transforms.labels`).
+    - ``size`` (not in the paper): the learning resolution S. ``None`` (default): images in
+      memory are learned from at their own size, which all must share. An int: every image
+      is brought to S x S as it is read (shorter side resized to S, then an S x S crop at a
+      seeded random position; :mod:`tanda_transforms._stream_items` says why) and the data
+      is streamed, so images of any sizes, any number of them, can be learned from. The
+      policy applies its TFs at each image's own resolution; docs/learning.md says why a
+      policy learned at S transfers.
 
     Accepted values (checked when the config is made): the int fields positive, ``seq_len``
     at most 1000 and ``hidden_size`` at most 4096 (the most a policy file holds; larger
@@ -106,6 +113,7 @@ class LearnConfig:
     render: str = "auto"
     label_weight: float = 1.0
     label_steps: int = 200
+    size: int | None = None
 
     def __post_init__(self) -> None:
         self._check_counts()
@@ -121,8 +129,10 @@ class LearnConfig:
             raise ValueError(f"label_weight must be >= 0, got {self.label_weight!r}")
         if not 0 <= self.gamma <= 1:
             raise ValueError(f"gamma must be in [0, 1], got {self.gamma!r}")
-        if self.steps is not None and (not isinstance(self.steps, int) or self.steps < 1):
-            raise ValueError(f"steps must be a positive int or None, got {self.steps!r}")
+        for name in ("steps", "size"):
+            value = getattr(self, name)
+            if value is not None and (not isinstance(value, int) or value < 1):
+                raise ValueError(f"{name} must be a positive int or None, got {value!r}")
         if self.diversity not in DIVERSITY_SPACES:
             raise ValueError(f"diversity must be one of {DIVERSITY_SPACES}, got "
                              f"{self.diversity!r}")
