@@ -36,7 +36,6 @@ import os
 from collections.abc import Iterator
 from typing import Any
 
-import cv2
 import numpy as np
 import torch
 
@@ -107,11 +106,6 @@ def _collate(items: list[np.ndarray | Problem]) -> tuple[np.ndarray | None, list
     images = [x for x in items if not isinstance(x, Problem)]
     problems = [x for x in items if isinstance(x, Problem)]
     return (np.stack(images) if images else None), problems
-
-
-def _quiet_worker(_worker_id: int) -> None:
-    """A DataLoader worker decodes on one OpenCV thread (the workers are the parallelism)."""
-    cv2.setNumThreads(1)
 
 
 def _loader_items(batch: Any, batched: bool) -> list[Any]:
@@ -244,8 +238,9 @@ class StreamImageData(ImageData):
         keys = _BatchKeys(len(self.reader), self.batch_size * self.ranks.world_size, self.seed,
                           self.ranks, self.batches_used)
         loader = torch.utils.data.DataLoader(
-            self.reader, batch_sampler=keys, num_workers=self.workers, collate_fn=_collate,
-            worker_init_fn=_quiet_worker if self.workers else None)
+            self.reader, batch_sampler=keys, num_workers=self.workers, collate_fn=_collate)
+        # (no cv2.setNumThreads in the workers: after a fork it can wait forever on the
+        # parent's OpenCV thread pool)
         return iter(loader)
 
     def _stream_items(self) -> Iterator[Any]:
