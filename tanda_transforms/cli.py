@@ -274,9 +274,9 @@ def _add_learn(sub) -> None:
                    "unlabeled): a .npy file or a text file of one per line (--limit keeps the "
                    "first N). Adds a label-preservation term to the generator's cost, "
                    "weighted by --set label_weight=W (default 1.0)")
-    p.add_argument("--policy-p", type=_probability, default=1.0, metavar="P",
+    p.add_argument("--policy-p", type=_probability, metavar="P",
                    help="probability that the saved policy transforms an image (saved in the "
-                   "file; default 1.0); learning is not affected")
+                   "file; default LearnConfig.apply_p, 0.5); learning is not affected")
     p.add_argument("--policy-frame", type=_frame, default=0, metavar="PX",
                    help="context frame of the saved policy in pixels (saved in the file; "
                    "default 0); learning is not affected")
@@ -714,7 +714,9 @@ def _learn(args: argparse.Namespace, config):
     global_batch = config.batch_size * training["world_size"]
     policy.metadata["data"] = describe_data(args.data, reader, args.split, len(images),
                                             training["steps"], global_batch)
-    policy.p, policy.frame = args.policy_p, args.policy_frame
+    policy.frame = args.policy_frame
+    if args.policy_p is not None:
+        policy.p = args.policy_p
     return policy, wall
 
 

@@ -503,7 +503,8 @@ def learn_policy(
         training["labels"] = learner.label_term.describe(ranks, library.names)
     _warn_skipped(training)
     sampler = learner.sampler.cpu()
-    return TANDAPolicy(library, sampler, config.seq_len, metadata={"training": training})
+    return TANDAPolicy(library, sampler, config.seq_len, metadata={"training": training},
+                       p=config.apply_p)
 
 
 def _warn_skipped(training: dict[str, Any]) -> None:

@@ -85,8 +85,10 @@ def test_learn_saves_the_policy_p_and_frame(tiny_npy: Path, tmp_path: Path) -> N
     assert main([*argv, "--policy-p", "0.3", "--policy-frame", "2"]) == 0
     policy = TANDAPolicy.load(out)
     assert (policy.p, policy.frame) == (0.3, 2)
-    assert main(argv) == 0
-    assert (TANDAPolicy.load(out).p, TANDAPolicy.load(out).frame) == (1.0, 0)
+    assert main(argv) == 0  # issue 26: learning's saved default is p 0.5 (LearnConfig.apply_p)
+    assert (TANDAPolicy.load(out).p, TANDAPolicy.load(out).frame) == (0.5, 0)
+    assert main([*argv, "--set", "apply_p=1"]) == 0
+    assert TANDAPolicy.load(out).p == 1.0
 
 
 @pytest.mark.parametrize("option", [["--policy-p", "1.5"], ["--policy-p", "x"],

@@ -195,7 +195,7 @@ def test_generator_kind_is_checked_where_its_defaults_are_filled():
 
 
 @pytest.mark.parametrize("name", ["gamma", "alpha", "eps", "d_lr", "g_lr", "entropy_weight",
-                                  "epochs"])
+                                  "epochs", "apply_p"])
 @pytest.mark.parametrize("value", [float("inf"), float("-inf"), float("nan"), "1e-3"])
 def test_config_refuses_non_finite_numbers_naming_the_field(name, value):
     # issue 13 item 8: alpha=inf was accepted, then stopped the run with "check the data for NaN"
@@ -214,6 +214,19 @@ def test_config_refuses_what_a_policy_cannot_hold():
     with pytest.raises(ValueError, match=r"hidden_size must be an int in \[1, 4096\]"):
         LearnConfig(hidden_size=4097)
     assert LearnConfig(seq_len=1000, hidden_size=4096, epochs=2).epochs == 2
+
+
+def test_the_learned_policy_is_saved_with_apply_p_and_half_by_default(tmp_path):
+    # issue 26: at p = 1 a policy learned at the defaults fell below no augmentation
+    policy = learn_policy(blobs(16), HARMLESS, generator="mean_field", seq_len=2, steps=1, **FAST)
+    assert policy.p == 0.5
+    policy.save(tmp_path / "half.tanda")
+    assert TANDAPolicy.load(tmp_path / "half.tanda").p == 0.5
+    always = learn_policy(blobs(16), HARMLESS, generator="mean_field", seq_len=2, steps=1,
+                          apply_p=1.0, **FAST)
+    assert always.p == 1.0
+    with pytest.raises(ValueError, match=r"apply_p must be in \[0, 1\], got 1.5"):
+        LearnConfig(apply_p=1.5)
 
 
 def test_one_pixel_images_are_refused_up_front_naming_the_smallest_size():
