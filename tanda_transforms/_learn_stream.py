@@ -50,8 +50,10 @@ _EXAMPLES = 5  # skipped items named in the metadata
 
 
 def is_streamed(data: Any, size: int | None) -> bool:
-    """Whether ``learn_policy`` streams ``data`` (else it stacks it in memory, as before)."""
-    if isinstance(data, str | os.PathLike):
+    """Whether ``learn_policy`` streams ``data`` (else it stacks it in memory, as before):
+    a folder (a path or an :class:`~tanda_transforms._stream_items.ImageFolder`), a torch
+    Dataset or DataLoader, or any data when a learning ``size`` is set."""
+    if isinstance(data, str | os.PathLike | ImageFolder):
         return True
     if isinstance(data, torch.utils.data.DataLoader | torch.utils.data.Dataset):
         return True
@@ -65,7 +67,7 @@ def source_reads(data: Any) -> bool:
 
 
 def _source_kind(data: Any) -> str:
-    if isinstance(data, str | os.PathLike):
+    if isinstance(data, str | os.PathLike | ImageFolder):
         return "folder"
     if isinstance(data, torch.utils.data.DataLoader):
         return "dataloader"
@@ -142,7 +144,7 @@ class StreamImageData(ImageData):
                  batch_size: int, seed: int, ranks: Ranks, workers: int,
                  render: str = "per_image") -> None:
         self.kind = _source_kind(data)
-        self.source = ImageFolder(data) if self.kind == "folder" else data
+        self.source = ImageFolder(data) if isinstance(data, str | os.PathLike) else data
         self.size, self.batch_size, self.seed, self.ranks = size, batch_size, seed, ranks
         self.workers = workers
         self.skipped, self.examples = 0, []

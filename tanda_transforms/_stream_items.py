@@ -63,7 +63,8 @@ class Problem(NamedTuple):
 
 
 class ImageFolder:
-    """Every image file under ``root`` (recursively), sorted by path, read when indexed.
+    """Every image file under ``root`` (recursively), sorted by path, read when indexed;
+    ``limit``: only the first ``limit`` of them.
 
     Files ending in one of :data:`~tanda_transforms.data.IMAGE_EXTENSIONS` (any case) are
     read as :func:`~tanda_transforms.data.read_image` reads them (RGB(A), depth kept); a
@@ -79,9 +80,11 @@ class ImageFolder:
     >>> folder = ImageFolder(root)
     >>> len(folder), folder.name(1), folder[1].shape
     (2, 'sub/b.png', (4, 6))
+    >>> str(ImageFolder(root, limit=1)).endswith("1 image file (streamed)")
+    True
     """
 
-    def __init__(self, root: str | Path) -> None:
+    def __init__(self, root: str | Path, limit: int | None = None) -> None:
         self.root = Path(root)
         if not self.root.is_dir():
             raise FileNotFoundError(f"image folder not found: {self.root}")
@@ -90,6 +93,11 @@ class ImageFolder:
         if not self.paths:
             raise FileNotFoundError(f"no images in {self.root} or its sub-folders; looked for "
                                     f"files ending in {', '.join(IMAGE_EXTENSIONS)}")
+        self.paths = self.paths[:limit]
+
+    def __str__(self) -> str:
+        n = len(self.paths)
+        return f"{self.root}: {n} image file{'s' if n > 1 else ''} (streamed)"
 
     def __len__(self) -> int:
         return len(self.paths)
