@@ -424,16 +424,16 @@ def _positive_int(text: str) -> int:
 
 def _probability(text: str) -> float:
     """``--policy-p``: parsed here, checked by the policy's own rule."""
-    from tanda_transforms.policy import _check_probability
+    from tanda_transforms.policy import check_probability
 
-    return _policy_setting(_check_probability, text, float)
+    return _policy_setting(check_probability, text, float)
 
 
 def _frame(text: str) -> int:
     """``--policy-frame``: parsed here, checked by the policy's own rule."""
-    from tanda_transforms.policy import _check_frame
+    from tanda_transforms.policy import check_frame
 
-    return _policy_setting(_check_frame, text, int)
+    return _policy_setting(check_frame, text, int)
 
 
 def _policy_setting(check, text: str, parse):

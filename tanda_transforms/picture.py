@@ -25,16 +25,12 @@ from __future__ import annotations
 import math
 from collections import Counter
 from collections.abc import Sequence
-from typing import TYPE_CHECKING
 
 import cv2
 import numpy as np
 import torch
 
-from tanda_transforms.sequence import SampledSequence
-
-if TYPE_CHECKING:
-    from tanda_transforms.policy import TANDAPolicy
+from tanda_transforms.sequence import SampledSequence, SequencePolicy
 
 __all__ = [
     "GRID_BACKGROUND",
@@ -176,7 +172,7 @@ def grid_size(
 
 
 def sample_grid(
-    policy: TANDAPolicy,
+    policy: SequencePolicy,
     images: np.ndarray | Sequence[np.ndarray],
     n_aug: int = 8,
     seed: int = 0,

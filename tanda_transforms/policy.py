@@ -56,13 +56,19 @@ from tanda_transforms._policy_header import (
 )
 from tanda_transforms.generators import MeanFieldSampler, SequenceSampler
 from tanda_transforms.seeding import process_key, stream_seed
-from tanda_transforms.sequence import CompiledSequence, SampledSequence
+from tanda_transforms.sequence import (
+    CompiledSequence,
+    SampledBatch,
+    SampledSequence,
+    draw_verdicts,
+)
 from tanda_transforms.tfs import TF, TFLibrary
 
 if TYPE_CHECKING:
     from tanda_transforms.batched import BatchedPolicy
 
-__all__ = ["TANDAPolicy", "PolicyNotFoundError", "gallery_names"]
+__all__ = ["TANDAPolicy", "PolicyNotFoundError", "check_frame", "check_probability",
+           "gallery_names"]
 
 
 class _Stream:
@@ -77,7 +83,7 @@ class _Stream:
 
     def next_actions(self, policy: TANDAPolicy) -> tuple[int, ...]:
         if not self.block:
-            device = next(policy.sampler.parameters()).device
+            device = policy.sampler_device
             if self.torch_gen.device != device:  # the sampler moved (e.g. to CUDA for learning)
                 state = self.torch_gen.initial_seed()
                 self.torch_gen = torch.Generator(device).manual_seed(state)
@@ -85,13 +91,27 @@ class _Stream:
         return self.block.pop()
 
 
-def _check_probability(value: Any) -> float:
+def check_probability(value: Any) -> float:
+    """``value`` as a policy's ``p``, or ValueError: a probability in [0, 1].
+
+    Examples
+    --------
+    >>> check_probability(1)
+    1.0
+    """
     if isinstance(value, bool) or not isinstance(value, int | float) or not 0 <= value <= 1:
         raise ValueError(f"p must be a probability in [0, 1], got {value!r}")
     return float(value)
 
 
-def _check_frame(value: Any) -> int:
+def check_frame(value: Any) -> int:
+    """``value`` as a policy's ``frame``, or ValueError: an int in [0, MAX_FRAME] (pixels).
+
+    Examples
+    --------
+    >>> check_frame(4)
+    4
+    """
     if isinstance(value, bool) or not isinstance(value, int) or not 0 <= value <= MAX_FRAME:
         raise ValueError(f"frame must be an int in [0, {MAX_FRAME}] (pixels), got {value!r}")
     return value
@@ -197,7 +217,7 @@ class TANDAPolicy(v2.Transform):
 
     @p.setter
     def p(self, value: float) -> None:
-        self._p = _check_probability(value)
+        self._p = check_probability(value)
 
     @property
     def frame(self) -> int:
@@ -206,7 +226,7 @@ class TANDAPolicy(v2.Transform):
 
     @frame.setter
     def frame(self, value: int) -> None:
-        self._frame = _check_frame(value)
+        self._frame = check_frame(value)
         if self._frame and self.library.modality == "text":
             raise ValueError(f"frame is a shift in pixels: a text policy takes frame=0, "
                              f"got {value}")
@@ -282,9 +302,14 @@ class TANDAPolicy(v2.Transform):
     def _sample_from_torch(self) -> SampledSequence:
         """One call's draw, seeded from torch's default generator (``seed=None``)."""
         seed = int(torch.randint(0, 2**62, (1,)).item())
-        device = next(self.sampler.parameters()).device
-        actions = self.draw_actions(1, torch.Generator(device).manual_seed(seed))[0]
+        generator = torch.Generator(self.sampler_device).manual_seed(seed)
+        actions = self.draw_actions(1, generator)[0]
         return self.finish_sample(actions, np.random.default_rng(seed))
+
+    @property
+    def sampler_device(self) -> torch.device:
+        """The device of the sampler's parameters (where sequences are drawn)."""
+        return next(self.sampler.parameters()).device
 
     def finish_sample(
         self, actions: Sequence[int], rng: np.random.Generator
@@ -292,12 +317,30 @@ class TANDAPolicy(v2.Transform):
         """Complete drawn ``actions`` into a :class:`SampledSequence` with ``rng`` (for adapters
         that own their random streams): step seeds, ``p``'s verdict, the frame's shift."""
         seeds = tuple(int(s) for s in rng.integers(0, 2**63, size=len(actions)))
-        applied = bool(rng.random() < self.p)
-        shift = (0, 0)
-        if self.frame:
-            dy, dx = rng.integers(-self.frame, self.frame + 1, size=2)
-            shift = (int(dy), int(dx))
-        return SampledSequence(tuple(int(a) for a in actions), seeds, applied, shift)
+        applied, shifts = draw_verdicts(1, self.p, self.frame, rng)
+        shift = (0, 0) if shifts is None else (int(shifts[0, 0]), int(shifts[0, 1]))
+        return SampledSequence(tuple(int(a) for a in actions), seeds, bool(applied[0]), shift)
+
+    def sample_batch(
+        self, n: int, sequences: torch.Generator, verdicts: torch.Generator
+    ) -> SampledBatch:
+        """Draw what a batched call applies to ``n`` samples: a sequence each from the
+        sampler with ``sequences`` (on the sampler's device), then ``p``'s verdicts and the
+        frame's shifts with ``verdicts`` (see :func:`~tanda_transforms.sequence.draw_verdicts`).
+
+        Examples
+        --------
+        >>> import torch
+        >>> policy = TANDAPolicy("mnist", seq_len=3, frame=2)
+        >>> batch = policy.sample_batch(4, torch.Generator().manual_seed(0),
+        ...                             torch.Generator().manual_seed(1))
+        >>> batch.actions.shape, batch.applied.tolist(), batch.frame_shifts.shape
+        (torch.Size([4, 3]), [True, True, True, True], torch.Size([4, 2]))
+        """
+        actions = self.sampler.draw(n, self.seq_len, sequences)
+        applied, shifts = draw_verdicts(n, self.p, self.frame, verdicts)
+        return SampledBatch(actions.cpu(), applied.cpu(),
+                            None if shifts is None else shifts.cpu())
 
     def sample_sequences(self, n: int = 1) -> list[list[str]]:
         """Draw ``n`` sequences as readable TF names (from the same stream as calls)."""

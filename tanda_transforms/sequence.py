@@ -1,8 +1,12 @@
-"""A sampled TF sequence as an object, and its rendering with one resampling per geometric run.
+"""A sampled TF sequence (and a sampled batch) as an object, and its rendering with one
+resampling per geometric run.
 
 A policy call draws a :class:`SampledSequence`: the TF indices, a seed per step (for the TFs
 with a random part), whether the policy's ``p`` let it apply at all, and the offset of the
-optional context frame. :meth:`SampledSequence.compile` turns it, for one image size, into a
+optional context frame. A batched call draws a :class:`SampledBatch`, the same per sample
+(the random parts of its TFs are drawn while the batch renders, on its device).
+:func:`draw_verdicts` is where both draw ``p``'s verdict and the frame's shift.
+:meth:`SampledSequence.compile` turns a sequence, for one image size, into a
 :class:`CompiledSequence` of stages:
 
 * each maximal run of consecutive geometric TFs becomes **one** warp (their warps composed
@@ -34,18 +38,102 @@ True
 from __future__ import annotations
 
 import dataclasses
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
+from typing import Any, Protocol
 
 import numpy as np
+import torch
 
 from tanda_transforms import targets
 from tanda_transforms.functional import AffineWarp, DenseWarp, check_image
 from tanda_transforms.functional.composition import compose_run
+from tanda_transforms.generators import SequenceSampler
 from tanda_transforms.tfs import TF, TFLibrary
 
-__all__ = ["SampledSequence", "CompiledSequence"]
+__all__ = [
+    "CompiledSequence", "SampledBatch", "SampledSequence", "SequencePolicy", "draw_verdicts",
+    "frame_warps",
+]
 
 Warp = AffineWarp | DenseWarp
+Tensor = torch.Tensor
+
+
+class SequencePolicy(Protocol):
+    """What the modules that read a policy (batched rendering, pictures, summaries) need of
+    it: :class:`~tanda_transforms.TANDAPolicy` is one. Typed against this, they do not
+    import ``policy.py``, which imports them (no import circle, not even for annotations).
+    """
+
+    library: TFLibrary
+    sampler: SequenceSampler
+    seq_len: int
+    seed: int | None
+    p: float
+    frame: int
+    metadata: dict[str, Any]
+
+    @property
+    def sampler_device(self) -> torch.device: ...
+
+    def draw_actions(self, n: int, generator: torch.Generator) -> list[tuple[int, ...]]: ...
+
+    def sample_batch(
+        self, n: int, sequences: torch.Generator, verdicts: torch.Generator
+    ) -> SampledBatch: ...
+
+    def names(self, actions: Sequence[int]) -> list[str]: ...
+
+    def compile(self, sequence: SampledSequence, shape: Sequence[int]) -> CompiledSequence: ...
+
+
+def draw_verdicts(
+    n: int, p: float, frame: int, generator: np.random.Generator | torch.Generator
+) -> tuple[np.ndarray | Tensor, np.ndarray | Tensor | None]:
+    """``p``'s verdict and the context frame's shift for ``n`` calls: the one place where
+    both the per-image path (a numpy generator) and batched policies (a torch generator)
+    draw them.
+
+    Returns ``(applied, shifts)``: ``[n]`` bools (``uniform < p``), then ``[n, 2]`` whole-pixel
+    shifts ``(dy, dx)`` in ``[-frame, frame]`` (``None`` when ``frame`` is 0: nothing drawn),
+    as numpy arrays or as tensors on the generator's device, after the generator's type.
+
+    Examples
+    --------
+    >>> applied, shifts = draw_verdicts(3, 1.0, 2, np.random.default_rng(0))
+    >>> applied.tolist(), shifts.shape, bool(abs(shifts).max() <= 2)
+    ([True, True, True], (3, 2), True)
+    >>> applied, shifts = draw_verdicts(2, 0.0, 0, torch.Generator().manual_seed(0))
+    >>> applied.tolist(), shifts
+    ([False, False], None)
+    """
+    if isinstance(generator, np.random.Generator):
+        uniform = generator.random(n)
+        shifts = generator.integers(-frame, frame + 1, size=(n, 2)) if frame else None
+        return uniform < p, shifts
+    device = generator.device
+    uniform = torch.rand(n, generator=generator, device=device)
+    shifts = None
+    if frame:
+        shifts = torch.randint(-frame, frame + 1, (n, 2), generator=generator, device=device)
+    return uniform < p, shifts
+
+
+def frame_warps(shift: Sequence[int], shape: tuple[int, int]) -> list[Warp]:
+    """The context frame's shift ``(dy, dx)`` as a warp list: a whole-pixel shift of an image
+    of ``shape``, or nothing for ``(0, 0)``.
+
+    Examples
+    --------
+    >>> frame_warps((0, 0), (4, 4))
+    []
+    >>> frame_warps((1, -2), (4, 4))[0].map_points(np.array([[0.0, 0.0]])).tolist()
+    [[-2.0, 1.0]]
+    """
+    dy, dx = (int(v) for v in shift)
+    if (dy, dx) == (0, 0):
+        return []
+    return [AffineWarp(np.array([[1.0, 0.0, dx], [0.0, 1.0, dy]]), shape)]
 
 
 @dataclasses.dataclass(frozen=True)
@@ -87,6 +175,90 @@ class SampledSequence:
         return CompiledSequence(library, self, shape)
 
 
+@dataclasses.dataclass(frozen=True, eq=False)
+class SampledBatch:
+    """What one batched call applies, per sample: the batch form of :class:`SampledSequence`.
+
+    Drawn by :meth:`TANDAPolicy.sample_batch <tanda_transforms.TANDAPolicy.sample_batch>`;
+    read by the batched renderer and by the targets that follow the images. Host tensors.
+    The random parts of TFs are not in it: a batched call draws them while it renders, on the
+    batch's device, and the renderer hands the random geometric ones to targets as
+    ``drawn`` warps (see :meth:`sample_warps`).
+
+    Parameters
+    ----------
+    actions
+        ``[B, L]`` int64 TF indices into the policy's library.
+    applied
+        ``[B]`` bool: which samples ``p`` let through (the others come back unchanged).
+    frame_shifts
+        ``[B, 2]`` int64 whole-pixel context-frame shifts ``(dy, dx)``, or ``None`` for a
+        policy without a frame.
+
+    Examples
+    --------
+    >>> import torch
+    >>> batch = SampledBatch(torch.tensor([[0, 1], [1, 1]]), torch.tensor([True, False]))
+    >>> len(batch), batch.rows.tolist()
+    (2, [0])
+    """
+
+    actions: Tensor
+    applied: Tensor
+    frame_shifts: Tensor | None = None
+
+    def __post_init__(self) -> None:
+        n = len(self.actions)
+        if self.actions.ndim != 2 or self.applied.shape != (n,):
+            raise ValueError(f"a sampled batch has actions [B, L] and applied [B], got "
+                             f"{tuple(self.actions.shape)} and {tuple(self.applied.shape)}")
+        if self.frame_shifts is not None and self.frame_shifts.shape != (n, 2):
+            raise ValueError(f"frame_shifts must be [B, 2] = [{n}, 2], got "
+                             f"{tuple(self.frame_shifts.shape)}")
+
+    @classmethod
+    def empty(cls, seq_len: int, framed: bool) -> SampledBatch:
+        """What a call on an empty batch drew: nothing, in the usual shapes."""
+        shifts = torch.empty(0, 2, dtype=torch.long) if framed else None
+        return cls(torch.empty(0, seq_len, dtype=torch.long), torch.empty(0, dtype=torch.bool),
+                   shifts)
+
+    def __len__(self) -> int:
+        return len(self.actions)
+
+    @property
+    def rows(self) -> Tensor:
+        """``[k]`` int64: the samples that ``p`` let through, in order."""
+        return torch.nonzero(self.applied).flatten()
+
+    def sample_warps(self, i: int, library: TFLibrary, shape: tuple[int, int],
+                     drawn: Mapping[tuple[int, int], Warp]) -> list[Warp]:
+        """Sample ``i``'s geometric warps, in order, as the per-image path's numpy warps:
+        each geometric TF's own warp (``drawn[(i, step)]`` for those with a random part,
+        what the render drew), then the frame's shift; ``[]`` for a sample ``p`` skipped.
+
+        Examples
+        --------
+        >>> import torch
+        >>> from tanda_transforms import TF, TFLibrary
+        >>> lib = TFLibrary([TF("hflip"), TF("invert")])
+        >>> batch = SampledBatch(torch.tensor([[1, 0]]), torch.tensor([True]),
+        ...                      torch.tensor([[0, 1]]))
+        >>> warps = batch.sample_warps(0, lib, (2, 4), drawn={})
+        >>> targets.warp_points(np.array([[0.0, 0.0]]), warps).tolist()
+        [[4.0, 0.0]]
+        """
+        if not bool(self.applied[i]):
+            return []
+        warps = []
+        for step, action in enumerate(self.actions[i].tolist()):
+            tf = library[action]
+            if tf.kind == "geometric":
+                warps.append(drawn[(i, step)] if tf.random else tf.warp(shape))
+        shift = (0, 0) if self.frame_shifts is None else self.frame_shifts[i].tolist()
+        return warps + frame_warps(shift, shape)
+
+
 class _Step:
     """One TF of a sequence, with its warp built (geometric) or its seed kept (photometric)."""
 
@@ -124,7 +296,7 @@ class CompiledSequence:
             for a, s in zip(sequence.actions, sequence.step_seeds, strict=True)
         ]
         self._steps = steps
-        frame = _frame_warp(sequence.frame_shift, self.shape)
+        frame = frame_warps(sequence.frame_shift, self.shape)
         #: every geometric step's own warp, in order, then the frame's shift (points follow)
         self.warps: list[Warp] = [s.warp for s in steps if s.warp is not None] + frame
         #: the stages: a composed warp per geometric run, a TF step per photometric TF
@@ -195,14 +367,6 @@ class CompiledSequence:
             raise ValueError(
                 f"image is {img.shape[:2]} but the sequence was compiled for {self.shape}"
             )
-
-
-def _frame_warp(shift: tuple[int, int], shape: tuple[int, int]) -> list[Warp]:
-    """The frame's random crop as a warp (a whole-pixel shift), or nothing."""
-    if shift == (0, 0):
-        return []
-    dy, dx = shift
-    return [AffineWarp(np.array([[1.0, 0.0, dx], [0.0, 1.0, dy]]), shape)]
 
 
 def _stages(steps: list[_Step], tail: list[Warp]) -> list[Warp | _Step]:

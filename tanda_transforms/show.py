@@ -29,7 +29,7 @@ from __future__ import annotations
 import re
 from collections import Counter
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 import numpy as np
 import torch
@@ -47,10 +47,8 @@ from tanda_transforms.picture import (
     synthetic_colour_images,
     to_display,
 )
+from tanda_transforms.sequence import SequencePolicy
 from tanda_transforms.tfs import TFLibrary, available_packs
-
-if TYPE_CHECKING:  # annotations only: policy.py imports this module for repr(policy)
-    from tanda_transforms.policy import TANDAPolicy
 
 __all__ = [
     "GRID_BACKGROUND",
@@ -83,7 +81,7 @@ ESTIMATE_SEQUENCES = 4096
 
 
 def tf_probabilities(
-    policy: TANDAPolicy, seed: int = 0, n: int = ESTIMATE_SEQUENCES
+    policy: SequencePolicy, seed: int = 0, n: int = ESTIMATE_SEQUENCES
 ) -> np.ndarray:
     """How often the policy picks each TF per step, in library order.
 
@@ -103,7 +101,7 @@ def tf_probabilities(
     return probs.double().cpu().numpy()
 
 
-def probability_note(policy: TANDAPolicy, n: int = ESTIMATE_SEQUENCES) -> str:
+def probability_note(policy: SequencePolicy, n: int = ESTIMATE_SEQUENCES) -> str:
     """``"exact"`` for a mean-field policy, else how the probabilities were estimated.
 
     Examples
@@ -119,7 +117,7 @@ def probability_note(policy: TANDAPolicy, n: int = ESTIMATE_SEQUENCES) -> str:
     return f"estimated from {n} sampled sequences"
 
 
-def probability_lines(policy: TANDAPolicy, top: int | None = None) -> list[str]:
+def probability_lines(policy: SequencePolicy, top: int | None = None) -> list[str]:
     """A title and one ``name  probability`` line per TF, most likely first.
 
     ``top`` keeps the first ``top`` TFs (``None``: all) and adds a ``... N more`` line.
@@ -143,7 +141,7 @@ def probability_lines(policy: TANDAPolicy, top: int | None = None) -> list[str]:
     return lines
 
 
-def policy_repr(policy: TANDAPolicy, top: int = 40) -> str:
+def policy_repr(policy: SequencePolicy, top: int = 40) -> str:
     """What ``repr(policy)`` prints: L, the generator, the seed and the TFs with probabilities.
 
     The TFs come most likely first, with their per-step probabilities (exact for mean-field,
@@ -168,7 +166,7 @@ def policy_repr(policy: TANDAPolicy, top: int = 40) -> str:
     return "\n".join([head, *lines[1:], ")"])
 
 
-def sequence_counts(policy: TANDAPolicy, n: int = 2000, seed: int = 0) -> Counter:
+def sequence_counts(policy: SequencePolicy, n: int = 2000, seed: int = 0) -> Counter:
     """Sample ``n`` sequences (seeded, without touching the policy's own stream); count them.
 
     Returns
@@ -226,7 +224,7 @@ def _short(value: Any, width: int = 100) -> str:
     return text if len(text) <= width else text[: width - 3] + "..."
 
 
-def metadata_lines(policy: TANDAPolicy) -> list[str]:
+def metadata_lines(policy: SequencePolicy) -> list[str]:
     """The policy's metadata as short ``key: value`` lines (the training history condensed).
 
     Examples
@@ -281,7 +279,7 @@ D_ACC_MEANING = (
 )
 
 
-def summarise(policy: TANDAPolicy, n_samples: int = 2000, top: int = 10, seed: int = 0) -> str:
+def summarise(policy: SequencePolicy, n_samples: int = 2000, top: int = 10, seed: int = 0) -> str:
     """A text summary: TF probabilities, frequent pairs and sequences, metadata.
 
     Parameters
@@ -325,7 +323,7 @@ def summarise(policy: TANDAPolicy, n_samples: int = 2000, top: int = 10, seed: i
     return "\n".join(lines)
 
 
-def _pair_lines(policy: TANDAPolicy, counts: Counter, n_samples: int, top: int) -> list[str]:
+def _pair_lines(policy: SequencePolicy, counts: Counter, n_samples: int, top: int) -> list[str]:
     if policy.seq_len < 2:
         return []
     pairs: Counter = Counter()
@@ -341,7 +339,7 @@ def _pair_lines(policy: TANDAPolicy, counts: Counter, n_samples: int, top: int) 
     return lines
 
 
-def _sequence_lines(policy: TANDAPolicy, counts: Counter, n_samples: int, top: int) -> list[str]:
+def _sequence_lines(policy: SequencePolicy, counts: Counter, n_samples: int, top: int) -> list[str]:
     repeated = [(actions, count) for actions, count in counts.most_common(top) if count > 1]
     if repeated:
         lines = [f"most frequent whole sequences among {n_samples} sampled "
@@ -360,7 +358,7 @@ def _sequence_lines(policy: TANDAPolicy, counts: Counter, n_samples: int, top: i
 # --- pictures (drawn in :mod:`tanda_transforms.picture`) -----------------------------
 
 
-def default_images(policy: TANDAPolicy, n: int = 8, seed: int = 0) -> np.ndarray:
+def default_images(policy: SequencePolicy, n: int = 8, seed: int = 0) -> np.ndarray:
     """Images to show a policy on when the user gives none.
 
     * Grayscale policies: ``n`` real digits from the MNIST sample shipped with the package
@@ -395,7 +393,7 @@ _SHIPPED_SAMPLE = "the MNIST sample shipped with the package"
 _OWN_DATA = re.compile(r"^(?P<name>[^/\\]+) \((?P<reader>npy|folder), [0-9,]+ images\);")
 
 
-def originals(policy: TANDAPolicy, n: int = 8, seed: int = 0) -> tuple[np.ndarray, str]:
+def originals(policy: SequencePolicy, n: int = 8, seed: int = 0) -> tuple[np.ndarray, str]:
     """Images to show a policy on when the user gives none, and a line saying what they are.
 
     The policy's own training data when it can be reached: the MNIST sample shipped with

@@ -37,7 +37,8 @@ import torch
 from torchvision import tv_tensors
 from torchvision.transforms.v2 import functional as TVF
 
-__all__ = ["warp_mask", "warp_points", "warp_boxes", "warp_quads", "transform_target"]
+__all__ = ["warp_mask", "warp_points", "warp_boxes", "warp_quads", "warp_bounding_boxes",
+           "warp_keypoints", "transform_target"]
 
 _EDGE_SAMPLES = 16
 _MASK_DTYPES = (np.uint8, np.uint16, np.float32)
@@ -155,15 +156,29 @@ def transform_target(target: Any, compiled: Callable[[tuple[int, int]], Any]) ->
     if isinstance(target, tv_tensors.Mask):
         return _tv_mask(target, compiled(target.shape[-2:]))
     if isinstance(target, tv_tensors.BoundingBoxes):
-        return _tv_boxes(target, compiled(target.canvas_size))
+        return warp_bounding_boxes(target, compiled(target.canvas_size).warps)
     keypoints = getattr(tv_tensors, "KeyPoints", None)
     if keypoints is not None and isinstance(target, keypoints):
-        moved = compiled(target.canvas_size).map_points(target.detach().cpu().numpy())
-        out = torch.from_numpy(moved).to(target.dtype).reshape(target.shape)
-        return tv_tensors.wrap(out.to(target.device), like=target)
+        return warp_keypoints(target, compiled(target.canvas_size).warps)
     raise TypeError(
         f"TANDAPolicy transforms images, Mask, BoundingBoxes and KeyPoints; got {type(target)}"
     )
+
+
+def warp_keypoints(points: torch.Tensor, warps: Sequence) -> torch.Tensor:
+    """Move a tensor of ``(x, y)`` pixel positions ``[..., 2]`` (torchvision ``KeyPoints``
+    or plain) through ``warps``, in order: a new tensor of the same type, shape, dtype and
+    device (positions are not clipped: a point may leave the image).
+
+    Examples
+    --------
+    >>> from tanda_transforms import TF
+    >>> warp_keypoints(torch.tensor([[0.0, 1.0]]), [TF("hflip").warp((4, 8))]).tolist()
+    [[7.0, 1.0]]
+    """
+    moved = warp_points(points.detach().cpu().numpy(), warps)
+    out = torch.from_numpy(moved).to(points.dtype).reshape(points.shape).to(points.device)
+    return tv_tensors.wrap(out, like=points) if isinstance(points, tv_tensors.TVTensor) else out
 
 
 def _tv_mask(mask: tv_tensors.Mask, compiled: Any):
@@ -173,7 +188,18 @@ def _tv_mask(mask: tv_tensors.Mask, compiled: Any):
     return tv_tensors.wrap(torch.from_numpy(out).reshape(mask.shape).to(mask.device), like=mask)
 
 
-def _tv_boxes(boxes: tv_tensors.BoundingBoxes, compiled: Any):
+def warp_bounding_boxes(boxes: tv_tensors.BoundingBoxes, warps: Sequence) -> Any:
+    """Move torchvision ``BoundingBoxes`` (any supported format, rotated ones too) through
+    ``warps``, in order, as :func:`transform_target` moves them: a new ``BoundingBoxes`` of
+    the same format, dtype, device and canvas (integer boxes rounded).
+
+    Examples
+    --------
+    >>> from tanda_transforms import TF
+    >>> boxes = tv_tensors.BoundingBoxes([[0, 0, 2, 1]], format="XYWH", canvas_size=(4, 8))
+    >>> warp_bounding_boxes(boxes, [TF("hflip").warp((4, 8))]).tolist()
+    [[6, 0, 2, 1]]
+    """
     fmt = boxes.format
     rotated = fmt.name in _ROTATED
     work = tv_tensors.BoundingBoxFormat.XYXYXYXY if rotated else tv_tensors.BoundingBoxFormat.XYXY
@@ -184,11 +210,11 @@ def _tv_boxes(boxes: tv_tensors.BoundingBoxes, compiled: Any):
     corners = TVF.convert_bounding_box_format(as_float, new_format=work)
     array = corners.detach().cpu().numpy()
     if rotated:
-        moved = warp_quads(array, compiled.warps)
+        moved = warp_quads(array, warps)
     else:
-        moved = compiled.warp_boxes(array)
+        moved = warp_boxes(array, warps, tuple(boxes.canvas_size))
     out = tv_tensors.wrap(torch.from_numpy(moved).reshape(corners.shape), like=corners)
-    if rotated and compiled.warps:
+    if rotated and warps:
         out = TVF.clamp_bounding_boxes(out)
     out = TVF.convert_bounding_box_format(out, new_format=fmt)
     if not boxes.is_floating_point():

@@ -16,17 +16,18 @@ True
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
-
 import torch
 from torch import nn
 
-from tanda_transforms.batched.boxes import check_boxes, move_boxes
+from tanda_transforms.batched.boxes import (
+    check_boxes,
+    check_keypoints,
+    move_boxes,
+    move_keypoints,
+)
 from tanda_transforms.batched.render import Renderer, value_max
 from tanda_transforms.seeding import derive_seed, process_key, stream_seed
-
-if TYPE_CHECKING:
-    from tanda_transforms.policy import TANDAPolicy
+from tanda_transforms.sequence import SampledBatch, SequencePolicy
 
 __all__ = ["BatchedPolicy"]
 
@@ -81,24 +82,34 @@ class BatchedPolicy(nn.Module):
 
     Attributes
     ----------
-    last_actions : torch.Tensor or None
-        ``[B, L]`` TF indices drawn by the last call.
-    last_applied : torch.Tensor or None
-        ``[B]`` bool: which samples ``p`` let through (the others are returned unchanged).
-    last_frame_shifts : torch.Tensor or None
-        ``[B, 2]`` whole-pixel context-frame shifts ``(dy, dx)`` of the last call (None for a
-        policy without a frame).
+    last_sample : SampledBatch or None
+        What the last call drew (see :class:`~tanda_transforms.sequence.SampledBatch`);
+        ``last_actions``, ``last_applied`` and ``last_frame_shifts`` are its fields.
     """
 
-    def __init__(self, policy: TANDAPolicy, seed: int | None = None) -> None:
+    def __init__(self, policy: SequencePolicy, seed: int | None = None) -> None:
         super().__init__()
         self.policy = policy
         self.renderer = Renderer(policy.library)
         self.seed = policy.seed if seed is None else seed
         self._streams: _Streams | None = None
-        self.last_actions: Tensor | None = None
-        self.last_applied: Tensor | None = None
-        self.last_frame_shifts: Tensor | None = None
+        self.last_sample: SampledBatch | None = None
+
+    @property
+    def last_actions(self) -> Tensor | None:
+        """``[B, L]`` TF indices drawn by the last call."""
+        return None if self.last_sample is None else self.last_sample.actions
+
+    @property
+    def last_applied(self) -> Tensor | None:
+        """``[B]`` bool: which samples ``p`` let through (the others came back unchanged)."""
+        return None if self.last_sample is None else self.last_sample.applied
+
+    @property
+    def last_frame_shifts(self) -> Tensor | None:
+        """``[B, 2]`` whole-pixel context-frame shifts ``(dy, dx)`` of the last call (None
+        for a policy without a frame)."""
+        return None if self.last_sample is None else self.last_sample.frame_shifts
 
     def manual_seed(self, seed: int | None) -> BatchedPolicy:
         """Restart the streams from ``seed`` (``None``: every call from torch's default
@@ -116,18 +127,22 @@ class BatchedPolicy(nn.Module):
                 for row, keep in zip(self.last_actions.tolist(), applied, strict=True)]
 
     def forward(
-        self, x: Tensor, mask: Tensor | None = None, boxes: list[Tensor] | None = None
+        self, x: Tensor, mask: Tensor | None = None, boxes: list[Tensor] | None = None,
+        keypoints: list[Tensor] | None = None,
     ) -> Tensor | tuple:
         """Augment ``x`` ``[B, C, H, W]`` (uint8, uint16 or float32 in [0, 1]), per sample.
 
-        Returns a new tensor of the same dtype, shape and device; with targets, the tuple
-        ``(images, masks)``, ``(images, boxes)`` or ``(images, masks, boxes)``. ``mask``
-        (``[B, H, W]`` or ``[B, K, H, W]`` labels: bool, integer or float32, on ``x``'s
-        device) is moved by each sample's geometric TFs (nearest neighbour, as the per-image
-        path moves a ``tv_tensors.Mask``); ``boxes`` (a list of ``B`` entries, each a
-        ``tv_tensors.BoundingBoxes`` or a float XYXY tensor ``[k, 4]``) as the per-image path
-        moves ``BoundingBoxes`` (see :mod:`tanda_transforms.batched.boxes`). Not
-        differentiable: a tensor that requires grad is refused (pass ``x.detach()``).
+        Returns a new tensor of the same dtype, shape and device; with targets, the tuple of
+        the images then the targets given, in the order ``masks, boxes, keypoints`` (e.g.
+        ``(images, masks)`` or ``(images, masks, boxes)``). ``mask`` (``[B, H, W]`` or
+        ``[B, K, H, W]`` labels: bool, integer or float32, on ``x``'s device) is moved by
+        each sample's geometric TFs (nearest neighbour, as the per-image path moves a
+        ``tv_tensors.Mask``); ``boxes`` (a list of ``B`` entries, each a
+        ``tv_tensors.BoundingBoxes`` or a float XYXY tensor ``[k, 4]``) and ``keypoints``
+        (``B`` entries, each a ``tv_tensors.KeyPoints`` or a float ``(x, y)`` tensor
+        ``[k, 2]``) as the per-image path moves ``BoundingBoxes`` and ``KeyPoints`` (see
+        :mod:`tanda_transforms.batched.boxes`). Not differentiable: a tensor that requires
+        grad is refused (pass ``x.detach()``).
 
         Examples
         --------
@@ -142,53 +157,39 @@ class BatchedPolicy(nn.Module):
         labels = None if mask is None else _mask_as_float(mask, x)
         shape = (int(x.shape[-2]), int(x.shape[-1]))
         boxes = None if boxes is None else check_boxes(boxes, len(x), shape)
+        keypoints = None if keypoints is None else check_keypoints(keypoints, len(x), shape)
         if not len(x):  # an empty batch: nothing to draw or render, empty results back
             self._record_empty()
-            return _empty_results(x, mask, boxes)
+            return _empty_results(x, mask, boxes, keypoints)
         streams = self._current_streams()
-        actions, applied, shift = self._draw(len(x), streams)
-        self.last_actions, self.last_applied, self.last_frame_shifts = actions, applied, shift
+        batch = self.policy.sample_batch(len(x), streams.on(self.policy.sampler_device),
+                                         streams.on(torch.device("cpu")))
+        self.last_sample = batch
         # the whole batch in float (a new tensor; exact for every level of uint8 and uint16),
         # so that skipped samples come back unchanged and uint16 needs no integer indexing
         out = x.clone() if x.dtype == torch.float32 else x.float() / value_max(x.dtype)
-        rows = torch.nonzero(applied).flatten()
-        frame = None if shift is None else shift[rows]
-        draws = [] if boxes is not None else None
         # rendered in place into out and labels (made here, outside inference mode, so they
         # stay ordinary tensors): inference mode spares the call's temporaries autograd's
         # bookkeeping, 6-8 % of a call at 32 px
         with torch.inference_mode():
-            if len(rows) == len(x):
-                self.renderer.render(out, actions, x.dtype, streams.on(x.device), frame,
-                                     overwrite=True, mask=labels, draws=draws)
-            elif len(rows):
-                self._render_some(out, x.dtype, labels, rows, actions, frame, streams, draws)
+            points = boxes is not None or keypoints is not None
+            drawn = self.renderer.render_batch(out, batch, x.dtype, streams.on(x.device),
+                                               mask=labels, record=points)
         images = _to_dtype(out, x.dtype)
         results = [] if labels is None else [labels.round().to(mask.dtype).reshape(mask.shape)]
-        if boxes is not None:
-            warps = self.renderer.sample_warps(actions[rows].numpy(), draws, shape, frame)
-            moved = move_boxes([boxes[r] for r in rows.tolist()], warps, shape)
-            results.append(_boxes_of(boxes, rows.tolist(), moved))
+        if points:  # the samples' warps on the host, for the targets moved there
+            library, applied = self.policy.library, batch.applied.tolist()
+            warps = [batch.sample_warps(i, library, shape, drawn) if keep else None
+                     for i, keep in enumerate(applied)]
+            if boxes is not None:
+                results.append(move_boxes(boxes, warps, shape))
+            if keypoints is not None:
+                results.append(move_keypoints(keypoints, warps))
         return (images, *results) if results else images
-
-    def _render_some(self, out: Tensor, dtype: torch.dtype, labels: Tensor | None, rows: Tensor,
-                     actions: Tensor, frame: Tensor | None, streams: _Streams,
-                     draws: list | None) -> None:
-        """Render the samples ``rows`` of ``out`` (and ``labels``) in place (``dtype``: the
-        caller's; ``frame``: those samples' frame shifts)."""
-        chosen = rows.to(out.device)
-        mine = None if labels is None else labels[chosen]
-        out[chosen] = self.renderer.render(out[chosen], actions[rows], dtype,
-                                           streams.on(out.device), frame, overwrite=True,
-                                           mask=mine, draws=draws)
-        if labels is not None:
-            labels[chosen] = mine
 
     def _record_empty(self) -> None:
         """The ``last_*`` attributes of a call on an empty batch."""
-        self.last_actions = torch.empty(0, self.policy.seq_len, dtype=torch.long)
-        self.last_applied = torch.empty(0, dtype=torch.bool)
-        self.last_frame_shifts = torch.empty(0, 2, dtype=torch.long) if self.policy.frame else None
+        self.last_sample = SampledBatch.empty(self.policy.seq_len, bool(self.policy.frame))
 
     def _current_streams(self) -> _Streams:
         key = _stream_key()
@@ -200,38 +201,18 @@ class BatchedPolicy(nn.Module):
             self._streams = _Streams(derive_seed(seed, rank) if rank else seed, key)
         return self._streams
 
-    def _draw(self, n: int, streams: _Streams) -> tuple[Tensor, Tensor, Tensor | None]:
-        """Per sample: TF indices ``[n, L]``, ``p``'s verdict ``[n]``, frame shift or None."""
-        policy = self.policy
-        sampler_device = next(policy.sampler.parameters()).device
-        actions = policy.sampler.draw(n, policy.seq_len, streams.on(sampler_device))
-        cpu = streams.on(torch.device("cpu"))
-        applied = torch.rand(n, generator=cpu) < policy.p
-        shift = None
-        if policy.frame:
-            shift = torch.randint(-policy.frame, policy.frame + 1, (n, 2), generator=cpu)
-        return actions.cpu(), applied, shift
-
     def extra_repr(self) -> str:
         return f"tfs={len(self.policy.library)}, seq_len={self.policy.seq_len}, p={self.policy.p}"
 
 
-def _empty_results(x: Tensor, mask: Tensor | None, boxes: list | None) -> Tensor | tuple:
+def _empty_results(x: Tensor, mask: Tensor | None, boxes: list | None,
+                   keypoints: list | None) -> Tensor | tuple:
     """What a call on an empty batch returns: new empty tensors, as a non-empty call would."""
     results = [x.clone()]
     if mask is not None:
         results.append(mask.clone())
-    if boxes is not None:
-        results.append([])
+    results += [[] for targets in (boxes, keypoints) if targets is not None]
     return tuple(results) if len(results) > 1 else results[0]
-
-
-def _boxes_of(boxes: list[Tensor], rows: list[int], moved: list[Tensor]) -> list[Tensor]:
-    """Every sample's boxes: ``moved`` for the samples ``rows``, copies for the others."""
-    out = [box.clone() for box in boxes]
-    for row, box in zip(rows, moved, strict=True):
-        out[row] = box
-    return out
 
 
 def _check_batch(x: object) -> None:

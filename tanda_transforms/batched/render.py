@@ -26,20 +26,40 @@ Examples
 from __future__ import annotations
 
 import warnings
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 
 import numpy as np
 import torch
 
 from tanda_transforms.batched import geometric as geo
 from tanda_transforms.batched._kernel import PhotometricKernel
-from tanda_transforms.batched.photometric._common import _value_max as value_max
+from tanda_transforms.functional import AffineWarp, DenseWarp
+from tanda_transforms.registry import get_op
+from tanda_transforms.sequence import SampledBatch
 from tanda_transforms.tfs import TF, TFLibrary
 
-__all__ = ["Renderer", "batched_renderer", "value_max"]
+__all__ = ["DrawnWarps", "Renderer", "batched_renderer", "numpy_warp", "value_max"]
 
 Tensor = torch.Tensor
 _WARNED: set[str] = set()
+_LEVELS = (torch.uint8, getattr(torch, "uint16", torch.uint8))  # uint16: torch >= 2.3
+
+
+def value_max(dtype: torch.dtype) -> float:
+    """White in ``dtype``: 255.0 for uint8, 65535.0 for uint16, 1.0 for float32.
+
+    Examples
+    --------
+    >>> value_max(torch.uint8), value_max(torch.float32)
+    (255.0, 1.0)
+    """
+    if dtype == torch.float32:
+        return 1.0
+    if dtype in _LEVELS:
+        return float(torch.iinfo(dtype).max)
+    raise ValueError(f"dtype must be torch.uint8, torch.uint16 or torch.float32, got {dtype}")
+
+
 def quantise(x: Tensor, dtype: torch.dtype) -> Tensor:
     """Round float ``x`` in [0, 1] to the levels of ``dtype`` (unchanged for float32)."""
     if dtype == torch.float32:
@@ -64,11 +84,24 @@ class _PhotometricOp:
                 for name, column in self.table.items()}
 
 
+def arguments(tf: TF) -> dict:
+    """The TF's arguments, its op's defaults filled in for those it leaves out.
+
+    Examples
+    --------
+    >>> arguments(TF("pad_and_crop"))
+    {'padding': 0.125}
+    """
+    parameters = get_op(tf.op).parameters
+    defaults = {k: p.default for k, p in parameters.items() if p.default is not p.empty}
+    return {**defaults, **dict(tf.args)}
+
+
 def _argument_table(tfs: list[tuple[int, TF]], size: int) -> dict[str, np.ndarray] | None:
     """``{arg: [size] float64}`` (numpy): the arguments of the op's TFs at their library
     index (defaults filled in; NaN elsewhere); None when an argument is not a number (such
     TFs run per sample)."""
-    values = {index: geo._with_defaults(tf) for index, tf in tfs}
+    values = {index: arguments(tf) for index, tf in tfs}
     names = sorted({name for v in values.values() for name in v})
     table = {}
     for name in names:
@@ -114,7 +147,7 @@ class Renderer:
         frame_shift: Tensor | None = None,
         overwrite: bool = False,
         mask: Tensor | None = None,
-        draws: list | None = None,
+        drawn: DrawnWarps | None = None,
     ) -> Tensor:
         """Apply ``actions[i]`` to ``x[i]`` for every sample (a new tensor, or ``x`` itself
         with ``overwrite``).
@@ -136,11 +169,11 @@ class Renderer:
         mask
             Optional ``[n, K, H, W]`` float32 labels, moved in place with the geometric runs
             (nearest neighbour, the same grids); photometric TFs leave it alone.
-        draws
-            Optional list that receives the random geometric TFs' draws, ``(step, rows,
-            steps)``, for :meth:`sample_warps`.
+        drawn
+            Optional :class:`DrawnWarps` that records the random geometric TFs' draws
+            (``x``'s rows are its samples), for the targets that follow the images.
         """
-        state = _Walk(self, x if overwrite else x.clone(), dtype, generator, mask, draws)
+        state = _Walk(self, x if overwrite else x.clone(), dtype, generator, mask, drawn)
         for column in actions.cpu().numpy().T:
             state.step(column)
         if frame_shift is not None:
@@ -162,24 +195,42 @@ class Renderer:
             states.append(state.snapshot())
         return torch.stack(states)
 
-    def sample_warps(self, actions: np.ndarray, draws: list, shape: tuple[int, int],
-                     frame_shift: Tensor | None = None) -> list[list]:
-        """Each sample's geometric warps as the per-image path's numpy warps, in order (the
-        TFs' own, the random ones as :meth:`render` drew them into ``draws``, then the frame's
-        shift): what moves its boxes (:mod:`tanda_transforms.batched.boxes`)."""
-        from tanda_transforms.batched.boxes import to_numpy_warp
-        from tanda_transforms.sequence import _frame_warp
+    def render_batch(self, x: Tensor, batch: SampledBatch, dtype: torch.dtype,
+                     generator: torch.Generator, mask: Tensor | None = None,
+                     record: bool = False) -> DrawnWarps | None:
+        """Render a :class:`~tanda_transforms.sequence.SampledBatch` in place: the samples
+        ``p`` let through, each with its actions and frame shift; the others are left alone.
 
-        drawn = {(row, step): to_numpy_warp(steps, j, shape)
-                 for step, rows, steps in draws for j, row in enumerate(rows.tolist())}
-        out = []
-        for i, row in enumerate(np.asarray(actions).tolist()):
-            warps = [drawn[(i, t)] if self.library[a].random else self.library[a].warp(shape)
-                     for t, a in enumerate(row) if self.library[a].kind == "geometric"]
-            if frame_shift is not None:
-                warps += _frame_warp(tuple(frame_shift[i].tolist()), shape)
-            out.append(warps)
-        return out
+        ``x`` (``[B, C, H, W]`` float32) and ``mask`` (optional ``[B, K, H, W]`` float32
+        labels) are the caller's and change in place; ``dtype``, ``generator``: as for
+        :meth:`render`. With ``record``, returns the :class:`DrawnWarps` of the random
+        geometric TFs (indexed by batch row), for targets; else None.
+
+        Examples
+        --------
+        >>> from tanda_transforms import TF, TFLibrary
+        >>> x = torch.tensor([[[[0.0, 1.0]]], [[[0.0, 1.0]]]])
+        >>> batch = SampledBatch(torch.tensor([[0], [0]]), torch.tensor([True, False]))
+        >>> _ = Renderer(TFLibrary([TF("hflip")])).render_batch(
+        ...     x, batch, torch.float32, torch.Generator())
+        >>> x.flatten().tolist()
+        [1.0, 0.0, 0.0, 1.0]
+        """
+        rows = batch.rows
+        shape = (int(x.shape[-2]), int(x.shape[-1]))
+        drawn = DrawnWarps(rows.tolist(), shape) if record else None
+        frame = None if batch.frame_shifts is None else batch.frame_shifts[rows]
+        if len(rows) == len(x):
+            self.render(x, batch.actions, dtype, generator, frame, overwrite=True, mask=mask,
+                        drawn=drawn)
+        elif len(rows):
+            chosen = rows.to(x.device)
+            mine = None if mask is None else mask[chosen]
+            x[chosen] = self.render(x[chosen], batch.actions[rows], dtype, generator, frame,
+                                    overwrite=True, mask=mine, drawn=drawn)
+            if mask is not None:
+                mask[chosen] = mine
+        return drawn
 
     def tables(self, shape: tuple[int, int], device: torch.device) -> _WarpTables:
         """The warps of the library's geometric TFs without a random part, for ``shape``."""
@@ -227,9 +278,9 @@ class _Walk:
     """The state of one :meth:`Renderer.render`: the images and every sample's pending run."""
 
     def __init__(self, renderer: Renderer, x: Tensor, dtype: torch.dtype, gen: torch.Generator,
-                 mask: Tensor | None = None, draws: list | None = None):
+                 mask: Tensor | None = None, drawn: DrawnWarps | None = None):
         self.renderer, self.x, self.dtype, self.generator = renderer, x, dtype, gen
-        self.mask, self.draws, self.t = mask, draws, 0
+        self.mask, self.drawn, self.t = mask, drawn, 0
         self.shape = (int(x.shape[-2]), int(x.shape[-1]))
         self.tables = renderer.tables(self.shape, x.device)
         self.runs = geo.PendingRuns(len(x), self.shape, x.device, self.tables.displacement)
@@ -261,8 +312,8 @@ class _Walk:
             tf = self.renderer.library[what]
             steps = geo.random_warps(tf, len(rows), self.shape, self.generator, device)
             self.runs.add(rows, steps)
-            if self.draws is not None:
-                self.draws.append((self.t, rows, steps))
+            if self.drawn is not None:
+                self.drawn.add(self.t, rows, steps)
         else:
             self._photometric(what, rows, indices)
 
@@ -304,6 +355,59 @@ class _Walk:
                 draws = entry.kernel.draw(len(rows), tuple(images.shape[1:]), args, self.generator)
             out = _checked(op, entry.kernel.apply(images, args, draws, self.dtype), images)
         _put_rows(self.x, rows, quantise(out, self.dtype))
+
+
+class DrawnWarps(Mapping):
+    """The random geometric TFs' warps one render drew: ``drawn[(sample, step)]`` is the
+    per-image path's numpy warp of that draw (built when read), for the targets that follow
+    the images (:meth:`SampledBatch.sample_warps
+    <tanda_transforms.sequence.SampledBatch.sample_warps>`).
+
+    Parameters
+    ----------
+    samples
+        The sample (batch row) of each row the render walked.
+    shape
+        ``(H, W)`` of the images.
+    """
+
+    def __init__(self, samples: Sequence[int], shape: tuple[int, int]) -> None:
+        self.samples, self.shape = list(samples), shape
+        self._steps: dict[tuple[int, int], tuple[geo.Steps, int]] = {}
+
+    def add(self, step: int, rows: np.ndarray, steps: geo.Steps) -> None:
+        """Record the draws ``steps`` of the render's rows ``rows`` at ``step``."""
+        for j, row in enumerate(rows.tolist()):
+            self._steps[(self.samples[row], step)] = (steps, j)
+
+    def __getitem__(self, key: tuple[int, int]) -> AffineWarp | DenseWarp:
+        steps, j = self._steps[key]
+        return numpy_warp(steps, j, self.shape)
+
+    def __iter__(self):
+        return iter(self._steps)
+
+    def __len__(self) -> int:
+        return len(self._steps)
+
+
+def numpy_warp(steps: geo.Steps, i: int, shape: tuple[int, int]) -> AffineWarp | DenseWarp:
+    """Sample ``i`` of batched warps as the per-image path's numpy warp.
+
+    Examples
+    --------
+    >>> from tanda_transforms import TF
+    >>> warp = numpy_warp(geo.warp_of(TF("hflip"), (2, 3), torch.device("cpu")), 0, (2, 3))
+    >>> warp.map_points(np.array([[0.0, 0.0]])).tolist()
+    [[2.0, 0.0]]
+    """
+    if isinstance(steps, geo.AffineSteps):
+        forward = np.linalg.inv(steps.inverse[i].detach().cpu().double().numpy())
+        return AffineWarp(forward[:2], shape)
+    displacement = steps.displacement[i].detach().cpu().numpy()
+    h, w = shape
+    xs, ys = np.meshgrid(np.arange(w, dtype=np.float32), np.arange(h, dtype=np.float32))
+    return DenseWarp(xs + displacement[0], ys + displacement[1])
 
 
 def _checked(op: str, out: object, images: Tensor) -> Tensor:
@@ -356,7 +460,6 @@ def _from_numpy(arr: np.ndarray, vmax: float, channels: int) -> Tensor:
 def _kernel_of(op: str) -> PhotometricKernel | None:
     """The op's registered batched kernel, else the built-in one, else None."""
     from tanda_transforms.batched.photometric import KERNELS
-    from tanda_transforms.registry import get_op
 
     registered = get_op(op).batched
     if registered is None:

@@ -23,8 +23,8 @@ The protocol (``tanda evaluate --select-on-validation``):
    recipe variants), RandAugment's ``num_ops`` (N) and ``magnitude`` (M), TrivialAugment's
    and AutoAugment's ``p`` (the share of images they transform), the basic crop's ``pad``
    and ``border``, and for every condition but ``none`` and ``basic`` ``after_basic``
-   (compose it after the basic crop, or alone). The default grids give every tuned condition the same budget of four
-   candidates; ``none`` has nothing to tune.
+   (compose it after the basic crop, or alone). The default grids give every tuned
+   condition the same budget of four candidates; ``none`` has nothing to tune.
 
 3. **Test**: each condition's chosen setting is trained once per run seed on that seed's
    labeled subset and tested; the test set is read once per final configuration and never
