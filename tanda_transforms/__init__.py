@@ -62,6 +62,7 @@ def _import_builtin_ops() -> None:
     the registry keeps the import graph free of cycles (they import the registry).
     """
     from tanda_transforms import domains, ops, text  # noqa: F401
+    from tanda_transforms.ops import geometric  # noqa: F401  (not imported by ops: see there)
 
 
 _registry.set_builtin_loader(_import_builtin_ops)

@@ -17,7 +17,8 @@ import dataclasses
 import math
 import numbers
 
-from tanda_transforms._limits import MAX_HIDDEN_SIZE, MAX_SEQ_LEN, SAMPLER_KINDS
+from tanda_transforms._limits import MAX_HIDDEN_SIZE, MAX_SEQ_LEN
+from tanda_transforms.generator_kinds import generator_kind
 
 __all__ = ["LearnConfig", "DIVERSITY_SPACES", "RENDER_MODES"]
 
@@ -57,7 +58,8 @@ class LearnConfig:
     - ``alpha=1e-3``, ``eps=1e-4``: alpha from the paper's range [3e-5, 5e-3]; with
       ``alpha / eps = 10`` a null sequence (rotate 180 twice, flip twice) costs far more than
       any D verdict. With alpha 1e-4 the LSTM collapsed onto rotate(180) chains (identities).
-    - ``g_lr`` and ``entropy_weight`` depend on the generator (``None`` picks the default):
+    - ``g_lr`` and ``entropy_weight`` depend on the generator (``None`` picks its kind's
+      default, :class:`~tanda_transforms.generator_kinds.GeneratorKind`):
       mean-field 1e-2 and 0.01 (at the paper's 1e-3 its logits barely moved in 313 steps);
       LSTM/GRU 3e-4 and 0.1 (at 1e-3 without an entropy bonus it collapsed within 300 steps
       onto one TF, whichever D found hardest to see: a policy useless for augmentation).
@@ -170,13 +172,10 @@ class LearnConfig:
 
     def for_generator(self, generator: str) -> LearnConfig:
         """This config with the generator-dependent defaults (``None`` fields) filled in."""
-        if generator not in SAMPLER_KINDS:
-            raise ValueError(f"generator must be one of {SAMPLER_KINDS}, got {generator!r}")
-        mean_field = generator == "mean_field"
+        kind = generator_kind(generator)  # ValueError naming the registered kinds
         return dataclasses.replace(
             self,
-            g_lr=self.g_lr if self.g_lr is not None else (1e-2 if mean_field else 3e-4),
-            entropy_weight=self.entropy_weight
-            if self.entropy_weight is not None
-            else (0.01 if mean_field else 0.1),
+            g_lr=kind.g_lr if self.g_lr is None else self.g_lr,
+            entropy_weight=kind.entropy_weight if self.entropy_weight is None
+            else self.entropy_weight,
         )

@@ -14,7 +14,7 @@ import torch
 
 from tanda_transforms import limits
 from tanda_transforms._limits import MAX_SEQ_LEN
-from tanda_transforms.generators import build_sampler
+from tanda_transforms.generator_kinds import build_sampler
 from tanda_transforms.policy_file import PolicyFileError
 from tanda_transforms.registry import UnknownOpError, get_op
 from tanda_transforms.tfs import TFLibrary

@@ -9,7 +9,8 @@ per-step log-probabilities. Two kinds, as in the paper:
   TF should follow which (e.g. never two big rotations in a row).
 
 Every sampler takes a ``torch.Generator`` so sampling is reproducible, and is described by
-plain data (:meth:`SequenceSampler.config`) plus its ``state_dict``.
+plain data (:meth:`SequenceSampler.config`) plus its ``state_dict``. The kinds, and how a
+config becomes a sampler again, are registered in :mod:`tanda_transforms.generator_kinds`.
 
 Examples
 --------
@@ -30,14 +31,12 @@ from typing import Any
 import torch
 from torch import nn
 
-from tanda_transforms._limits import MAX_HIDDEN_SIZE, SAMPLER_KINDS
+from tanda_transforms._limits import MAX_HIDDEN_SIZE
 
 __all__ = [
     "SequenceSampler",
     "MeanFieldSampler",
     "RecurrentSampler",
-    "build_sampler",
-    "SAMPLER_KINDS",
     "MAX_HIDDEN_SIZE",
 ]
 
@@ -52,6 +51,8 @@ class SequenceSampler(nn.Module):
     """Base class: subclasses define :meth:`step_logits` and :meth:`config`."""
 
     kind: str = ""
+    #: Whether :meth:`tf_probabilities` is exact (else estimated by sampling).
+    exact_probabilities: bool = False
 
     def __init__(self, n_tfs: int) -> None:
         super().__init__()
@@ -154,6 +155,7 @@ class MeanFieldSampler(SequenceSampler):
     """
 
     kind = "mean_field"
+    exact_probabilities = True
 
     def __init__(self, n_tfs: int, logits: list[float] | None = None) -> None:
         super().__init__(n_tfs)
@@ -252,30 +254,3 @@ class RecurrentSampler(SequenceSampler):
             action = pick(logits)
             yield logits, action
             prev = action[:, None]
-
-
-def build_sampler(config: dict[str, Any]) -> SequenceSampler:
-    """A fresh sampler from :meth:`SequenceSampler.config` output (plain data).
-
-    Examples
-    --------
-    >>> build_sampler({"kind": "gru", "n_tfs": 3, "hidden_size": 4}).kind
-    'gru'
-    """
-    if not isinstance(config, dict):
-        raise ValueError(f"a sampler config is a dict, got {type(config).__name__}")
-    kind = config.get("kind")
-    n_tfs = config.get("n_tfs")
-    if kind == "mean_field" and set(config) == {"kind", "n_tfs"}:
-        return MeanFieldSampler(n_tfs)
-    if kind in ("lstm", "gru") and set(config) == {"kind", "n_tfs", "hidden_size"}:
-        hidden = config["hidden_size"]
-        if not isinstance(hidden, int) or not 1 <= hidden <= MAX_HIDDEN_SIZE:
-            raise ValueError(
-                f"hidden_size must be an int in [1, {MAX_HIDDEN_SIZE}], got {hidden!r}"
-            )
-        return RecurrentSampler(n_tfs, hidden_size=hidden, cell=kind)
-    raise ValueError(
-        f"unknown sampler config {config!r:.200}; expected kind in {SAMPLER_KINDS} "
-        "with keys kind, n_tfs (and hidden_size for lstm/gru)"
-    )

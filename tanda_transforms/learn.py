@@ -59,7 +59,7 @@ from tanda_transforms._learn_steps import (
 )
 from tanda_transforms._learn_stream import StreamImageData, is_streamed, source_reads
 from tanda_transforms.distributed import Ranks, join
-from tanda_transforms.generators import build_sampler
+from tanda_transforms.generator_kinds import build_sampler, generator_kind
 from tanda_transforms.labels import label_term, load_label_state
 from tanda_transforms.policy import TANDAPolicy
 from tanda_transforms.tfs import TF, TFLibrary
@@ -375,11 +375,10 @@ def _data_and_library(data: Any, tfs: Any) -> tuple[Any, TFLibrary]:
 
 
 def _sampler_spec(kind: str, n_tfs: int, config: LearnConfig) -> dict[str, Any]:
-    """The plain-data config :func:`~tanda_transforms.generators.build_sampler` builds from."""
-    spec: dict[str, Any] = {"kind": kind, "n_tfs": n_tfs}
-    if kind != "mean_field":
-        spec["hidden_size"] = config.hidden_size
-    return spec
+    """The plain-data config :func:`~tanda_transforms.generator_kinds.build_sampler` builds
+    from: the kind, the TF count and the LearnConfig fields the kind takes."""
+    fields = generator_kind(kind).config_fields
+    return {"kind": kind, "n_tfs": n_tfs, **{name: getattr(config, name) for name in fields}}
 
 
 def learn_policy(
@@ -422,7 +421,8 @@ def learn_policy(
         A pack name, a :class:`TFLibrary` or a list of :class:`TF`. A text pack name
         (``"semeval"``, ``"eda"``) builds its TFs on an n-gram language model fit on ``data``.
     generator
-        ``"lstm"`` (default), ``"gru"`` or ``"mean_field"``.
+        A registered generator kind: ``"lstm"`` (default), ``"gru"``, ``"mean_field"`` or
+        one added with :func:`~tanda_transforms.generator_kinds.register_generator_kind`.
     seq_len
         TFs per sequence (L); shorthand for ``config.seq_len``.
     seed

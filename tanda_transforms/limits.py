@@ -46,6 +46,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from tanda_transforms.generator_kinds import generator_kind
 from tanda_transforms.policy_file import PolicyFileError
 
 __all__ = [
@@ -67,33 +68,37 @@ MAX_SENTENCE_CHARS: int | None = 100_000
 #: Sequences a policy draws at a time (``TANDAPolicy``'s default ``block_size``).
 DRAW_BLOCK = 256
 
-_GATES = {"lstm": 4, "gru": 3}
-
-
 class PolicyLimitError(PolicyFileError):
     """A policy file asks for more work than :mod:`tanda_transforms.limits` allows."""
 
 
 def draw_cost(config: dict[str, Any], seq_len: int, block: int = DRAW_BLOCK) -> tuple[int, int]:
     """``(bytes of logits, multiply-adds)`` of drawing ``block`` sequences from a sampler
-    described by ``config`` (:meth:`SequenceSampler.config` output)."""
-    n_tfs = config["n_tfs"]
-    logits = block * seq_len * n_tfs * 4
-    gates = _GATES.get(config["kind"])
-    if gates is None:  # mean-field: a softmax over the logits
-        return logits, block * seq_len * n_tfs
-    hidden = config["hidden_size"]
-    per_step = gates * 2 * hidden * hidden + hidden * n_tfs + n_tfs
-    return logits, block * seq_len * per_step
+    described by ``config`` (:meth:`SequenceSampler.config` output); the work of one action
+    is its kind's ``step_work`` (:mod:`tanda_transforms.generator_kinds`)."""
+    step_work = generator_kind(config["kind"]).step_work(config)
+    return block * seq_len * config["n_tfs"] * 4, block * seq_len * step_work
+
+
+def _well_formed(config: Any) -> bool:
+    """A registered kind's keys, every value but the kind a plain int."""
+    try:
+        kind = generator_kind(config["kind"])
+    except (KeyError, TypeError, ValueError):
+        return False
+    sizes = [config[key] for key in kind.config_keys() - {"kind"} if key in config]
+    return set(config) == kind.config_keys() and all(
+        isinstance(v, int) and not isinstance(v, bool) for v in sizes)
 
 
 def check_draw(config: dict[str, Any], seq_len: int) -> None:
     """Raise :class:`PolicyLimitError` if drawing from this sampler exceeds the limits.
 
-    A config that is not well formed passes (building the sampler refuses it)."""
-    hidden = config.get("hidden_size")
-    if config.get("kind") in _GATES and (not isinstance(hidden, int) or isinstance(hidden, bool)):
+    A config that is not well formed (an unregistered kind, other keys, a size that is not
+    an int) passes: building the sampler refuses it."""
+    if not _well_formed(config):
         return
+    hidden = config.get("hidden_size")
     if MAX_HIDDEN_SIZE is not None and isinstance(hidden, int) and hidden > MAX_HIDDEN_SIZE:
         raise PolicyLimitError(
             f"the policy's recurrent sampler is {hidden} wide, above "

@@ -135,7 +135,8 @@ class OpSpec:
     random: bool
     bounds: Mapping[str, ArgBound] = field(default_factory=dict)
     file_check: Callable[[Mapping[str, Any]], None] | None = None
-    #: optional batched torch kernel of a photometric op (see ``register_op``)
+    #: optional batched torch kernel: a photometric op's ``PhotometricKernel`` or a random
+    #: geometric op's ``WarpKernel`` (see ``register_op``)
     batched: Any = None
 
     def check_from_file(self, args: Mapping[str, Any]) -> None:
@@ -158,6 +159,20 @@ class OpSpec:
     def parameters(self) -> dict[str, inspect.Parameter]:
         """The op's arguments after the image or shape (and without ``rng``)."""
         return _op_parameters(self.fn)
+
+    def with_defaults(self, args: Mapping[str, Any]) -> dict[str, Any]:
+        """Every argument the op receives for ``args``: the op's defaults, then ``args``.
+
+        What a batched kernel is given (its ``args``), as the per-image function would see
+        them.
+
+        Examples
+        --------
+        >>> get_op("cutout").with_defaults({"size": 0.5})
+        {'size': 0.5, 'fill': 0.0}
+        """
+        defaults = {k: p.default for k, p in self.parameters.items() if p.default is not p.empty}
+        return {**defaults, **args}
 
 
 _REGISTRY: dict[str, OpSpec] = {}
@@ -240,11 +255,21 @@ def register_op(
         only the program itself may give, such as a path on this machine (a lesion pool
         file: a policy file may only name registered pools).
     batched
-        Optional, photometric ops only: a
-        :class:`~tanda_transforms.batched.PhotometricKernel` (or its ``apply`` function alone,
-        for ops without a random part) that :meth:`TANDAPolicy.batched
-        <tanda_transforms.TANDAPolicy.batched>` calls on whole groups of samples as torch
-        tensors; without one, ``batched()`` applies the op per sample with numpy.
+        Optional torch kernel that :meth:`TANDAPolicy.batched
+        <tanda_transforms.TANDAPolicy.batched>` calls on whole groups of samples:
+
+        - photometric ops: a :class:`~tanda_transforms.ops.kernel.PhotometricKernel`
+          (or its ``apply`` function alone, for ops without a random part); without one,
+          ``batched()`` applies the op per sample with numpy (with a warning);
+        - random geometric ops: a :class:`~tanda_transforms.ops.kernel.WarpKernel`,
+          ``draw`` then ``warps`` for all samples at once; without one, ``batched()``
+          builds the op's numpy warp per sample. Geometric ops without a random part need
+          none: their warps are built once per image size from ``fn``.
+
+        A random op whose ``draw`` also accepts a ``numpy.random.Generator`` (with the
+        helpers of :mod:`tanda_transforms.ops.draw`) can call it from ``fn`` too, so the
+        per-image and the batched path draw with one function (see
+        :mod:`tanda_transforms.ops.geometric`'s ``pad_and_crop``).
 
     Raises
     ------
@@ -289,12 +314,19 @@ def register_op(
 
 
 def _checked_kernel(name: str, kind: str, random: bool, batched: Any) -> Any:
-    """Check a batched kernel (an object with ``apply`` and ``draw``, or a function)."""
+    """Check a batched kernel: an object with ``apply`` (and ``draw`` for random ops), or a
+    function, for photometric ops; an object with ``draw`` and ``warps`` for random
+    geometric ops."""
     if batched is None:
         return None
+    if kind == "geometric" and random:
+        if not all(callable(getattr(batched, part, None)) for part in ("draw", "warps")):
+            raise TypeError(f"op {name!r}: the batched kernel of a random geometric op is a "
+                            f"WarpKernel (draw and warps), got {type(batched).__name__}")
+        return batched
     if kind != "photometric":
-        raise TypeError(f"op {name!r}: only photometric ops take a batched kernel "
-                        "(geometric ops are batched through their warps)")
+        raise TypeError(f"op {name!r}: only photometric ops and random geometric ops take a "
+                        "batched kernel (other geometric ops are batched through their warps)")
     apply = getattr(batched, "apply", batched)
     if not callable(apply):
         raise TypeError(f"op {name!r}: batched must be a PhotometricKernel or a function, "

@@ -34,7 +34,6 @@ from typing import Any
 import numpy as np
 import torch
 
-from tanda_transforms.generators import MeanFieldSampler
 from tanda_transforms.labels import label_lines
 from tanda_transforms.picture import (
     GRID_BACKGROUND,
@@ -112,7 +111,7 @@ def probability_note(policy: SequencePolicy, n: int = ESTIMATE_SEQUENCES) -> str
     >>> probability_note(TANDAPolicy.load("mnist"))
     'estimated from 4096 sampled sequences'
     """
-    if isinstance(policy.sampler, MeanFieldSampler):
+    if policy.sampler.exact_probabilities:
         return "exact"
     return f"estimated from {n} sampled sequences"
 

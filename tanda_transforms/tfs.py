@@ -35,7 +35,7 @@ from typing import Any
 import numpy as np
 
 from tanda_transforms.functional import AffineWarp, DenseWarp, check_image
-from tanda_transforms.registry import check_arg_type, get_op
+from tanda_transforms.registry import OpSpec, check_arg_type, get_op
 
 Warp = AffineWarp | DenseWarp
 
@@ -136,6 +136,22 @@ class TF:
     def __reduce__(self):
         # pickle / deepcopy (DataLoader workers under spawn) rebuild from plain data
         return (TF.from_dict, (self.to_dict(),))
+
+    @property
+    def spec(self) -> OpSpec:
+        """The registered op this TF applies: its function, kind, bounds, batched kernel."""
+        return self._spec
+
+    @property
+    def arguments(self) -> dict[str, Any]:
+        """Every argument the op receives: the TF's own, the op's defaults for the rest.
+
+        Examples
+        --------
+        >>> TF("cutout", size=0.5).arguments
+        {'size': 0.5, 'fill': 0.0}
+        """
+        return self._spec.with_defaults(dict(self.args))
 
     @property
     def kind(self) -> str:

@@ -201,7 +201,7 @@ def test_gallery_lists_example(capsys) -> None:
 
 
 def test_demo_writes_policy_and_picture(tmp_path: Path, capsys, monkeypatch) -> None:
-    monkeypatch.setattr(cli, "DEMO_BATCH_SIZE", 4)  # the demo's own size is slow for a test
+    monkeypatch.setattr(cli.demo, "DEMO_BATCH_SIZE", 4)  # the demo's own size is slow for a test
     out = tmp_path / "demo"
     assert main(["demo", "--steps", "2", "--out-dir", str(out), "--no-progress"]) == 0
     policy = TANDAPolicy.load(out / "policy.tanda")
@@ -611,7 +611,7 @@ def test_evaluate_lesion_pool_registers_the_file_path_and_the_pool_names(tmp_pat
                               policies=None, policy_mf=str(by_path), policy_lstm=str(by_name),
                               lesion_pool=npz, pool_size=None)
     try:
-        cli._prepare_evaluate_pools(args)
+        cli.evaluate.prepare_evaluate_pools(args)
         assert {npz, "test-merged-pool"} <= set(registered_lesion_pools())
         assert get_lesion_pool("test-merged-pool") is get_lesion_pool(npz)
     finally:

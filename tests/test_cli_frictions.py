@@ -72,7 +72,7 @@ def test_distance_from_uniform_is_the_exact_kl_of_a_mean_field_policy() -> None:
 
 def test_learn_says_how_far_the_policy_moved_and_warns_when_it_barely_did(tmp_path,
                                                                          capsys) -> None:
-    from tanda_transforms import cli
+    from tanda_transforms.cli import training as cli_training
 
     np.save(tmp_path / "tiny.npy", np.random.default_rng(0).integers(0, 256, (12, 16, 16),
                                                                          dtype=np.uint8))
@@ -90,7 +90,7 @@ def test_learn_says_how_far_the_policy_moved_and_warns_when_it_barely_did(tmp_pa
 
     sharp = TANDAPolicy([TF("hflip"), TF("vflip")], MeanFieldSampler(2, logits=[0.0, 3.0]),
                         seq_len=2, metadata={"training": {"steps": 500}})
-    cli._print_distance(sharp)
+    cli_training.print_distance(sharp)
     captured = capsys.readouterr()
     assert "distance from uniform: KL 0.5" in captured.out and captured.err == ""
 

@@ -9,9 +9,9 @@ import pytest
 import scipy.ndimage as ndi
 from library_output import assert_library_close
 
+from tanda_transforms import _strips
 from tanda_transforms import functional as F
-from tanda_transforms.functional import _strips
-from tanda_transforms.functional._validate import apply_lut
+from tanda_transforms._validate import apply_lut
 from tanda_transforms.functional.geometric import _common, affine, dense
 from tanda_transforms.functional.geometric.dense import _sample_bilinear, _swirl_maps
 
@@ -828,7 +828,7 @@ def test_apply_lut_is_a_table_lookup(dtype, shape):
 def test_apply_lut_uint16_blocks_equal_np_take(shape, chunk, monkeypatch):
     """Large uint16 images are looked up in row blocks (to bound np.take's intp copy of
     the indices); the result is the single np.take it replaced, for any block size."""
-    from tanda_transforms.functional import _validate
+    from tanda_transforms import _validate
 
     if chunk is not None:
         monkeypatch.setattr(_validate, "_LUT_CHUNK", chunk)
@@ -1183,7 +1183,7 @@ def test_helpers():
 def test_float32_into_equals_from_float32(dtype):
     """The in-place conversion the float32 ops now end with gives from_float32's values
     (rounding half to even, clipping) into the given array."""
-    from tanda_transforms.functional._validate import float32_into
+    from tanda_transforms._validate import float32_into
 
     vmax = F.value_max(dtype)
     halves = (np.arange(-3, 8, dtype=np.float32) + np.float32(0.5)) / np.float32(vmax)

@@ -3,7 +3,8 @@
 import pytest
 import torch
 
-from tanda_transforms.generators import MeanFieldSampler, RecurrentSampler, build_sampler
+from tanda_transforms.generator_kinds import build_sampler
+from tanda_transforms.generators import MeanFieldSampler, RecurrentSampler
 
 
 @pytest.mark.parametrize(

@@ -138,13 +138,13 @@ def test_selection_scores_every_candidate_on_validation_and_tests_each_choice_on
     protocol = ValidationProtocol(val_size=30, grids={
         "basic": {"pad": [0, 2]}, "randaugment": {"num_ops": [1], "magnitude": [3, 9]}})
     calls = []
-    real_fit = runs_module.fit
+    real_fit = runs_module.TRAINERS["images"]
 
     def spy(train_x, train_y, test_x, test_y, *args, **kwargs):
         calls.append((len(train_x), test_x is task.test_images, len(test_x)))
         return real_fit(train_x, train_y, test_x, test_y, *args, **kwargs)
 
-    monkeypatch.setattr(runs_module, "fit", spy)
+    monkeypatch.setitem(runs_module.TRAINERS, "images", spy)
     results, selection = select_and_test(task, ["none", "basic", "randaugment"], config,
                                          protocol)
     selected, final = calls[:5], calls[5:]
@@ -178,7 +178,9 @@ def test_records_give_packs_flips_and_defaults():
     with pytest.raises(ValueError, match="unknown dataset"):
         EvalConfig("svhn")
     for record in RECORDS.values():
-        assert record.defaults["label_fraction"] > 0 and record.metric == "accuracy"
+        images = record.trainer == "images"
+        assert record.defaults["label_fraction"] > 0
+        assert record.metric == ("accuracy" if images else "macro_f1")
 
 
 # --- folder datasets -----------------------------------------------------------------------

@@ -411,47 +411,6 @@ def test_real_release_counts():
     assert all(encode_sentence(ex.sentence).words for ex in train[:200])
 
 
-# --- the experiment script ---------------------------------------------------------------------
-
-
-def _experiment_script():
-    import importlib.util
-
-    path = Path(__file__).resolve().parents[1] / "docs" / "experiments" / "semeval.py"
-    spec = importlib.util.spec_from_file_location("semeval_experiment", path)
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
-
-
-def test_experiment_script_runs_resumes_and_tabulates(tmp_path, capsys):
-    script = _experiment_script()
-    examples = _toy_examples()
-    calls: list[int] = []
-
-    def toy_factory(seed: int):
-        calls.append(seed)
-        return lambda sentence: sentence.replace("The ", "That ")
-
-    conditions = {"none": (None, {}), "toy": (toy_factory, {"p": 0.5})}
-    out = tmp_path / "results.json"
-    logged: list[str] = []
-    results = script.run_grid(examples[:32], examples[32:], conditions, [0.5, 1.0], [0, 1],
-                              out, epochs=1, log=logged.append)
-    assert len(results["runs"]) == 8 and calls == [0, 1, 0, 1]
-    assert {r["n_train"] for r in results["runs"]} == {16, 32}
-    again = script.run_grid(examples[:32], examples[32:], conditions, [0.5], [0, 1, 2], out,
-                            epochs=1, log=logged.append)
-    assert len(again["runs"]) == 10 and calls == [0, 1, 0, 1, 2]  # only seed 2 is new
-    assert sum(line.startswith("skip") for line in logged) == 4
-    assert script.main(["--table", "--out", str(out)]) == 0
-    table = capsys.readouterr().out
-    assert "| condition | 50 % | 100 % |" in table
-    assert "| toy (p=0.5) |" in table and "(3 seeds)" in table and "(2 seeds)" in table
-    with pytest.raises(SystemExit, match="NAME=PATH"):
-        script.parse_policies(["eda"])
-
-
 def _assert_close(precision, recall, f1, official: str, pattern: str) -> None:
     """Our P, R and F1 agree with the scorer's printed ones (to its two decimals)."""
     found = re.search(pattern, official)

@@ -29,9 +29,9 @@ package (``_c`` a private module of it, or a private name of ``a/b/__init__``) o
 (``_c`` a private name defined in ``a/b.py``). Only the owner and what lies inside it may use
 the name: for a package, its ``__init__`` and every module and subpackage under it; for a
 module, the module itself. Anywhere else it is another subpackage's (or module's) private
-name, and the check fails. So ``tanda_transforms.batched.photometric._common`` and every name
-in it belong to ``tanda_transforms.batched.photometric`` (its ``filters.py`` may import
-``_common._value_max``, ``tanda_transforms.batched.render`` may not);
+name, and the check fails. So ``tanda_transforms.ops._torch_common`` and every name in it
+belong to ``tanda_transforms.ops`` (its ``photometric/filters.py`` may import
+``_torch_common._by_group``, ``tanda_transforms.batched.render`` may not);
 ``tanda_transforms._convert`` belongs to the whole package; ``_stages`` of
 ``tanda_transforms/sequence.py`` belongs to that module alone. Counted, at any depth and under
 ``TYPE_CHECKING`` too: ``import a.b._c``, ``from a.b import _c``, ``from a.b._c import d``,
@@ -262,11 +262,7 @@ def private_imports(root: Path = PACKAGE) -> list[tuple[str, str, str]]:
 #: Uses of another subpackage's private names that this branch leaves to the branch that
 #: owns the importing file: ``(importer, private name)``. Delete an entry with its use (the
 #: test fails on entries that no longer occur, so the list cannot outlive its reasons).
-ALLOWED_PRIVATE_IMPORTS = {
-    # functional/**: removed by branch ophome (one home per op family)
-    ("tanda_transforms.functional.composition", "tanda_transforms.functional.geometric._common"),
-    ("tanda_transforms.functional.composition", "tanda_transforms.functional.geometric._remap"),
-}
+ALLOWED_PRIVATE_IMPORTS: set[tuple[str, str]] = set()
 
 
 def test_no_module_imports_one_that_imports_it_back() -> None:

@@ -340,6 +340,8 @@ def render(args: argparse.Namespace) -> int:
     report_dir = Path(args.report_dir) if args.report_dir else DOCS
     records: dict[str, dict[str, Any]] = {}
     for dataset in DATASETS:
+        if RECORDS[dataset].trainer != "images":  # text: semeval.py --table
+            continue
         path = results_dir / f"results_{dataset}.json"
         if path.exists():
             merged = select_runs(path, include_smoke=args.include_smoke)

@@ -26,6 +26,7 @@ import torch
 from tanda_transforms import TFLibrary, learn_policy
 from tanda_transforms.domains import LesionPool, domain_mammography_tfs
 from tanda_transforms.evaluation.mias import mias_patches, split_by_patient
+from tanda_transforms.generator_kinds import generator_kind, generator_names
 
 ROOT = Path(__file__).resolve().parents[2]
 OUT = Path("docs/experiments/policies")
@@ -45,7 +46,8 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--data", type=Path, default=ROOT.parent / "shared/data/mini-mias")
     parser.add_argument("--steps", type=int, default=150)
-    parser.add_argument("--generators", nargs="+", default=["mean_field", "lstm"])
+    parser.add_argument("--generators", nargs="+", default=["mean_field", "lstm"],
+                        choices=generator_names())
     parser.add_argument("--d-lr", type=float, default=1e-5,
                         help="discriminator learning rate (1e-5: LearnConfig's default when "
                         "the committed policies were learned)")
@@ -71,7 +73,7 @@ def main() -> None:
         policy.metadata["data"] = (f"mini-MIAS training-patient patches ({len(train.images)} "
                                    f"x {train.images.shape[1:]}), unlabeled")
         policy.metadata["recipe"] = "python docs/experiments/mias_policies.py"
-        name = {"mean_field": "mf", "lstm": "lstm"}[generator]
+        name = generator_kind(generator).short
         policy.save(ROOT / OUT / f"mias_{name}{args.suffix}.tanda")
         training = policy.metadata["training"]
         print(f"{generator}: {training['steps']} steps, {training['wall_time_s']} s")

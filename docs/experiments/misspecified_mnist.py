@@ -24,6 +24,7 @@ import torch
 
 from tanda_transforms import TFLibrary, learn_policy
 from tanda_transforms.data import load_mnist
+from tanda_transforms.generator_kinds import generator_names
 from tanda_transforms.tfs import misspecified_tfs
 
 HERE = Path(__file__).resolve().parent
@@ -87,7 +88,8 @@ def main() -> None:
     parser.add_argument("--data", type=Path, default=DEFAULT_DATA)
     parser.add_argument("--n", type=int, default=10_000)
     parser.add_argument("--seed", type=int, default=0)
-    parser.add_argument("--generators", nargs="+", default=["mean_field", "lstm"])
+    parser.add_argument("--generators", nargs="+", default=["mean_field", "lstm"],
+                        choices=generator_names())
     parser.add_argument("--out", type=Path, default=HERE.parent)
     parser.add_argument(
         "--set",

@@ -6,16 +6,19 @@ sentences are given as unlabeled (-1). A mean-field policy is learned over the 1
 ``semeval`` pack with the settings of ``semeval_policies.py`` (2 epochs, ``d_lr=1e-3``,
 ``eps=1e-3``, L = 3, p = 0.5) plus the label term at ``label_weight=1.0`` (the default, fixed
 before any run: no choice is made, so no validation split is needed), then the end model of
-``semeval.py`` trains on the same subset with the policy and is tested once::
+the harness's ``semeval`` record trains on the same subset with the policy (the
+``tanda_mf`` condition) and is tested once::
 
     python docs/experiments/semeval_labels.py --out-dir /tmp/semeval_labels --seeds 0 1 2 \\
-        --results docs/experiments/results_semeval.json
+        --results docs/experiments/results_semeval_harness.json
 
 Each seed writes ``semeval_labels_mf_s{seed}.tanda`` and prints the policy's probability mass
 per step on the ``between``-entity LM swaps (uniform: 4 of 13 TFs, 30.8 %; the realism-only
-mean-field policy: 4.5 %) and the TFs the label term pushed down; the end-model runs go to
-``--results`` as condition ``tanda_labels`` (the ``none`` and ``tanda_mf`` rows of the same
-seeds already there; ``semeval.py --table --out FILE`` prints them side by side).
+mean-field policy: 4.5 %) and the TFs the label term pushed down; the end-model runs are
+appended to ``--results`` (a harness results file; each record's ``note`` names the
+label-aware policy; the rows of ``tanda_labels`` in ``results_semeval.json`` were written
+before the harness, with the same subset and end model; ``semeval.py --table FILE`` prints
+a file's table).
 ``--learn-only`` stops after the policies; ``--label-weight W`` (files
 ``semeval_labels_w{W}_mf_s{seed}.tanda``) learns with another weight, for a study of the
 policy alone (a weight chosen on the test set would not be an honest row).
@@ -33,6 +36,8 @@ import torch
 
 from tanda_transforms import TANDAPolicy
 from tanda_transforms.data.semeval import load_semeval
+from tanda_transforms.evaluation import EvalConfig, load_task
+from tanda_transforms.evaluation.command import append_record, evaluate_task
 from tanda_transforms.evaluation.relation import label_subset
 from tanda_transforms.learn import learn_policy
 from tanda_transforms.text.learn import text_library
@@ -81,7 +86,7 @@ def main() -> None:
     parser.add_argument("--out-dir", type=Path, required=True)
     parser.add_argument("--seeds", type=int, nargs="+", default=[0, 1, 2])
     parser.add_argument("--epochs", type=float, default=2.0)
-    parser.add_argument("--results", type=Path, default=HERE / "results_semeval.json")
+    parser.add_argument("--results", type=Path, default=HERE / "results_semeval_harness.json")
     parser.add_argument("--learn-only", action="store_true")
     parser.add_argument("--label-weight", type=float, default=1.0)
     args = parser.parse_args()
@@ -99,18 +104,17 @@ def main() -> None:
                           "wall_s": policy.metadata["training"]["wall_time_s"],
                           "timing_s": policy.metadata["training"]["timing_s"]}), flush=True)
         if not args.learn_only:
-            _end_model(train, args.data, seed, path, args.results, f"tanda_labels{weight}")
+            _end_model(args.data, seed, path, args.results, f"tanda_labels{weight}")
 
 
-def _end_model(train, data: Path, seed: int, path: Path, results: Path, name: str) -> None:
-    import sys
-
-    sys.path.insert(0, str(HERE))
-    from semeval import file_digest, policy_factory, run_grid
-
-    test = load_semeval(data, "test")
-    info = {"policy": str(path), "policy_sha256": file_digest(path), "p": 0.5}
-    run_grid(train, test, {name: (policy_factory(path, 0.5), info)}, [0.1], [seed], results)
+def _end_model(data: Path, seed: int, path: Path, results: Path, name: str) -> None:
+    """The end model of the ``semeval`` record on the seed's 10 % with the policy (the
+    harness's ``tanda_mf`` condition, p = 0.5), appended to ``results`` as ``name``."""
+    task = load_task("semeval", data)
+    config = EvalConfig.for_dataset("semeval", label_fraction=0.1, seeds=(seed,))
+    record = evaluate_task(task, ["tanda_mf"], config, {"tanda_mf": str(path)})
+    record["note"] = f"tanda_mf is {name}: the label-aware policy {path.name}"
+    append_record(results, record)
 
 
 if __name__ == "__main__":

@@ -40,6 +40,7 @@ import torch
 
 from tanda_transforms import TANDAPolicy, TFLibrary
 from tanda_transforms.data.semeval import load_semeval
+from tanda_transforms.generator_kinds import generator_kind, generator_names
 from tanda_transforms.learn import learn_policy
 from tanda_transforms.text import eda_pack
 from tanda_transforms.text.learn import text_library
@@ -57,7 +58,8 @@ def main() -> None:
     parser.add_argument("--p", type=float, default=0.5)
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--threads", type=int, default=1)
-    parser.add_argument("--generators", nargs="+", default=["mean_field", "lstm"])
+    parser.add_argument("--generators", nargs="+", default=["mean_field", "lstm"],
+                        choices=generator_names())
     parser.add_argument("--epochs", type=float, default=2.0)
     parser.add_argument("--suffix", default="", help="appended to the learned files' names")
     parser.add_argument("--pack", default="semeval", choices=("semeval", "relation"),
@@ -81,7 +83,6 @@ def main() -> None:
     for name, tfs in baselines.items():
         policy = TANDAPolicy(tfs, seq_len=args.seq_len, p=args.p)
         policy.save(args.out_dir / f"{prefix}_{name}.tanda")
-    short = {"mean_field": "mf", "lstm": "lstm"}
     for generator in args.generators:
         started = time.perf_counter()
         policy = learn_policy(sentences, library, generator=generator, seq_len=args.seq_len,
@@ -89,7 +90,7 @@ def main() -> None:
         policy.p = args.p
         policy.metadata["data"] = (f"SemEval-2010 Task 8 train split, {len(sentences):,} "
                                    "sentences (no labels)")
-        path = args.out_dir / f"{prefix}_{short[generator]}{args.suffix}.tanda"
+        path = args.out_dir / f"{prefix}_{generator_kind(generator).short}{args.suffix}.tanda"
         policy.save(path)
         probs = policy.sampler.tf_probabilities(
             args.seq_len, generator=torch.Generator().manual_seed(0))

@@ -1,8 +1,9 @@
 """Batched policies: one TF sequence per sample of a ``[B, C, H, W]`` tensor, on any device.
 
 :meth:`TANDAPolicy.batched() <tanda_transforms.TANDAPolicy.batched>` returns a
-:class:`BatchedPolicy`; :class:`PhotometricKernel` is the contract of a batched torch kernel
-that ``register_op(..., batched=...)`` takes for a user's photometric op.
+:class:`BatchedPolicy`; :class:`PhotometricKernel` and :class:`WarpKernel` are the contracts of
+the batched torch kernels that ``register_op(..., batched=...)`` takes for a photometric op and
+for a random geometric op (see :mod:`tanda_transforms.ops.kernel`).
 
 Examples
 --------
@@ -14,7 +15,7 @@ Examples
 (torch.uint8, torch.Size([64, 1, 28, 28]))
 """
 
-from tanda_transforms.batched._kernel import PhotometricKernel
 from tanda_transforms.batched.module import BatchedPolicy
+from tanda_transforms.ops.kernel import PhotometricKernel, WarpKernel
 
-__all__ = ["BatchedPolicy", "PhotometricKernel"]
+__all__ = ["BatchedPolicy", "PhotometricKernel", "WarpKernel"]

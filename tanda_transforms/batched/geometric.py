@@ -6,9 +6,10 @@ A geometric step of one sample is either **affine**, kept as its inverse 3 x 3 m
 :class:`~tanda_transforms.functional.AffineWarp` and
 :class:`~tanda_transforms.functional.DenseWarp`. Warps of TFs without a random part
 (rotate, zoom, shear, translate, flips, swirl, and user ops) are built once per image size by
-the TF's own numpy builder and moved to the device; elastic deformation and pad-and-crop draw
-per sample on the device (:data:`RANDOM_KERNELS`); other random user ops build their warp per
-sample with numpy.
+the TF's own numpy builder and moved to the device; random ops with a batched kernel (elastic
+deformation, pad-and-crop, a user's :class:`~tanda_transforms.ops.kernel.WarpKernel`
+registered with ``register_op(..., batched=...)``) draw per sample on the device; other
+random ops build their warp per sample with numpy.
 
 :class:`PendingRuns` keeps every sample's run as it grows and pulls the output grid back
 through it, as :func:`~tanda_transforms.functional.composition.compose_run` does;
@@ -29,18 +30,19 @@ from __future__ import annotations
 import dataclasses
 import functools
 from collections.abc import Callable
+from typing import Any
 
 import numpy as np
 import torch
 from torch.nn import functional as F
 
-from tanda_transforms.batched.photometric.filters import gaussian_smooth
 from tanda_transforms.functional import AffineWarp, DenseWarp
+from tanda_transforms.ops.photometric.filters import gaussian_smooth
 from tanda_transforms.tfs import TF
 
 __all__ = [
-    "AffineSteps", "DenseSteps", "PendingRuns", "RANDOM_KERNELS", "random_warps", "resample",
-    "warp_of",
+    "AffineSteps", "DenseSteps", "PendingRuns", "elastic_steps",
+    "random_warps", "resample", "smooth_fields", "translations", "warp_of",
 ]
 
 Tensor = torch.Tensor
@@ -79,7 +81,7 @@ def _pixel_grid(h: int, w: int, device: torch.device) -> Tensor:
 def from_numpy_warp(warp: AffineWarp | DenseWarp, device: torch.device) -> Steps:
     """One numpy warp as a batch of one."""
     if isinstance(warp, AffineWarp):
-        inverse = np.vstack([warp._inverse, [0.0, 0.0, 1.0]])
+        inverse = np.vstack([warp.inverse, [0.0, 0.0, 1.0]])
         return AffineSteps(torch.tensor(inverse, dtype=torch.float32, device=device)[None])
     h, w = warp.shape
     grid = _pixel_grid(h, w, torch.device("cpu"))
@@ -107,20 +109,9 @@ def smooth_fields(noise: Tensor, sigma: float) -> Tensor:
     return gaussian_smooth(noise, sigma)
 
 
-def elastic_draw(n: int, shape: tuple[int, int], generator: torch.Generator) -> Tensor:
-    """U(-1, 1) noise ``[n, 2, H, W]`` (x field, then y), as the per-image elastic draws it."""
-    h, w = shape
-    noise = torch.rand((n, 2, h, w), generator=generator, device=generator.device)
-    return noise.mul_(2.0).sub_(1.0)
-
-
 def elastic_steps(noise: Tensor, alpha: float, sigma: float) -> DenseSteps:
     """Elastic warps from drawn noise (see :func:`tanda_transforms.functional.elastic_warp`)."""
     return DenseSteps(smooth_fields(noise, sigma).mul_(alpha))
-
-
-def _elastic(n: int, shape: tuple[int, int], args: dict, generator: torch.Generator) -> Steps:
-    return elastic_steps(elastic_draw(n, shape, generator), args["alpha"], args["sigma"])
 
 
 def translations(tx: Tensor, ty: Tensor) -> AffineSteps:
@@ -130,36 +121,52 @@ def translations(tx: Tensor, ty: Tensor) -> AffineSteps:
     return AffineSteps(inverse)
 
 
-def _pad_and_crop(n: int, shape: tuple[int, int], args: dict, generator: torch.Generator):
-    pad = int(round(args["padding"] * min(shape)))
-    offsets = torch.randint(0, 2 * pad + 1, (n, 2), generator=generator, device=generator.device)
-    top, left = offsets[:, 0], offsets[:, 1]
-    return translations(pad - left, pad - top)
-
-
-RandomKernel = Callable[[int, tuple[int, int], dict, torch.Generator], Steps]
-
-#: batched kernels of the built-in geometric TFs with a random part: ``fn(n, (H, W), args,
-#: generator) -> Steps`` (``args``: the TF's arguments, defaults filled in by the op)
-RANDOM_KERNELS: dict[str, RandomKernel] = {"elastic": _elastic, "pad_and_crop": _pad_and_crop}
-
-
 def random_warps(
     tf: TF, n: int, shape: tuple[int, int], generator: torch.Generator, device: torch.device
 ) -> Steps:
-    """``n`` draws of a random geometric TF: its batched kernel, else numpy per sample."""
-    kernel = RANDOM_KERNELS.get(tf.op)
+    """``n`` draws of a random geometric TF: its registered
+    :class:`~tanda_transforms.ops.kernel.WarpKernel` (``draw``, then ``warps``), else its
+    numpy warp builder per sample."""
+    kernel = tf.spec.batched
     if kernel is not None:
-        return kernel(n, shape, _with_defaults(tf), generator)
+        args = tf.arguments
+        return _checked_steps(tf, kernel.warps(kernel.draw(n, shape, args, generator), shape,
+                                               args), n, shape)
     seeds = torch.randint(0, 2**62, (n,), generator=generator, device=generator.device).tolist()
     warps = [from_numpy_warp(tf.warp(shape, np.random.default_rng(s)), device) for s in seeds]
     return concat(warps, shape)
 
 
-def _with_defaults(tf: TF) -> dict:
-    params = tf._spec.parameters
-    defaults = {k: p.default for k, p in params.items() if p.default is not p.empty}
-    return {**defaults, **dict(tf.args)}
+def _checked_steps(tf: TF, steps: object, n: int, shape: tuple[int, int]) -> Steps:
+    """A warp kernel's result, if it is ``n`` affine or dense warps of ``shape``."""
+    if isinstance(steps, AffineSteps) and tuple(steps.inverse.shape) == (n, 3, 3):
+        return steps
+    if isinstance(steps, DenseSteps) and tuple(steps.displacement.shape) == (n, 2, *shape):
+        return steps
+    raise TypeError(f"the batched kernel of {tf!r} must return AffineSteps [{n}, 3, 3] or "
+                    f"DenseSteps [{n}, 2, {shape[0]}, {shape[1]}], got {steps!r:.120}")
+
+
+RandomKernel = Callable[[int, tuple[int, int], dict, torch.Generator], Steps]
+
+
+def __getattr__(name: str) -> Any:
+    """``RANDOM_KERNELS``: op name -> ``fn(n, (H, W), args, generator) -> Steps``, for every
+    registered random geometric op with a batched kernel (read from the registry)."""
+    if name != "RANDOM_KERNELS":
+        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+    from tanda_transforms.registry import available_ops, get_op
+
+    specs = [get_op(op) for op in available_ops()]
+    return {spec.name: _draw_then_warps(spec.batched) for spec in specs
+            if spec.kind == "geometric" and spec.batched is not None}
+
+
+def _draw_then_warps(kernel: Any) -> RandomKernel:
+    def random_kernel(n: int, shape: tuple[int, int], args: dict, generator: torch.Generator):
+        return kernel.warps(kernel.draw(n, shape, args, generator), shape, args)
+
+    return random_kernel
 
 
 def concat(parts: list[Steps], shape: tuple[int, int]) -> Steps:

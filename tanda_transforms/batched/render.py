@@ -32,8 +32,8 @@ import numpy as np
 import torch
 
 from tanda_transforms.batched import geometric as geo
-from tanda_transforms.batched._kernel import PhotometricKernel
 from tanda_transforms.functional import AffineWarp, DenseWarp
+from tanda_transforms.ops.kernel import PhotometricKernel, value_max
 from tanda_transforms.registry import get_op
 from tanda_transforms.sequence import SampledBatch
 from tanda_transforms.tfs import TF, TFLibrary
@@ -42,22 +42,6 @@ __all__ = ["DrawnWarps", "Renderer", "batched_renderer", "numpy_warp", "value_ma
 
 Tensor = torch.Tensor
 _WARNED: set[str] = set()
-_LEVELS = (torch.uint8, getattr(torch, "uint16", torch.uint8))  # uint16: torch >= 2.3
-
-
-def value_max(dtype: torch.dtype) -> float:
-    """White in ``dtype``: 255.0 for uint8, 65535.0 for uint16, 1.0 for float32.
-
-    Examples
-    --------
-    >>> value_max(torch.uint8), value_max(torch.float32)
-    (255.0, 1.0)
-    """
-    if dtype == torch.float32:
-        return 1.0
-    if dtype in _LEVELS:
-        return float(torch.iinfo(dtype).max)
-    raise ValueError(f"dtype must be torch.uint8, torch.uint16 or torch.float32, got {dtype}")
 
 
 def quantise(x: Tensor, dtype: torch.dtype) -> Tensor:
@@ -84,24 +68,11 @@ class _PhotometricOp:
                 for name, column in self.table.items()}
 
 
-def arguments(tf: TF) -> dict:
-    """The TF's arguments, its op's defaults filled in for those it leaves out.
-
-    Examples
-    --------
-    >>> arguments(TF("pad_and_crop"))
-    {'padding': 0.125}
-    """
-    parameters = get_op(tf.op).parameters
-    defaults = {k: p.default for k, p in parameters.items() if p.default is not p.empty}
-    return {**defaults, **dict(tf.args)}
-
-
 def _argument_table(tfs: list[tuple[int, TF]], size: int) -> dict[str, np.ndarray] | None:
     """``{arg: [size] float64}`` (numpy): the arguments of the op's TFs at their library
     index (defaults filled in; NaN elsewhere); None when an argument is not a number (such
     TFs run per sample)."""
-    values = {index: arguments(tf) for index, tf in tfs}
+    values = {index: tf.arguments for index, tf in tfs}
     names = sorted({name for v in values.values() for name in v})
     table = {}
     for name in names:
@@ -458,16 +429,9 @@ def _from_numpy(arr: np.ndarray, vmax: float, channels: int) -> Tensor:
 
 
 def _kernel_of(op: str) -> PhotometricKernel | None:
-    """The op's registered batched kernel, else the built-in one, else None."""
-    from tanda_transforms.batched.photometric import KERNELS
-
+    """The op's batched kernel, as ``register_op(..., batched=...)`` registered it, or None."""
     registered = get_op(op).batched
-    if registered is None:
-        return KERNELS.get(op)
-    if isinstance(registered, PhotometricKernel):
-        return registered
-    return PhotometricKernel(getattr(registered, "apply", registered),
-                             getattr(registered, "draw", None))
+    return None if registered is None else PhotometricKernel.coerce(registered)
 
 
 def batched_renderer(mode: str, library: TFLibrary, device: torch.device) -> Renderer | None:

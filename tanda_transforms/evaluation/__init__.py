@@ -19,10 +19,12 @@ subset with each augmentation condition and compare test accuracies, over severa
 * :mod:`~tanda_transforms.evaluation.mias`: mini-MIAS patches split by patient;
 * :mod:`~tanda_transforms.evaluation.tasks`: a task as arrays;
   :mod:`~tanda_transforms.evaluation.folder`: a user's folder of labeled images as a task;
-* :mod:`~tanda_transforms.evaluation.relation` and
+* :mod:`~tanda_transforms.evaluation.relation_task`,
+  :mod:`~tanda_transforms.evaluation.relation` and
   :mod:`~tanda_transforms.evaluation.relation_metrics`: the text task, SemEval-2010 Task 8
-  relation classification (a CNN with position features, the official macro-F1), run by
-  ``docs/experiments/semeval.py``;
+  relation classification (its reader, a CNN with position features, the official
+  macro-F1): the ``semeval`` record, run by the same harness and ``tanda evaluate`` (the
+  record's ``trainer`` and ``metric`` say which end model and score);
 * :mod:`~tanda_transforms.evaluation.command`: ``tanda evaluate``, which
   ``python -m tanda_transforms.evaluation`` also runs.
 
@@ -59,6 +61,7 @@ _EXPORTS = {
     "patient_of": "mias",
     "split_by_patient": "mias",
     "run_conditions": "runs",
+    "TRAINERS": "runs",
     "ValidationProtocol": "selection",
     "select_and_test": "selection",
     "build_subset": "subsets",

@@ -26,6 +26,11 @@ and independent of torch's global generator:
     identities, all other ops act on the single channel. The CIFAR-10 AutoAugment policy is
     used for every dataset (it is the policy the issue names; on MNIST it includes ``Invert``).
 
+Sentences (the ``semeval`` record): ``none``, ``heuristic`` (it takes a policy file's TFs,
+which are built on a language model of the data) and the policy conditions apply; a policy
+is called on a markup sentence and returns one. ``none`` is :class:`Identity`, which the
+relation end model trains without (no re-encoding per epoch).
+
 Composition with ``basic``: each condition is applied alone by default. With
 ``with_basic=True`` the basic pad-crop(-flip) runs first and the condition after it (the
 order of torchvision's and AutoAugment's reference CIFAR recipes: crop and flip, then the
@@ -404,6 +409,10 @@ def make_augment(
     if condition not in CONDITIONS:
         raise ValueError(f"unknown condition {condition!r}; expected one of {CONDITIONS}")
     record = dataset_record(dataset)
+    if condition not in (record.conditions or CONDITIONS) or (
+            with_basic and "basic" not in (record.conditions or CONDITIONS)):
+        raise ValueError(f"{dataset} has no condition {'basic' if with_basic else condition!r}"
+                         f"; its conditions: {record.conditions}")
     recipe = recipe or PolicyRecipe()
     tv_options = dict(tv_options or {})
     if tv_options and set(tv_options) - set(TORCHVISION_KNOBS.get(condition, ())):
@@ -419,6 +428,9 @@ def make_augment(
         if policy_path is not None:
             learned = _load_policy(condition, policy_path, seed)
             augment = TANDAPolicy(learned.library, seq_len=learned.seq_len, seed=seed)
+        elif record.pack is None:
+            raise ValueError(f"heuristic on {dataset} needs a policy file to take the TFs from "
+                             "(its TFs are built on the data; policy_path)")
         else:
             augment = TANDAPolicy(record.pack, seq_len=seq_len, seed=seed)
         augment = recipe.apply_to(augment)

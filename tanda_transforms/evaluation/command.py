@@ -5,8 +5,9 @@ printed as a table and, with ``--out``, appended to a JSON file as one run recor
 
     {"dataset": "mnist", "runs": [{"date": ..., "config": {...}, "conditions": {...}}, ...]}
 
-Each condition entry holds the per-seed accuracies, their mean and sample standard deviation,
-and the wall times; ``skipped`` says which conditions did not run and why. With
+Each condition entry holds the per-seed scores under ``accuracy`` (the record's ``metric``:
+test accuracy in %, or for ``semeval`` the official macro-F1 in %), their mean and sample
+standard deviation, and the wall times; ``skipped`` says which conditions did not run and why. With
 ``--select-on-validation`` (:mod:`~tanda_transforms.evaluation.selection`) each condition's
 settings are chosen on a validation split first, and ``selection`` holds the protocol's sizes,
 every candidate's validation accuracies and the choices; the accuracies are then those of the
@@ -91,9 +92,14 @@ def _reader_options(args: argparse.Namespace) -> dict[str, Any]:
 
 def config_from_args(args: argparse.Namespace) -> EvalConfig:
     """The :class:`EvalConfig` of parsed :func:`add_run_arguments` options."""
+    if getattr(args, "export_unlabeled", None) and dataset_record(args.dataset).trainer != \
+            "images":
+        raise ValueError(f"--export-unlabeled writes images; {args.dataset}'s pool is "
+                         f"sentences (learn on them with tanda learn --data {args.data})")
     overrides = {
         key: getattr(args, key)
-        for key in ("epochs", "label_fraction", "batch_size", "lr", "model", "width", "blocks")
+        for key in ("epochs", "label_fraction", "batch_size", "lr", "model", "width", "blocks",
+                    "threads", "policy_p")
         if getattr(args, key) is not None
     }
     return EvalConfig.for_dataset(
@@ -103,14 +109,12 @@ def config_from_args(args: argparse.Namespace) -> EvalConfig:
         num_workers=args.workers,
         seq_len=args.seq_len,
         with_basic=args.with_basic,
-        policy_p=args.policy_p,
         policy_frame=args.policy_frame,
         render=args.rendering,
         basic_border=args.basic_border,
         basic_pad=args.basic_pad,
         basic_flip=args.basic_flip,
         clean_epochs=args.clean_epochs,
-        threads=args.threads,
         consistency_weight=args.consistency_weight,
         consistency_passes=args.consistency_passes,
         unlabeled_batch_size=args.unlabeled_batch_size,
@@ -160,6 +164,9 @@ def resolve_policies(
             paths[condition] = path
     if "heuristic" in conditions and paths:
         paths["heuristic"] = next(iter(paths.values()))
+    elif "heuristic" in conditions and dataset_record(dataset).pack is None:
+        skipped["heuristic"] = (f"{dataset}'s TFs come from a policy file (none given: "
+                                "--policies DIR or --policy-mf/--policy-lstm)")
     return paths, skipped
 
 
@@ -244,6 +251,7 @@ def evaluate_task(
         "date": datetime.datetime.now(datetime.timezone.utc).isoformat(timespec="seconds"),
         "smoke": smoke,
         "dataset": task.dataset,
+        "metric": dataset_record(task.dataset).metric,
         "task": task.description,
         "classes": list(task.classes),
         "n_pool": len(task.train_labels),
@@ -289,6 +297,10 @@ def prepare(args: argparse.Namespace, log: Callable[[str], None] = print):
     for condition, path in _grid_policies(protocol).items():
         explicit[condition] = explicit[condition] or path
     paths, skipped = resolve_policies(args.dataset, args.conditions, args.policies, explicit)
+    applicable = dataset_record(args.dataset).conditions or args.conditions
+    for condition in args.conditions:
+        if condition not in applicable:
+            skipped[condition] = f"not a condition of {args.dataset} ({', '.join(applicable)})"
     for condition, reason in skipped.items():
         log(f"note: skipping {condition}: {reason}")
     conditions = [c for c in args.conditions if c not in skipped]
@@ -328,9 +340,11 @@ def run_evaluate(
         print("nothing to run: every requested condition was skipped", file=sys.stderr)
         return 1
     protocol = plan["protocol"]
+    images = dataset_record(args.dataset).trainer == "images"
     log(f"{task.description}: pool {len(task.train_labels)}, labeled fraction "
-        f"{config.label_fraction}, test {len(task.test_labels)}; model {config.model} "
-        f"(width {config.width}, blocks {config.blocks}), {config.epochs} epochs, seeds "
+        f"{config.label_fraction}, test {len(task.test_labels)}; model {config.model}"
+        + (f" (width {config.width}, blocks {config.blocks})" if images else "")
+        + f", {config.epochs or 'its default'} epochs, seeds "
         f"{list(config.seeds)}, conditions {plan['conditions']}"
         + ("; settings chosen on validation" if protocol else ""))
     if config.consistency_weight:

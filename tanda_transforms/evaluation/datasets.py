@@ -4,8 +4,10 @@ A :class:`DatasetRecord` says everything the evaluation needs to know about a da
 read it (its reader and the reader's options), the TF pack of the heuristic baseline, whether
 the ``basic`` condition flips, the default end model and budget, the folder under
 ``../shared/data`` holding it, the metric, the validation split's default size and the paper's
-reference numbers (if any). Adding a dataset means writing its reader (a function returning a
-:class:`~tanda_transforms.evaluation.tasks.Task`) and adding one record to :data:`RECORDS`.
+reference numbers (if any), and for a dataset that is not images its end model (``trainer``),
+the conditions that apply and its selection grids. Adding a dataset means writing its reader
+(a function returning a :class:`~tanda_transforms.evaluation.tasks.Task`) and adding one
+record to :data:`RECORDS`.
 
 ``mnist``
     Pool: the 60,000 MNIST training digits (1 % of them, 600, are labeled per seed);
@@ -20,6 +22,12 @@ reference numbers (if any). Adding a dataset means writing its reader (a functio
 ``folder``
     A user's folder of labeled images, one sub-folder per class (see
     :mod:`tanda_transforms.evaluation.folder`).
+``semeval``
+    SemEval-2010 Task 8 (text): pool the 8,000 training sentences (10 %, 801, labeled per
+    seed), test the 2,717 test sentences; the relation CNN of
+    :mod:`tanda_transforms.evaluation.relation`, scored by the official macro-F1. Its epochs
+    follow :func:`~tanda_transforms.evaluation.relation.default_epochs` (the same optimiser
+    steps at every label fraction) unless ``--epochs`` says otherwise.
 
 The learning rates of the defaults were picked once per dataset, for all conditions, on
 validation data from the training side only (seed 0, conditions none and basic): MNIST on
@@ -36,7 +44,7 @@ Examples
 >>> dataset_record("svhn")  # doctest: +ELLIPSIS
 Traceback (most recent call last):
 ...
-ValueError: unknown dataset 'svhn'; expected one of ('mnist', 'cifar10', 'mias', 'folder')
+ValueError: unknown dataset 'svhn'; expected one of ('mnist', 'cifar10', 'mias', ...)
 """
 
 from __future__ import annotations
@@ -49,6 +57,7 @@ from typing import Any
 from tanda_transforms.data import CIFAR10_CLASSES, load_cifar10, load_mnist
 from tanda_transforms.evaluation.folder import COLOR_MODES, read_folder_task
 from tanda_transforms.evaluation.mias import MIAS_TASKS, read_mias_task
+from tanda_transforms.evaluation.relation_task import read_semeval_task
 from tanda_transforms.evaluation.tasks import Task, limit_test, train_test_reader
 
 __all__ = [
@@ -102,7 +111,8 @@ class DatasetRecord:
     options
         The reader's options that ``tanda evaluate`` offers (:class:`ReaderOption`).
     pack
-        TF pack of the heuristic baseline when no policy file gives the TFs.
+        TF pack of the heuristic baseline when no policy file gives the TFs (``None``: the
+        heuristic needs a policy file, e.g. text TFs built on a language model of the data).
     flip
         Whether ``basic`` flips left-right (not for digits, which are not mirror symmetric).
     defaults
@@ -122,13 +132,24 @@ class DatasetRecord:
         (whole groups, e.g. patients, where the task has groups).
     reference
         The paper's numbers (``setting``, ``values``: condition -> %), or ``None``.
+    trainer
+        The end model's training: ``"images"``
+        (:func:`~tanda_transforms.evaluation.training.fit`, arrays of images) or
+        ``"relations"`` (:func:`~tanda_transforms.evaluation.relation.fit_relations`,
+        labelled sentences); :data:`~tanda_transforms.evaluation.runs.TRAINERS` maps the name.
+    conditions
+        The conditions that apply (``None``: all of
+        :data:`~tanda_transforms.evaluation.options.CONDITIONS`); the others are skipped.
+    grids
+        Selection grids that replace the default ones for this dataset (e.g. no ``frame``
+        for sentences).
     """
 
     name: str
     title: str
     description: str
     reader: Callable[..., Task]
-    pack: str
+    pack: str | None
     flip: bool
     defaults: Mapping[str, Any]
     data_folder: str | None
@@ -138,6 +159,9 @@ class DatasetRecord:
     val_size: int = 2000
     val_fraction: float = 0.2
     reference: Mapping[str, Any] | None = None
+    trainer: str = "images"
+    conditions: tuple[str, ...] | None = None
+    grids: Mapping[str, Mapping[str, list[Any]]] = dataclasses.field(default_factory=dict)
 
 
 _SPLIT_SEED = ReaderOption("split_seed", "seed of the stratified test split (default 0)", int)
@@ -212,6 +236,21 @@ RECORDS: dict[str, DatasetRecord] = {
             pack="cifar10", flip=False, data_folder=None,
             data_help="a folder with one sub-folder of images per class",
             defaults=dict(_SMALL_CNN, label_fraction=1.0),
+        ),
+        DatasetRecord(
+            name="semeval", title="SemEval-2010 Task 8",
+            description="SemEval-2010 Task 8 relation classification, 19 labels, official "
+            "macro-F1",
+            reader=read_semeval_task,
+            pack=None, flip=False, data_folder="semeval2010-task8",
+            data_help="the SemEval-2010 Task 8 release (its tar archive, or a folder holding "
+            "it or its extracted files)",
+            defaults=dict(label_fraction=0.1, epochs=None, batch_size=50, lr=1e-3,
+                          model="relation_cnn", threads=1, policy_p=0.5),
+            metric="macro_f1", val_size=1000, trainer="relations",
+            conditions=("none", "heuristic", "tanda_mf", "tanda_lstm"),
+            grids={c: {"p": [0.25, 0.5, 0.75, 1.0]}
+                   for c in ("heuristic", "tanda_mf", "tanda_lstm")},
         ),
     )
 }

@@ -123,8 +123,9 @@ def add_run_arguments(
     parser.add_argument("--with-basic", action="store_true",
                         help="apply the basic pad-crop(-flip) before every other condition "
                         "(default: each condition alone)")
-    parser.add_argument("--policy-p", type=float, default=1.0, metavar="P",
-                        help="probability that a policy condition transforms an image")
+    parser.add_argument("--policy-p", type=float, metavar="P",
+                        help="probability that a policy condition transforms an image (or "
+                        "sentence); default 1.0, semeval 0.5")
     parser.add_argument("--policy-frame", type=int, default=0, metavar="PX",
                         help="policy conditions: context frame (random shift) in pixels")
     parser.add_argument("--rendering", choices=("fused", "step"), default="fused",
@@ -161,7 +162,8 @@ def add_run_arguments(
     parser.add_argument("--workers", type=int, default=0,
                         help="DataLoader workers running the augmentation (0: main process)")
     parser.add_argument("--threads", type=int,
-                        help="torch CPU threads during training (default: torch's own)")
+                        help="torch CPU threads during training (default: torch's own; "
+                        "semeval 1)")
     parser.add_argument("--device", choices=("auto", "cpu", "cuda"), default="auto")
     parser.add_argument("--test-limit", type=int, metavar="N",
                         help="test on a fixed stratified subset of N test items (default: all)")
@@ -236,9 +238,10 @@ def add_evaluate_parser(subparsers: Any, **parser_options: Any) -> argparse.Argu
         **parser_options,
         help="train end models with each augmentation condition and compare test accuracy",
         description="Train an end model on a labeled subset (MNIST 1%, CIFAR-10 10%, "
-        "mini-MIAS patches, or your own folder of labeled images) once per seed and condition "
-        "(none, basic, heuristic, tanda_mf, tanda_lstm, randaugment, trivialaugment, "
-        "autoaugment) and print the test accuracies; with --select-on-validation every "
+        "mini-MIAS patches, your own folder of labeled images, or SemEval-2010 Task 8 "
+        "sentences, scored by macro-F1) once per seed and condition (none, basic, heuristic, "
+        "tanda_mf, tanda_lstm, randaugment, trivialaugment, autoaugment; the ones that apply "
+        "to the dataset) and print the test scores; with --select-on-validation every "
         "condition's settings are first chosen on a validation split of the training pool. "
         "Per-dataset defaults: "
         + json.dumps({r.name: dict(r.defaults) for r in RECORDS.values()}),

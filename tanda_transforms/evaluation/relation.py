@@ -7,7 +7,8 @@ The classifier of Zeng et al. (2014) and Nguyen & Grishman (2015), sized for one
   word its relative distance to each nominal (0 inside it, ``i - first`` before it,
   ``i - last`` after it), clipped to +-60;
 * the words are lowercased and looked up in a vocabulary of every word of the training
-  sentences (min count 1, plus ``<pad>`` and ``<unk>``); embeddings are learned from a
+  sentences (:class:`~tanda_transforms.text.vocabulary.Vocabulary`, most frequent first, min
+  count 1, plus ``<pad>`` and ``<unk>``); embeddings are learned from a
   random start (no pretrained vectors are available offline);
 * each word is its word embedding and two position embeddings, concatenated; convolutions of
   widths 3, 4 and 5 (zero padded, so every window touching a word counts), ReLU, max-pooling
@@ -35,7 +36,6 @@ import copy
 import math
 import random
 import time
-from collections import Counter
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -45,10 +45,14 @@ import torch
 from torch import nn
 
 from tanda_transforms.data.semeval import RELATION_LABELS, MarkupError, RelationExample
+from tanda_transforms.evaluation.augment import Identity
 from tanda_transforms.evaluation.relation_metrics import relation_report
+from tanda_transforms.evaluation.relation_task import examples_of
 from tanda_transforms.evaluation.subsets import stratified_indices
+from tanda_transforms.evaluation.training import TrainResult
 from tanda_transforms.seeding import reseed
 from tanda_transforms.text.tokens import Tokens, is_tag, tokenize
+from tanda_transforms.text.vocabulary import Vocabulary
 
 __all__ = [
     "BATCH_SIZE",
@@ -59,6 +63,7 @@ __all__ = [
     "RelationCNN",
     "Vocabulary",
     "default_epochs",
+    "fit_relations",
     "encode_sentence",
     "entity_positions",
     "label_subset",
@@ -75,8 +80,9 @@ FULL_EPOCHS = 12
 MAX_EPOCH_FACTOR = 10
 #: Size of the full training set, the reference of :func:`default_epochs`.
 FULL_TRAIN_SIZE = 8000
+#: The end model's name in the ``semeval`` record's defaults (``EvalConfig.model``).
+MODEL = "relation_cnn"
 
-PAD, UNK = "<pad>", "<unk>"
 Augment = Callable[[str], str]
 
 
@@ -229,37 +235,6 @@ def encode_sentence(sentence: str, max_distance: int = MAX_DISTANCE) -> EncodedS
         _distances(len(words), *spans["e1"], max_distance),
         _distances(len(words), *spans["e2"], max_distance),
     )
-
-
-class Vocabulary:
-    """Word -> index, with ``<pad>`` at 0 and ``<unk>`` at 1; unknown words map to ``<unk>``.
-
-    Examples
-    --------
-    >>> vocab = Vocabulary.build([("the", "cat"), ("the", "dog")])
-    >>> len(vocab), vocab.encode(("the", "dog", "emu"))
-    (5, [2, 4, 1])
-    """
-
-    def __init__(self, words: Sequence[str]) -> None:
-        self.words: tuple[str, ...] = (PAD, UNK, *words)
-        self.index = {w: i for i, w in enumerate(self.words)}
-        if len(self.index) != len(self.words):
-            raise ValueError("Vocabulary: repeated words (or <pad>/<unk> among them)")
-
-    @classmethod
-    def build(cls, sentences: Sequence[Sequence[str]], min_count: int = 1) -> Vocabulary:
-        """Every word seen at least ``min_count`` times, most frequent first (ties: first seen)."""
-        counts = Counter(w for words in sentences for w in words)
-        return cls([w for w, c in counts.most_common() if c >= min_count and w not in (PAD, UNK)])
-
-    def __len__(self) -> int:
-        return len(self.words)
-
-    def encode(self, words: Sequence[str]) -> list[int]:
-        """Indices of ``words`` (``<unk>`` for those not in the vocabulary)."""
-        unk = self.index[UNK]
-        return [self.index.get(w, unk) for w in words]
 
 
 # --- the model ------------------------------------------------------------------------------
@@ -573,3 +548,46 @@ def train_relation_classifier(
     if valid is not None:
         result["valid_f1"] = valid_f1
     return result
+
+
+def fit_relations(
+    train_x: np.ndarray,
+    train_y: np.ndarray,
+    test_x: np.ndarray,
+    test_y: np.ndarray,
+    augment: Augment,
+    config: Any,
+    seed: int,
+    *,
+    n_classes: int | None = None,
+    unlabeled_x: np.ndarray | None = None,
+) -> TrainResult:
+    """The harness's end model for the ``semeval`` record: :func:`train_relation_classifier`
+    with the arguments of :func:`~tanda_transforms.evaluation.training.fit`.
+
+    ``train_x`` and ``test_x`` hold :class:`RelationExample` items
+    (:mod:`~tanda_transforms.evaluation.relation_task`); their labels are the examples' own.
+    ``config`` (an :class:`~tanda_transforms.evaluation.training.EvalConfig`) gives the
+    epochs (``None``: :func:`default_epochs`), batch size, learning rate and threads; the
+    result's ``accuracy`` is the official macro-F1 (the record's metric).
+    """
+    if config.model != MODEL or unlabeled_x is not None:
+        raise ValueError(f"the relation task trains the {MODEL!r} end model, supervised only "
+                         f"(got model {config.model!r}"
+                         + (", a consistency term)" if unlabeled_x is not None else ")"))
+    train, test = examples_of(train_x, "train_x"), examples_of(test_x, "test_x")
+    cpu_started = time.process_time()
+    result = train_relation_classifier(
+        train, test, augment=None if isinstance(augment, Identity) else augment,
+        epochs=config.epochs, seed=seed, threads=config.threads, batch_size=config.batch_size,
+        lr=config.lr)
+    epochs, cpu = result["epochs"], time.process_time() - cpu_started
+    return TrainResult(  # per-epoch times: the run's mean (the classifier times the whole run)
+        accuracy=result["macro_f1"],
+        epoch_seconds=[result["train_seconds"] / epochs] * epochs,
+        epoch_cpu_seconds=[cpu / epochs] * epochs,
+        augment_seconds=result["augment_seconds"],
+        test_seconds=result["test_seconds"],
+        final_loss=result["final_loss"],
+    )
+

@@ -15,10 +15,16 @@ from typing import Any
 import numpy as np
 
 from tanda_transforms.evaluation.augment import CONDITIONS, make_augment
+from tanda_transforms.evaluation.datasets import dataset_record
+from tanda_transforms.evaluation.relation import fit_relations
 from tanda_transforms.evaluation.semi import split_pool
-from tanda_transforms.evaluation.training import Augment, EvalConfig, RunRecord, fit
+from tanda_transforms.evaluation.training import Augment, EvalConfig, RunRecord, TrainResult, fit
 
-__all__ = ["run_augments", "run_conditions"]
+__all__ = ["TRAINERS", "run_augments", "run_conditions"]
+
+#: A dataset record's ``trainer`` -> the function that trains and scores its end model once
+#: (``fit``'s arguments; the result's ``accuracy`` is the record's metric).
+TRAINERS: dict[str, Callable[..., TrainResult]] = {"images": fit, "relations": fit_relations}
 
 
 def run_conditions(
@@ -110,7 +116,8 @@ def run_augments(
     seeds: Sequence[int] | None = None,
     on_run: Callable[[RunRecord], None] | None = None,
 ) -> dict[str, list[float]]:
-    """Train every named augmentation once per seed on ``split(seed)`` and test it.
+    """Train every named augmentation once per seed on ``split(seed)`` and test it, with the
+    end model of the dataset's record (:data:`TRAINERS`).
 
     Parameters
     ----------
@@ -136,11 +143,12 @@ def run_augments(
         Name -> accuracies (percent), one per seed.
     """
     results: dict[str, list[float]] = {name: [] for name in augments}
+    train = TRAINERS[dataset_record(config.dataset).trainer]
     for seed in config.seeds if seeds is None else seeds:
         sub_x, sub_y, rest_x = split(seed)
         for name, augment in augments.items():
             started = time.perf_counter()
-            result = fit(
+            result = train(
                 sub_x, sub_y, test_x, test_y, augment, config, seed,
                 n_classes=n_classes, unlabeled_x=rest_x,
             )

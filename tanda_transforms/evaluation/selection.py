@@ -158,7 +158,8 @@ class ValidationProtocol:
     select_seeds
         Seeds of the selection runs; ``None``: the first run seed.
     grids
-        Condition -> grid (knob -> values); conditions not named take :data:`DEFAULT_GRIDS`.
+        Condition -> grid (knob -> values); conditions not named take the dataset record's
+        grid (:meth:`resolved`), else :data:`DEFAULT_GRIDS`.
     """
 
     val_size: int | None = None
@@ -182,13 +183,15 @@ class ValidationProtocol:
         return self.grids.get(condition, DEFAULT_GRIDS[condition])
 
     def resolved(self, dataset: str, seeds: Sequence[int]) -> ValidationProtocol:
-        """A copy with the record's defaults and the first seed filled in."""
+        """A copy with the record's defaults (sizes, its own grids) and the first seed
+        filled in."""
         record = dataset_record(dataset)
         return dataclasses.replace(
             self,
             val_size=self.val_size or record.val_size,
             val_fraction=self.val_fraction or record.val_fraction,
             select_seeds=tuple(self.select_seeds or seeds[:1]),
+            grids={**{c: dict(g) for c, g in record.grids.items()}, **self.grids},
         )
 
 

@@ -79,7 +79,8 @@ class EvalConfig:
     label_fraction
         Share of the training pool that is labeled (drawn per seed, stratified).
     epochs, batch_size, lr
-        Training budget and optimiser settings.
+        Training budget and optimiser settings (``epochs`` ``None``: the end model's own
+        rule, which only the ``semeval`` record's model has).
     seeds
         One run per seed; the same seeds for every condition.
     model, width, blocks
@@ -121,7 +122,7 @@ class EvalConfig:
 
     dataset: str
     label_fraction: float = 1.0
-    epochs: int = 30
+    epochs: int | None = 30
     batch_size: int = 32
     lr: float = 0.02
     seeds: tuple[int, ...] = (0, 1, 2)
@@ -152,6 +153,9 @@ class EvalConfig:
         dataset_record(self.dataset)  # a clear error for an unknown name
         for name in ("epochs", "batch_size", "width", "blocks", "seq_len", "eval_batch_size"):
             value = getattr(self, name)
+            if name == "epochs" and value is None and dataset_record(self.dataset).trainer != \
+                    "images":
+                continue
             if isinstance(value, bool) or not isinstance(value, int) or value < 1:
                 raise ValueError(f"{name} must be a positive int, got {value!r}")
         if self.threads is not None and (not isinstance(self.threads, int) or self.threads < 1):
@@ -167,7 +171,8 @@ class EvalConfig:
             raise ValueError(f"seeds must be non-negative ints, got {self.seeds!r}")
         if self.device not in ("auto", "cpu", "cuda") and not self.device.startswith("cuda:"):
             raise ValueError(f"device must be auto, cpu or cuda, got {self.device!r}")
-        if not isinstance(self.clean_epochs, int) or not 0 <= self.clean_epochs <= self.epochs:
+        if not isinstance(self.clean_epochs, int) or not 0 <= self.clean_epochs <= (
+                self.epochs or 0):
             raise ValueError(
                 f"clean_epochs must be an int in [0, epochs={self.epochs}], got "
                 f"{self.clean_epochs!r}"

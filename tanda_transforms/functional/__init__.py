@@ -12,6 +12,10 @@ Geometric ops are built from warp objects (:class:`AffineWarp`, :class:`DenseWar
 and ``*_warp`` builders, so that masks, boxes and keypoints can follow an image via
 ``warp.apply`` and ``warp.map_points``.
 
+The photometric and morphology ops live with their batched torch kernels, bounds and draws
+in their op family's module of :mod:`tanda_transforms.ops` (one home per op); this module
+gathers their per-image kernels with the warps, as it always has.
+
 Ops written elsewhere (:mod:`tanda_transforms.domains`, your own) check and convert their
 inputs with the same public helpers: :func:`check_image`, :func:`check_real`,
 :func:`value_max`, :func:`to_float32`, :func:`from_float32` and ``SUPPORTED_DTYPES``.
@@ -24,8 +28,7 @@ Examples
 (4, 4, 3)
 """
 
-from . import geometric, morphology, photometric
-from ._validate import (
+from tanda_transforms._validate import (
     SUPPORTED_DTYPES,
     check_image,
     check_real,
@@ -33,8 +36,11 @@ from ._validate import (
     to_float32,
     value_max,
 )
+from tanda_transforms.ops import morphology  # noqa: F401  (the family module, F.morphology)
+from tanda_transforms.ops.morphology import dilation, erosion
+
+from . import geometric, photometric
 from .geometric import *  # noqa: F403
-from .morphology import *  # noqa: F403
 from .photometric import *  # noqa: F403
 
 __all__ = [
@@ -47,5 +53,6 @@ __all__ = [
     "from_float32",
     *geometric.__all__,  # warps, their builders, and hflip / vflip / elastic on images
     *photometric.__all__,
-    *morphology.__all__,
+    "erosion",
+    "dilation",
 ]

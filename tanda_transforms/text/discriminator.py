@@ -24,9 +24,9 @@ from __future__ import annotations
 import torch
 from torch import nn
 
-__all__ = ["TextDiscriminator"]
+from tanda_transforms.text.vocabulary import PAD
 
-PAD = 0
+__all__ = ["TextDiscriminator"]
 
 
 class TextDiscriminator(nn.Module):

@@ -21,7 +21,7 @@ Examples
 ...                 torch.device("cpu"))
 >>> len(data), data.describe()["data_shape"]
 (2, [2])
->>> data.vocabulary.encode([data.batch([1])[0]]).tolist()
+>>> data.encode(data.batch([1])).tolist()
 [[2, 8, 9, 7]]
 """
 
@@ -30,21 +30,20 @@ from __future__ import annotations
 from collections.abc import Iterable, Sequence
 from typing import Any
 
-import numpy as np
 import torch
 from torch import nn
 
 from tanda_transforms._learn_images import Streams, check_probe
 from tanda_transforms.text.apply import as_tokens, intermediates
-from tanda_transforms.text.discriminator import PAD, TextDiscriminator
+from tanda_transforms.text.discriminator import TextDiscriminator
 from tanda_transforms.text.lm import NGramLM, register_language_model
 from tanda_transforms.text.packs import TEXT_PACKS
 from tanda_transforms.text.tokens import Tokens
+from tanda_transforms.text.vocabulary import PAD, UNK, Vocabulary
 from tanda_transforms.tfs import TFLibrary
 
 __all__ = ["TextData", "Vocabulary", "as_sentences", "text_library"]
 
-UNK = 1
 _TOKEN_SPACE_DIM = 16
 
 
@@ -97,31 +96,9 @@ def text_library(pack: str, sentences: Sequence[Tokens], *, order: int = 3) -> T
     return TFLibrary(TEXT_PACKS[pack](key))
 
 
-class Vocabulary:
-    """Token ids for the discriminator: 0 pads, 1 is any word not seen in the data.
-
-    Parameters
-    ----------
-    sentences
-        The data; every lowercased word and tag in it gets an id, in order of first sight.
-    """
-
-    def __init__(self, sentences: Iterable[Tokens]) -> None:
-        self.ids: dict[str, int] = {}
-        for tokens in sentences:
-            for word in tokens.words:
-                self.ids.setdefault(word.lower(), len(self.ids) + 2)
-
-    def __len__(self) -> int:
-        return len(self.ids) + 2
-
-    def encode(self, sentences: Sequence[Tokens]) -> torch.Tensor:
-        """``N x T`` int64 ids, padded with 0 to the longest sentence."""
-        longest = max((len(t.words) for t in sentences), default=1)
-        out = np.zeros((len(sentences), max(longest, 1)), np.int64)
-        for row, tokens in zip(out, sentences, strict=True):
-            row[: len(tokens.words)] = [self.ids.get(w.lower(), UNK) for w in tokens.words]
-        return torch.from_numpy(out)
+def _lower_words(sentences: Iterable[Tokens]) -> list[list[str]]:
+    """Each sentence's lowercased words and tags (what the discriminator reads)."""
+    return [[word.lower() for word in tokens.words] for tokens in sentences]
 
 
 class TextData:
@@ -132,7 +109,7 @@ class TextData:
     def __init__(self, data: Any, library: TFLibrary, device: torch.device) -> None:
         self.sentences = as_sentences(data)
         self.library, self.device = library, device
-        self.vocabulary = Vocabulary(self.sentences)
+        self.vocabulary = Vocabulary.build(_lower_words(self.sentences), order="first_seen")
         gen = torch.Generator().manual_seed(0)
         self._token_space = torch.randn(len(self.vocabulary), _TOKEN_SPACE_DIM,
                                         generator=gen).to(device)
@@ -160,7 +137,11 @@ class TextData:
 
     def encode(self, real: list[Tokens]) -> torch.Tensor:
         """Sentences as D takes them, without TFs: ``N x T`` token ids on the device."""
-        return self.vocabulary.encode(real).to(self.device)
+        return self._ids(real).to(self.device)
+
+    def _ids(self, sentences: Sequence[Tokens]) -> torch.Tensor:
+        """``N x T`` int64 ids of the sentences' lowercased words and tags, padded with 0."""
+        return torch.from_numpy(self.vocabulary.encode_padded(_lower_words(sentences)))
 
     def prepare(self, disc: nn.Module, default: bool) -> nn.Module:
         return disc.to(self.device)
@@ -191,5 +172,5 @@ class TextData:
             for tokens, a, s in zip(real, actions_np.tolist(), seeds.tolist(), strict=True)
         ]
         steps = [list(step) for step in zip(*per_sequence, strict=True)]
-        ids = self.vocabulary.encode([t for step in steps for t in step])
+        ids = self._ids([t for step in steps for t in step])
         return ids.view(len(steps), len(real), -1).to(self.device)

@@ -1,13 +1,16 @@
-"""Batched torch kernels for the photometric ops of the built-in op table.
+"""Batched torch kernels of the built-in photometric ops, under their op names.
 
-Each op of :mod:`tanda_transforms.ops` whose kind is photometric has a function here that
-applies it to a group of ``n`` samples at once, ``x`` of shape ``[n, C, H, W]`` (float32 in
-[0, 1], on any device), with one argument value per sample (a float32 tensor ``[n]``, or a
-Python number for all of them). Each reproduces the math of the per-image numpy / OpenCV op in
-:mod:`tanda_transforms.functional` for float32 input: PIL ``ImageEnhance`` blends, the ITU-R
-601-2 luma, OpenCV's HSV model, reflect-101 borders, the alpha of RGBA images carried
-unchanged. :data:`KERNELS` wraps them in the
-:class:`~tanda_transforms.batched.PhotometricKernel` contract that the batched renderer calls.
+Each photometric op's torch kernel lives in its family's module of :mod:`tanda_transforms.ops`
+(as ``<op>_batch``, beside the op's numpy kernel, bounds and draw); this module gathers them
+under the op's name. Each applies its op to a group of ``n`` samples at once, ``x`` of shape
+``[n, C, H, W]`` (float32 in [0, 1], on any device), with one argument value per sample (a
+float32 tensor ``[n]``, or a Python number for all of them). Each reproduces the math of the
+per-image numpy / OpenCV op in :mod:`tanda_transforms.functional` for float32 input: PIL
+``ImageEnhance`` blends, the ITU-R 601-2 luma, OpenCV's HSV model, reflect-101 borders, the
+alpha of RGBA images carried unchanged. The family module registers it, wrapped in the
+:class:`~tanda_transforms.ops.kernel.PhotometricKernel` contract, with
+``register_op(..., batched=...)`` as any user op; :data:`KERNELS` reads them back from the
+registry.
 
 They are written for throughput (``docs/benchmark_photometric_kernels.py`` times them): float32
 over images, float64 only on per-sample scalars (and on the few half-level ties of
@@ -26,12 +29,12 @@ rounded back by the renderer; ops whose integer version is not "the float op, ro
 cutout's rounded fill, hue on OpenCV's 0..255 scale) read ``dtype`` to do what the per-image
 integer op does.
 
-The kernels are split by family, as the per-image ops of
-:mod:`tanda_transforms.functional.photometric`: :mod:`.enhance` (brightness, contrast,
-saturation, hue_shift, gamma), :mod:`.filters` (gaussian_blur, sharpen, gaussian_noise, cutout),
-:mod:`.levels` (equalize, autocontrast, posterize, solarize, invert) and :mod:`.morphology`
-(erosion, dilation); ``_common`` holds the argument shaping, divisions, identity handling and
-alpha carry they share, and this module the :data:`KERNELS` table.
+The families: :mod:`~tanda_transforms.ops.photometric.enhance` (brightness, contrast, gamma),
+:mod:`~tanda_transforms.ops.photometric.colour` (saturation, hue_shift),
+:mod:`~tanda_transforms.ops.photometric.filters` (gaussian_blur, sharpen, gaussian_noise,
+cutout), :mod:`~tanda_transforms.ops.photometric.levels` (equalize, autocontrast, posterize,
+solarize, invert) and :mod:`~tanda_transforms.ops.morphology` (erosion, dilation);
+``enhance``, ``colour``, ``filters``, ``levels`` and ``morphology`` here are those modules.
 
 Examples
 --------
@@ -51,59 +54,56 @@ torch.Size([2, 1, 2, 2])
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from typing import Any
 
-from .._kernel import ApplyFn, PhotometricKernel
-from . import enhance, filters, levels, morphology
-from ._common import Tensor, _check_batch, _value_max
-from .enhance import brightness, contrast, gamma, hue_shift, saturation
-from .filters import (
-    cutout,
+from tanda_transforms.ops import morphology  # noqa: F401  (the family modules)
+from tanda_transforms.ops.kernel import check_batch, value_max
+from tanda_transforms.ops.morphology import dilation_batch as dilation
+from tanda_transforms.ops.morphology import erosion_batch as erosion
+from tanda_transforms.ops.photometric import colour, enhance, filters, levels  # noqa: F401
+from tanda_transforms.ops.photometric.colour import hue_shift_batch as hue_shift
+from tanda_transforms.ops.photometric.colour import saturation_batch as saturation
+from tanda_transforms.ops.photometric.enhance import brightness_batch as brightness
+from tanda_transforms.ops.photometric.enhance import contrast_batch as contrast
+from tanda_transforms.ops.photometric.enhance import gamma_batch as gamma
+from tanda_transforms.ops.photometric.filters import cutout_batch as cutout
+from tanda_transforms.ops.photometric.filters import (
     draw_cutout,
     draw_gaussian_noise,
-    gaussian_blur,
-    gaussian_noise,
-    sharpen,
+    gaussian_smooth,
 )
-from .levels import autocontrast, equalize, invert, posterize, solarize
-from .morphology import dilation, erosion
+from tanda_transforms.ops.photometric.filters import gaussian_blur_batch as gaussian_blur
+from tanda_transforms.ops.photometric.filters import gaussian_noise_batch as gaussian_noise
+from tanda_transforms.ops.photometric.filters import sharpen_batch as sharpen
+from tanda_transforms.ops.photometric.levels import autocontrast_batch as autocontrast
+from tanda_transforms.ops.photometric.levels import equalize_batch as equalize
+from tanda_transforms.ops.photometric.levels import invert_batch as invert
+from tanda_transforms.ops.photometric.levels import posterize_batch as posterize
+from tanda_transforms.ops.photometric.levels import solarize_batch as solarize
 
 __all__ = [
-    "KERNELS",
-    *sorted([*enhance.__all__, *filters.__all__, *levels.__all__, *morphology.__all__]),
+    "KERNELS", "autocontrast", "brightness", "check_batch", "contrast", "cutout", "dilation",
+    "draw_cutout", "draw_gaussian_noise", "equalize", "erosion", "gamma", "gaussian_blur",
+    "gaussian_noise", "gaussian_smooth", "hue_shift", "invert", "posterize", "saturation",
+    "sharpen", "solarize", "value_max",
 ]
 
-
-def _contract(op: Callable[..., Tensor], *, takes_dtype: bool = False) -> ApplyFn:
-    """``apply(x, args, draws, dtype)`` calling ``op(x, **args, **draws[, dtype=dtype])``."""
-
-    def apply(x: Tensor, args: dict[str, Tensor], draws: dict[str, Tensor], dtype) -> Tensor:
-        _check_batch(x)
-        _value_max(dtype)
-        extra = {"dtype": dtype} if takes_dtype else {}
-        return op(x, **args, **draws, **extra)
-
-    apply.__name__ = apply.__qualname__ = f"apply_{op.__name__}"
-    apply.__doc__ = f"Batched ``{op.__name__}`` in the kernel contract (see :func:`{op.__name__}`)."
-    return apply
+_KERNEL_FUNCTIONS = (
+    autocontrast, brightness, contrast, cutout, dilation, equalize, erosion, gamma,
+    gaussian_blur, gaussian_noise, hue_shift, invert, posterize, saturation, sharpen, solarize,
+)
 
 
-#: Op name -> batched kernel, for every photometric op of the built-in table.
-KERNELS: dict[str, PhotometricKernel] = {
-    "brightness": PhotometricKernel(_contract(brightness)),
-    "contrast": PhotometricKernel(_contract(contrast, takes_dtype=True)),
-    "saturation": PhotometricKernel(_contract(saturation, takes_dtype=True)),
-    "hue_shift": PhotometricKernel(_contract(hue_shift, takes_dtype=True)),
-    "gamma": PhotometricKernel(_contract(gamma)),
-    "gaussian_blur": PhotometricKernel(_contract(gaussian_blur)),
-    "sharpen": PhotometricKernel(_contract(sharpen)),
-    "equalize": PhotometricKernel(_contract(equalize, takes_dtype=True)),
-    "autocontrast": PhotometricKernel(_contract(autocontrast, takes_dtype=True)),
-    "posterize": PhotometricKernel(_contract(posterize, takes_dtype=True)),
-    "solarize": PhotometricKernel(_contract(solarize, takes_dtype=True)),
-    "invert": PhotometricKernel(_contract(invert)),
-    "gaussian_noise": PhotometricKernel(_contract(gaussian_noise), draw_gaussian_noise),
-    "cutout": PhotometricKernel(_contract(cutout, takes_dtype=True), draw_cutout),
-    "erosion": PhotometricKernel(_contract(erosion)),
-    "dilation": PhotometricKernel(_contract(dilation)),
-}
+def __getattr__(name: str) -> Any:
+    """``KERNELS``: op name -> batched kernel, for every registered op whose kernel calls one
+    of the torch functions above (the built-in photometric ops), read from the registry."""
+    if name != "KERNELS":
+        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+    from tanda_transforms.registry import available_ops, get_op
+
+    kernels = {}
+    for op in available_ops():
+        kernel = get_op(op).batched
+        if getattr(getattr(kernel, "apply", None), "fn", None) in _KERNEL_FUNCTIONS:
+            kernels[op] = kernel
+    return kernels

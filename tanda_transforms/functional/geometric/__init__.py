@@ -22,7 +22,8 @@ per (shape, arguments), so warps built alike share arrays; shared arrays are rea
 
 The code is split by family, as Albumentations splits its geometric transforms:
 :mod:`.affine` (:class:`AffineWarp`, its builders, the exact flips), :mod:`.dense`
-(:class:`DenseWarp`, swirl, elastic) and ``_common`` (argument checks, grids, caching).
+(:class:`DenseWarp`, swirl, elastic), :mod:`.composition` (composing warps into one) and
+``_common`` (argument checks, grids, caching).
 A new geometric op is a warp builder registered with
 :func:`tanda_transforms.registry.register_op` (``kind="geometric"``), in one file: see the
 README's ``stretch_x`` example.

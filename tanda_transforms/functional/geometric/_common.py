@@ -13,7 +13,7 @@ import math
 import cv2
 import numpy as np
 
-from .._validate import apply_cv2, check_int, check_real, value_max
+from tanda_transforms._validate import apply_cv2, check_int, check_real, value_max
 
 _INTERPOLATIONS = {"bilinear": cv2.INTER_LINEAR, "nearest": cv2.INTER_NEAREST}
 _BORDERS = {

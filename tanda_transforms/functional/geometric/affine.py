@@ -14,7 +14,8 @@ import math
 import cv2
 import numpy as np
 
-from .._validate import apply_cv2, check_image, check_int, check_real
+from tanda_transforms._validate import apply_cv2, check_image, check_int, check_real
+
 from ._common import (
     _PAD_MIN_PIXELS,
     _WARP_CACHE_SIZE,
@@ -119,6 +120,18 @@ class AffineWarp:
         warp.matrix, warp._inverse = arrays
         warp.shape = shape
         return warp
+
+    @property
+    def inverse(self) -> np.ndarray:
+        """The inverse 2 x 3 matrix (destination ``(x, y, 1)`` -> source ``(x, y)``), read-only.
+
+        Examples
+        --------
+        >>> warp = AffineWarp(np.array([[1.0, 0, 2], [0, 1, 0]]), (4, 4))
+        >>> (warp.inverse + 0.0).tolist()  # + 0.0: no negative zeros
+        [[1.0, 0.0, -2.0], [0.0, 1.0, 0.0]]
+        """
+        return self._inverse
 
     def __repr__(self) -> str:
         return f"AffineWarp(matrix={self.matrix.tolist()}, shape={self.shape})"

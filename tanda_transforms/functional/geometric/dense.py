@@ -15,8 +15,9 @@ import math
 import cv2
 import numpy as np
 
-from .._strips import row_strips
-from .._validate import check_image, check_int, check_real, make_rng
+from tanda_transforms._strips import row_strips
+from tanda_transforms._validate import check_image, check_int, check_real, make_rng
+
 from ._common import (
     _PAD_MIN_PIXELS,
     _WARP_CACHE_SIZE,

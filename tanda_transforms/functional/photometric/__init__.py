@@ -1,4 +1,4 @@
-"""Photometric (pixel-value) image operations.
+"""Photometric (pixel-value) image operations, per image (numpy).
 
 All ops accept uint8, uint16 or float32 (in [0, 1]) images of shape H x W or H x W x C
 and return a new array of the same shape and dtype.  Arithmetic runs in float32 on the
@@ -19,15 +19,45 @@ returns the alpha channel unchanged (so brightening never makes a picture transl
 The colour ops (:func:`saturation`, :func:`hue_shift`) are identities on one-channel images
 (H x W or H x W x 1), as torchvision's are: a grey image has no hue or saturation to change.
 
-The ops are split by family: :mod:`.enhance` (brightness, contrast, saturation, hue_shift,
-gamma), :mod:`.filters` (gaussian_blur, sharpen, gaussian_noise, cutout) and :mod:`.levels`
-(equalize, autocontrast, posterize, solarize, invert); ``_common`` holds the look-up tables
-and the alpha carry they share.
+Each op lives in its family's module of :mod:`tanda_transforms.ops.photometric` beside its
+batched torch kernel, bounds and draw: :mod:`~tanda_transforms.ops.photometric.enhance`
+(brightness, contrast, gamma), :mod:`~tanda_transforms.ops.photometric.colour` (saturation,
+hue_shift), :mod:`~tanda_transforms.ops.photometric.filters` (gaussian_blur, sharpen,
+gaussian_noise, cutout) and :mod:`~tanda_transforms.ops.photometric.levels` (equalize,
+autocontrast, posterize, solarize, invert); ``enhance``, ``colour``, ``filters`` and
+``levels`` here are those modules.
+
+Examples
+--------
+>>> import numpy as np
+>>> invert(np.array([[0, 255]], np.uint8)).tolist()
+[[255, 0]]
 """
 
-from . import enhance, filters, levels
-from .enhance import *  # noqa: F403
-from .filters import *  # noqa: F403
-from .levels import *  # noqa: F403
+from tanda_transforms.ops.photometric import (  # noqa: F401  (the family modules)
+    colour,
+    enhance,
+    filters,
+    levels,
+)
+from tanda_transforms.ops.photometric.colour import hue_shift, saturation
+from tanda_transforms.ops.photometric.enhance import brightness, contrast, gamma
+from tanda_transforms.ops.photometric.filters import (
+    cutout,
+    gaussian_blur,
+    gaussian_noise,
+    sharpen,
+)
+from tanda_transforms.ops.photometric.levels import (
+    autocontrast,
+    equalize,
+    invert,
+    posterize,
+    solarize,
+)
 
-__all__ = [*enhance.__all__, *filters.__all__, *levels.__all__]
+__all__ = [
+    "brightness", "contrast", "saturation", "hue_shift", "gamma",
+    "gaussian_blur", "sharpen", "gaussian_noise", "cutout",
+    "equalize", "autocontrast", "posterize", "solarize", "invert",
+]

@@ -1,7 +1,8 @@
-"""Helpers shared by the batched photometric kernels: the value range of each input dtype,
-per-sample argument shaping (``[n, 1, 1, 1]`` float32, or ``[n]`` with float64 kept), exact
-IEEE divisions and TF32-free CUDA products, the identity argument's exact copy, the alpha carry
-and grey identity of the colour ops, the ITU-R 601-2 luma, and grouping samples by a distinct
+"""Helpers shared by the batched (torch) photometric kernels of the op families: the value
+range of each input dtype, per-sample argument shaping (``[n, 1, 1, 1]`` float32, or ``[n]``
+with float64 kept), exact IEEE divisions and TF32-free CUDA products, the identity argument's
+exact copy, the alpha carry and grey identity of the colour ops, the ITU-R 601-2 luma, and
+grouping samples by a distinct
 argument value (for ops whose kernel size depends on it).
 """
 
@@ -14,16 +15,29 @@ from collections.abc import Callable, Iterator
 import numpy as np
 import torch
 
+from tanda_transforms.ops._numpy_common import _LUMA  # ITU-R 601-2, one definition
+
 Tensor = torch.Tensor
 PerSample = Tensor | float
 
-_LUMA = (0.299, 0.587, 0.114)  # ITU-R 601-2, as functional.photometric._common._LUMA
 _VALUE_MAX: dict[torch.dtype, float] = {torch.uint8: 255.0, torch.float32: 1.0}
 if hasattr(torch, "uint16"):  # torch >= 2.3
     _VALUE_MAX[torch.uint16] = 65535.0
 
 
-def _value_max(dtype: torch.dtype) -> float:
+def value_max(dtype: torch.dtype) -> float:
+    """The largest value of ``dtype``'s images (255, 65535, or 1.0 for float32).
+
+    Raises
+    ------
+    ValueError
+        For any other dtype.
+
+    Examples
+    --------
+    >>> value_max(torch.uint8)
+    255.0
+    """
     try:
         return _VALUE_MAX[dtype]
     except KeyError:
@@ -32,7 +46,7 @@ def _value_max(dtype: torch.dtype) -> float:
 
 
 def _is_integer(dtype: torch.dtype) -> bool:
-    return _value_max(dtype) != 1.0
+    return value_max(dtype) != 1.0
 
 
 def _per_sample(value: PerSample, x: Tensor) -> Tensor:
@@ -71,9 +85,9 @@ def _scaled_argument(value: Tensor, scale: float) -> Tensor:
     return torch.where(close, grid, product)
 
 
-def _levels(x: Tensor, dtype: torch.dtype) -> Tensor:
+def _integer_levels(x: Tensor, dtype: torch.dtype) -> Tensor:
     """The integer levels (float32) of an image of an integer ``dtype`` given on [0, 1]."""
-    return (x * _value_max(dtype)).round_()
+    return (x * value_max(dtype)).round_()
 
 
 def _divide(numerator: Tensor | float, denominator: Tensor | float) -> Tensor:
@@ -119,13 +133,14 @@ def _keep_where(identity: Tensor | np.ndarray, x: Tensor, out: Tensor) -> Tensor
     return out.index_copy_(0, index, x.index_select(0, index))
 
 
-def _check_batch(x: Tensor) -> None:
+def check_batch(x: Tensor) -> None:
+    """Raise ValueError unless ``x`` is a float32 tensor ``[n, C, H, W]`` (a kernel's input)."""
     if not isinstance(x, Tensor) or x.ndim != 4 or x.dtype != torch.float32:
         got = f"{x.dtype} {tuple(x.shape)}" if isinstance(x, Tensor) else type(x).__name__
         raise ValueError(f"x must be a float32 tensor [n, C, H, W], got {got}")
 
 
-def _carry_alpha(op: Callable[..., Tensor]) -> Callable[..., Tensor]:
+def _carry_alpha_batch(op: Callable[..., Tensor]) -> Callable[..., Tensor]:
     """Wrap ``op(x, ...)`` so that on 4-channel (RGBA) input it sees RGB and alpha is kept."""
 
     @functools.wraps(op)
@@ -140,7 +155,7 @@ def _carry_alpha(op: Callable[..., Tensor]) -> Callable[..., Tensor]:
 
 def _colour_op(op: Callable[..., Tensor]) -> Callable[..., Tensor]:
     """Wrap an RGB-only ``op``: identity on grey (C = 1), alpha carried on RGBA (C = 4)."""
-    carried = _carry_alpha(op)
+    carried = _carry_alpha_batch(op)
 
     @functools.wraps(op)
     def wrapper(x: Tensor, *args, **kwargs) -> Tensor:
@@ -149,8 +164,8 @@ def _colour_op(op: Callable[..., Tensor]) -> Callable[..., Tensor]:
             return x.clone()
         if channels not in (3, 4):
             raise ValueError(
-                f"{op.__name__} is a colour op and needs 1 (grey), 3 (RGB) or 4 (RGBA) "
-                f"channels, got {channels}"
+                f"{op.__name__.removesuffix('_batch')} is a colour op and needs 1 (grey), "
+                f"3 (RGB) or 4 (RGBA) channels, got {channels}"
             )
         return carried(x, *args, **kwargs)
 

@@ -1,103 +1,172 @@
-"""Batched enhancement kernels: brightness, contrast, saturation, hue_shift, gamma.
+"""Colour ops, one home each: saturation, hue_shift (identities on grey images).
 
-PIL ``ImageEnhance`` blends (with the mean grey level, the luma), OpenCV's HSV model for the
-hue (with OpenCV's own arithmetic redone on half-level ties of integer images) and the power
-law, as :mod:`tanda_transforms.functional.photometric.enhance` computes them per image.
+Each op's per-image numpy kernel, its batched torch kernel (``*_batch``, the same math on
+``[n, C, H, W]`` float tensors with one argument value per sample) and its bounds, registered
+below with ``register_op(..., batched=...)`` as a user's op. Neither has a random part.
+
+Per image: saturation blends RGB with its ITU-R 601-2 luma (``PIL.ImageEnhance.Color``; uint8
+through ``cv2.transform``'s fixed point), hue_shift rotates the hue in OpenCV's HSV model.
+Batched: the same, the uint8 fixed point included, and the hue as one float32 formula per
+channel, with OpenCV's own arithmetic redone on the half-level ties of integer images.
+
+Examples
+--------
+>>> import numpy as np, torch
+>>> hue_shift(np.array([[[255, 0, 0]]], np.uint8), 1 / 3).tolist()
+[[[0, 255, 0]]]
+>>> red = torch.tensor([1.0, 0.0, 0.0]).reshape(1, 3, 1, 1)
+>>> (hue_shift_batch(red, 1 / 3, torch.uint8) * 255).round().flatten().tolist()
+[0.0, 255.0, 0.0]
 """
 
 from __future__ import annotations
 
-import operator
+import functools
 
+import cv2
 import numpy as np
 import torch
 
-from ._common import (
+from tanda_transforms._validate import (
+    check_image,
+    check_real,
+    from_float32,
+    to_float32,
+)
+from tanda_transforms.ops._numpy_common import (
     _LUMA,
+    _carry_alpha,
+    _check_factor,
+    _grey,
+    _is_grey,
+    _require_rgb,
+)
+from tanda_transforms.ops._torch_common import (
     PerSample,
     Tensor,
     _argument,
-    _carry_alpha,
     _colour_op,
     _divide,
     _equals,
     _ieee_float32_matmuls,
+    _integer_levels,
     _is_integer,
     _keep_where,
-    _levels,
     _luma,
     _per_sample,
-    _value_max,
 )
+from tanda_transforms.ops._torch_common import (
+    value_max as _batch_value_max,
+)
+from tanda_transforms.ops.kernel import PhotometricKernel
+from tanda_transforms.registry import register_op
 
-__all__ = ["brightness", "contrast", "gamma", "hue_shift", "saturation"]
+__all__ = ["hue_shift", "hue_shift_batch", "saturation", "saturation_batch"]
+
+# --- per-image kernels (numpy) ----------------------------------------------------------------
+
+@_carry_alpha
+def saturation(img: np.ndarray, factor: float) -> np.ndarray:
+    """Blend with the greyscale image (PIL ``ImageEnhance.Color``).
+
+    Parameters
+    ----------
+    img : np.ndarray
+        uint8, uint16 or float32 image: RGB (H x W x 3), RGBA (H x W x 4, alpha kept) or
+        grey (H x W or H x W x 1, returned unchanged, as torchvision does).
+    factor : float
+        >= 0; 1 is the identity, 0 gives greyscale.
+
+    Raises
+    ------
+    ValueError
+        If ``img`` has 2 or more than 4 channels.
+
+    Examples
+    --------
+    >>> saturation(np.array([[[255, 0, 0]]], np.uint8), 0.0).tolist()
+    [[[76, 76, 76]]]
+    >>> saturation(np.array([[[255, 0, 0, 7]]], np.uint8), 0.0).tolist()  # RGBA
+    [[[76, 76, 76, 7]]]
+    >>> saturation(np.array([[9, 200]], np.uint8), 0.0).tolist()  # grey: unchanged
+    [[9, 200]]
+    """
+    check_image(img)
+    factor = _check_factor(factor)
+    if factor == 1 or _is_grey(img):
+        return img.copy()
+    _require_rgb(img, "saturation")
+    if img.dtype == np.uint8:
+        # One 3 x 3 colour matrix, out = factor * rgb + (1 - factor) * luma, applied by
+        # cv2.transform in fixed point: within one level of the float32 formula below.
+        return cv2.transform(np.ascontiguousarray(img), _saturation_matrix(factor))
+    x = to_float32(img)
+    grey = _grey(x)[:, :, np.newaxis]
+    x -= grey
+    x *= np.float32(factor)
+    x += grey
+    return from_float32(x, img.dtype)
+
+
+@functools.lru_cache(maxsize=64)
+def _saturation_matrix(factor: float) -> np.ndarray:
+    matrix = np.tile(np.array(_LUMA) * (1.0 - factor), (3, 1))
+    matrix[np.diag_indices(3)] += factor
+    matrix.flags.writeable = False
+    return matrix
+
+
+@_carry_alpha
+def hue_shift(img: np.ndarray, shift: float) -> np.ndarray:
+    """Rotate the hue by ``shift`` of the hue circle, keeping HSV saturation and value.
+
+    Computed in float32 HSV maths for every dtype (``cv2.cvtColor`` RGB -> HSV with the
+    hue in degrees, a shift of ``360 * shift`` modulo 360, HSV -> RGB).  Grey pixels
+    keep their value exactly.
+
+    Parameters
+    ----------
+    img : np.ndarray
+        uint8, uint16 or float32 image: RGB (H x W x 3), RGBA (H x W x 4, alpha kept) or
+        grey (H x W or H x W x 1, returned unchanged, as torchvision does).
+    shift : float
+        Fraction of the hue circle in [-0.5, 0.5]; 0 is the identity.
+
+    Raises
+    ------
+    ValueError
+        If ``img`` has 2 or more than 4 channels, or ``shift`` is out of range.
+
+    Examples
+    --------
+    >>> hue_shift(np.array([[[255, 0, 0]]], np.uint8), 1 / 3).tolist()
+    [[[0, 255, 0]]]
+    >>> hue_shift(np.array([[[255, 0, 0, 7]]], np.uint8), 1 / 3).tolist()  # RGBA
+    [[[0, 255, 0, 7]]]
+    """
+    check_image(img)
+    shift = check_real(shift, "shift", low=-0.5, high=0.5)
+    if shift == 0 or _is_grey(img):
+        return img.copy()
+    _require_rgb(img, "hue_shift")
+    # A float32 copy that cv2 works in, in place (uint8 on its 0..255 scale: HSV is
+    # scale-free apart from V, so this saves a pass).
+    x = img.astype(np.float32) if img.dtype == np.uint8 else to_float32(img)
+    x = np.ascontiguousarray(x)
+    hsv = cv2.cvtColor(x, cv2.COLOR_RGB2HSV, dst=x)  # in place: H in [0, 360), S in [0, 1]
+    # H + shift lies in [0, 720); cv2's HSV -> RGB takes the hue sector modulo 6, so it
+    # wraps by itself (pinned by test_hue_shift_matches_colorsys_for_every_dtype).
+    cv2.add(hsv, ((360.0 * shift) % 360.0, 0.0, 0.0, 0.0), dst=hsv)
+    x = cv2.cvtColor(hsv, cv2.COLOR_HSV2RGB, dst=hsv)
+    if img.dtype == np.uint8:
+        # x is in [0, 255] here, so |x| rounded half to even is what from_float32 gives
+        return cv2.convertScaleAbs(x)
+    return from_float32(x, img.dtype)
+
+
+# --- batched kernels (torch) ------------------------------------------------------------------
 
 _FLT_EPSILON = 1.1920929e-07  # C's FLT_EPSILON, which OpenCV's RGB -> HSV adds to denominators
-
-
-@_carry_alpha
-def brightness(x: Tensor, factor: PerSample) -> Tensor:
-    """Scale intensities by ``factor`` (PIL ``ImageEnhance.Brightness``), clipped to [0, 1].
-
-    Examples
-    --------
-    >>> brightness(torch.full((2, 3, 1, 1), 0.8), torch.tensor([0.5, 2.0]))[:, 0].flatten()
-    tensor([0.4000, 1.0000])
-    """
-    return (x * _per_sample(factor, x)).clamp_(0.0, 1.0)
-
-
-def _mean_grey(x: Tensor, dtype: torch.dtype) -> Tensor:
-    """Each sample's mean grey level on [0, 1] as float32 ``[n, 1, 1, 1]``.
-
-    Luma of the channel means for RGB, else the mean of all values; summed in float64 (as
-    ``cv2.mean``) over the integer levels for integer images, so the float32 mean is the one
-    the per-image op uses.
-    """
-    pixels = x.shape[2] * x.shape[3]
-    dims = (2, 3) if x.shape[1] == 3 else (1, 2, 3)
-    count = pixels * (1 if x.shape[1] == 3 else x.shape[1])
-    if _is_integer(dtype) and count * _value_max(dtype) < 2**24:
-        # float32 sums of integer levels below 2**24 are exact (a float64 sum on the CPU
-        # casts the image first, some 30 times slower)
-        sums = _levels(x, dtype).sum(dim=dims).double()
-    elif _is_integer(dtype):
-        sums = _levels(x, dtype).sum(dim=dims, dtype=torch.float64)
-    else:
-        # float32 images: torch's float32 sum is a pairwise (cascade) sum, within a few
-        # units in the last place of cv2.mean's float64 sum
-        sums = x.sum(dim=dims).double()
-    # a few float64 values: on the CPU in numpy (the same IEEE operations, without torch's
-    # per-op cost); elsewhere in torch, on the device
-    host = sums.device.type == "cpu" and not sums.requires_grad
-    values, divide = (sums.numpy(), operator.truediv) if host else (sums, _divide)
-    if x.shape[1] == 3:
-        channel_means = divide(values, pixels)
-        mean = channel_means[:, 0] * _LUMA[0] + channel_means[:, 1] * _LUMA[1]
-        mean = mean + channel_means[:, 2] * _LUMA[2]
-    else:
-        mean = divide(values, count)
-    mean = divide(mean, _value_max(dtype))
-    mean = torch.from_numpy(mean.astype(np.float32)) if host else mean.to(torch.float32)
-    return mean.reshape(-1, 1, 1, 1)
-
-
-@_carry_alpha
-def contrast(x: Tensor, factor: PerSample, dtype: torch.dtype = torch.float32) -> Tensor:
-    """Blend with the mean grey level as a constant (PIL ``ImageEnhance.Contrast``).
-
-    The grey level is the mean luma for RGB, the mean of all values otherwise.
-
-    Examples
-    --------
-    >>> x = torch.tensor([0.0, 1.0]).reshape(1, 1, 1, 2)
-    >>> contrast(x, 0.5).flatten().tolist()
-    [0.25, 0.75]
-    """
-    factor = _per_sample(factor, x)
-    mean = _mean_grey(x, dtype)
-    out = torch.sub(x, mean).mul_(factor).add_(mean).clamp_(0.0, 1.0)
-    return _keep_where(_equals(factor, 1.0), x, out)
 
 
 def _saturation_uint8(x: Tensor, factor: Tensor) -> Tensor:
@@ -109,7 +178,7 @@ def _saturation_uint8(x: Tensor, factor: Tensor) -> Tensor:
     the op's bounds [0, 10]. All sums are integers below 2**24, so float32 is exact.
     """
     n, _, h, w = x.shape
-    levels = _levels(x, torch.uint8).reshape(n, 3, h * w)
+    levels = _integer_levels(x, torch.uint8).reshape(n, 3, h * w)
     factor = factor.double().reshape(-1, 1, 1)
     luma = torch.tensor(_LUMA, dtype=torch.float64, device=x.device).reshape(1, 1, 3)
     eye = torch.eye(3, dtype=torch.float64, device=x.device).unsqueeze(0)
@@ -124,7 +193,7 @@ def _saturation_uint8(x: Tensor, factor: Tensor) -> Tensor:
 
 
 @_colour_op
-def saturation(x: Tensor, factor: PerSample, dtype: torch.dtype = torch.float32) -> Tensor:
+def saturation_batch(x: Tensor, factor: PerSample, dtype: torch.dtype = torch.float32) -> Tensor:
     """Blend RGB with its luma (PIL ``ImageEnhance.Color``); grey images are unchanged.
 
     uint8 images take the per-image op's fixed-point ``cv2.transform`` path.
@@ -132,7 +201,7 @@ def saturation(x: Tensor, factor: PerSample, dtype: torch.dtype = torch.float32)
     Examples
     --------
     >>> red = torch.tensor([1.0, 0.0, 0.0]).reshape(1, 3, 1, 1)
-    >>> saturation(red, 0.0).flatten().tolist()
+    >>> saturation_batch(red, 0.0).flatten().tolist()
     [0.29899999499320984, 0.29899999499320984, 0.29899999499320984]
     """
     factor = _per_sample(factor, x)
@@ -257,7 +326,7 @@ def _shift_terms(shift: Tensor, device: torch.device) -> tuple[Tensor, Tensor]:
 
 
 @_colour_op
-def hue_shift(x: Tensor, shift: PerSample, dtype: torch.dtype = torch.float32) -> Tensor:
+def hue_shift_batch(x: Tensor, shift: PerSample, dtype: torch.dtype = torch.float32) -> Tensor:
     """Rotate the hue by ``shift`` of the circle in OpenCV's HSV model; grey is unchanged.
 
     In float32 throughout, with the HSV -> RGB conversion written as one formula per channel,
@@ -271,7 +340,7 @@ def hue_shift(x: Tensor, shift: PerSample, dtype: torch.dtype = torch.float32) -
     Examples
     --------
     >>> red = torch.tensor([1.0, 0.0, 0.0]).reshape(1, 3, 1, 1)
-    >>> (hue_shift(red, 1 / 3, torch.uint8) * 255).round().flatten().tolist()
+    >>> (hue_shift_batch(red, 1 / 3, torch.uint8) * 255).round().flatten().tolist()
     [0.0, 255.0, 0.0]
     """
     shift = _argument(shift, x)
@@ -299,7 +368,7 @@ def _redo_half_level_ties(out: Tensor, x: Tensor, degrees: Tensor, dtype: torch.
     most) go through an emulation of it, in float64 where OpenCV fuses (one host sync).
     """
     n, _, h, w = out.shape
-    vmax = _value_max(dtype)
+    vmax = _batch_value_max(dtype)
     distance = torch.mul(out, vmax).frac_().sub_(0.5).abs_().amin(dim=1)  # [n, H, W]
     flat = torch.nonzero(distance.view(-1) < _TIE_WIDTH).squeeze(1)
     if flat.numel() == 0:
@@ -308,7 +377,7 @@ def _redo_half_level_ties(out: Tensor, x: Tensor, degrees: Tensor, dtype: torch.
     scale = 255.0 if dtype == torch.uint8 else 1.0  # the per-image op's working scale
     colours = x.view(n, 3, h * w)[sample, :, pixel]  # [P, 3]
     if scale != 1.0:
-        colours = _levels(colours, dtype)
+        colours = _integer_levels(colours, dtype)
     hue, sat, value = _rgb_to_hsv(colours)
     exact = _hsv_to_rgb(hue + degrees[sample], sat, value)
     if scale != 1.0:
@@ -316,14 +385,9 @@ def _redo_half_level_ties(out: Tensor, x: Tensor, degrees: Tensor, dtype: torch.
     out.view(n, 3, h * w)[sample, :, pixel] = exact.clamp_(0.0, 1.0)
 
 
-@_carry_alpha
-def gamma(x: Tensor, gamma: PerSample) -> Tensor:
-    """Power-law transfer ``x ** gamma``.
+# --- registration -----------------------------------------------------------------------------
 
-    Examples
-    --------
-    >>> gamma(torch.full((1, 1, 1, 1), 0.25), 0.5).item()
-    0.5
-    """
-    exponent = _per_sample(gamma, x)
-    return _keep_where(_equals(exponent, 1.0), x, torch.pow(x, exponent).clamp_(0.0, 1.0))
+register_op("saturation", kind="photometric", bounds={"factor": (0, 10)},
+            batched=PhotometricKernel.of(saturation_batch, takes_dtype=True))(saturation)
+register_op("hue_shift", kind="photometric", bounds={"shift": (-0.5, 0.5)},
+            batched=PhotometricKernel.of(hue_shift_batch, takes_dtype=True))(hue_shift)

@@ -1,4 +1,5 @@
-"""Input validation and dtype helpers shared by the functional image ops.
+"""Input validation and dtype helpers shared by the per-image image ops (the warps of
+:mod:`tanda_transforms.functional`, the numpy kernels of :mod:`tanda_transforms.ops`).
 
 Every op in :mod:`tanda_transforms.functional` accepts images of shape ``H x W`` or
 ``H x W x C`` (any ``C >= 1``) with dtype ``uint8`` (0..255), ``uint16`` (0..65535) or

@@ -1,5 +1,5 @@
-"""Helpers shared by the photometric ops: look-up tables, per-channel application, the
-RGBA alpha carry, luma and argument checks.
+"""Helpers shared by the per-image (numpy) photometric kernels of the op families: look-up
+tables, per-channel application, the RGBA alpha carry, luma and argument checks.
 """
 
 from __future__ import annotations
@@ -9,7 +9,7 @@ from collections.abc import Callable
 
 import numpy as np
 
-from .._validate import apply_lut, check_image, check_real, from_float32, value_max
+from tanda_transforms._validate import apply_lut, check_image, check_real, from_float32, value_max
 
 _LUMA = (0.299, 0.587, 0.114)
 
@@ -98,3 +98,4 @@ def _grey(x: np.ndarray) -> np.ndarray:
 
 def _check_factor(factor: float) -> float:
     return check_real(factor, "factor", low=0.0)
+
