@@ -16,7 +16,8 @@ learning size 32, L = 10, one pass each; about 5 to 10 minutes on 2 busy cores).
 3. prints the ratio of the 4N run's peak RSS to the N run's: about 1 when memory is bounded by
    the batch, about 4 for anything that holds the data.
 
-Options: ``--n``, ``--size`` (learning size), ``--seq-len``, ``--workers``, ``--steps`` (stop
+Options: ``--n``, ``--size`` (learning size), ``--seq-len``, ``--batch-size``, ``--workers``,
+``--steps`` (stop
 each run after this many steps instead of one pass: then both runs read the same number of
 images and the ratio says nothing), ``--folder`` (where the images go; default a temporary
 folder, removed at the end), ``--threads`` (torch threads, default 1).
@@ -138,6 +139,7 @@ def child(args: argparse.Namespace) -> None:
     started = time.perf_counter()
     seen = []
     policy = learn_policy(args.child, "cifar10", size=args.size, seq_len=args.seq_len,
+                          batch_size=args.batch_size,
                           workers=args.workers, steps=args.steps, seed=0, progress=False,
                           device="cpu", callback=lambda learner: seen.append(learner.images_seen))
     seconds = time.perf_counter() - started
@@ -155,6 +157,7 @@ def child(args: argparse.Namespace) -> None:
 def learn_in_child(folder: Path, args: argparse.Namespace) -> dict:
     command = [sys.executable, __file__, "--child", str(folder), "--size", str(args.size),
                "--seq-len", str(args.seq_len), "--workers", str(args.workers),
+               "--batch-size", str(args.batch_size),
                "--threads", str(args.threads)]
     if args.steps:
         command += ["--steps", str(args.steps)]
@@ -167,6 +170,7 @@ def main() -> None:
     parser.add_argument("--n", type=int, default=2000)
     parser.add_argument("--size", type=int, default=32)
     parser.add_argument("--seq-len", type=int, default=10)
+    parser.add_argument("--batch-size", type=int, default=32)
     parser.add_argument("--workers", type=int, default=2)
     parser.add_argument("--threads", type=int, default=1)
     parser.add_argument("--steps", type=int)
@@ -189,7 +193,8 @@ def main() -> None:
         for name, n in (("N", args.n), ("4N", 4 * args.n)):
             runs[name] = learn_in_child(root / ("first" if name == "N" else "all"), args)
             print(f"{name} = {n}: {json.dumps(runs[name])}", flush=True)
-    print(f"learning size {args.size}, L = {args.seq_len}, {args.workers} workers, "
+    print(f"learning size {args.size}, L = {args.seq_len}, batch {args.batch_size}, "
+          f"{args.workers} workers, "
           f"{args.threads} torch thread(s)")
     for key in ("peak_rss_mib", "largest_worker_mib", "total_sampled_mib"):
         ratio = runs["4N"][key] / max(runs["N"][key], 1)

@@ -147,7 +147,8 @@ class StreamImageData(ImageData):
         self.source = ImageFolder(data) if isinstance(data, str | os.PathLike) else data
         self.size, self.batch_size, self.seed, self.ranks = size, batch_size, seed, ranks
         self.workers = workers
-        self.skipped, self.examples = 0, []
+        self._skipped: set[str] = set()
+        self.examples: list[str] = []
         self.batches_used = 0  # batches this learner took (a checkpoint's position)
         self._pending: list[Any] = []  # a user's loader's items read ahead
         self._iterator: Iterator | None = None
@@ -227,12 +228,18 @@ class StreamImageData(ImageData):
                 raise ValueError(f"no readable image in {empty} batches in a row; skipped: "
                                  f"{'; '.join(self.examples)}")
 
+    @property
+    def skipped(self) -> int:
+        """Items skipped (each counted once, however many passes met it)."""
+        return len(self._skipped)
+
     def _count(self, problems: list[Problem]) -> None:
         for problem in problems:
             problem.raise_error()
-            self.skipped += 1
-            if len(self.examples) < _EXAMPLES:
-                self.examples.append(problem.message)
+            if problem.message not in self._skipped:
+                self._skipped.add(problem.message)  # the message names the item
+                if len(self.examples) < _EXAMPLES:
+                    self.examples.append(problem.message)
 
     def _batches(self) -> Iterator[tuple[np.ndarray | None, list[Problem]]]:
         if self.kind in ("dataloader", "iterable"):

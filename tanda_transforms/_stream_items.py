@@ -170,7 +170,8 @@ class ItemReader:
         try:
             item = self.source[index]
         except (ValueError, OSError) as err:  # an unreadable file
-            return Problem("skip", f"{self.name(index)}: {err}")
+            name = self.name(index)
+            return Problem("skip", str(err) if name in str(err) else f"{name}: {err}")
         try:
             image = one_image(item, index)
         except (TypeError, ValueError) as err:

@@ -141,3 +141,20 @@ def test_labels_need_images_in_memory():
 def test_the_learning_size_is_a_positive_int(size):
     with pytest.raises(ValueError, match="size must be a positive int or None"):
         LearnConfig(size=size)
+
+
+def test_tanda_learn_streams_a_folder_at_the_size_given(tmp_path, capsys):
+    from tanda_transforms.cli import main
+
+    folder = _mixed_folder(tmp_path / "images")
+    out = tmp_path / "p.tanda"
+    tiny = ["--steps", "2", "--seq-len", "2", "--batch-size", "4", "--set", "d_width=4",
+            "--no-progress", "--threads", "1", "--workers", "0"]
+    assert main(["learn", "--data", str(folder), *tiny, "--out", str(out)]) == 2
+    assert "mixed sizes" in capsys.readouterr().err  # no --size: the error names it
+    assert main(["learn", "--data", str(folder), "--size", "8", "--limit", "10", *tiny,
+                 "--out", str(out)]) == 0
+    assert "image files (streamed)" in capsys.readouterr().out
+    training = TANDAPolicy.load(out).metadata["training"]
+    assert training["learning_size"] == [8, 8] and training["data_shape"] == [10, 8, 8, 3]
+    assert training["data_source"] == "folder"
