@@ -30,7 +30,7 @@ _COUNT_FIELDS = {
     "batch_size": None,
     "seqs_per_point": None,
     "hidden_size": MAX_HIDDEN_SIZE,
-    "d_width": None,
+    "d_kernel": None,
     "log_every": None,
     "checkpoint_every": None,
     "label_steps": None,
@@ -65,7 +65,15 @@ class LearnConfig:
       onto one TF, whichever D found hardest to see: a policy useless for augmentation).
       The entropy bonus (``- entropy_weight * sum_t H(pi_t)`` in the generator loss) is not
       in the paper.
-    - ``d_width=32`` (paper 64): a quarter of the compute; D still separates easily.
+    - ``d_width=None``: the data's default, 16 for images (paper 64; 32 until 2026-12-06)
+      and 32 for text (:mod:`tanda_transforms.text`); ``d_kernel=3`` (paper 5; 5 until
+      2026-12-06): the image discriminator's kernel size. Together a tenth of the former
+      width-32 5x5 network's multiply-adds: D's share of a CIFAR-10 step (L = 10) fell from
+      79-83 % to 37-49 % at 32 px (7-10 % at 224 px, with its patch stem) and a pass costs a
+      third (x3.02-3.13, docs/benchmark_learning.py). On 4,000 MNIST digits (200 steps, 2 seeds) the
+      misspecified TFs kept the same share (0.5 and 0.6 %) and the two networks' policies
+      were as far apart as two seeds of one (docs/learning.md, section 3).
+      ``d_width=32, d_kernel=5`` gives the former network.
     - ``diversity``: where ``d(x_0, x_t)`` is measured, ``"pixels"`` (standardised pixels,
       the default) or ``"features"`` (standardised first-layer activations of D, as the
       reference code's ``--mse_layer 1``; needs a discriminator with a
@@ -115,7 +123,8 @@ class LearnConfig:
     g_lr: float | None = None
     entropy_weight: float | None = None
     hidden_size: int = 64
-    d_width: int = 32
+    d_width: int | None = None
+    d_kernel: int = 3
     steps: int | None = None
     epochs: float = 1.0
     log_every: int = 10
@@ -135,6 +144,8 @@ class LearnConfig:
                 raise ValueError(f"{name} must be > 0, got {getattr(self, name)!r}")
         if self.g_lr is not None and not self.g_lr > 0:
             raise ValueError(f"g_lr must be > 0 or None, got {self.g_lr!r}")
+        if self.d_width is not None and (not isinstance(self.d_width, int) or self.d_width < 1):
+            raise ValueError(f"d_width must be a positive int or None, got {self.d_width!r}")
         if self.entropy_weight is not None and not self.entropy_weight >= 0:
             raise ValueError(f"entropy_weight must be >= 0 or None, got {self.entropy_weight!r}")
         if not self.label_weight >= 0:
@@ -169,6 +180,10 @@ class LearnConfig:
                 continue
             if not isinstance(value, numbers.Real) or not math.isfinite(value):
                 raise ValueError(f"{name} must be a finite number, got {value!r}")
+
+    def for_data(self, default_d_width: int) -> LearnConfig:
+        """This config with ``d_width`` filled in (``None``: the data's default width)."""
+        return dataclasses.replace(self, d_width=self.d_width or default_d_width)
 
     def for_generator(self, generator: str) -> LearnConfig:
         """This config with the generator-dependent defaults (``None`` fields) filled in."""

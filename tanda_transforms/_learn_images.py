@@ -5,7 +5,8 @@ here (images) and in :mod:`tanda_transforms.text.learn` (sentences). Both provid
 
 - ``len(data)``, ``data.batch(indices)`` and ``data.batch_repeat(real, n)``: the real items
   of a step, each repeated once per sequence;
-- ``data.default_discriminator(width)`` and ``data.prepare(disc, default)``;
+- ``data.default_discriminator(config)`` (from ``config.d_width``, which is None until
+  filled with ``data.default_d_width``) and ``data.prepare(disc, default)``;
 - ``data.encode(real)``: items as D takes them (``x_0`` alone), and
   ``data.default_classifier(width, classes)``: the label term's network
   (:mod:`tanda_transforms.labels`);
@@ -36,9 +37,10 @@ import torch
 from torch import nn
 
 from tanda_transforms._images import as_image_array
+from tanda_transforms._learn_config import LearnConfig
 from tanda_transforms._learn_steps import eval_mode, to_unit_tensor, to_zero_one_tensor
 from tanda_transforms.batched.render import batched_renderer, value_max
-from tanda_transforms.discriminators import ConvDiscriminator
+from tanda_transforms.discriminators import ConvDiscriminator, stem_stride_for
 from tanda_transforms.sequence import SampledSequence
 from tanda_transforms.tfs import TFLibrary
 
@@ -93,11 +95,18 @@ class ImageData:
         return {"data_shape": list(self.images.shape), "data_dtype": self.images.dtype.name,
                 "learning_size": list(self.image_shape)}
 
-    def default_discriminator(self, width: int) -> nn.Module:
-        return ConvDiscriminator(self.channels, width)
+    default_d_width = 16  # LearnConfig.d_width=None
+
+    def default_discriminator(self, config: LearnConfig) -> nn.Module:
+        return ConvDiscriminator(self.channels, config.d_width, kernel_size=config.d_kernel,
+                                 stem_stride=self._stem_stride())
 
     def default_classifier(self, width: int, classes: int) -> nn.Module:
-        return ConvDiscriminator(self.channels, width, outputs=classes)
+        return ConvDiscriminator(self.channels, width, outputs=classes,
+                                 stem_stride=self._stem_stride())
+
+    def _stem_stride(self) -> int:
+        return stem_stride_for(*self.images.shape[1:3])
 
     def encode(self, real: np.ndarray) -> torch.Tensor:
         """Images as D takes them, without TFs: N x C x H x W in [-1, 1] on the device."""

@@ -2,7 +2,7 @@
 
 The paper's discriminator is a DCGAN-style CNN: four 5x5 stride-2 convolutions with 64, 128,
 256 and 512 channels, LeakyReLU(0.2), batch norm on layers 2-4, then a linear logit. Ours keeps
-the convolutions but
+four stride-2 convolutions but
 
 - normalises with GroupNorm instead of BatchNorm. Batch norm behaves differently in train and
   eval mode and on all-real versus all-fake batches: the reference code scored real data in
@@ -10,8 +10,16 @@ the convolutions but
   normalisation mismatch. GroupNorm normalises each image alone, the same in every mode.
 - ends with a 2x2 adaptive average pool before the logit, so one network takes any channel
   count and any image size (28x28 and 32x32 end at 2x2 exactly as the paper's flatten did).
-- has a ``width`` (channels of the first layer, doubled per layer): 64 is the paper's; the
-  default 32 costs a quarter of the compute, which matters on CPUs.
+- is leaner by default: ``width`` 16 (channels of the first layer, doubled per layer; the
+  paper's is 64) and 3x3 kernels (the paper's 5x5): about a tenth of the paper-like
+  width-32, 5x5 network's multiply-adds, which was most of a learning step on CPUs. The policy
+  learned with it keeps the misspecified TFs as rare (docs/learning.md, section 3).
+- has a ``stem_stride``: the first layer's stride. Learning picks it from the image size
+  (:func:`stem_stride_for`): 2 up to 47 pixels, then larger, with a kernel as large as the
+  stride (non-overlapping patches, as a ViT's patch embedding), so that the first layer's map
+  stays 16 to 31 pixels across. D's cost then grows with the pixels only through that one
+  linear layer, which still sees every pixel: a 224 x 224 image costs D about what a 32 x 32
+  image does, where the old stride-2 stem cost 50 times more and made D 80 % of a step.
 
 Any ``nn.Module`` mapping ``N x C x H x W`` float images in [-1, 1] to ``N`` (or ``N x 1``)
 logits can be passed to :func:`~tanda_transforms.learn.learn_policy` instead.
@@ -22,6 +30,9 @@ Examples
 >>> d = ConvDiscriminator(in_channels=3, width=8)
 >>> d(torch.zeros(2, 3, 32, 32)).shape
 torch.Size([2])
+>>> big = ConvDiscriminator(3, width=8, stem_stride=stem_stride_for(224, 224))
+>>> big.features[0], big(torch.zeros(2, 3, 224, 224)).shape
+(Conv2d(3, 8, kernel_size=(14, 14), stride=(14, 14)), torch.Size([2]))
 """
 
 from __future__ import annotations
@@ -29,19 +40,42 @@ from __future__ import annotations
 import torch
 from torch import nn
 
-__all__ = ["ConvDiscriminator"]
+__all__ = ["ConvDiscriminator", "stem_stride_for"]
+
+# the first layer's map is kept at least this many pixels across (stem_stride_for)
+_STEM_MAP = 16
 
 
-def _block(c_in: int, c_out: int, norm: bool) -> list[nn.Module]:
-    layers: list[nn.Module] = [nn.Conv2d(c_in, c_out, 5, stride=2, padding=2, bias=not norm)]
+def stem_stride_for(height: int, width: int) -> int:
+    """The first layer's stride for images of ``height x width``: 2 (as the paper's) up to
+    47 pixels on the short side, else ``short side // 16``, so the map after it is 16 to 31
+    pixels across.
+
+    Examples
+    --------
+    >>> stem_stride_for(28, 28), stem_stride_for(32, 32), stem_stride_for(64, 96)
+    (2, 2, 4)
+    >>> stem_stride_for(224, 224), stem_stride_for(4000, 3000)
+    (14, 187)
+    """
+    return max(2, min(height, width) // _STEM_MAP)
+
+
+def _block(c_in: int, c_out: int, norm: bool, kernel: int, stride: int = 2) -> list[nn.Module]:
+    """One convolution, ``stride`` apart; a kernel no larger than the stride takes
+    non-overlapping patches (no padding), a larger one is padded to keep ``size / stride``."""
+    padding = 0 if kernel <= stride else (kernel - 1) // 2
+    layers: list[nn.Module] = [
+        nn.Conv2d(c_in, c_out, kernel, stride=stride, padding=padding, bias=not norm)
+    ]
     if norm:
         layers.append(nn.GroupNorm(min(32, c_out // 4) or 1, c_out))
-    layers.append(nn.LeakyReLU(0.2))
+    layers.append(nn.LeakyReLU(0.2, inplace=True))
     return layers
 
 
 class ConvDiscriminator(nn.Module):
-    """Four 5x5 stride-2 convolutions, GroupNorm on layers 2-4, a linear logit.
+    """Four stride-2 convolutions, GroupNorm on layers 2-4, a linear logit.
 
     Parameters
     ----------
@@ -52,17 +86,26 @@ class ConvDiscriminator(nn.Module):
     outputs
         Logits per image: 1 (a discriminator, ``N`` logits) or ``K`` classes (a classifier,
         ``N x K``: the label term's default, :mod:`tanda_transforms.labels`).
+    kernel_size
+        Of every convolution (the first's too when ``stem_stride`` is 2): 3 by default, the
+        paper's 5 (``LearnConfig(d_kernel=5, d_width=32)`` is the default before 2026-12-06).
+    stem_stride
+        The first convolution's stride: 2, or larger for large images
+        (:func:`stem_stride_for`), with a ``stem_stride x stem_stride`` kernel.
     """
 
-    def __init__(self, in_channels: int, width: int = 32, outputs: int = 1) -> None:
+    def __init__(self, in_channels: int, width: int = 16, outputs: int = 1,
+                 kernel_size: int = 3, stem_stride: int = 2) -> None:
         super().__init__()
-        if in_channels < 1 or width < 1 or outputs < 1:
-            raise ValueError(f"in_channels, width and outputs must be >= 1, got {in_channels}, "
-                             f"{width}, {outputs}")
+        if min(in_channels, width, outputs, kernel_size) < 1 or stem_stride < 2:
+            raise ValueError(f"in_channels, width, outputs and kernel_size must be >= 1 and "
+                             f"stem_stride >= 2, got {in_channels}, {width}, {outputs}, "
+                             f"{kernel_size}, {stem_stride}")
         widths = [width, 2 * width, 4 * width, 8 * width]
-        layers = _block(in_channels, widths[0], norm=False)
+        stem_kernel = kernel_size if stem_stride == 2 else stem_stride
+        layers = _block(in_channels, widths[0], False, stem_kernel, stem_stride)
         for c_in, c_out in zip(widths, widths[1:], strict=False):
-            layers += _block(c_in, c_out, norm=True)
+            layers += _block(c_in, c_out, True, kernel_size)
         self.features = nn.Sequential(*layers, nn.AdaptiveAvgPool2d(2), nn.Flatten())
         self.logit = nn.Linear(4 * widths[-1], outputs)
 

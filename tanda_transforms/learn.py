@@ -55,7 +55,7 @@ from tanda_transforms._learn_steps import (
     append_entry,
     check_finite,
     discounted_cost_to_go,
-    standardise,
+    standardised_distances,
 )
 from tanda_transforms._learn_stream import StreamImageData, is_streamed, source_reads
 from tanda_transforms.distributed import Ranks, join
@@ -92,10 +92,10 @@ class Learner:
         classifier: nn.Module | None = None,
         workers: int | None = None,
     ) -> None:
-        config = config.for_generator(generator)
         self.ranks = ranks or Ranks()  # one process unless tanda_transforms.distributed.join
-        self.library, self.config, self.device = library, config, device
         self.data = learn_data(images, library, config, device, seed, self.ranks, workers)
+        config = config.for_generator(generator).for_data(self.data.default_d_width)
+        self.library, self.config, self.device = library, config, device
         self.streamed = isinstance(self.data, StreamImageData)
         if self.streamed and labels is not None:
             raise ValueError("labels need the images in memory (an array or a list of one-shape "
@@ -106,7 +106,7 @@ class Learner:
             torch.manual_seed(seed)
             self.sampler = build_sampler(_sampler_spec(generator, len(library), config))
             self.sampler = self.sampler.to(device)
-            disc = discriminator or self.data.default_discriminator(config.d_width)
+            disc = discriminator or self.data.default_discriminator(config)
         self.disc = self.data.prepare(disc, default=discriminator is None)
         if config.diversity == "features" and not hasattr(self.disc, "diversity_features"):
             raise TypeError(
@@ -209,8 +209,8 @@ class Learner:
     def _generator_update(self, x, logits, actions, log_probs,
                           label_cost=None) -> tuple[float, float, float]:
         cfg = self.config
-        z = standardise(self._diversity_space(x.flatten(0, 1))).view(x.shape[0], x.shape[1], -1)
-        dist = ((z[1:] - z[0]) ** 2).mean(-1)  # L x M
+        space = self._diversity_space(x.flatten(0, 1))
+        dist = standardised_distances(space.unflatten(0, x.shape[:2]))  # L x M
         cost = tnf.softplus(-logits)  # -log sigmoid(D(x_t)), (L + 1) x M
         cost = torch.cat([cost[:1], cost[1:] + cfg.alpha / (dist + cfg.eps)])
         final = float(cost[-1].mean())  # the realism cost, as without labels

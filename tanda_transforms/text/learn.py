@@ -33,6 +33,7 @@ from typing import Any
 import torch
 from torch import nn
 
+from tanda_transforms._learn_config import LearnConfig
 from tanda_transforms._learn_images import Streams, check_probe
 from tanda_transforms.text.apply import as_tokens, intermediates
 from tanda_transforms.text.discriminator import TextDiscriminator
@@ -129,8 +130,10 @@ class TextData:
         return {"data_shape": [len(self.sentences)], "data_dtype": "text",
                 "vocab_size": len(self.vocabulary)}
 
-    def default_discriminator(self, width: int) -> nn.Module:
-        return TextDiscriminator(len(self.vocabulary), width)
+    default_d_width = 32  # LearnConfig.d_width=None
+
+    def default_discriminator(self, config: LearnConfig) -> nn.Module:
+        return TextDiscriminator(len(self.vocabulary), config.d_width)
 
     def default_classifier(self, width: int, classes: int) -> nn.Module:
         return TextDiscriminator(len(self.vocabulary), width, outputs=classes)
