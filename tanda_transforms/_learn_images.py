@@ -106,7 +106,7 @@ class ImageData:
                                  stem_stride=self._stem_stride())
 
     def _stem_stride(self) -> int:
-        return stem_stride_for(*self.images.shape[1:3])
+        return stem_stride_for(*self.image_shape)
 
     def encode(self, real: np.ndarray) -> torch.Tensor:
         """Images as D takes them, without TFs: N x C x H x W in [-1, 1] on the device."""
