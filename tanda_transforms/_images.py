@@ -55,7 +55,8 @@ def as_image_array(data: Any) -> np.ndarray:
             raise ValueError("no images given")
         shapes = {x.shape for x in items}
         if len(shapes) > 1:
-            raise ValueError(f"all images must share one shape; got {sorted(shapes)[:5]}")
+            raise ValueError(f"all images must share one shape; got {sorted(shapes)[:5]} (set "
+                             "LearnConfig.size to learn from images of mixed sizes)")
         array = np.stack(items)
     else:
         raise TypeError(

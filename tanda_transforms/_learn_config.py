@@ -87,6 +87,13 @@ class LearnConfig:
       the paper): the weight of the label-preservation term in the generator's cost, and the
       steps that train its default classifier on the labeled items
       (:mod:`tanda_transforms.labels`).
+    - ``size`` (not in the paper): the learning resolution S. ``None`` (default): images in
+      memory are learned from at their own size, which all must share. An int: every image
+      is brought to S x S as it is read (shorter side resized to S, then an S x S crop at a
+      seeded random position; :mod:`tanda_transforms._stream_items` says why) and the data
+      is streamed, so images of any sizes, any number of them, can be learned from. The
+      policy applies its TFs at each image's own resolution; docs/learning.md says why a
+      policy learned at S transfers.
 
     - ``apply_p=0.5`` (until 2026-12-06 the learned policy was saved with p = 1): the share of
       calls the *saved* policy transforms (``TANDAPolicy.p``; learning itself ignores it). At
@@ -127,6 +134,7 @@ class LearnConfig:
     label_weight: float = 1.0
     label_steps: int = 200
     apply_p: float = 0.5
+    size: int | None = None
 
     def __post_init__(self) -> None:
         self._check_counts()
@@ -145,8 +153,10 @@ class LearnConfig:
         for name in ("gamma", "apply_p"):
             if not 0 <= getattr(self, name) <= 1:
                 raise ValueError(f"{name} must be in [0, 1], got {getattr(self, name)!r}")
-        if self.steps is not None and (not isinstance(self.steps, int) or self.steps < 1):
-            raise ValueError(f"steps must be a positive int or None, got {self.steps!r}")
+        for name in ("steps", "size"):
+            value = getattr(self, name)
+            if value is not None and (not isinstance(value, int) or value < 1):
+                raise ValueError(f"{name} must be a positive int or None, got {value!r}")
         if self.diversity not in DIVERSITY_SPACES:
             raise ValueError(f"diversity must be one of {DIVERSITY_SPACES}, got "
                              f"{self.diversity!r}")

@@ -15,7 +15,7 @@ here (images) and in :mod:`tanda_transforms.text.learn` (sentences). Both provid
 - ``data.roll_out(real, actions, streams)``: ``[L + 1, M, ...]`` tensors of each
   intermediate ``x_t`` as D takes them, ``x_0`` first;
 - ``data.to_discriminator(x)`` and ``data.diversity_space(x, disc, diversity)``;
-- ``data.describe()``: shape and dtype for the policy's training metadata;
+- ``data.describe()``: shape, dtype and learning size for the policy's training metadata;
 - ``data.renderer``: the batched renderer used, or None (per item).
 
 Examples
@@ -25,7 +25,7 @@ Examples
 >>> data = ImageData(np.zeros((4, 8, 8), np.uint8), TFLibrary.coerce("mnist"), "per_image",
 ...                  torch.device("cpu"))
 >>> len(data), data.describe()
-(4, {'data_shape': [4, 8, 8], 'data_dtype': 'uint8'})
+(4, {'data_shape': [4, 8, 8], 'data_dtype': 'uint8', 'learning_size': [8, 8]})
 """
 
 from __future__ import annotations
@@ -65,12 +65,18 @@ class ImageData:
     def __init__(self, images: Any, library: TFLibrary, render: str,
                  device: torch.device) -> None:
         self.images = as_image_array(images)
-        self.library, self.device = library, device
-        self.data_dtype = {"uint8": torch.uint8, "uint16": torch.uint16}.get(
-            self.images.dtype.name, torch.float32)
+        self.image_shape = self.images.shape[1:3]
+        channels = 1 if self.images.ndim == 3 else self.images.shape[-1]
+        self._setup(library, render, device, self.images.dtype.name, channels)
+
+    def _setup(self, library: TFLibrary, render: str, device: torch.device, dtype: str,
+               channels: int) -> None:
+        """What rendering and D need: the dtype's scale, the renderer, the channels."""
+        self.library, self.device, self.channels = library, device, channels
+        self.data_dtype_name = dtype
+        self.data_dtype = {"uint8": torch.uint8, "uint16": torch.uint16}.get(dtype, torch.float32)
         self.scale = value_max(self.data_dtype)
         self.renderer = batched_renderer(render, library, device)
-        self.channels = 1 if self.images.ndim == 3 else self.images.shape[-1]
         self.memory_format = torch.contiguous_format
 
     def __len__(self) -> int:
@@ -84,7 +90,10 @@ class ImageData:
         return np.repeat(real, n, axis=0)
 
     def describe(self) -> dict[str, Any]:
-        return {"data_shape": list(self.images.shape), "data_dtype": self.images.dtype.name}
+        """Shape and dtype for the policy's metadata; ``learning_size``: the H x W that D saw
+        (the images' own, for images in memory)."""
+        return {"data_shape": list(self.images.shape), "data_dtype": self.images.dtype.name,
+                "learning_size": list(self.image_shape)}
 
     default_d_width = 16  # LearnConfig.d_width=None
 
@@ -97,7 +106,7 @@ class ImageData:
                                  stem_stride=self._stem_stride())
 
     def _stem_stride(self) -> int:
-        return stem_stride_for(*self.images.shape[1:3])
+        return stem_stride_for(*self.image_shape)
 
     def encode(self, real: np.ndarray) -> torch.Tensor:
         """Images as D takes them, without TFs: N x C x H x W in [-1, 1] on the device."""
@@ -126,7 +135,7 @@ class ImageData:
         error, and a 1 x 1 grayscale image (one value: no spread to standardise) with
         "check the data for NaN".
         """
-        h, w = self.images.shape[1:3]
+        h, w = self.image_shape
         size = f"{h} x {w} pixels with {self.channels} channel{'s' if self.channels > 1 else ''}"
         probe = torch.zeros(2, self.channels, h, w, device=self.device)
         check_probe(self, disc, diversity, probe, f"images of {size}", _SMALLEST[diversity])

@@ -37,6 +37,7 @@ import dataclasses
 import math
 import os
 import time
+import warnings
 from collections.abc import Callable, Iterable
 from typing import Any
 
@@ -56,6 +57,7 @@ from tanda_transforms._learn_steps import (
     discounted_cost_to_go,
     standardised_distances,
 )
+from tanda_transforms._learn_stream import StreamImageData, is_streamed, source_reads
 from tanda_transforms.distributed import Ranks, join
 from tanda_transforms.generator_kinds import build_sampler, generator_kind
 from tanda_transforms.labels import label_term, load_label_state
@@ -88,11 +90,18 @@ class Learner:
         ranks: Ranks | None = None,
         labels: Any = None,
         classifier: nn.Module | None = None,
+        workers: int | None = None,
     ) -> None:
         self.ranks = ranks or Ranks()  # one process unless tanda_transforms.distributed.join
-        self.data = learn_data(images, library, config.render, device)
+        self.data = learn_data(images, library, config, device, seed, self.ranks, workers)
         config = config.for_generator(generator).for_data(self.data.default_d_width)
         self.library, self.config, self.device = library, config, device
+        self.streamed = isinstance(self.data, StreamImageData)
+        if self.streamed and labels is not None:
+            raise ValueError("labels need the images in memory (an array or a list of one-shape "
+                             "images, without LearnConfig.size); streamed data has no fixed "
+                             "order to match labels to")
+        self.images_seen = 0  # real images of this rank's steps (the progress line's rate)
         with torch.random.fork_rng(devices=[]):
             torch.manual_seed(seed)
             self.sampler = build_sampler(_sampler_spec(generator, len(library), config))
@@ -142,11 +151,16 @@ class Learner:
     # --- one step ---------------------------------------------------------------------------
 
     def _next_batch(self) -> np.ndarray:
+        if self.streamed:  # the data brings its own batches (this rank's share)
+            real = self.data.next_batch()
+            self.images_seen += len(real)
+            return real
         b = self.config.batch_size * self.ranks.world_size  # the global batch
         if len(self.order) < b:
             self.order = np.concatenate([self.order, self.order_rng.permutation(len(self.data))])
         batch, self.order = self.order[:b], self.order[b:]
         self._items = self.ranks.shard(batch)
+        self.images_seen += len(self._items)
         return self.data.batch(self._items)
 
     def _roll_out(self, real: Any, actions: torch.Tensor) -> torch.Tensor:
@@ -266,13 +280,18 @@ class Learner:
             "pending": self._pending,  # the steps since the last history entry
             "library": self.library.to_spec(),
             "settings": self._settings(),
+            **({"stream_batches": self.data.batches_used} if self.streamed else {}),
             **({"labels": self.label_term.state_dict()} if self.label_term else {}),
             **self.ranks.stream_state(self.torch_gen, self.np_rng, self.order_rng),
         }
 
     def _settings(self) -> dict[str, Any]:
-        """What a checkpoint must have been made under to resume this run."""
-        return {**dataclasses.asdict(self.config), "sampler": self.sampler.config()}
+        """What a checkpoint must have been made under to resume this run (``size`` only when
+        set: checkpoints from before it existed resume as before)."""
+        settings = dataclasses.asdict(self.config)
+        if settings["size"] is None:
+            del settings["size"]
+        return {**settings, "sampler": self.sampler.config()}
 
     def load_state_dict(self, state: dict[str, Any]) -> None:
         if state["library"] != self.library.to_spec():
@@ -289,6 +308,8 @@ class Learner:
         self.order = state["order"].numpy().copy()
         self.history = state["history"]
         self._pending = list(state.get("pending", []))  # absent from older checkpoints
+        if self.streamed:  # where the stream goes on (read before the first batch)
+            self.data.batches_used = int(state["stream_batches"])
         load_label_state(self.label_term, state.get("labels"))
         self.ranks.load_stream_state(state, self.torch_gen, self.np_rng, self.order_rng)
 
@@ -315,13 +336,29 @@ class Learner:
         self.load_state_dict(_checkpoint.read(path, self.device))
 
 
-def learn_data(data: Any, library: TFLibrary, render: str, device: torch.device) -> Any:
-    """The learner's view of ``data``: sentences for a text library, images otherwise."""
+def learn_data(data: Any, library: TFLibrary, config: LearnConfig, device: torch.device,
+               seed: int = 0, ranks: Ranks | None = None, workers: int | None = None) -> Any:
+    """The learner's view of ``data``: sentences for a text library; streamed images for a
+    folder, Dataset or DataLoader or with ``config.size`` (:mod:`tanda_transforms._learn_stream`);
+    images in memory otherwise."""
     if library.modality == "text":
         from tanda_transforms.text.learn import TextData
 
         return TextData(data, library, device)
-    return ImageData(data, library, render, device)
+    if not is_streamed(data, config.size):
+        return ImageData(data, library, config.render, device)
+    if workers is None:  # reading files or a Dataset: two workers, while this process learns
+        workers = 2 if source_reads(data) and (os.cpu_count() or 1) > 1 else 0
+    return StreamImageData(data, library, device, size=config.size, seed=seed,
+                           batch_size=config.batch_size, ranks=ranks or Ranks(),
+                           workers=workers, render=config.render)
+
+
+def _rate(learner: Learner, seconds: float) -> str:
+    """The progress line's rate: real images per second, and skipped images if any."""
+    rate = learner.images_seen * learner.ranks.world_size / max(seconds, 1e-9)
+    skipped = getattr(learner.data, "skipped", 0)
+    return f"{rate:.1f} img/s" + (f", {skipped} skipped" if skipped else "")
 
 
 def _data_and_library(data: Any, tfs: Any) -> tuple[Any, TFLibrary]:
@@ -361,6 +398,7 @@ def learn_policy(
     backend: str | None = None,
     labels: Any = None,
     classifier: nn.Module | None = None,
+    workers: int | None = None,
     **overrides: Any,
 ) -> TANDAPolicy:
     """Learn a TANDA policy from unlabeled images (and the labels there are, if given).
@@ -368,10 +406,15 @@ def learn_policy(
     Parameters
     ----------
     data
-        Images N x H x W (x C) of uint8, uint16 or float32 in [0, 1]; or a torch Dataset
-        or any iterable of images (PIL, numpy H x W (x C), tensors C x H x W; for
-        ``(image, label)`` items the label is ignored). All images must share one shape, of
-        at least 2 values (1 x 2 pixels, or 1 x 1 with 2 channels). With text TFs: sentences
+        Images N x H x W (x C) of uint8, uint16 or float32 in [0, 1], or a list of images
+        (PIL, numpy H x W (x C), tensors C x H x W; for ``(image, label)`` items the label
+        is ignored), held in memory; all must share one shape, of at least 2 values (1 x 2
+        pixels, or 1 x 1 with 2 channels). Or, streamed in batches (memory bounded by the
+        batch, not by N; :mod:`tanda_transforms._learn_stream`): a folder path (every image
+        file under it), a torch ``Dataset`` or ``DataLoader`` of such images; data of mixed
+        sizes needs ``config.size`` (the learning resolution), which also streams any other
+        data. Unreadable files and images whose channels or dtype differ from the first
+        image's are skipped, counted in the metadata and warned about. With text TFs: sentences
         (str with ``<e1>...</e1>``-style markup for protected spans, or token lists; for
         ``(sentence, label)`` items the label is ignored), see :mod:`tanda_transforms.text`.
     tfs
@@ -412,14 +455,19 @@ def learn_policy(
     classifier
         With ``labels``: a trained ``nn.Module`` from items as D takes them to ``N x K``
         logits, used frozen instead of training the default one.
+    workers
+        DataLoader workers that read a streamed folder or Dataset (0: this process reads);
+        default 2 on machines with more than one core. The result does not depend on it.
 
     Returns
     -------
     TANDAPolicy
         The learned policy, whose ``metadata["training"]`` holds the config, the world size
         (processes; the global batch is ``batch_size`` times it), the history (losses,
-        discriminator accuracy, TF frequencies, means over processes) and timings; with
-        labels, ``["labels"]`` records how many, the weight and each TF's mean penalty.
+        discriminator accuracy, TF frequencies, means over processes), timings and
+        ``learning_size`` (the H x W the discriminator saw; streamed data adds ``resize``,
+        ``skipped`` and ``data_source``); with labels, ``["labels"]`` records how many, the
+        weight and each TF's mean penalty.
     """
     config = dataclasses.replace(config or LearnConfig(), **overrides)
     if seq_len is not None:
@@ -428,13 +476,17 @@ def learn_policy(
     device = torch.device(device or ("cuda" if torch.cuda.is_available() else "cpu"))
     ranks, device = join(device, backend)  # torchrun's process group, if there is one
     learner = Learner(data, library, generator, config, seed, device, discriminator, ranks,
-                      labels, classifier)
+                      labels, classifier, workers)
     if checkpoint is not None and ranks.is_main:
         remove_stale_temporaries(checkpoint)  # left by a run killed while saving
     if resume is not None:
         learner.load_checkpoint(resume)
     started = time.perf_counter()
-    _run(learner, checkpoint, progress and ranks.is_main, callback)
+    try:
+        _run(learner, checkpoint, progress and ranks.is_main, callback)
+    finally:
+        if learner.streamed:
+            learner.data.close()  # its DataLoader workers
     config = learner.config  # generator defaults filled in
     training = {
         "config": dataclasses.asdict(config),
@@ -449,18 +501,31 @@ def learn_policy(
     }
     if learner.label_term:
         training["labels"] = learner.label_term.describe(ranks, library.names)
+    _warn_skipped(training)
     sampler = learner.sampler.cpu()
     return TANDAPolicy(library, sampler, config.seq_len, metadata={"training": training},
                        p=config.apply_p)
 
 
+def _warn_skipped(training: dict[str, Any]) -> None:
+    if training.get("skipped"):
+        warnings.warn(f"learn_policy skipped {training['skipped']} unreadable or mismatched "
+                      f"images (metadata['training']['skipped_examples']): "
+                      f"{'; '.join(training['skipped_examples'][:2])}", stacklevel=3)
+
+
 def _run(learner: Learner, checkpoint, progress: bool, callback) -> None:
-    """Step ``learner`` to its total steps, checkpointing and calling back on the way."""
+    """Step ``learner`` to its total steps, checkpointing and calling back on the way; the
+    progress bar shows the real images per second (all processes together)."""
     total, every = learner.total_steps, learner.config.checkpoint_every
     steps = range(learner.step_index, total)
-    for _ in tqdm(steps, disable=not progress, desc="learn_policy", initial=learner.step_index,
-                  total=total):
+    bar = tqdm(steps, disable=not progress, desc="learn_policy", initial=learner.step_index,
+               total=total)
+    started = time.perf_counter()
+    for _ in bar:
         learner.step()
+        if progress:
+            bar.set_postfix_str(_rate(learner, time.perf_counter() - started), refresh=False)
         if callback is not None:
             callback(learner)
         if checkpoint is not None and learner.step_index % every == 0:

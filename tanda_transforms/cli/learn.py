@@ -7,6 +7,8 @@ from __future__ import annotations
 import argparse
 import dataclasses
 import json
+import sys
+import warnings
 from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
@@ -48,7 +50,9 @@ def add_parser(sub) -> None:
         "  tanda learn --data images/ --tfs cifar10 --set d_lr=1e-5 --set alpha=3e-4\n",
     )
     p.add_argument("--data", metavar="PATH",
-                   help="a folder of images, an .npy file (N x H x W [x C]), an .npz file (array "
+                   help="a folder of images (streamed: read batch by batch while learning, "
+                   "sub-folders included, any number of images), an .npy file (N x H x W "
+                   "[x C]), an .npz file (array "
                    "'images', else its first array), a .txt file of sentences (one per line, "
                    "<e1>...</e1> marks protected spans) or a dataset root for --reader; "
                    "default: the 500 MNIST digits shipped with the package")
@@ -56,15 +60,23 @@ def add_parser(sub) -> None:
                    help="how to read --data. auto: .npy/.npz -> npy; IDX files -> mnist; a "
                    "tar, cifar-10-batches-py or data_batch_* -> cifar10; Info.txt -> mias; "
                    "a .txt file -> text; a SemEval-2010 Task 8 archive or folder (name "
-                   "containing 'semeval') -> semeval; else a folder of images (all of one "
-                   "size and dtype, 8/16-bit kept)")
+                   "containing 'semeval') -> semeval; else a folder of images (8/16-bit "
+                   "kept; of mixed sizes with --size; unreadable files and images of other "
+                   "channels or depth than the first are skipped and counted)")
     p.add_argument("--split", choices=("train", "test"), default="train",
                    help="split of the mnist, cifar10 and semeval readers")
     p.add_argument("--limit", type=positive_int, metavar="N",
                    help="keep only the first N images")
     p.add_argument("--size", type=positive_int, metavar="S",
-                   help="resize every image to S x S (cv2.INTER_AREA); mias reads films at "
-                   "this size (default for mias: 256; otherwise images are kept as they are)")
+                   help="for a folder: the learning size (LearnConfig.size): each image's "
+                   "shorter side resized to S, then an S x S crop at a seeded random "
+                   "position; needed when its images differ in size. mias reads films at "
+                   "this size (default 256); other readers resize every image to S x S "
+                   "(cv2.INTER_AREA). Default: images are kept as they are")
+    p.add_argument("--workers", type=non_negative_int, metavar="N",
+                   help="processes that read a folder's images while learning (default 2 "
+                   "on machines with more than one core; 0: the learning process reads). "
+                   "The policy does not depend on it")
     p.add_argument("--tfs", default="auto", metavar="PACK",
                    help="TF pack: mnist, cifar10, mammography, or a .json file with a list of "
                    "TF specs ({'op': ..., 'args': {...}}); for sentences (readers semeval, "
@@ -220,11 +232,21 @@ def _learn(args: argparse.Namespace, config):
     """Read the data, learn the policy of ``tanda learn`` with its metadata; with the wall time."""
     from tanda_transforms.data import describe_data, load_data
 
-    images, reader = load_data(args.data, args.reader, args.split, args.limit, args.size)
+    images = _streamed_folder(args)
+    if images is not None:
+        reader, config = "folder", _with_learning_size(config, args.size)
+    else:
+        images, reader = load_data(args.data, args.reader, args.split, args.limit, args.size)
     library = _library(args.tfs, images, reader)
     labels = _read_labels(args.labels, len(images))
-    policy, wall = train_policy(images, library, config, args, args.generator, args.checkpoint,
-                          args.resume, labels)
+    if config.size is not None:
+        print(f"learning size: {config.size} x {config.size} (each image's shorter side "
+              "resized to it, then a square crop)", flush=True)
+    with warnings.catch_warnings():  # said below in one line
+        warnings.filterwarnings("ignore", message="learn_policy skipped", category=UserWarning)
+        policy, wall = train_policy(images, library, config, args, args.generator,
+                                    args.checkpoint, args.resume, labels)
+    _print_skipped(policy.metadata["training"])
     training = policy.metadata["training"]
     global_batch = config.batch_size * training["world_size"]
     policy.metadata["data"] = describe_data(args.data, reader, args.split, len(images),
@@ -233,6 +255,52 @@ def _learn(args: argparse.Namespace, config):
     if args.policy_p is not None:
         policy.p = args.policy_p
     return policy, wall
+
+
+def _print_skipped(training: dict[str, Any]) -> None:
+    """One line on stderr when a streamed folder had images that were skipped."""
+    if training.get("skipped"):
+        examples = training.get("skipped_examples", [])
+        print(f"tanda: skipped {training['skipped']} images (unreadable, or other channels or "
+              f"depth than the first): {'; '.join(examples[:3])}", file=sys.stderr)
+
+
+def _streamed_folder(args: argparse.Namespace):
+    """``--data`` as a folder that learning streams (an ``ImageFolder``), or None: not a
+    folder of images, or ``--labels`` given (labels need the images in memory)."""
+    from tanda_transforms.data import guess_reader
+
+    if args.data is None or args.labels is not None or not Path(args.data).is_dir():
+        return None
+    if (args.reader if args.reader != "auto" else guess_reader(Path(args.data))) != "folder":
+        return None
+    from tanda_transforms._stream_items import ImageFolder
+
+    try:
+        return ImageFolder(args.data, limit=args.limit)
+    except FileNotFoundError as err:
+        raise CliError(str(err)) from None
+
+
+def _with_learning_size(config, size: int | None):
+    """``config`` with ``--size`` as its learning size (a different ``--set size`` refused)."""
+    if size is None:
+        return config
+    if config.size not in (None, size):
+        raise CliError(f"size given twice (--size {size} and --set size={config.size})")
+    return dataclasses.replace(config, size=size)
+
+
+def _channels(images) -> int:
+    """Channels of the images (of a streamed folder: of its first readable image)."""
+    if isinstance(images, np.ndarray):
+        return 1 if images.ndim == 3 else images.shape[-1]
+    from tanda_transforms._stream_items import ItemReader
+
+    try:
+        return ItemReader(images, None, 0).layout[1]
+    except (TypeError, ValueError) as err:
+        raise CliError(f"cannot learn from {images.root}: {err}") from None
 
 
 def _read_labels(path: str | None, n_items: int) -> np.ndarray | None:
@@ -262,7 +330,7 @@ def _library(tfs: str, images: np.ndarray | list[str], reader: str):
     if tfs == "auto":
         if reader == "mias":
             tfs = "mammography"
-        elif images.ndim == 4 and images.shape[-1] == 3:
+        elif _channels(images) == 3:
             tfs = "cifar10"
         else:
             tfs = "mnist"

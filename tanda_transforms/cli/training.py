@@ -55,6 +55,8 @@ def _set_learning_threads(requested: int | None) -> int:
 def _data_summary(data: np.ndarray | list[str]) -> str:
     if isinstance(data, list):
         return f"{len(data)} sentences"
+    if not isinstance(data, np.ndarray):  # a streamed folder (cli/learn.py)
+        return str(data)
     channels = 1 if data.ndim == 3 else data.shape[-1]
     return (f"{len(data)} images of {' x '.join(map(str, data.shape[1:]))} {data.dtype} "
             f"({channels} channel{'s' if channels > 1 else ''})")
@@ -77,6 +79,7 @@ def train_policy(images: np.ndarray | list[str], library, config, args: argparse
                               config=config, device=_device(args.device), checkpoint=checkpoint,
                               resume=resume, progress=not args.no_progress,
                               backend=getattr(args, "backend", None), labels=labels,
+                              workers=getattr(args, "workers", None),
                               callback=lambda _learner: _after_first_step(first_step, config,
                                                                           len(images)))
     except (TypeError, ValueError) as err:
