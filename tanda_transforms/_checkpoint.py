@@ -39,15 +39,19 @@ from typing import Any
 import torch
 
 from tanda_transforms import policy_file
+from tanda_transforms._learn_config import ADDED_FIELDS
 
-__all__ = ["CheckpointError", "encode", "decode", "read", "check_settings", "RESUMABLE"]
+__all__ = ["CheckpointError", "encode", "decode", "read", "check_settings", "RESUMABLE",
+           "ADDED_FIELDS"]
 
 MAGIC = b"TANDACKP"
 VERSION = 1
 _PREAMBLE = struct.Struct("<8sI")
 _DIGEST = 32
-#: Config fields a resumed run may change: its length and its logging.
-RESUMABLE = frozenset({"steps", "epochs", "log_every", "checkpoint_every"})
+#: Config fields a resumed run may change: its length, its logging, and the p the learned
+#: policy is saved with (learning ignores it).
+RESUMABLE = frozenset({"steps", "epochs", "log_every", "checkpoint_every", "apply_p"})
+
 
 
 class CheckpointError(ValueError):
@@ -103,6 +107,7 @@ def check_settings(saved: Any, current: dict[str, Any]) -> None:
     if not isinstance(saved, dict):
         raise CheckpointError("checkpoint records no run settings (written by an older "
                               "version?): start the run again")
+    saved = {**ADDED_FIELDS, **saved}
     keys = (set(saved) | set(current)) - RESUMABLE
     differ = sorted(k for k in keys if saved.get(k, "<absent>") != current.get(k, "<absent>"))
     if differ:

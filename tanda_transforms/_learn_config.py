@@ -20,8 +20,12 @@ import numbers
 from tanda_transforms._limits import MAX_HIDDEN_SIZE, MAX_SEQ_LEN
 from tanda_transforms.generator_kinds import generator_kind
 
-__all__ = ["LearnConfig", "DIVERSITY_SPACES", "RENDER_MODES"]
+__all__ = ["ADDED_FIELDS", "LearnConfig", "DIVERSITY_SPACES", "RENDER_MODES"]
 
+#: Fields added after configs were first recorded (in checkpoints and policy metadata), with
+#: the value a record that lacks them was made under (``d_kernel``: the 5 x 5 discriminator
+#: before 2026-12-06; the label fields only act with labels; ``size``: images read whole).
+ADDED_FIELDS = {"size": None, "d_kernel": 5, "label_weight": 1.0, "label_steps": 200}
 DIVERSITY_SPACES = ("pixels", "features")
 RENDER_MODES = ("auto", "batched", "per_image")
 # int fields and their upper bound (None: none); float fields, each a finite number
@@ -180,6 +184,18 @@ class LearnConfig:
                 continue
             if not isinstance(value, numbers.Real) or not math.isfinite(value):
                 raise ValueError(f"{name} must be a finite number, got {value!r}")
+
+    @classmethod
+    def from_record(cls, record: dict) -> LearnConfig:
+        """The config a recorded one (``policy.metadata["training"]["config"]``) was, the
+        fields it lacks read as :data:`ADDED_FIELDS`.
+
+        Examples
+        --------
+        >>> LearnConfig.from_record({"d_width": 32}).d_kernel
+        5
+        """
+        return cls(**{**ADDED_FIELDS, **record})
 
     def for_data(self, default_d_width: int) -> LearnConfig:
         """This config with ``d_width`` filled in (``None``: the data's default width)."""

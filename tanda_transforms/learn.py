@@ -286,12 +286,10 @@ class Learner:
         }
 
     def _settings(self) -> dict[str, Any]:
-        """What a checkpoint must have been made under to resume this run (``size`` only when
-        set: checkpoints from before it existed resume as before)."""
-        settings = dataclasses.asdict(self.config)
-        if settings["size"] is None:
-            del settings["size"]
-        return {**settings, "sampler": self.sampler.config()}
+        """What a checkpoint must have been made under to resume this run (a checkpoint that
+        lacks a later field was made under its :data:`~tanda_transforms._checkpoint.ADDED_FIELDS`
+        value)."""
+        return {**dataclasses.asdict(self.config), "sampler": self.sampler.config()}
 
     def load_state_dict(self, state: dict[str, Any]) -> None:
         if state["library"] != self.library.to_spec():

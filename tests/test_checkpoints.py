@@ -68,3 +68,17 @@ def test_a_fifo_is_refused_without_blocking(tmp_path):
     os.mkfifo(fifo)
     error = error_without_blocking(lambda: _checkpoint.read(fifo, "cpu"), CheckpointError)
     assert "not a regular file" in str(error)
+
+
+def test_apply_p_may_change_on_resume_and_is_what_the_policy_is_saved_with(ckpt):
+    # learning ignores apply_p (the saved policy's p), so a resumed run may choose another
+    policy = learn_policy(DATA, TFS, steps=2, resume=ckpt, apply_p=1.0, **ARGS)
+    assert policy.p == 1.0
+
+
+def test_a_field_added_later_reads_as_the_value_older_checkpoints_were_made_under():
+    current = {"seq_len": 2, "size": None, "d_kernel": 5, "label_weight": 1.0,
+               "label_steps": 200}
+    _checkpoint.check_settings({"seq_len": 2}, current)  # written before those fields existed
+    with pytest.raises(CheckpointError, match=r"d_kernel: 5 -> 3"):
+        _checkpoint.check_settings({"seq_len": 2}, {**current, "d_kernel": 3})

@@ -71,10 +71,8 @@ def main() -> None:
     images, labels = load_mnist(args.data, "train")
     realism = TANDAPolicy.load(REALISM_ONLY)
     training = realism.metadata["training"]
-    # files learned before the lean default discriminator (2026-12-06) do not record
-    # d_kernel: their discriminator had 5 x 5 kernels
-    settings = {"d_kernel": 5, **training["config"]}
-    config = dataclasses.replace(LearnConfig(**settings), label_weight=args.label_weight)
+    config = dataclasses.replace(LearnConfig.from_record(training["config"]),
+                                 label_weight=args.label_weight)
     kept = partial_labels(labels)
     print(f"{int((kept >= 0).sum())} of {N_DIGITS} digits labeled (seed 0's 1 % subset)")
     aware = learn_policy(images[:N_DIGITS], "wide", generator=training["generator"],
