@@ -98,7 +98,6 @@ class LearnConfig:
       is streamed, so images of any sizes, any number of them, can be learned from. The
       policy applies its TFs at each image's own resolution; docs/learning.md says why a
       policy learned at S transfers.
-
     - ``apply_p=0.5`` (until 2026-12-06 the learned policy was saved with p = 1): the share of
       calls the *saved* policy transforms (``TANDAPolicy.p``; learning itself ignores it). At
       p = 1 a policy learned at the defaults fell below no augmentation on image data held out
