@@ -12,8 +12,8 @@ here (images) and in :mod:`tanda_transforms.text.learn` (sentences). Both provid
   (:mod:`tanda_transforms.labels`);
 - ``data.check(disc, diversity)``: run D and the diversity measure once on blank items, so
   data a discriminator cannot take is refused before any step;
-- ``data.roll_out(real, actions, streams)``: ``[L + 1, M, ...]`` tensors of each
-  intermediate ``x_t`` as D takes them, ``x_0`` first;
+- ``data.roll_out(real, actions, streams)``: the states ``x_0 .. x_L`` of each sequence, as
+  :mod:`tanda_transforms._learn_states` describes them (a ``[L + 1, M, ...]`` tensor is one);
 - ``data.to_discriminator(x)`` and ``data.diversity_space(x, disc, diversity)``;
 - ``data.describe()``: shape, dtype and learning size for the policy's training metadata;
 - ``data.renderer``: the batched renderer used, or None (per item).
@@ -38,6 +38,7 @@ from torch import nn
 
 from tanda_transforms._images import as_image_array
 from tanda_transforms._learn_config import LearnConfig
+from tanda_transforms._learn_states import ImageStates
 from tanda_transforms._learn_steps import eval_mode, to_unit_tensor, to_zero_one_tensor
 from tanda_transforms.batched.render import batched_renderer, value_max
 from tanda_transforms.discriminators import ConvDiscriminator, stem_stride_for
@@ -140,13 +141,16 @@ class ImageData:
         probe = torch.zeros(2, self.channels, h, w, device=self.device)
         check_probe(self, disc, diversity, probe, f"images of {size}", _SMALLEST[diversity])
 
-    def roll_out(self, real: np.ndarray, actions: torch.Tensor, streams: Streams) -> torch.Tensor:
-        """Apply each sequence to its image: ``[L + 1, M, C, H, W]`` on the device, the images
-        ``x_t`` after each step in [-1, 1], ``x_0`` first (``real`` holds one image per
-        sequence).
+    def roll_out(self, real: np.ndarray, actions: torch.Tensor, streams: Streams) -> Any:
+        """Apply each sequence to its image (``real`` holds one image per sequence): the
+        states ``x_0 .. x_L`` of every sequence (:mod:`tanda_transforms._learn_states`),
+        ``states[t]`` the ``M x C x H x W`` images ``x_t`` in [-1, 1] on the device.
 
         Rendered as a policy renders (one resampling per geometric run, see
-        :mod:`tanda_transforms.sequence`), so D judges what users will get.
+        :mod:`tanda_transforms.sequence`), so D judges what users will get. Per image, the
+        states are written into one ``[L + 1, M, H, W (, C)]`` array of the data's dtype
+        (:class:`~tanda_transforms._learn_states.ImageStates`); the batched renderer's are
+        one float tensor on the device.
         """
         if self.renderer is not None:
             x = to_zero_one_tensor(real, self.scale).to(self.device)
@@ -154,12 +158,12 @@ class ImageData:
             return states.mul_(2.0).sub_(1.0)
         actions_np = actions.cpu().numpy()
         seeds = streams.np_rng.integers(0, 2**63, size=actions_np.shape)
-        per_sequence = [
-            SampledSequence(tuple(a), tuple(s)).compile(self.library, x.shape).intermediates(x)
-            for x, a, s in zip(real, actions_np.tolist(), seeds.tolist(), strict=True)
-        ]
-        steps = [to_unit_tensor(list(step), self.scale) for step in zip(*per_sequence, strict=True)]
-        return torch.stack(steps).to(self.device)
+        raw = np.empty((actions_np.shape[1] + 1, *real.shape), real.dtype)
+        for m, (x, a, s) in enumerate(zip(real, actions_np.tolist(), seeds.tolist(),
+                                          strict=True)):
+            SampledSequence(tuple(a), tuple(s)).compile(self.library, x.shape).intermediates(
+                x, out=raw[:, m])
+        return ImageStates(raw, self.scale, self.device)
 
 
 def check_probe(data: Any, disc: nn.Module, diversity: str, probe: torch.Tensor, what: str,

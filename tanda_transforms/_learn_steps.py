@@ -8,16 +8,18 @@ from __future__ import annotations
 
 import contextlib
 import math
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from typing import Any
 
 import numpy as np
 import torch
 from torch import nn
 
+from tanda_transforms._learn_states import state_at
+
 __all__ = [
     "append_entry", "check_finite", "discounted_cost_to_go", "eval_mode", "standardise",
-    "standardised_distances",
+    "standardised_distance", "standardised_distances",
     "to_unit_tensor",
     "to_zero_one_tensor",
 ]
@@ -41,8 +43,9 @@ def _channels_first(images: list[np.ndarray] | np.ndarray) -> torch.Tensor:
     return torch.from_numpy(np.ascontiguousarray(batch)).permute(0, 3, 1, 2)
 
 
-def standardise(x: torch.Tensor) -> torch.Tensor:
-    """Each item of ``x`` (over every axis but the first) to mean 0 and sample std 1.
+def standardise(x: torch.Tensor, out: torch.Tensor | None = None) -> torch.Tensor:
+    """Each item of ``x`` (over every axis but the first) to mean 0 and sample std 1, in
+    ``out`` when given (a tensor of ``x``'s shape and memory layout; else new memory).
 
     Any memory layout (channels-last included) is kept, not copied to flatten it; the std is
     taken in two passes (``torch.std_mean``'s one-pass kernel was 20x slower than a mean on
@@ -54,15 +57,26 @@ def standardise(x: torch.Tensor) -> torch.Tensor:
     [[-1.0, 0.0, 1.0]]
     """
     dims = tuple(range(1, x.dim()))
-    centred = x - x.mean(dims, keepdim=True)
+    centred = torch.sub(x, x.mean(dims, keepdim=True), out=out)
     count = centred[0].numel() if len(x) else 1
     std = torch.linalg.vector_norm(centred, dim=dims, keepdim=True) / math.sqrt(count - 1)
     return centred.div_(std + 1e-6)
 
 
-def standardised_distances(states: torch.Tensor) -> torch.Tensor:
-    """``d(x_0, x_t)``: the mean squared difference of each standardised ``x_t`` (t >= 1)
-    and its standardised ``x_0``; ``[L + 1, M, ...]`` -> ``[L, M]``.
+def standardised_distance(first: torch.Tensor, x_t: torch.Tensor,
+                          scratch: torch.Tensor | None = None) -> torch.Tensor:
+    """``d(x_0, x_t)`` of each item: the mean squared difference of the standardised ``x_t``
+    and ``first``, the standardised ``x_0`` (:func:`standardise`; ``scratch``: memory for
+    the standardised ``x_t``, as :func:`standardise`'s ``out``)."""
+    dims = tuple(range(1, first.dim()))
+    return standardise(x_t, out=scratch).sub_(first).square_().mean(dims)
+
+
+def standardised_distances(states: Any, space: Callable[[torch.Tensor], torch.Tensor] | None
+                           = None) -> torch.Tensor:
+    """``d(x_0, x_t)`` for t >= 1 (:func:`standardised_distance`): states ``[L + 1, M, ...]``
+    (a tensor, or any states of :mod:`tanda_transforms._learn_states`) -> ``[L, M]``,
+    measured in ``space(x_t)`` when given (e.g. D's features), else in ``x_t`` itself.
 
     One ``t`` at a time: a standardised copy of all ``L + 1`` states at once, as large as the
     roll-out (1 GB for 160 sequences of 224 x 224 RGB images at L = 10), cost more than D.
@@ -73,9 +87,15 @@ def standardised_distances(states: torch.Tensor) -> torch.Tensor:
     >>> (3 * standardised_distances(torch.stack([x0, 2 * x0 + 1, -x0]))).round().tolist()
     [[0.0], [8.0]]
     """
-    first = standardise(states[0])
-    dims = tuple(range(1, first.dim()))
-    return torch.stack([standardise(x_t).sub_(first).square_().mean(dims) for x_t in states[1:]])
+    space = space or (lambda x: x)
+    first = standardise(space(state_at(states, 0)))
+    x_t, scratch, out = None, None, []
+    for t in range(1, len(states)):
+        x_t = state_at(states, t, reuse=x_t)
+        point = space(x_t)
+        scratch = torch.empty_like(point) if scratch is None else scratch
+        out.append(standardised_distance(first, point, scratch))
+    return torch.stack(out) if out else first.new_zeros(0, len(first))
 
 
 @contextlib.contextmanager

@@ -221,24 +221,26 @@ class LabelTerm:
 
     # --- the cost of a step -------------------------------------------------------------
 
-    def cost(self, x: torch.Tensor, items: np.ndarray, actions: torch.Tensor) -> torch.Tensor:
-        """``(L + 1) x M`` label cost of a step's roll-out ``x`` (``[L + 1, M, ...]``, as D
-        takes it); ``items`` the step's item indices (each repeated ``M / len(items)`` times
-        in a row, one per sequence), ``actions`` the ``M x L`` TFs drawn. Zero for the
-        sequences of unlabeled items. Also counts each TF's share of the change."""
+    def cost(self, states: Any, items: np.ndarray, actions: torch.Tensor) -> torch.Tensor:
+        """``(L + 1) x M`` label cost of a step's roll-out: its ``states`` ``x_0 .. x_L`` as
+        D takes them, read one ``t`` at a time, the labeled items' sequences only
+        (``states[t, rows]``, :mod:`tanda_transforms._learn_states`); ``items`` the step's
+        item indices (each repeated ``M / len(items)`` times in a row, one per sequence),
+        ``actions`` the ``M x L`` TFs drawn. Zero for the sequences of unlabeled items.
+        Also counts each TF's share of the change."""
         started = time.perf_counter()
         self.fit()
-        per_item = x.shape[1] // len(items)
+        per_item = len(actions) // len(items)
         mask = np.repeat(self.labels[items] >= 0, per_item)
-        out = x.new_zeros(x.shape[:2], dtype=torch.float32)
+        out = torch.zeros(len(states), len(actions), device=self.data.device)
         if not mask.any():  # no labeled item in the step: no term (and last_kl 0)
             self.seconds, self.last_kl = self.seconds + time.perf_counter() - started, 0.0
             return out
-        chosen = torch.from_numpy(np.flatnonzero(mask)).to(x.device)
-        states = x[:, chosen]
+        chosen = torch.from_numpy(np.flatnonzero(mask)).to(self.data.device)
         with eval_mode(self.classifier), torch.no_grad():
-            logits = self.classifier(self.data.to_discriminator(states.flatten(0, 1)))
-        log_p = tnf.log_softmax(logits.float(), -1).view(len(x), len(chosen), -1)
+            logits = torch.stack([self.classifier(self.data.to_discriminator(states[t, chosen]))
+                                  for t in range(len(states))])
+        log_p = tnf.log_softmax(logits.float(), -1)  # (L + 1) x m x K
         kl = (log_p[0].exp() * (log_p[0] - log_p)).sum(-1).clamp_min(0)  # (L + 1) x m
         self._count(kl[1:] - kl[:-1], actions[chosen.to(actions.device)])
         out[:, chosen] = self.weight * kl

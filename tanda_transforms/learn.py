@@ -33,12 +33,13 @@ Examples
 
 from __future__ import annotations
 
+import contextlib
 import dataclasses
 import math
 import os
 import time
 import warnings
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Iterator
 from typing import Any
 
 import numpy as np
@@ -51,10 +52,13 @@ from tanda_transforms import _checkpoint
 from tanda_transforms._atomic import is_temporary, remove_stale_temporaries, write_atomic
 from tanda_transforms._learn_config import LearnConfig
 from tanda_transforms._learn_images import ImageData, Streams
+from tanda_transforms._learn_states import state_at
 from tanda_transforms._learn_steps import (
     append_entry,
     check_finite,
     discounted_cost_to_go,
+    standardise,
+    standardised_distance,
     standardised_distances,
 )
 from tanda_transforms._learn_stream import StreamImageData, is_streamed, source_reads
@@ -65,6 +69,33 @@ from tanda_transforms.policy import TANDAPolicy
 from tanda_transforms.tfs import TF, TFLibrary
 
 __all__ = ["LearnConfig", "learn_policy", "Learner"]
+
+
+class _Walk:
+    """What one pass over a step's states gives (:meth:`Learner._walk`): ``x_0``, ``x_L``,
+    D's logits of ``x_1 .. x_(L-1)`` ``[L - 1, M]``, the distances ``[L, M]`` (None: not
+    measured in the pass)."""
+
+    def __init__(self, first: torch.Tensor, steps: int, distances: bool) -> None:
+        self.first, self.last = first, first
+        self.middle = first.new_empty(max(steps - 2, 0), len(first), dtype=torch.float32)
+        self.distances = (first.new_empty(steps - 1, len(first), dtype=torch.float32)
+                          if distances else None)
+
+
+class _Clock:
+    """``with clock(part):`` adds the seconds of the block to ``timing[part]``."""
+
+    def __init__(self, timing: dict[str, float]) -> None:
+        self.timing = timing
+
+    @contextlib.contextmanager
+    def __call__(self, part: str) -> Iterator[None]:
+        started = time.perf_counter()
+        try:
+            yield
+        finally:
+            self.timing[part] += time.perf_counter() - started
 
 class Learner:
     """The adversarial training state: generator, discriminator, optimisers, streams, history.
@@ -163,9 +194,10 @@ class Learner:
         self.images_seen += len(self._items)
         return self.data.batch(self._items)
 
-    def _roll_out(self, real: Any, actions: torch.Tensor) -> torch.Tensor:
-        """Apply each sequence to its item: ``[L + 1, M, ...]`` on the device, each
-        intermediate ``x_t`` as D takes it, ``x_0`` first (see ``data.roll_out``)."""
+    def _roll_out(self, real: Any, actions: torch.Tensor) -> Any:
+        """Apply each sequence to its item: the states ``x_0 .. x_L`` of every sequence,
+        ``states[t]`` as D takes them (see ``data.roll_out`` and
+        :mod:`tanda_transforms._learn_states`)."""
         t0 = time.perf_counter()
         repeated = self.data.batch_repeat(real, self.config.seqs_per_point)
         states = self.data.roll_out(repeated, actions, Streams(self.torch_gen, self.np_rng))
@@ -177,22 +209,28 @@ class Learner:
 
         D scores every intermediate ``x_t`` with its pre-update weights: ``x_0`` (the real
         batch) and ``x_L`` come from the forward pass of D's own update, so only
-        ``x_1 .. x_(L-1)`` need an extra, gradient-free pass.
+        ``x_1 .. x_(L-1)`` need an extra, gradient-free pass. The states are read one ``t``
+        at a time (:meth:`_walk`): a step holds the roll-out in the data's dtype and a few
+        float ``x_t``, not ``L + 1`` float copies of its images.
         """
         cfg = self.config
         n = cfg.seqs_per_point
         real = self._next_batch()
         actions, log_probs = self.sampler.sample(len(real) * n, cfg.seq_len, self.torch_gen)
-        x = self._roll_out(real, actions)
-        label_cost = self.label_term and self.label_term.cost(x, self._items, actions)
+        states = self._roll_out(real, actions)
+        label_cost = self.label_term and self.label_term.cost(states, self._items, actions)
+        walk = self._walk(states)
         t0 = time.perf_counter()
-        with torch.no_grad():
-            middle = self._score(x[1:-1].flatten(0, 1)).view(len(x) - 2, x.shape[1])
-        d_loss, d_acc, real_logits, final_logits = self._discriminator_update(x[0][::n], x[-1])
-        logits = torch.cat([real_logits.repeat_interleave(n)[None], middle, final_logits[None]])
+        d_loss, d_acc, real_logits, final_logits = self._discriminator_update(walk.first[::n],
+                                                                              walk.last)
+        logits = torch.cat([real_logits.repeat_interleave(n)[None], walk.middle,
+                            final_logits[None]])
         self.timing["discriminator"] += time.perf_counter() - t0
         t0 = time.perf_counter()
-        g_loss, cost, entropy = self._generator_update(x, logits, actions, log_probs, label_cost)
+        if walk.distances is None:  # in D's features: measured with its updated weights
+            walk.distances = standardised_distances(states, self._diversity_space)
+        g_loss, cost, entropy = self._generator_update(walk.distances, logits, actions,
+                                                       log_probs, label_cost)
         self.timing["generator"] += time.perf_counter() - t0
         self.step_index += 1
         out = {"d_loss": d_loss, "g_loss": g_loss, "d_acc": d_acc, "cost": cost, "entropy": entropy}
@@ -201,16 +239,43 @@ class Learner:
         self._record(out, actions)
         return out
 
+    def _walk(self, states: Any) -> _Walk:
+        """One pass over the states: ``x_0``, ``x_L``, D's gradient-free logits of
+        ``x_1 .. x_(L-1)`` and, with ``diversity="pixels"``, the distances ``d(x_0, x_t)``;
+        each ``x_t`` converted into the memory of the one before (the time taken to convert
+        counts as the TFs')."""
+        clock = _Clock(self.timing)
+        pixels = self.config.diversity == "pixels"  # a space that does not depend on D
+        with clock("tfs"):
+            first = state_at(states, 0)
+        walk = _Walk(first, len(states), pixels)
+        with clock("generator"):
+            first_z = standardise(self._diversity_space(first)) if pixels else None
+        x_t = scratch = None
+        for t in range(1, len(states)):
+            with clock("tfs"):
+                x_t = state_at(states, t, reuse=x_t)
+            if t < len(states) - 1:
+                with clock("discriminator"), torch.no_grad():
+                    walk.middle[t - 1] = self._score(x_t)
+            if walk.distances is not None:
+                with clock("generator"):
+                    point = self._diversity_space(x_t)
+                    scratch = torch.empty_like(point) if scratch is None else scratch
+                    walk.distances[t - 1] = standardised_distance(first_z, point, scratch)
+        walk.last = x_t
+        return walk
+
     def _score(self, x: torch.Tensor) -> torch.Tensor:
         if not len(x):
             return x.new_zeros(0)
         return self.disc(self.data.to_discriminator(x)).reshape(len(x))
 
-    def _generator_update(self, x, logits, actions, log_probs,
+    def _generator_update(self, dist, logits, actions, log_probs,
                           label_cost=None) -> tuple[float, float, float]:
+        """REINFORCE on the step costs: ``dist`` ``[L, M]`` the distances ``d(x_0, x_t)``,
+        ``logits`` ``[L + 1, M]`` D's of every ``x_t``."""
         cfg = self.config
-        space = self._diversity_space(x.flatten(0, 1))
-        dist = standardised_distances(space.unflatten(0, x.shape[:2]))  # L x M
         cost = tnf.softplus(-logits)  # -log sigmoid(D(x_t)), (L + 1) x M
         cost = torch.cat([cost[:1], cost[1:] + cfg.alpha / (dist + cfg.eps)])
         final = float(cost[-1].mean())  # the realism cost, as without labels

@@ -272,6 +272,36 @@ class _Step:
         return np.random.default_rng(self.seed) if self.tf.random else None
 
 
+class _States:
+    """The states of :meth:`CompiledSequence.intermediates`: a list, or rows of ``out``."""
+
+    def __init__(self, img: np.ndarray, out: np.ndarray | None, steps: int) -> None:
+        if out is not None and (out.shape != (steps + 1, *img.shape) or out.dtype != img.dtype):
+            raise ValueError(f"out must be an array of shape {(steps + 1, *img.shape)} and "
+                             f"dtype {img.dtype} (one row per state), got {out.shape} {out.dtype}")
+        self.out, self.filled = out, 1
+        self.result: Any = [img] if out is None else out
+        if out is not None:
+            out[0] = img
+        self.last = img
+
+    def append(self, state: np.ndarray) -> np.ndarray:
+        """Keep ``state`` (copied into ``out``; a TF that changed its shape or dtype is
+        refused there)."""
+        if self.out is not None:
+            if state.dtype != self.out.dtype or state.shape != self.out.shape[1:]:
+                raise TypeError(f"a TF turned a {self.out.shape[1:]} {self.out.dtype} image "
+                                f"into {state.shape} {state.dtype}; the states of a sequence "
+                                f"keep the image's shape and dtype")
+            self.out[self.filled] = state
+            state = self.out[self.filled]
+        else:
+            self.result.append(state)
+        self.filled += 1
+        self.last = state
+        return state
+
+
 class CompiledSequence:
     """A sampled sequence built for one image size: its stages, ready to apply.
 
@@ -321,31 +351,38 @@ class CompiledSequence:
             out = _apply_stage(stage, out)
         return out.copy() if out is img else out
 
-    def intermediates(self, img: np.ndarray) -> list[np.ndarray]:
+    def intermediates(self, img: np.ndarray, out: np.ndarray | None = None) -> Any:
         """``[x_0, x_1, ..., x_L]``: the image after each step, rendered as :meth:`apply`
         renders the whole sequence (``x_t`` resamples the current geometric run once).
+
+        With ``out`` (an array ``[L + 1, *img.shape]`` of the image's dtype, e.g. one
+        sequence's column of a learner's roll-out) the states are written into it, each as
+        soon as it is made, and ``out`` is returned; otherwise a list of new arrays.
 
         Examples
         --------
         >>> from tanda_transforms import TF, TFLibrary
         >>> lib = TFLibrary([TF("rotate", degrees=5), TF("rotate", degrees=-5)])
-        >>> xs = SampledSequence((0, 1), (0, 0)).compile(lib, (6, 6)).intermediates(
-        ...     np.eye(6, dtype=np.uint8) * 200)
+        >>> seq = SampledSequence((0, 1), (0, 0)).compile(lib, (6, 6))
+        >>> xs = seq.intermediates(np.eye(6, dtype=np.uint8) * 200)
         >>> len(xs), bool((xs[2] == xs[0]).all())
         (3, True)
+        >>> into = seq.intermediates(xs[0], out=np.empty((3, 6, 6), np.uint8))
+        >>> all(bool((a == b).all()) for a, b in zip(into, xs))
+        True
         """
         self._check(img)
-        states, base, run = [img], img, []
+        states = _States(img, out, len(self._steps))
+        base, run = img, []
         for step in self._steps:
             if step.warp is None:
-                base, run = step.tf(states[-1], step.rng()), []
-                states.append(base)
+                base, run = states.append(step.tf(states.last, step.rng())), []
                 continue
             # the run so far composed as apply composes it (a composed dense map sampled
             # again would differ from the direct chain by interpolation)
             run.append(step.warp)
             states.append(compose_run(run).apply(base))
-        return states
+        return states.result
 
     # --- targets ------------------------------------------------------------------------
 
