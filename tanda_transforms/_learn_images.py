@@ -79,6 +79,7 @@ class ImageData:
         self.scale = value_max(self.data_dtype)
         self.renderer = batched_renderer(render, library, device)
         self.memory_format = torch.contiguous_format
+        self._spare_roll_out: np.ndarray | None = None  # reused by the next roll-out
 
     def __len__(self) -> int:
         return len(self.images)
@@ -158,12 +159,21 @@ class ImageData:
             return states.mul_(2.0).sub_(1.0)
         actions_np = actions.cpu().numpy()
         seeds = streams.np_rng.integers(0, 2**63, size=actions_np.shape)
-        raw = np.empty((actions_np.shape[1] + 1, *real.shape), real.dtype)
+        raw = self._roll_out_array((actions_np.shape[1] + 1, *real.shape), real.dtype)
         for m, (x, a, s) in enumerate(zip(real, actions_np.tolist(), seeds.tolist(),
                                           strict=True)):
             SampledSequence(tuple(a), tuple(s)).compile(self.library, x.shape).intermediates(
                 x, out=raw[:, m])
         return ImageStates(raw, self.scale, self.device)
+
+    def _roll_out_array(self, shape: tuple[int, ...], dtype: np.dtype) -> np.ndarray:
+        """The array a roll-out is written into: the one of the roll-out before when it has
+        this shape and dtype (whose states are then overwritten: a learner reads a step's
+        states within the step), else new memory (fresh pages cost ~0.1 s at 224 px)."""
+        spare = self._spare_roll_out
+        if spare is None or spare.shape != shape or spare.dtype != dtype:
+            self._spare_roll_out = spare = np.empty(shape, dtype)
+        return spare
 
 
 def check_probe(data: Any, disc: nn.Module, diversity: str, probe: torch.Tensor, what: str,

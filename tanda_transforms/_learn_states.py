@@ -33,12 +33,14 @@ Examples
 
 from __future__ import annotations
 
+import functools
 from typing import Any
 
+import cv2
 import numpy as np
 import torch
 
-__all__ = ["ImageStates", "state_at"]
+__all__ = ["ImageStates", "state_at", "to_unit_range"]
 
 
 def state_at(states: Any, t: int, reuse: torch.Tensor | None = None) -> torch.Tensor:
@@ -92,19 +94,49 @@ class ImageStates:
         return self._convert(self.raw[key], None)
 
     def convert(self, t: int, reuse: torch.Tensor | None = None) -> torch.Tensor:
-        """``states[t]``, written into ``reuse`` when given (a tensor returned for another
-        ``t``: same shape, channels-last)."""
+        """``states[t]``, written into ``reuse`` when it can take it (a float32 tensor of the
+        same shape on the device, channels-last: one this object returned before, which is
+        overwritten), else into new memory."""
         return self._convert(self.raw[t], reuse)
 
     def _convert(self, frames: np.ndarray, out: torch.Tensor | None) -> torch.Tensor:
         pixels = torch.from_numpy(frames)
         if pixels.ndim == 3:
             pixels = pixels[..., None]
+        shape = (pixels.shape[0], pixels.shape[3], *pixels.shape[1:3])  # M x C x H x W
+        if not _takes(out, shape, self.device):
+            out = torch.empty(shape, device=self.device, memory_format=torch.channels_last)
+        if self.device.type == "cpu" and frames.dtype == np.uint8:
+            _look_up(frames, unit_levels(self.scale), out.permute(0, 2, 3, 1).numpy())
+            return out
         pixels = pixels.to(self.device).permute(0, 3, 1, 2)  # a view: channels-last strides
-        if out is None:
-            out = torch.empty(pixels.shape, device=self.device,
-                              memory_format=torch.channels_last)
-        elif out.shape != pixels.shape:
-            raise ValueError(f"reuse must be a tensor of shape {tuple(pixels.shape)}, got "
-                             f"{tuple(out.shape)}")
-        return out.copy_(pixels).mul_(2.0 / self.scale).sub_(1.0)
+        return to_unit_range(out.copy_(pixels), self.scale)
+
+
+def _look_up(frames: np.ndarray, table: np.ndarray, out: np.ndarray) -> None:
+    """``out[...] = table[frames]`` for uint8 ``frames`` M x H x W (x C): one pass through
+    OpenCV's table look-up, a few items at a time (it takes under 2**31 values)."""
+    rows = frames.shape[1]
+    chunk = max(1, 2**30 // max(frames[0].size, 1))
+    for start in range(0, len(frames), chunk):
+        part = frames[start : start + chunk]
+        target = out[start : start + chunk].view()
+        target.shape = (len(part) * rows, -1)  # a view of out (an error if it cannot be)
+        cv2.LUT(part.reshape(len(part) * rows, -1), table, dst=target)
+
+
+def _takes(out: torch.Tensor | None, shape: tuple[int, ...], device: torch.device) -> bool:
+    """Whether ``out`` can hold float states of ``shape`` on ``device`` (channels-last)."""
+    return (out is not None and tuple(out.shape) == shape and out.dtype == torch.float32
+            and out.device == device and out.permute(0, 2, 3, 1).is_contiguous())
+
+
+def to_unit_range(x: torch.Tensor, scale: float) -> torch.Tensor:
+    """Float values ``0 .. scale`` to [-1, 1], in place: ``x * (2 / scale) - 1``."""
+    return x.mul_(2.0 / scale).sub_(1.0)
+
+
+@functools.cache
+def unit_levels(scale: float) -> np.ndarray:
+    """The 256 levels of uint8 pixels as :func:`to_unit_range` maps them (float32)."""
+    return to_unit_range(torch.arange(256, dtype=torch.float32), scale).numpy()

@@ -15,7 +15,7 @@ import numpy as np
 import torch
 from torch import nn
 
-from tanda_transforms._learn_states import state_at
+from tanda_transforms._learn_states import state_at, to_unit_range
 
 __all__ = [
     "append_entry", "check_finite", "discounted_cost_to_go", "eval_mode", "standardise",
@@ -27,7 +27,7 @@ __all__ = [
 
 def to_unit_tensor(images: list[np.ndarray] | np.ndarray, scale: float) -> torch.Tensor:
     """N images (H x W or H x W x C, one dtype) -> float N x C x H x W in [-1, 1]."""
-    return _channels_first(images).float() * (2.0 / scale) - 1.0
+    return to_unit_range(_channels_first(images).to(torch.float32, copy=True), scale)
 
 
 def to_zero_one_tensor(images: np.ndarray, scale: float) -> torch.Tensor:
@@ -56,20 +56,32 @@ def standardise(x: torch.Tensor, out: torch.Tensor | None = None) -> torch.Tenso
     >>> standardise(torch.tensor([[0.0, 1.0, 2.0]])).round(decimals=4).tolist()
     [[-1.0, 0.0, 1.0]]
     """
+    centred, std = _centred_and_std(x, out)
+    return centred.div_(std)
+
+
+def _centred_and_std(x: torch.Tensor, out: torch.Tensor | None) -> tuple[torch.Tensor,
+                                                                          torch.Tensor]:
+    """``x`` less each item's mean (in ``out``), and each item's std plus 1e-6."""
     dims = tuple(range(1, x.dim()))
     centred = torch.sub(x, x.mean(dims, keepdim=True), out=out)
     count = centred[0].numel() if len(x) else 1
     std = torch.linalg.vector_norm(centred, dim=dims, keepdim=True) / math.sqrt(count - 1)
-    return centred.div_(std + 1e-6)
+    return centred, std + 1e-6
 
 
 def standardised_distance(first: torch.Tensor, x_t: torch.Tensor,
                           scratch: torch.Tensor | None = None) -> torch.Tensor:
     """``d(x_0, x_t)`` of each item: the mean squared difference of the standardised ``x_t``
     and ``first``, the standardised ``x_0`` (:func:`standardise`; ``scratch``: memory for
-    the standardised ``x_t``, as :func:`standardise`'s ``out``)."""
+    the standardised ``x_t``, as :func:`standardise`'s ``out``).
+
+    ``first - centred / std`` in one pass, squared: the same numbers as
+    ``(standardise(x_t) - first) ** 2`` (a negation is exact), in two passes fewer.
+    """
     dims = tuple(range(1, first.dim()))
-    return standardise(x_t, out=scratch).sub_(first).square_().mean(dims)
+    centred, std = _centred_and_std(x_t, scratch)
+    return torch.addcdiv(first, centred, std, value=-1.0, out=centred).square_().mean(dims)
 
 
 def standardised_distances(states: Any, space: Callable[[torch.Tensor], torch.Tensor] | None

@@ -83,6 +83,17 @@ class _Walk:
                           if distances else None)
 
 
+def _spare_like(spare: dict[str, torch.Tensor], name: str, like: torch.Tensor) -> torch.Tensor:
+    """``spare[name]`` when it has ``like``'s shape, dtype, device and strides, else new
+    memory kept there: float buffers of the walk over a step's states, reused step after step
+    (fresh pages for ~100 MB of a 224 px step's ``x_t`` cost more than filling them)."""
+    kept = spare.get(name)
+    if (kept is None or kept.shape != like.shape or kept.dtype != like.dtype
+            or kept.device != like.device or kept.stride() != like.stride()):
+        kept = spare[name] = torch.empty_like(like)
+    return kept
+
+
 class _Clock:
     """``with clock(part):`` adds the seconds of the block to ``timing[part]``."""
 
@@ -165,6 +176,7 @@ class Learner:
                             *(("label_kl",) if self.label_term else ()))
         }
         self._pending: list[dict[str, Any]] = []
+        self._spare: dict[str, torch.Tensor] = {}  # the walk's float buffers (_spare_like)
         self.timing = {"tfs": 0.0, "discriminator": 0.0, "generator": 0.0}
         if self.label_term:
             self.ranks.broadcast_parameters(self.label_term.classifier)
@@ -244,14 +256,16 @@ class Learner:
         ``x_1 .. x_(L-1)`` and, with ``diversity="pixels"``, the distances ``d(x_0, x_t)``;
         each ``x_t`` converted into the memory of the one before (the time taken to convert
         counts as the TFs')."""
-        clock = _Clock(self.timing)
+        clock, spare = _Clock(self.timing), self._spare
         pixels = self.config.diversity == "pixels"  # a space that does not depend on D
         with clock("tfs"):
-            first = state_at(states, 0)
+            first = state_at(states, 0, reuse=spare.get("first"))
         walk = _Walk(first, len(states), pixels)
-        with clock("generator"):
-            first_z = standardise(self._diversity_space(first)) if pixels else None
-        x_t = scratch = None
+        if pixels:
+            with clock("generator"):
+                point = self._diversity_space(first)
+                first_z = standardise(point, out=_spare_like(spare, "first_z", point))
+        x_t = spare.get("x_t")
         for t in range(1, len(states)):
             with clock("tfs"):
                 x_t = state_at(states, t, reuse=x_t)
@@ -261,9 +275,11 @@ class Learner:
             if walk.distances is not None:
                 with clock("generator"):
                     point = self._diversity_space(x_t)
-                    scratch = torch.empty_like(point) if scratch is None else scratch
-                    walk.distances[t - 1] = standardised_distance(first_z, point, scratch)
+                    walk.distances[t - 1] = standardised_distance(
+                        first_z, point, _spare_like(spare, "scratch", point))
         walk.last = x_t
+        if hasattr(states, "convert"):  # x_0, x_t in memory of their own: kept for the next
+            spare.update(first=first, x_t=x_t)
         return walk
 
     def _score(self, x: torch.Tensor) -> torch.Tensor:
