@@ -92,9 +92,11 @@ class LearnConfig:
       ``diversity_features`` method, as :class:`ConvDiscriminator` has). See
       docs/learning.md for what each gave.
     - ``render``: ``"per_image"`` (numpy/OpenCV on the CPU), ``"batched"`` (torch on the
-      device, :mod:`tanda_transforms.batched`) or ``"auto"``: batched on CUDA, per-image on
-      CPUs, where batched was no faster (docs/benchmark.md). They draw from different
-      streams: a seed gives another (equally valid) run in each.
+      device, :mod:`tanda_transforms.batched`) or ``"auto"``: batched on CUDA, and on CPUs
+      for images of at most 48 x 48 pixels whose ops all have batched kernels (there a step
+      was 1.1-1.4x faster batched; from 64 x 64 up OpenCV one image at a time is as fast or
+      faster, docs/benchmark.md; until 2026-12-06 ``"auto"`` was per-image on every CPU).
+      They draw from different streams: a seed gives another (equally valid) run in each.
     - ``label_weight`` and ``label_steps`` (used only with ``learn_policy(labels=...)``, not in
       the paper): the weight of the label-preservation term in the generator's cost, and the
       steps that train its default classifier on the labeled items

@@ -76,7 +76,7 @@ class ImageData:
         self.data_dtype_name = dtype
         self.data_dtype = {"uint8": torch.uint8, "uint16": torch.uint16}.get(dtype, torch.float32)
         self.scale = value_max(self.data_dtype)
-        self.renderer = batched_renderer(render, library, device)
+        self.renderer = batched_renderer(render, library, device, tuple(self.image_shape))
         self.memory_format = torch.contiguous_format
 
     def __len__(self) -> int:
