@@ -1,6 +1,7 @@
 """Where a learning step's time goes, and one pass with the former and the current defaults.
 
     python docs/benchmark_learning.py [--data ../shared/data/cifar10] [--n 2000] [--threads 2]
+    python docs/benchmark_learning.py --pass-224 [--share-steps 5] [--threads 2]
 
 One process, CIFAR-10 training images (the first ``--n``), the LSTM generator, L = 10, batch
 32 x 5 sequences per image, ``render="auto"``:
@@ -16,6 +17,13 @@ One process, CIFAR-10 training images (the first ``--n``), the LSTM generator, L
    printed: each pass's seconds, the ratio, the pass over 10,000 images extrapolated, and the
    load average beside them (the machine is shared: only the ratio is comparable between runs).
 
+Beside each step line: the process's peak RSS so far (``resource.getrusage``; the 224 px
+current-defaults line runs before any other 224 px one, so its figure is that step's, on top of
+the 32 px ones'). ``--pass-224`` measures the 224 px step alone (no 32 px parts, peak RSS then
+that run's) and extrapolates one pass over 10,000 images at 224 px (``ceil(10000 / 32)``
+steps at the measured seconds per step; the 64 upscaled images are cycled, which costs the
+same per step as distinct ones).
+
 On CUDA the parts' timers do not synchronise the device (the shares are then indicative; the
 pass times are not affected: every step reads its losses back).
 """
@@ -25,6 +33,7 @@ from __future__ import annotations
 import argparse
 import math
 import os
+import resource
 import time
 from pathlib import Path
 
@@ -50,9 +59,15 @@ def load() -> str:
     return "load average " + " ".join(f"{v:.2f}" for v in os.getloadavg())
 
 
+def peak_rss() -> str:
+    """The peak resident memory of this process so far (Linux reports KiB)."""
+    return f"peak RSS {resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024**2:.2f} GiB"
+
+
 def step_shares(images: np.ndarray, device: torch.device, steps: int, name: str,
-                overrides: dict) -> None:
-    """One warm-up step, then ``steps`` timed ones; print s/step and each part's share."""
+                overrides: dict) -> float:
+    """One warm-up step, then ``steps`` timed ones; print s/step, each part's share and the
+    peak RSS so far; return s/step."""
     run = learner(images, device, **overrides)
     run.step()
     run.timing = dict.fromkeys(run.timing, 0.0)
@@ -61,7 +76,16 @@ def step_shares(images: np.ndarray, device: torch.device, steps: int, name: str,
         run.step()
     wall = time.perf_counter() - started
     parts = ", ".join(f"{part} {seconds / wall:4.0%}" for part, seconds in run.timing.items())
-    print(f"{images.shape[1]:>4} px {name:>8}: {wall / steps:7.2f} s/step; {parts}  ({load()})")
+    print(f"{images.shape[1]:>4} px {name:>8}: {wall / steps:7.2f} s/step; {parts}; "
+          f"{peak_rss()}  ({load()})")
+    return wall / steps
+
+
+def pass_estimate(seconds_per_step: float, images: int = 10_000) -> None:
+    """One pass over ``images`` at 224 px, extrapolated from the seconds per step."""
+    steps = math.ceil(images / BATCH)
+    print(f"one pass over {images:,} images at 224 px ~ {seconds_per_step * steps / 60:.1f} min "
+          f"({steps} steps at {seconds_per_step:.2f} s/step, extrapolated); {peak_rss()}")
 
 
 def one_pass(images: np.ndarray, device: torch.device) -> None:
@@ -93,6 +117,8 @@ def main() -> None:
     parser.add_argument("--share-steps", type=int, default=3)
     parser.add_argument("--former-224", action="store_true")
     parser.add_argument("--device", default="cpu")
+    parser.add_argument("--pass-224", action="store_true",
+                        help="only the 224 px step, and one pass over 10,000 images extrapolated")
     args = parser.parse_args()
     torch.set_num_threads(args.threads)
     device = torch.device(args.device)
@@ -101,11 +127,14 @@ def main() -> None:
           f"{BATCH} x 5 sequences")
     large = np.stack([cv2.resize(x, (224, 224), interpolation=cv2.INTER_CUBIC)
                       for x in images[:64]])
+    if args.pass_224:
+        pass_estimate(step_shares(large, device, args.share_steps, "current", {}))
+        return
     step_shares(images[:64], device, args.share_steps, "former", FORMER)
     step_shares(images[:64], device, args.share_steps, "current", {})
+    step_shares(large, device, args.share_steps, "current", {})
     if args.former_224:
         step_shares(large, device, 1, "former", FORMER)
-    step_shares(large, device, args.share_steps, "current", {})
     one_pass(images[: args.n], device)
 
 
