@@ -72,6 +72,8 @@ class ImageStates:
         if raw.ndim not in (4, 5):
             raise ValueError(f"a roll-out of images is [L + 1, M, H, W (, C)], got shape "
                              f"{raw.shape}")
+        if device.type == "cuda" and device.index is None:  # as tensors name it
+            device = torch.device("cuda", torch.cuda.current_device())
         self.raw, self.scale, self.device = raw, scale, device
 
     def __len__(self) -> int:

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import contextlib
 import math
+import time
 from collections.abc import Callable, Iterator
 from typing import Any
 
@@ -18,10 +19,9 @@ from torch import nn
 from tanda_transforms._learn_states import state_at, to_unit_range
 
 __all__ = [
-    "append_entry", "check_finite", "discounted_cost_to_go", "eval_mode", "standardise",
-    "standardised_distance", "standardised_distances",
-    "to_unit_tensor",
-    "to_zero_one_tensor",
+    "Clock", "Walk", "append_entry", "check_finite", "discounted_cost_to_go", "eval_mode",
+    "spare_like", "standardise", "standardised_distance", "standardised_distances",
+    "to_unit_tensor", "to_zero_one_tensor",
 ]
 
 
@@ -108,6 +108,44 @@ def standardised_distances(states: Any, space: Callable[[torch.Tensor], torch.Te
         scratch = torch.empty_like(point) if scratch is None else scratch
         out.append(standardised_distance(first, point, scratch))
     return torch.stack(out) if out else first.new_zeros(0, len(first))
+
+
+class Walk:
+    """What one pass over a step's states gives (the learner's ``_walk``): ``x_0``, ``x_L``,
+    D's logits of ``x_1 .. x_(L-1)`` ``[L - 1, M]``, the distances ``[L, M]`` (None: not
+    measured in the pass)."""
+
+    def __init__(self, first: torch.Tensor, steps: int, distances: bool) -> None:
+        self.first, self.last = first, first
+        self.middle = first.new_empty(max(steps - 2, 0), len(first), dtype=torch.float32)
+        self.distances = (first.new_empty(steps - 1, len(first), dtype=torch.float32)
+                          if distances else None)
+
+
+def spare_like(spare: dict[str, torch.Tensor], name: str, like: torch.Tensor) -> torch.Tensor:
+    """``spare[name]`` when it has ``like``'s shape, dtype, device and strides, else new
+    memory kept there: float buffers of the walk over a step's states, reused step after step
+    (fresh pages for ~100 MB of a 224 px step's ``x_t`` cost more than filling them)."""
+    kept = spare.get(name)
+    if (kept is None or kept.shape != like.shape or kept.dtype != like.dtype
+            or kept.device != like.device or kept.stride() != like.stride()):
+        kept = spare[name] = torch.empty_like(like)
+    return kept
+
+
+class Clock:
+    """``with clock(part):`` adds the seconds of the block to ``timing[part]``."""
+
+    def __init__(self, timing: dict[str, float]) -> None:
+        self.timing = timing
+
+    @contextlib.contextmanager
+    def __call__(self, part: str) -> Iterator[None]:
+        started = time.perf_counter()
+        try:
+            yield
+        finally:
+            self.timing[part] += time.perf_counter() - started
 
 
 @contextlib.contextmanager

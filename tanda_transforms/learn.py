@@ -33,13 +33,12 @@ Examples
 
 from __future__ import annotations
 
-import contextlib
 import dataclasses
 import math
 import os
 import time
 import warnings
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Iterable
 from typing import Any
 
 import numpy as np
@@ -54,9 +53,12 @@ from tanda_transforms._learn_config import LearnConfig
 from tanda_transforms._learn_images import ImageData, Streams
 from tanda_transforms._learn_states import state_at
 from tanda_transforms._learn_steps import (
+    Clock,
+    Walk,
     append_entry,
     check_finite,
     discounted_cost_to_go,
+    spare_like,
     standardise,
     standardised_distance,
     standardised_distances,
@@ -70,43 +72,6 @@ from tanda_transforms.tfs import TF, TFLibrary
 
 __all__ = ["LearnConfig", "learn_policy", "Learner"]
 
-
-class _Walk:
-    """What one pass over a step's states gives (:meth:`Learner._walk`): ``x_0``, ``x_L``,
-    D's logits of ``x_1 .. x_(L-1)`` ``[L - 1, M]``, the distances ``[L, M]`` (None: not
-    measured in the pass)."""
-
-    def __init__(self, first: torch.Tensor, steps: int, distances: bool) -> None:
-        self.first, self.last = first, first
-        self.middle = first.new_empty(max(steps - 2, 0), len(first), dtype=torch.float32)
-        self.distances = (first.new_empty(steps - 1, len(first), dtype=torch.float32)
-                          if distances else None)
-
-
-def _spare_like(spare: dict[str, torch.Tensor], name: str, like: torch.Tensor) -> torch.Tensor:
-    """``spare[name]`` when it has ``like``'s shape, dtype, device and strides, else new
-    memory kept there: float buffers of the walk over a step's states, reused step after step
-    (fresh pages for ~100 MB of a 224 px step's ``x_t`` cost more than filling them)."""
-    kept = spare.get(name)
-    if (kept is None or kept.shape != like.shape or kept.dtype != like.dtype
-            or kept.device != like.device or kept.stride() != like.stride()):
-        kept = spare[name] = torch.empty_like(like)
-    return kept
-
-
-class _Clock:
-    """``with clock(part):`` adds the seconds of the block to ``timing[part]``."""
-
-    def __init__(self, timing: dict[str, float]) -> None:
-        self.timing = timing
-
-    @contextlib.contextmanager
-    def __call__(self, part: str) -> Iterator[None]:
-        started = time.perf_counter()
-        try:
-            yield
-        finally:
-            self.timing[part] += time.perf_counter() - started
 
 class Learner:
     """The adversarial training state: generator, discriminator, optimisers, streams, history.
@@ -176,7 +141,7 @@ class Learner:
                             *(("label_kl",) if self.label_term else ()))
         }
         self._pending: list[dict[str, Any]] = []
-        self._spare: dict[str, torch.Tensor] = {}  # the walk's float buffers (_spare_like)
+        self._spare: dict[str, torch.Tensor] = {}  # the walk's float buffers (spare_like)
         self.timing = {"tfs": 0.0, "discriminator": 0.0, "generator": 0.0}
         if self.label_term:
             self.ranks.broadcast_parameters(self.label_term.classifier)
@@ -251,20 +216,20 @@ class Learner:
         self._record(out, actions)
         return out
 
-    def _walk(self, states: Any) -> _Walk:
+    def _walk(self, states: Any) -> Walk:
         """One pass over the states: ``x_0``, ``x_L``, D's gradient-free logits of
         ``x_1 .. x_(L-1)`` and, with ``diversity="pixels"``, the distances ``d(x_0, x_t)``;
         each ``x_t`` converted into the memory of the one before (the time taken to convert
         counts as the TFs')."""
-        clock, spare = _Clock(self.timing), self._spare
+        clock, spare = Clock(self.timing), self._spare
         pixels = self.config.diversity == "pixels"  # a space that does not depend on D
         with clock("tfs"):
             first = state_at(states, 0, reuse=spare.get("first"))
-        walk = _Walk(first, len(states), pixels)
+        walk = Walk(first, len(states), pixels)
         if pixels:
             with clock("generator"):
                 point = self._diversity_space(first)
-                first_z = standardise(point, out=_spare_like(spare, "first_z", point))
+                first_z = standardise(point, out=spare_like(spare, "first_z", point))
         x_t = spare.get("x_t")
         for t in range(1, len(states)):
             with clock("tfs"):
@@ -276,7 +241,7 @@ class Learner:
                 with clock("generator"):
                     point = self._diversity_space(x_t)
                     walk.distances[t - 1] = standardised_distance(
-                        first_z, point, _spare_like(spare, "scratch", point))
+                        first_z, point, spare_like(spare, "scratch", point))
         walk.last = x_t
         if hasattr(states, "convert"):  # x_0, x_t in memory of their own: kept for the next
             spare.update(first=first, x_t=x_t)
