@@ -238,28 +238,34 @@ def _equalized(planes: Tensor, high: Tensor, levels: int, integer: bool) -> Tens
     ``lut[k] = floor(below(k) / step + 1/2)``, ``step = below(top occupied level) / levels``
     (the count of all values but the top level's), in float64 as numpy. With fewer levels
     than values per row, a table per row is built and looked up; else (float32's 4096 bins,
-    uint16, small images) the formula is evaluated at each value. The levels are counted
-    with one index into the rows' concatenated histograms (``row * levels + level``, built in
-    float32: exact, as a block has at most ``_LEVEL_TABLE_VALUES`` <= 2**24 of them).
+    uint16, small images) the formula is evaluated at each value.
+
+    ``below`` comes from one histogram of the rows, each row's counts one level up (level
+    ``k`` of row ``r`` counted at ``r * (levels + 1) + k + 1``), so that its cumulative sum,
+    in place, holds ``below(k)`` at ``r * (levels + 1) + k`` (no subtraction of the counts
+    over the whole histogram: 0.7x the time of the kernel's histogram work). The index is
+    built in float32 (exact: a block has at most ``_LEVEL_TABLE_VALUES`` <= 2**24 of them).
     """
     rows, values = planes.shape
     if integer:  # levels of an integer image given on [0, 1]
         level = torch.mul(planes, levels - 1).round_()
-        top = torch.mul(high, levels - 1).round_().long()
+        top = torch.mul(high, levels - 1).round_()
     else:  # float32 bins, truncated as astype
         level = _float_bin(planes, levels)
-        top = _float_bin(high, levels).long()
-    offsets = torch.arange(rows, dtype=torch.float32, device=planes.device).mul_(levels)
-    flat = level.add_(offsets.unsqueeze(1)).view(-1).long()
-    hist = torch.bincount(flat, minlength=rows * levels).view(rows, levels)
-    below = hist.cumsum(dim=1).sub_(hist)
-    step = _divide(below.gather(1, top).double(), levels)
+        top = _float_bin(high, levels)
+    width = levels + 1
+    row = torch.arange(rows, dtype=torch.float32, device=planes.device).mul_(width).unsqueeze(1)
+    at = level.add_(row).view(-1).long()  # r * width + k
+    hist = torch.bincount(at.add(1), minlength=rows * width)
+    below = hist.view(rows, width).cumsum_(dim=1)
+    top_at = top.add_(row).view(-1).long()
+    step = _divide(below.view(-1).index_select(0, top_at).double(), levels).unsqueeze(1)
     if levels <= values:
-        table = torch.floor(below.double() / step + 0.5).clamp_(max=levels - 1)
+        table = below.double().div_(step).add_(0.5).floor_().clamp_(max=levels - 1)
         table = _divide(table, levels - 1).float()
-        return table.view(-1).index_select(0, flat).view(rows, values)
-    counts = below.view(-1).index_select(0, flat).view(rows, values).double()
-    equalized = torch.floor(counts / step + 0.5).clamp_(max=levels - 1)
+        return table.view(-1).index_select(0, at).view(rows, values)
+    counts = below.view(-1).index_select(0, at).view(rows, values).double()
+    equalized = counts.div_(step).add_(0.5).floor_().clamp_(max=levels - 1)
     return _divide(equalized, levels - 1).float()
 
 
