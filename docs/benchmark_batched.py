@@ -23,8 +23,9 @@ then timed in alternating rounds, at least ``--rounds`` (5) of them and until ea
 has run for ``--seconds`` (5) in all: at 32 px some hundreds of rounds. (Thirty rounds, a
 third of a second per transform at 32 px, kept kornia's slow first calls in the figure and
 were noisy: 1.4 to 1.9 against RandAugment at L = 2 on one morning, 1.2 to 1.3 over 300.)
-It prints images/s and the ratio of each TANDA row to each kornia row, twice: as throughput (all images over all
-the time of the rounds, what a training loop sees) and as the median of the rounds. kornia
+It prints images/s and the ratio of each TANDA row to each kornia row, twice: as
+throughput (all images over all the time of the rounds, what a training loop sees) and as
+the median of the rounds. kornia
 draws its ops per call (every sample of a call gets the same ones), so its call times are
 bimodal (a call that draws hue or elastic costs 3 to 5 times one that does not) and the median
 of a few rounds depends on which ops those rounds drew; the throughput over many rounds does

@@ -450,7 +450,8 @@ def _identity_batch(x: torch.Tensor) -> torch.Tensor:
     return x.clone()
 
 
-@register_op("identity", kind="photometric", batched=PhotometricKernel.of(_identity_batch))
+@register_op("identity", kind="photometric",
+             batched=PhotometricKernel.of(_identity_batch, returns_input=True))
 def identity(img: np.ndarray) -> np.ndarray:
     """Return a copy of the image (TrivialAugment's and RandAugment's no-op, as a TF)."""
     check_image(img)
