@@ -258,12 +258,14 @@ def _equalized(planes: Tensor, high: Tensor, levels: int, integer: bool) -> Tens
         top = _float_bin(high, levels)
     width = levels + 1
     row = _row_starts(rows, width, planes.device)
-    at = level.add_(row).view(-1).long()  # r * width + k
-    # int32 counts (a quarter of bincount's int64 histogram to clear, fill and sum)
+    at = level.add_(row).view(-1).int()  # r * width + k
+    # int32 counts (a quarter of bincount's int64 histogram to clear, fill and sum), each
+    # added through a view that starts one entry in: level k lands at r * width + k + 1
     hist = torch.zeros(rows * width, dtype=torch.int32, device=planes.device)
     one = torch.ones((), dtype=torch.int32, device=planes.device)
-    below = hist.index_add_(0, at.add(1), one.expand(at.shape)).view(rows, width).cumsum_(dim=1)
-    top_at = top.add_(row).view(-1).long()
+    hist[1:].index_add_(0, at, one.expand(at.shape))
+    below = hist.view(rows, width).cumsum_(dim=1)
+    top_at = top.add_(row).view(-1).int()
     below_top = below.view(-1).index_select(0, top_at)
     step = _divide(below_top.double(), levels).unsqueeze(1)  # 0 for rows of one level
     if levels <= values:
