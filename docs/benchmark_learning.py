@@ -9,8 +9,8 @@ One process, CIFAR-10 training images (the first ``--n``), the LSTM generator, L
    a learner with the current defaults takes one warm-up step, then ``--share-steps`` steps;
    printed: seconds per step and the share of each part (the learner's own timers, over the
    wall time of the steps; the rest is sampling and batching). The former defaults'
-   (``d_width=32, d_kernel=5``) share is printed at 32 px, and at 224 px with ``--former-224``
-   (a step then takes minutes on 2 cores).
+   (``d_width=32, d_kernel=5, d_norm="group"``) share is printed at 32 px, and at 224 px
+   with ``--former-224`` (a step then takes minutes on 2 cores).
 2. One pass over the ``--n`` images at 32 px (``ceil(n / 32)`` steps) with the former and the
    current defaults, stepped alternately in this process so that both see the same load;
    printed: each pass's seconds, the ratio, the pass over 10,000 images extrapolated, and the
@@ -37,7 +37,7 @@ from tanda_transforms.data import load_cifar10
 from tanda_transforms.learn import LearnConfig, Learner
 
 HERE = Path(__file__).resolve().parent
-FORMER = {"d_width": 32, "d_kernel": 5}  # the default discriminator until 2026-12-06
+FORMER = {"d_width": 32, "d_kernel": 5, "d_norm": "group"}  # the default D until 2026-12-06
 BATCH = 32
 
 

@@ -20,13 +20,16 @@ import numbers
 from tanda_transforms._limits import MAX_HIDDEN_SIZE, MAX_SEQ_LEN
 from tanda_transforms.generator_kinds import generator_kind
 
-__all__ = ["ADDED_FIELDS", "LearnConfig", "DIVERSITY_SPACES", "RENDER_MODES"]
+__all__ = ["ADDED_FIELDS", "D_NORMS", "LearnConfig", "DIVERSITY_SPACES", "RENDER_MODES"]
 
 #: Fields added after configs were first recorded (in checkpoints and policy metadata), with
 #: the value a record that lacks them was made under (``d_kernel``: the 5 x 5 discriminator
-#: before 2026-12-06; the label fields only act with labels; ``size``: images read whole).
-ADDED_FIELDS = {"size": None, "d_kernel": 5, "label_weight": 1.0, "label_steps": 200}
+#: before 2026-12-06; ``d_norm``: its groups of 4 channels, until the second change that day;
+#: the label fields only act with labels; ``size``: images read whole).
+ADDED_FIELDS = {"size": None, "d_kernel": 5, "d_norm": "group", "label_weight": 1.0,
+                "label_steps": 200}
 DIVERSITY_SPACES = ("pixels", "features")
+D_NORMS = ("layer", "group")  # ConvDiscriminator(norm=...)
 RENDER_MODES = ("auto", "batched", "per_image")
 # int fields and their upper bound (None: none); float fields, each a finite number
 _COUNT_FIELDS = {
@@ -77,16 +80,23 @@ class LearnConfig:
       third (x3.02-3.13, docs/benchmark_learning.py). On 4,000 MNIST digits (200 steps, 2 seeds) the
       misspecified TFs kept the same share (0.5 and 0.6 %) and the two networks' policies
       were as far apart as two seeds of one (docs/learning.md, section 3).
-      ``d_width=32, d_kernel=5`` gives the former network.
+      ``d_norm="layer"`` (until the second change of 2026-12-06 ``"group"``: groups of 4
+      channels): layers 2-4 normalise each image over all its channels and pixels (one
+      group), which on channels-last CPU tensors costs a tenth of the grouped norm (that was
+      a third of D's forward pass at 32 px); see :class:`ConvDiscriminator`. Image data only
+      (the text discriminator has no norm layers).
+      ``d_width=32, d_kernel=5, d_norm="group"`` gives the former network.
     - ``diversity``: where ``d(x_0, x_t)`` is measured, ``"pixels"`` (standardised pixels,
       the default) or ``"features"`` (standardised first-layer activations of D, as the
       reference code's ``--mse_layer 1``; needs a discriminator with a
       ``diversity_features`` method, as :class:`ConvDiscriminator` has). See
       docs/learning.md for what each gave.
     - ``render``: ``"per_image"`` (numpy/OpenCV on the CPU), ``"batched"`` (torch on the
-      device, :mod:`tanda_transforms.batched`) or ``"auto"``: batched on CUDA, per-image on
-      CPUs, where batched was no faster (docs/benchmark.md). They draw from different
-      streams: a seed gives another (equally valid) run in each.
+      device, :mod:`tanda_transforms.batched`) or ``"auto"``: batched on CUDA, and on CPUs
+      for images of at most 48 x 48 pixels whose ops all have batched kernels (there a step
+      was 1.1-1.4x faster batched; from 64 x 64 up OpenCV one image at a time is as fast or
+      faster, docs/benchmark.md; until 2026-12-06 ``"auto"`` was per-image on every CPU).
+      They draw from different streams: a seed gives another (equally valid) run in each.
     - ``label_weight`` and ``label_steps`` (used only with ``learn_policy(labels=...)``, not in
       the paper): the weight of the label-preservation term in the generator's cost, and the
       steps that train its default classifier on the labeled items
@@ -128,6 +138,7 @@ class LearnConfig:
     hidden_size: int = 64
     d_width: int | None = None
     d_kernel: int = 3
+    d_norm: str = "layer"
     steps: int | None = None
     epochs: float = 1.0
     log_every: int = 10
@@ -163,6 +174,8 @@ class LearnConfig:
         if self.diversity not in DIVERSITY_SPACES:
             raise ValueError(f"diversity must be one of {DIVERSITY_SPACES}, got "
                              f"{self.diversity!r}")
+        if self.d_norm not in D_NORMS:
+            raise ValueError(f"d_norm must be one of {D_NORMS}, got {self.d_norm!r}")
         if self.render not in RENDER_MODES:
             raise ValueError(f"render must be one of {RENDER_MODES}, got {self.render!r}")
 

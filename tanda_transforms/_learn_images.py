@@ -76,7 +76,7 @@ class ImageData:
         self.data_dtype_name = dtype
         self.data_dtype = {"uint8": torch.uint8, "uint16": torch.uint16}.get(dtype, torch.float32)
         self.scale = value_max(self.data_dtype)
-        self.renderer = batched_renderer(render, library, device)
+        self.renderer = batched_renderer(render, library, device, tuple(self.image_shape))
         self.memory_format = torch.contiguous_format
 
     def __len__(self) -> int:
@@ -99,11 +99,12 @@ class ImageData:
 
     def default_discriminator(self, config: LearnConfig) -> nn.Module:
         return ConvDiscriminator(self.channels, config.d_width, kernel_size=config.d_kernel,
-                                 stem_stride=self._stem_stride())
+                                 stem_stride=self._stem_stride(), norm=config.d_norm)
 
     def default_classifier(self, width: int, classes: int) -> nn.Module:
+        # the label term's classifier keeps the grouped norm it was measured with
         return ConvDiscriminator(self.channels, width, outputs=classes,
-                                 stem_stride=self._stem_stride())
+                                 stem_stride=self._stem_stride(), norm="group")
 
     def _stem_stride(self) -> int:
         return stem_stride_for(*self.image_shape)

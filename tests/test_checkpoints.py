@@ -77,8 +77,12 @@ def test_apply_p_may_change_on_resume_and_is_what_the_policy_is_saved_with(ckpt)
 
 
 def test_a_field_added_later_reads_as_the_value_older_checkpoints_were_made_under():
-    current = {"seq_len": 2, "size": None, "d_kernel": 5, "label_weight": 1.0,
-               "label_steps": 200}
+    current = {"seq_len": 2, "size": None, "d_kernel": 5, "d_norm": "group",
+               "label_weight": 1.0, "label_steps": 200}
     _checkpoint.check_settings({"seq_len": 2}, current)  # written before those fields existed
     with pytest.raises(CheckpointError, match=r"d_kernel: 5 -> 3"):
         _checkpoint.check_settings({"seq_len": 2}, {**current, "d_kernel": 3})
+    # a checkpoint of the lean 3 x 3 D made before its one-group norm
+    with pytest.raises(CheckpointError, match=r"d_norm: 'group' -> 'layer'"):
+        _checkpoint.check_settings({"seq_len": 2, "d_kernel": 3},
+                                   {**current, "d_kernel": 3, "d_norm": "layer"})

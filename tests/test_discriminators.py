@@ -32,6 +32,36 @@ def test_the_learner_builds_the_lean_default_for_the_data_size():
     assert former.disc.features[0].out_channels == 32
 
 
+def test_the_default_norm_is_one_group_per_image_and_the_former_is_kept():
+    images = np.zeros((4, 32, 32, 3), np.uint8)
+    library = TFLibrary([TF("hflip")])
+    learner = Learner(images, library, "mean_field", LearnConfig(seq_len=2), 0,
+                      torch.device("cpu"))
+    norms = [m for m in learner.disc.features if isinstance(m, torch.nn.GroupNorm)]
+    assert [m.num_groups for m in norms] == [1, 1, 1]
+    former = Learner(images, library, "mean_field", LearnConfig(seq_len=2, d_norm="group"), 0,
+                     torch.device("cpu"))
+    norms = [m for m in former.disc.features if isinstance(m, torch.nn.GroupNorm)]
+    assert [(m.num_groups, m.num_channels) for m in norms] == [(8, 32), (16, 64), (32, 128)]
+
+
+def test_one_group_normalises_each_image_over_all_its_channels_and_pixels():
+    disc = ConvDiscriminator(2, width=4)
+    norm = disc.features[3]
+    x = torch.randn(3, 8, 5, 5) * torch.arange(1.0, 9.0).view(1, 8, 1, 1) + 7
+    out = norm(x).detach()  # weight 1, bias 0 at initialisation
+    assert torch.allclose(out.mean((1, 2, 3)), torch.zeros(3), atol=1e-5)
+    assert torch.allclose(out.var((1, 2, 3), unbiased=False), torch.ones(3), atol=1e-3)
+    assert not torch.allclose(out.mean((0, 2, 3)), torch.zeros(8), atol=1e-2)  # not per channel
+
+
+def test_unknown_norms_are_refused_with_the_known_ones():
+    with pytest.raises(ValueError, match=r"d_norm must be one of \('layer', 'group'\)"):
+        LearnConfig(d_norm="batch")
+    with pytest.raises(ValueError, match=r"norm must be one of \('layer', 'group'\)"):
+        ConvDiscriminator(3, norm="batch")
+
+
 def test_d_width_none_or_positive():
     with pytest.raises(ValueError, match="d_width must be a positive int or None"):
         LearnConfig(d_width=0)

@@ -111,6 +111,12 @@ class Renderer:
         }
         self._tables: dict[tuple[tuple[int, int], torch.device], _WarpTables] = {}
 
+    @property
+    def all_batched(self) -> bool:
+        """Whether every photometric op has a batched kernel taking its TFs' arguments (else
+        those run per sample with numpy)."""
+        return all(op.kernel is not None and op.table is not None for op in self.ops.values())
+
     def render(
         self,
         x: Tensor,
@@ -452,20 +458,36 @@ def _kernel_of(op: str) -> PhotometricKernel | None:
     return None if registered is None else PhotometricKernel.coerce(registered)
 
 
-def batched_renderer(mode: str, library: TFLibrary, device: torch.device) -> Renderer | None:
+#: The most pixels per image for which ``render="auto"`` renders batched on a CPU: a learning
+#: step (CIFAR-10 pack, L = 10, 160 sequences) was 1.1-1.4x faster batched at 32 x 32, level
+#: at 64 x 64 and 0.6x at 96 x 96 (docs/benchmark.md).
+BATCHED_CPU_PIXELS = 48 * 48
+
+
+def batched_renderer(mode: str, library: TFLibrary, device: torch.device,
+                     image_shape: tuple[int, int] | None = None) -> Renderer | None:
     """The learner's renderer for ``LearnConfig.render``: a :class:`Renderer`, or None for
-    the per-image path (``"auto"``: batched on CUDA only; on CPUs the per-image path renders
-    a learning step's intermediate images as fast or faster, docs/benchmark.md).
+    the per-image path. ``"auto"``: batched on CUDA; on a CPU batched only for images of at
+    most :data:`BATCHED_CPU_PIXELS` pixels (``image_shape``) whose photometric ops all have
+    batched kernels; larger images render faster one at a time with OpenCV.
 
     Examples
     --------
     >>> from tanda_transforms import TFLibrary
-    >>> batched_renderer("auto", TFLibrary.coerce("mnist"), torch.device("cpu")) is None
+    >>> mnist, cpu = TFLibrary.coerce("mnist"), torch.device("cpu")
+    >>> batched_renderer("auto", mnist, cpu, (28, 28)) is not None
+    True
+    >>> batched_renderer("auto", mnist, cpu, (224, 224)) is None
     True
     """
-    if mode == "per_image" or (mode == "auto" and torch.device(device).type != "cuda"):
+    if mode == "per_image":
         return None
-    return Renderer(library)
+    renderer = Renderer(library)
+    if mode == "auto" and torch.device(device).type != "cuda":
+        small = image_shape is not None and image_shape[0] * image_shape[1] <= BATCHED_CPU_PIXELS
+        if not (small and renderer.all_batched):
+            return None
+    return renderer
 
 
 def _put_rows(dest: Tensor, rows: np.ndarray, values: Tensor) -> None:
