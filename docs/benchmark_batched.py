@@ -8,6 +8,11 @@ one float32 batch of ``--batch`` (256) RGB images at 32 and 224 px. For each seq
 - ``TANDAPolicy("cifar10", seq_len=L).batched()``: the uniform policy over the 33 CIFAR-10
   TFs (the paper's heuristic baseline; a learned sampler costs the same), one sequence per
   sample;
+- ``TANDAPolicy("wide", MeanFieldSampler(69, op_balanced_logits(...)), seq_len=L).batched()``:
+  TrivialAugment-Wide's 14 ops (RandAugment's own operations, 12 of them shared with kornia's
+  RandAugment: kornia has invert and solarize_add, the wide pack identity), every op family
+  drawn with probability 1/14 at every step, as kornia's RandAugment draws its 15 ops equally;
+  the same ops per image as the kornia row it is compared with (``--packs`` picks the rows);
 - kornia ``RandAugment(n=L, m=10)``;
 - a kornia ``AugmentationSequential`` of L ops drawn from nine CIFAR-like random ops
   (rotation, scale, shear, flip, brightness, contrast, saturation, hue, elastic),
@@ -18,8 +23,9 @@ then timed in alternating rounds, at least ``--rounds`` (5) of them and until ea
 has run for ``--seconds`` (5) in all: at 32 px some hundreds of rounds. (Thirty rounds, a
 third of a second per transform at 32 px, kept kornia's slow first calls in the figure and
 were noisy: 1.4 to 1.9 against RandAugment at L = 2 on one morning, 1.2 to 1.3 over 300.)
-It prints images/s and the ratio TANDA / kornia, twice: as throughput (all images over all
-the time of the rounds, what a training loop sees) and as the median of the rounds. kornia
+It prints images/s and the ratio of each TANDA row to each kornia row, twice: as
+throughput (all images over all the time of the rounds, what a training loop sees) and as
+the median of the rounds. kornia
 draws its ops per call (every sample of a call gets the same ones), so its call times are
 bimodal (a call that draws hue or elastic costs 3 to 5 times one that does not) and the median
 of a few rounds depends on which ops those rounds drew; the throughput over many rounds does
@@ -43,16 +49,30 @@ arrays and float tensors, as in DataLoader workers), the batch a quarter as larg
 from __future__ import annotations
 
 import argparse
+import os
 import statistics
 import time
 
 import torch
 
 from tanda_transforms import TANDAPolicy
+from tanda_transforms.generators import MeanFieldSampler
+from tanda_transforms.tfs import TFLibrary, op_balanced_logits
 
 SIZES = (32, 224)
 LENGTHS = (2, 10)
+PACKS = ("cifar10", "wide")
 WARM_UP_CALLS = 3  # kornia's first calls of each op are slower (lazy set-up)
+
+
+def tanda_policy(pack: str, length: int) -> TANDAPolicy:
+    """The benchmark's TANDA policy over ``pack``: uniform over its TFs, except the wide and
+    randaugment packs, drawn op by op (each op family equally, as kornia's RandAugment)."""
+    library = TFLibrary.pack(pack)
+    if pack not in ("wide", "randaugment"):
+        return TANDAPolicy(library, seq_len=length)
+    sampler = MeanFieldSampler(len(library), logits=op_balanced_logits(library))
+    return TANDAPolicy(library, sampler, seq_len=length)
 
 
 def kornia_candidates(length: int) -> dict:
@@ -106,15 +126,15 @@ def throughput(args: argparse.Namespace) -> None:
     torch.manual_seed(0)  # kornia's draws
     print(f"batch {args.batch} float32 RGB, at least {args.rounds} rounds and {args.seconds} s "
           f"per transform, {torch.get_num_threads()} thread(s), device {device}")
-    print(f"{'size':>5} {'L':>3}  {'transform':32} {'img/s':>10}  TANDA / this  "
-          f"{'median img/s':>12}  TANDA / this")
+    print(f"{'size':>5} {'L':>3}  {'transform':34} {'img/s':>10} {'median img/s':>12}  "
+          "ratios TANDA row / kornia row: throughput (median)")
     for size in args.sizes:
         x = torch.rand(args.batch, 3, size, size, generator=torch.Generator().manual_seed(0))
         x = x.to(device)
         for length in args.lengths:
-            candidates = {f"TANDA batched (L={length})":
-                          TANDAPolicy("cifar10", seq_len=length).batched(seed=0)}
-            candidates.update(kornia_candidates(length))
+            ours = {f"TANDA {pack} batched (L={length})":
+                    tanda_policy(pack, length).batched(seed=0) for pack in args.packs}
+            candidates = {**ours, **kornia_candidates(length)}
             candidates = {name: fn.to(device) for name, fn in candidates.items()}
             for fn in candidates.values():  # warm-up (caches, lazy inits, CUDA kernels)
                 for _ in range(WARM_UP_CALLS):
@@ -122,10 +142,14 @@ def throughput(args: argparse.Namespace) -> None:
             times = alternating_rounds(candidates, x, device, args.rounds, args.seconds)
             rates = {name: args.batch * len(t) / sum(t) for name, t in times.items()}
             medians = {name: args.batch / statistics.median(t) for name, t in times.items()}
-            ours, our_median = next(iter(rates.values())), next(iter(medians.values()))
+            theirs = [name for name in candidates if name not in ours]
             for name, rate in rates.items():
-                print(f"{size:>5} {length:>3}  {name:32} {rate:>10.0f}  x{ours / rate:<11.2f} "
-                      f"{medians[name]:>12.0f}  x{our_median / medians[name]:.2f}")
+                ratios = "" if name not in ours else "  ".join(
+                    f"/ {other.split('(')[0].split()[-1]}: x{rate / rates[other]:.2f} "
+                    f"(x{medians[name] / medians[other]:.2f})" for other in theirs)
+                print(f"{size:>5} {length:>3}  {name:34} {rate:>10.0f} {medians[name]:>12.0f}  "
+                      f"{ratios}")
+            print(f"{'':10}load average {' '.join(f'{v:.2f}' for v in os.getloadavg())}")
 
 
 def versus_per_image(args: argparse.Namespace) -> None:
@@ -209,6 +233,8 @@ def main() -> None:
                         help="throughput table: time each transform at least this long")
     parser.add_argument("--sizes", type=int, nargs="+", default=list(SIZES))
     parser.add_argument("--lengths", type=int, nargs="+", default=list(LENGTHS))
+    parser.add_argument("--packs", nargs="+", default=list(PACKS),
+                        help="throughput table: the TANDA rows, one per TF pack")
     parser.add_argument("--learning", metavar="DATA", help="measure learning cost on DATA")
     parser.add_argument("--learn-steps", type=int, default=10)
     parser.add_argument("--full-pass", action="store_true")

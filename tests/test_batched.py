@@ -16,6 +16,7 @@ levels and 0.25 on average (measured 2 and 0.16), three where brightness 1.25 fo
 """
 
 import warnings
+from types import SimpleNamespace
 
 import numpy as np
 import pytest
@@ -27,7 +28,7 @@ from tanda_transforms.batched import BatchedPolicy, PhotometricKernel
 from tanda_transforms.batched import geometric as geo
 from tanda_transforms.batched.render import Renderer
 from tanda_transforms.functional import elastic_warp
-from tanda_transforms.registry import _REGISTRY, register_op
+from tanda_transforms.registry import _REGISTRY, get_op, register_op
 from tanda_transforms.sequence import SampledSequence
 from tanda_transforms.tfs import cifar10_pack, mammography_pack, mnist_pack
 
@@ -282,6 +283,31 @@ def test_a_registered_batched_kernel_is_used_without_a_warning():
         assert calls == [5, 5] and torch.allclose(out, torch.full_like(out, 0.25))
     finally:
         _REGISTRY.pop("batched_test_halve")
+
+
+def test_an_op_that_returns_its_input_is_skipped_after_its_pending_warps():
+    def never(x, args, draws, dtype):
+        raise AssertionError("a kernel that returns its input is not called")
+
+    kernel = SimpleNamespace(apply=never, returns_input=True)  # coerced, flag kept
+
+    @register_op("batched_test_noop", kind="photometric", batched=kernel)
+    def noop(img):
+        return img.copy()
+
+    try:
+        lib = TFLibrary([TF("hflip"), TF("batched_test_noop")])
+        x = torch.rand(3, 2, 4, 5, generator=torch.Generator().manual_seed(0))
+        for dtype in (torch.float32, torch.uint8):
+            start = x if dtype == torch.float32 else (x * 255).round() / 255
+            out = Renderer(lib).render(start, torch.tensor([[0, 1], [1, 1], [1, 0]]), dtype,
+                                       torch.Generator())
+            assert torch.equal(out[0], start[0].flip(-1))  # flipped, then left alone
+            assert torch.equal(out[1], start[1])
+            assert torch.equal(out[2], start[2].flip(-1))
+        assert PhotometricKernel.coerce(get_op("identity").batched).returns_input
+    finally:
+        _REGISTRY.pop("batched_test_noop")
 
 
 def test_a_kernel_that_returns_the_wrong_thing_is_named():

@@ -58,6 +58,8 @@ class _PhotometricOp:
     def __init__(self, op: str, tfs: list[tuple[int, TF]], kernel: PhotometricKernel | None,
                  size: int):
         self.op, self.kernel = op, kernel
+        # an op that returns its input (identity) is skipped: no gather, no copy, no write
+        self.returns_input = kernel is not None and kernel.returns_input
         self.tfs = dict(tfs)  # library index -> TF
         self.table = _argument_table(tfs, size) if kernel is not None else None
 
@@ -271,28 +273,34 @@ class _Walk:
         order = np.argsort(groups, kind="stable")
         counts = np.bincount(groups, minlength=len(tables.groups))
         ends = np.cumsum(counts)
+        photometric = []
         for group in np.flatnonzero(counts):
             rows = order[ends[group] - counts[group]:ends[group]]
-            self._apply_group(*tables.groups[group], rows, actions[rows])
+            kind, what = tables.groups[group]
+            if kind != "photometric":
+                self._apply_group(kind, what, rows, actions[rows])
+            elif not self.renderer.ops[what].returns_input:
+                photometric.append((what, rows))
+        if photometric:
+            self._photometric(photometric, actions)
         self.t += 1
 
     def _apply_group(self, kind: str, what: object, rows: np.ndarray, indices: np.ndarray
                      ) -> None:
-        """The samples ``rows`` drew the TFs ``indices``, all of one group of the tables."""
+        """The samples ``rows`` drew the TFs ``indices``, all of one geometric group of the
+        tables."""
         device = self.x.device
         if kind == "affine":
             at = torch.from_numpy(indices).to(device)
             self.runs.add(rows, geo.AffineSteps(self.tables.inverse.index_select(0, at)))
         elif kind == "dense":
             self.runs.add_table(rows, self.tables.dense_row[indices])
-        elif kind == "random":
+        else:
             tf = self.renderer.library[what]
             steps = geo.random_warps(tf, len(rows), self.shape, self.generator, device)
             self.runs.add(rows, steps)
             if self.drawn is not None:
                 self.drawn.add(self.t, rows, steps)
-        else:
-            self._photometric(what, rows, indices)
 
     def flush(self, which: np.ndarray) -> None:
         """Resample the pending runs of the samples ``which`` (a bool mask), once each."""
@@ -319,19 +327,29 @@ class _Walk:
         """The images ``rows`` read at ``grid``, rounded to the caller's levels."""
         return quantise(geo.resample(self.x.index_select(0, rows), grid), self.dtype)
 
-    def _photometric(self, op: str, rows: np.ndarray, indices: np.ndarray) -> None:
-        entry = self.renderer.ops[op]
-        device_rows = torch.from_numpy(rows).to(self.x.device)
-        images = self.x.index_select(0, device_rows)
+    def _photometric(self, groups: list[tuple[str, np.ndarray]], actions: np.ndarray) -> None:
+        """One kernel call per op of ``groups`` (``(op, rows)``, each sample in one): the
+        images of all of them gathered at once (one ``index_select`` a step instead of one an
+        op), each op's samples a contiguous slice of them."""
+        rows = np.concatenate([op_rows for _, op_rows in groups])
+        images = self.x.index_select(0, torch.from_numpy(rows).to(self.x.device))
+        start = 0
+        for op, op_rows in groups:
+            mine = images[start:start + len(op_rows)]
+            start += len(op_rows)
+            out = self._kernel_output(self.renderer.ops[op], mine, actions[op_rows])
+            _put_rows(self.x, op_rows, quantise(out, self.dtype))
+
+    def _kernel_output(self, entry: _PhotometricOp, images: Tensor, indices: np.ndarray
+                       ) -> Tensor:
+        """The op's result on ``images``, whose samples drew its TFs ``indices``."""
         if entry.kernel is None or entry.table is None:
-            out = _per_sample(entry, images, indices, self.dtype, self.generator)
-        else:
-            args = entry.args(indices, self.x.device)
-            draws = {}
-            if entry.kernel.draw is not None:
-                draws = entry.kernel.draw(len(rows), tuple(images.shape[1:]), args, self.generator)
-            out = _checked(op, entry.kernel.apply(images, args, draws, self.dtype), images)
-        _put_rows(self.x, rows, quantise(out, self.dtype))
+            return _per_sample(entry, images, indices, self.dtype, self.generator)
+        args = entry.args(indices, self.x.device)
+        draws = {}
+        if entry.kernel.draw is not None:
+            draws = entry.kernel.draw(len(images), tuple(images.shape[1:]), args, self.generator)
+        return _checked(entry.op, entry.kernel.apply(images, args, draws, self.dtype), images)
 
 
 class DrawnWarps(Mapping):

@@ -82,12 +82,17 @@ class PhotometricKernel:
 
     apply: ApplyFn
     draw: DrawFn | None = None
+    returns_input: bool = False
+    """The op leaves every image as it is (``identity``): a batched policy skips its
+    samples (their pending warps still resampled first, as before any photometric op)
+    instead of copying them through ``apply``."""
 
     @classmethod
     def of(cls, fn: Callable[..., Tensor], draw: DrawFn | None = None, *,
-           takes_dtype: bool = False) -> PhotometricKernel:
+           takes_dtype: bool = False, returns_input: bool = False) -> PhotometricKernel:
         """The kernel that calls ``fn(x, **args, **draws)`` (``dtype=`` too with
-        ``takes_dtype``), after checking ``x`` and ``dtype``.
+        ``takes_dtype``), after checking ``x`` and ``dtype``; ``returns_input``: see the
+        attribute.
 
         Examples
         --------
@@ -106,15 +111,16 @@ class PhotometricKernel:
         apply.__name__ = apply.__qualname__ = f"apply_{name}"
         apply.__doc__ = f"Batched ``{name}`` in the kernel contract."
         apply.fn = fn  # the torch function it calls
-        return cls(apply, draw)
+        return cls(apply, draw, returns_input)
 
     @classmethod
     def coerce(cls, kernel: Any) -> PhotometricKernel:
         """A kernel from what ``register_op(..., batched=...)`` took: a kernel, an object
-        with ``apply`` (and ``draw``), or an ``apply`` function alone."""
+        with ``apply`` (and ``draw``, ``returns_input``), or an ``apply`` function alone."""
         if isinstance(kernel, cls):
             return kernel
-        return cls(getattr(kernel, "apply", kernel), getattr(kernel, "draw", None))
+        return cls(getattr(kernel, "apply", kernel), getattr(kernel, "draw", None),
+                   getattr(kernel, "returns_input", False) is True)
 
 
 @dataclasses.dataclass(frozen=True)

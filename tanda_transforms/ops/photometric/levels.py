@@ -20,6 +20,7 @@ Examples
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Callable
 
 import numpy as np
@@ -233,34 +234,56 @@ def _in_row_blocks(index: Tensor, levels: int, fn: Callable[[Tensor], Tensor]) -
 def _equalized(planes: Tensor, high: Tensor, levels: int, integer: bool) -> Tensor:
     """PIL-style equalised level of each value (``_equalize_lut`` above)
     divided by the top level, float32 ``[rows, P]``, for rows ``planes`` whose largest values
-    are ``high`` (``[rows, 1]``); rows of one level are garbage (the caller keeps them).
+    are ``high`` (``[rows, 1]``); rows of one level (no value below the top level) are kept
+    as they are.
 
     ``lut[k] = floor(below(k) / step + 1/2)``, ``step = below(top occupied level) / levels``
     (the count of all values but the top level's), in float64 as numpy. With fewer levels
     than values per row, a table per row is built and looked up; else (float32's 4096 bins,
-    uint16, small images) the formula is evaluated at each value. The levels are counted
-    with one index into the rows' concatenated histograms (``row * levels + level``, built in
-    float32: exact, as a block has at most ``_LEVEL_TABLE_VALUES`` <= 2**24 of them).
+    uint16, small images) the formula is evaluated at each value.
+
+    ``below`` comes from one int32 histogram of the rows, each row's counts one level up
+    (level ``k`` of row ``r`` counted at ``r * (levels + 1) + k + 1``), so that its
+    cumulative sum, in place, holds ``below(k)`` at ``r * (levels + 1) + k`` (no subtraction
+    of the counts over the whole histogram). The index is built in float32 (exact: a block
+    has at most ``_LEVEL_TABLE_VALUES`` <= 2**24 of them). A row of one level is the row
+    with nothing below its top level (``step`` 0).
     """
     rows, values = planes.shape
     if integer:  # levels of an integer image given on [0, 1]
         level = torch.mul(planes, levels - 1).round_()
-        top = torch.mul(high, levels - 1).round_().long()
+        top = torch.mul(high, levels - 1).round_()
     else:  # float32 bins, truncated as astype
         level = _float_bin(planes, levels)
-        top = _float_bin(high, levels).long()
-    offsets = torch.arange(rows, dtype=torch.float32, device=planes.device).mul_(levels)
-    flat = level.add_(offsets.unsqueeze(1)).view(-1).long()
-    hist = torch.bincount(flat, minlength=rows * levels).view(rows, levels)
-    below = hist.cumsum(dim=1).sub_(hist)
-    step = _divide(below.gather(1, top).double(), levels)
+        top = _float_bin(high, levels)
+    width = levels + 1
+    row = _row_starts(rows, width, planes.device)
+    at = level.add_(row).view(-1).int()  # r * width + k
+    # int32 counts (a quarter of bincount's int64 histogram to clear, fill and sum), each
+    # added through a view that starts one entry in: level k lands at r * width + k + 1
+    hist = torch.zeros(rows * width, dtype=torch.int32, device=planes.device)
+    one = torch.ones((), dtype=torch.int32, device=planes.device)
+    hist[1:].index_add_(0, at, one.expand(at.shape))
+    below = hist.view(rows, width).cumsum_(dim=1)
+    top_at = top.add_(row).view(-1).int()
+    below_top = below.view(-1).index_select(0, top_at)
+    step = _divide(below_top.double(), levels).unsqueeze(1)  # 0 for rows of one level
     if levels <= values:
-        table = torch.floor(below.double() / step + 0.5).clamp_(max=levels - 1)
+        table = below.double().div_(step).add_(0.5).floor_().clamp_(max=levels - 1)
         table = _divide(table, levels - 1).float()
-        return table.view(-1).index_select(0, flat).view(rows, values)
-    counts = below.view(-1).index_select(0, flat).view(rows, values).double()
-    equalized = torch.floor(counts / step + 0.5).clamp_(max=levels - 1)
-    return _divide(equalized, levels - 1).float()
+        out = table.view(-1).index_select(0, at).view(rows, values)
+    else:
+        counts = below.view(-1).index_select(0, at).view(rows, values).double()
+        equalized = counts.div_(step).add_(0.5).floor_().clamp_(max=levels - 1)
+        out = _divide(equalized, levels - 1).float()
+    return _keep_where(below_top == 0, planes, out)
+
+
+@functools.lru_cache(maxsize=16)
+def _row_starts(rows: int, width: int, device: torch.device) -> Tensor:
+    """``[rows, 1]`` float32: ``r * width``, the first histogram entry of each row (cached:
+    do not modify)."""
+    return torch.arange(rows, dtype=torch.float32, device=device).mul_(width).unsqueeze(1)
 
 
 def _float_bin(values: Tensor, levels: int) -> Tensor:
@@ -285,22 +308,16 @@ def equalize_batch(x: Tensor, dtype: torch.dtype = torch.float32) -> Tensor:
     planes = x.reshape(n * c, h * w)
     integer = _is_integer(dtype)
     levels = int(_batch_value_max(dtype)) + 1 if integer else _FLOAT_EQUALIZE_BINS
-    low = planes.amin(dim=1, keepdim=True)
     high = planes.amax(dim=1, keepdim=True)
-    if integer:
-        single = torch.mul(low, levels - 1).round_() == torch.mul(high, levels - 1).round_()
-    else:
-        single = _float_bin(low, levels) == _float_bin(high, levels)
     rows = planes.shape[0]
     block = max(1, _LEVEL_TABLE_VALUES // levels)
     if rows <= block:
-        out = _equalized(planes, high, levels, integer)
-    else:
-        out = torch.empty_like(planes)
-        for start in range(0, rows, block):
-            part = slice(start, start + block)
-            out[part] = _equalized(planes[part], high[part], levels, integer)
-    return _keep_where(single, planes, out).reshape(n, c, h, w)
+        return _equalized(planes, high, levels, integer).reshape(n, c, h, w)
+    out = torch.empty_like(planes)
+    for start in range(0, rows, block):
+        part = slice(start, start + block)
+        out[part] = _equalized(planes[part], high[part], levels, integer)
+    return out.reshape(n, c, h, w)
 
 
 def _autocontrast_levels(index: Tensor, levels: int) -> Tensor:
@@ -444,7 +461,8 @@ def _identity_batch(x: torch.Tensor) -> torch.Tensor:
     return x.clone()
 
 
-@register_op("identity", kind="photometric", batched=PhotometricKernel.of(_identity_batch))
+@register_op("identity", kind="photometric",
+             batched=PhotometricKernel.of(_identity_batch, returns_input=True))
 def identity(img: np.ndarray) -> np.ndarray:
     """Return a copy of the image (TrivialAugment's and RandAugment's no-op, as a TF)."""
     check_image(img)
