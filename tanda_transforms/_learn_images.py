@@ -151,8 +151,8 @@ class ImageData:
         Rendered as a policy renders (one resampling per geometric run, see
         :mod:`tanda_transforms.sequence`), so D judges what users will get. Per image, the
         states are written into one ``[L + 1, M, H, W (, C)]`` array of the data's dtype
-        (:class:`~tanda_transforms._learn_states.ImageStates`); the batched renderer's are
-        one float tensor on the device.
+        (:class:`~tanda_transforms._learn_states.ImageStates`), which the next roll-out of
+        the same shape overwrites; the batched renderer's are one float tensor on the device.
         """
         if self.renderer is not None:
             x = to_zero_one_tensor(real, self.scale).to(self.device)
