@@ -80,6 +80,7 @@ class ImageData:
         self.renderer = batched_renderer(render, library, device, tuple(self.image_shape))
         self.memory_format = torch.contiguous_format
         self._spare_roll_out: np.ndarray | None = None  # reused by the next roll-out
+        self._spare_states: torch.Tensor | None = None  # the batched renderer's, likewise
 
     def __len__(self) -> int:
         return len(self.images)
@@ -156,7 +157,9 @@ class ImageData:
         """
         if self.renderer is not None:
             x = to_zero_one_tensor(real, self.scale).to(self.device)
-            states = self.renderer.intermediates(x, actions, self.data_dtype, streams.torch_gen)
+            states = self._states_tensor((actions.shape[1] + 1, *x.shape))
+            self.renderer.intermediates(x, actions, self.data_dtype, streams.torch_gen,
+                                        out=states)
             return states.mul_(2.0).sub_(1.0)
         actions_np = actions.cpu().numpy()
         seeds = streams.np_rng.integers(0, 2**63, size=actions_np.shape)
@@ -166,6 +169,14 @@ class ImageData:
             SampledSequence(tuple(a), tuple(s)).compile(self.library, x.shape).intermediates(
                 x, out=raw[:, m])
         return ImageStates(raw, self.scale, self.device)
+
+    def _states_tensor(self, shape: tuple[int, ...]) -> torch.Tensor:
+        """The float tensor the batched renderer writes a roll-out into, reused as
+        :meth:`_roll_out_array` is."""
+        spare = self._spare_states
+        if spare is None or spare.shape != shape:
+            self._spare_states = spare = torch.empty(shape, device=self.device)
+        return spare
 
     def _roll_out_array(self, shape: tuple[int, ...], dtype: np.dtype) -> np.ndarray:
         """The array a roll-out is written into: the one of the roll-out before when it has

@@ -161,18 +161,27 @@ class Renderer:
         return state.x
 
     def intermediates(
-        self, x: Tensor, actions: Tensor, dtype: torch.dtype, generator: torch.Generator
+        self, x: Tensor, actions: Tensor, dtype: torch.dtype, generator: torch.Generator,
+        out: Tensor | None = None,
     ) -> Tensor:
         """``[L + 1, n, C, H, W]``: every sample after each of its steps, ``x_0`` first, as
         :meth:`~tanda_transforms.sequence.CompiledSequence.intermediates` renders one image
-        (``x_t`` resamples the current geometric run once). For the learner.
+        (``x_t`` resamples the current geometric run once). For the learner, which passes
+        ``out`` (a tensor of that shape, x's dtype and device) to have them written there
+        instead of into new memory.
         """
+        shape = (actions.shape[1] + 1, *x.shape)
+        if out is None:
+            out = torch.empty(shape, dtype=x.dtype, device=x.device)
+        elif out.shape != shape or out.dtype != x.dtype or out.device != x.device:
+            raise ValueError(f"out must be a {x.dtype} tensor of shape {shape} on {x.device}, "
+                             f"got {out.dtype} {tuple(out.shape)} on {out.device}")
+        out[0] = x
         state = _Walk(self, x.clone(), dtype, generator)
-        states = [x]
-        for column in actions.cpu().numpy().T:
+        for t, column in enumerate(actions.cpu().numpy().T, start=1):
             state.step(column)
-            states.append(state.snapshot())
-        return torch.stack(states)
+            state.snapshot(out[t])
+        return out
 
     def render_batch(self, x: Tensor, batch: SampledBatch, dtype: torch.dtype,
                      generator: torch.Generator, mask: Tensor | None = None,
@@ -314,9 +323,10 @@ class _Walk:
             _put_rows(self.mask, chosen,
                       geo.resample(self.mask.index_select(0, rows), grid, mode="nearest"))
 
-    def snapshot(self) -> Tensor:
-        """Every sample's image as it stands: pending runs resampled, nothing consumed."""
-        out = self.x.clone()
+    def snapshot(self, out: Tensor | None = None) -> Tensor:
+        """Every sample's image as it stands (in ``out`` if given): pending runs resampled,
+        nothing consumed."""
+        out = self.x.clone() if out is None else out.copy_(self.x)
         chosen = np.flatnonzero(self.runs.pending)
         if len(chosen):
             rows = torch.from_numpy(chosen).to(self.x.device)
