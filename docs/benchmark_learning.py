@@ -2,6 +2,7 @@
 
     python docs/benchmark_learning.py [--data ../shared/data/cifar10] [--n 2000] [--threads 2]
     python docs/benchmark_learning.py --pass-224 [--share-steps 5] [--threads 2]
+    python docs/benchmark_learning.py --render-choice [32 64 96] [--share-steps 15]
 
 One process, CIFAR-10 training images (the first ``--n``), the LSTM generator, L = 10, batch
 32 x 5 sequences per image, ``render="auto"``:
@@ -23,6 +24,10 @@ the 32 px ones'). ``--pass-224`` measures the 224 px step alone (no 32 px parts,
 that run's) and extrapolates one pass over 10,000 images at 224 px (``ceil(10000 / 32)``
 steps at the measured seconds per step; the 64 upscaled images are cycled, which costs the
 same per step as distinct ones).
+
+``--render-choice`` steps a learner with ``render="per_image"`` and one with ``"batched"``
+alternately at each size (the 64 images resized) and prints their seconds per step: where
+``render="auto"`` should switch on a CPU (``BATCHED_CPU_PIXELS``).
 
 On CUDA the parts' timers do not synchronise the device (the shares are then indicative; the
 pass times are not affected: every step reads its losses back).
@@ -88,25 +93,45 @@ def pass_estimate(seconds_per_step: float, images: int = 10_000) -> None:
           f"({steps} steps at {seconds_per_step:.2f} s/step, extrapolated); {peak_rss()}")
 
 
-def one_pass(images: np.ndarray, device: torch.device) -> None:
-    """Step the former and the current defaults alternately through one pass each."""
-    runs = {"former": learner(images, device, **FORMER), "current": learner(images, device)}
+def alternate(runs: dict[str, Learner], steps: int) -> dict[str, float]:
+    """One warm-up step each, then ``steps`` steps of every learner in turn (so all see the
+    same load); the seconds each spent."""
     seconds = dict.fromkeys(runs, 0.0)
     for run in runs.values():
         run.step()  # warm-up, not counted
-    steps = math.ceil(len(images) / BATCH)
-    print(f"one pass over {len(images)} images at 32 px ({steps} steps each, alternating; "
-          f"{load()} at the start)")
     for _ in range(steps):
         for name, run in runs.items():
             started = time.perf_counter()
             run.step()
             seconds[name] += time.perf_counter() - started
+    return seconds
+
+
+def one_pass(images: np.ndarray, device: torch.device) -> None:
+    """Step the former and the current defaults alternately through one pass each."""
+    runs = {"former": learner(images, device, **FORMER), "current": learner(images, device)}
+    steps = math.ceil(len(images) / BATCH)
+    print(f"one pass over {len(images)} images at 32 px ({steps} steps each, alternating; "
+          f"{load()} at the start)")
+    seconds = alternate(runs, steps)
     for name, total in seconds.items():
         per_10k = total * 10_000 / len(images) / 60
         print(f"  {name:>8}: {total:7.1f} s, 10,000 images ~ {per_10k:5.2f} min")
     print(f"  former / current: x{seconds['former'] / seconds['current']:.2f} ({load()} at the "
           f"end)")
+
+
+def render_choice(images: np.ndarray, device: torch.device, steps: int,
+                  sizes: list[int]) -> None:
+    """Per-image against batched rendering, per image size (what ``render="auto"`` picks)."""
+    for size in sizes:
+        scaled = images if size == images.shape[1] else np.stack(
+            [cv2.resize(x, (size, size), interpolation=cv2.INTER_CUBIC) for x in images])
+        runs = {mode: learner(scaled, device, render=mode) for mode in ("per_image", "batched")}
+        seconds = alternate(runs, steps)
+        print(f"{size:>4} px: per_image {seconds['per_image'] / steps * 1000:6.0f} ms/step, "
+              f"batched {seconds['batched'] / steps * 1000:6.0f} ms/step, per_image / batched "
+              f"x{seconds['per_image'] / seconds['batched']:.2f}  ({load()})")
 
 
 def main() -> None:
@@ -119,12 +144,18 @@ def main() -> None:
     parser.add_argument("--device", default="cpu")
     parser.add_argument("--pass-224", action="store_true",
                         help="only the 224 px step, and one pass over 10,000 images extrapolated")
+    parser.add_argument("--render-choice", type=int, nargs="*", metavar="SIZE",
+                        help="only per-image against batched rendering at these sizes "
+                             "(default 32 64 96), --share-steps steps each")
     args = parser.parse_args()
     torch.set_num_threads(args.threads)
     device = torch.device(args.device)
     images = load_cifar10(args.data, "train")[0][: max(args.n, 64)]
     print(f"{torch.get_num_threads()} torch thread(s), device {device}; LSTM, L = 10, batch "
           f"{BATCH} x 5 sequences")
+    if args.render_choice is not None:
+        render_choice(images[:64], device, args.share_steps, args.render_choice or [32, 64, 96])
+        return
     large = np.stack([cv2.resize(x, (224, 224), interpolation=cv2.INTER_CUBIC)
                       for x in images[:64]])
     if args.pass_224:

@@ -93,8 +93,8 @@ class LearnConfig:
       docs/learning.md for what each gave.
     - ``render``: ``"per_image"`` (numpy/OpenCV on the CPU), ``"batched"`` (torch on the
       device, :mod:`tanda_transforms.batched`) or ``"auto"``: batched on CUDA, and on CPUs
-      for images of at most 48 x 48 pixels whose ops all have batched kernels (there a step
-      was 1.1-1.4x faster batched; from 64 x 64 up OpenCV one image at a time is as fast or
+      for images of at most 32 x 32 pixels whose ops all have batched kernels (there a step
+      was x1.05-1.4 faster batched; from 48 x 48 up OpenCV one image at a time is as fast or
       faster, docs/benchmark.md; until 2026-12-06 ``"auto"`` was per-image on every CPU).
       They draw from different streams: a seed gives another (equally valid) run in each.
     - ``label_weight`` and ``label_steps`` (used only with ``learn_policy(labels=...)``, not in

@@ -469,9 +469,10 @@ def _kernel_of(op: str) -> PhotometricKernel | None:
 
 
 #: The most pixels per image for which ``render="auto"`` renders batched on a CPU: a learning
-#: step (CIFAR-10 pack, L = 10, 160 sequences) was 1.1-1.4x faster batched at 32 x 32, level
-#: at 64 x 64 and 0.6x at 96 x 96 (docs/benchmark.md).
-BATCHED_CPU_PIXELS = 48 * 48
+#: step (LSTM, L = 10, 160 sequences, 2 quiet threads) was x1.05-1.09 faster batched at 32 x 32
+#: (CIFAR-10 pack) and x1.19-1.41 at 28 x 28 (MNIST pack, batch 16-32), but x0.92 at 48 x 48,
+#: x0.80 at 64 and x0.65 at 96 (docs/benchmark.md; ``benchmark_learning.py --render-choice``).
+BATCHED_CPU_PIXELS = 32 * 32
 
 
 def batched_renderer(mode: str, library: TFLibrary, device: torch.device,
