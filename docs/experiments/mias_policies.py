@@ -13,7 +13,9 @@ windows of the 1024 x 1024 mini-MIAS films (half scale), split by patient. Here:
 
     python docs/experiments/mias_policies.py [--data ../shared/data/mini-mias] [--steps 150]
 
-writes ``mias_mf.tanda`` and ``mias_lstm.tanda`` beside the pool.
+writes ``mias_mf.tanda`` and ``mias_lstm.tanda`` beside the pool. ``--wide-defaults``
+instead learns what a user following the defaults gets: ``learn_policy(patches, "wide",
+seed=0)`` (LSTM, L = 10, one pass, saved with p 0.5), written as ``mias_wide_lstm.tanda``.
 """
 
 from __future__ import annotations
@@ -56,6 +58,8 @@ def main() -> None:
                         "evaluating the committed mias policies needs)")
     parser.add_argument("--suffix", default="",
                         help="appended to the file names, e.g. _dlr1e-4 -> mias_lstm_dlr1e-4.tanda")
+    parser.add_argument("--wide-defaults", action="store_true",
+                        help="learn the wide pack at learn_policy's defaults instead")
     args = parser.parse_args()
     torch.set_num_threads(1)
     train, _ = split_by_patient(mias_patches(args.data), test_fraction=0.25, seed=0)
@@ -65,18 +69,25 @@ def main() -> None:
     print(f"pool: {len(pool)} lesions of training patients -> {POOL}")
     if args.pool_only:
         return
+    if args.wide_defaults:
+        save(learn_policy(train.images, "wide", seed=0, progress=False), train, "wide_lstm")
+        return
     library = TFLibrary.pack("mammography") + domain_mammography_tfs(str(POOL))
     for generator in args.generators:
         policy = learn_policy(train.images, library, generator=generator, seq_len=10, seed=0,
                               steps=args.steps, batch_size=16, d_width=16, d_lr=args.d_lr,
                               progress=False)
-        policy.metadata["data"] = (f"mini-MIAS training-patient patches ({len(train.images)} "
-                                   f"x {train.images.shape[1:]}), unlabeled")
-        policy.metadata["recipe"] = "python docs/experiments/mias_policies.py"
-        name = generator_kind(generator).short
-        policy.save(ROOT / OUT / f"mias_{name}{args.suffix}.tanda")
-        training = policy.metadata["training"]
-        print(f"{generator}: {training['steps']} steps, {training['wall_time_s']} s")
+        save(policy, train, generator_kind(generator).short + args.suffix)
+
+
+def save(policy, train, name: str) -> None:
+    """Write ``policy`` as ``mias_{name}.tanda`` beside the pool, with what it learned from."""
+    policy.metadata["data"] = (f"mini-MIAS training-patient patches ({len(train.images)} "
+                               f"x {train.images.shape[1:]}), unlabeled")
+    policy.metadata["recipe"] = "python docs/experiments/mias_policies.py"
+    policy.save(ROOT / OUT / f"mias_{name}.tanda")
+    training = policy.metadata["training"]
+    print(f"mias_{name}: {training['steps']} steps, {training['wall_time_s']} s")
 
 
 if __name__ == "__main__":
