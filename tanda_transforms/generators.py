@@ -231,12 +231,15 @@ class RecurrentSampler(SequenceSampler):
         return self.head(out)
 
     def sample(self, n, seq_len, generator=None):
+        """Drawn step by step without autograd, then scored in one pass over the sequences
+        (the same log-probabilities: a step's input is the action drawn before it), whose
+        backward costs a fraction of one through ``seq_len`` single-step graphs."""
         _check_counts(n, seq_len)
-        actions, log_probs = [], []
-        for logits, action in self._unroll(n, seq_len, lambda z: _draw(z, generator)):
-            log_probs.append(torch.log_softmax(logits, -1).gather(-1, action[:, None])[:, 0])
-            actions.append(action)
-        return torch.stack(actions, 1), torch.stack(log_probs, 1)
+        with torch.no_grad():
+            steps = self._unroll(n, seq_len, lambda z: _draw(z, generator))
+            actions = torch.stack([action for _, action in steps], 1)
+        log_p = torch.log_softmax(self.sequence_logits(actions), -1)
+        return actions, log_p.gather(-1, actions[..., None])[..., 0]
 
     @torch.no_grad()
     def draw(self, n, seq_len, generator=None):
