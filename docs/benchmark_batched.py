@@ -38,7 +38,7 @@ batch 32, 5 sequences per image) from the first 10,000 images of DATA (e.g. the 
 of ``../shared/data``): ``--learn-steps`` steps per rendering path (``render="per_image"`` and
 ``"batched"``), alternating, then the time of one pass (313 steps) extrapolated from the
 median step time; ``--full-pass`` also times a whole ``learn_policy`` pass with its default
-rendering (``render="auto"``: batched on CUDA, per-image on CPUs).
+rendering (``render="auto"``: batched on CUDA, and on CPUs for images up to 32 x 32 pixels).
 
 ``--per-image`` compares instead with the same policy called image by image (uint8 numpy
 arrays and float tensors, as in DataLoader workers), the batch a quarter as large above 64 px.
