@@ -30,6 +30,8 @@ Examples
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from functools import partial
 from typing import Any
 
 import numpy as np
@@ -79,8 +81,7 @@ class ImageData:
         self.scale = value_max(self.data_dtype)
         self.renderer = batched_renderer(render, library, device, tuple(self.image_shape))
         self.memory_format = torch.contiguous_format
-        self._spare_roll_out: np.ndarray | None = None  # reused by the next roll-out
-        self._spare_states: torch.Tensor | None = None  # the batched renderer's, likewise
+        self._spares: dict[str, Any] = {}  # roll-out memory, reused by the next roll-out
 
     def __len__(self) -> int:
         return len(self.images)
@@ -157,35 +158,30 @@ class ImageData:
         """
         if self.renderer is not None:
             x = to_zero_one_tensor(real, self.scale).to(self.device)
-            states = self._states_tensor((actions.shape[1] + 1, *x.shape))
+            states = self._spare("states", (actions.shape[1] + 1, *x.shape), torch.float32,
+                                 partial(torch.empty, device=self.device))
             self.renderer.intermediates(x, actions, self.data_dtype, streams.torch_gen,
                                         out=states)
             return states.mul_(2.0).sub_(1.0)
         actions_np = actions.cpu().numpy()
         seeds = streams.np_rng.integers(0, 2**63, size=actions_np.shape)
-        raw = self._roll_out_array((actions_np.shape[1] + 1, *real.shape), real.dtype)
+        raw = self._spare("raw", (actions_np.shape[1] + 1, *real.shape), real.dtype, np.empty)
         for m, (x, a, s) in enumerate(zip(real, actions_np.tolist(), seeds.tolist(),
                                           strict=True)):
             SampledSequence(tuple(a), tuple(s)).compile(self.library, x.shape).intermediates(
                 x, out=raw[:, m])
         return ImageStates(raw, self.scale, self.device)
 
-    def _states_tensor(self, shape: tuple[int, ...]) -> torch.Tensor:
-        """The float tensor the batched renderer writes a roll-out into, reused as
-        :meth:`_roll_out_array` is."""
-        spare = self._spare_states
-        if spare is None or spare.shape != shape:
-            self._spare_states = spare = torch.empty(shape, device=self.device)
-        return spare
-
-    def _roll_out_array(self, shape: tuple[int, ...], dtype: np.dtype) -> np.ndarray:
-        """The array a roll-out is written into: the one of the roll-out before when it has
-        this shape and dtype (whose states are then overwritten: a learner reads a step's
-        states within the step), else new memory (fresh pages cost ~0.1 s at 224 px)."""
-        spare = self._spare_roll_out
-        if spare is None or spare.shape != shape or spare.dtype != dtype:
-            self._spare_roll_out = spare = np.empty(shape, dtype)
-        return spare
+    def _spare(self, name: str, shape: tuple[int, ...], dtype: Any,
+               empty: Callable[..., Any]) -> Any:
+        """The array or tensor ``name`` a roll-out is written into: the one of the roll-out
+        before when it has this shape and dtype (whose states are then overwritten: a learner
+        reads a step's states within the step), else ``empty(shape, dtype=dtype)`` (fresh
+        pages cost ~0.1 s at 224 px)."""
+        kept = self._spares.get(name)
+        if kept is None or tuple(kept.shape) != shape or kept.dtype != dtype:
+            kept = self._spares[name] = empty(shape, dtype=dtype)
+        return kept
 
 
 def check_probe(data: Any, disc: nn.Module, diversity: str, probe: torch.Tensor, what: str,

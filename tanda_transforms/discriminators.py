@@ -64,8 +64,6 @@ def stem_stride_for(height: int, width: int) -> int:
     return max(2, min(height, width) // _STEM_MAP)
 
 
-
-
 def _norm_groups(norm: str, channels: int) -> int:
     """GroupNorm's groups: one (``"layer"``) or groups of 4 channels, at most 32 (``"group"``).
 
