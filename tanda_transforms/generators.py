@@ -235,25 +235,21 @@ class RecurrentSampler(SequenceSampler):
         (the same log-probabilities: a step's input is the action drawn before it), whose
         backward costs a fraction of one through ``seq_len`` single-step graphs."""
         _check_counts(n, seq_len)
-        with torch.no_grad():
-            steps = self._unroll(n, seq_len, lambda z: _draw(z, generator))
-            actions = torch.stack([action for _, action in steps], 1)
+        actions = self._unroll(n, seq_len, lambda z: _draw(z, generator))
         log_p = torch.log_softmax(self.sequence_logits(actions), -1)
         return actions, log_p.gather(-1, actions[..., None])[..., 0]
 
-    @torch.no_grad()
     def draw(self, n, seq_len, generator=None):
         _check_counts(n, seq_len)
-        steps = self._unroll(n, seq_len, lambda z: _inverse_cdf(z, n, generator))
-        return torch.stack([action for _, action in steps], 1)
+        return self._unroll(n, seq_len, lambda z: _inverse_cdf(z, n, generator))
 
-    def _unroll(self, n: int, seq_len: int, pick):
-        """``(logits, action)`` of each step, each action drawn by ``pick(logits)`` and fed
-        back as the next step's input."""
-        prev, state = self._start(n), None
+    @torch.no_grad()
+    def _unroll(self, n: int, seq_len: int, pick) -> torch.Tensor:
+        """``n x seq_len`` actions, each drawn by ``pick(logits)`` of its step and fed back
+        as the next step's input."""
+        prev, state, actions = self._start(n), None, []
         for _ in range(seq_len):
             out, state = self.rnn(self.embed(prev), state)
-            logits = self.head(out[:, 0])
-            action = pick(logits)
-            yield logits, action
-            prev = action[:, None]
+            actions.append(pick(self.head(out[:, 0])))
+            prev = actions[-1][:, None]
+        return torch.stack(actions, 1)
