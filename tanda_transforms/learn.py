@@ -38,7 +38,7 @@ import math
 import os
 import time
 import warnings
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Mapping
 from typing import Any
 
 import numpy as np
@@ -64,6 +64,7 @@ from tanda_transforms._learn_steps import (
     standardised_distances,
 )
 from tanda_transforms._learn_stream import StreamImageData, is_streamed, source_reads
+from tanda_transforms._learn_tune import tuned, tuning_items
 from tanda_transforms.distributed import Ranks, join
 from tanda_transforms.generator_kinds import build_sampler, generator_kind
 from tanda_transforms.labels import label_term, load_label_state
@@ -443,6 +444,8 @@ def learn_policy(
     labels: Any = None,
     classifier: nn.Module | None = None,
     workers: int | None = None,
+    tune: bool | None = None,
+    tune_options: Mapping[str, Any] | None = None,
     **overrides: Any,
 ) -> TANDAPolicy:
     """Learn a TANDA policy from unlabeled images (and the labels there are, if given).
@@ -502,6 +505,15 @@ def learn_policy(
     workers
         DataLoader workers that read a streamed folder or Dataset (0: this process reads);
         default 2 on machines with more than one core. The result does not depend on it.
+    tune
+        Whether learning ends with :func:`~tanda_transforms.tune.tune_policy` on the labeled
+        images, which then chooses the returned policy's ``p`` and ``frame`` (``p = 0``, no
+        augmentation, always a candidate; :mod:`tanda_transforms._learn_tune`). Default
+        (None): when ``labels`` come with one ``uint8`` image array; True requires it,
+        False keeps ``config.apply_p``. Cost: 7 short proxy trainings at the defaults.
+    tune_options
+        Keywords for ``tune_policy`` (``epochs``, ``p_grid``, ``threads``...); default: its
+        own, with ``seed`` for the split and the proxies.
 
     Returns
     -------
@@ -511,7 +523,8 @@ def learn_policy(
         discriminator accuracy, TF frequencies, means over processes), timings and
         ``learning_size`` (the H x W the discriminator saw; streamed data adds ``resize``,
         ``skipped`` and ``data_source``); with labels, ``["labels"]`` records how many, the
-        weight and each TF's mean penalty.
+        weight and each TF's mean penalty; when tuned, ``metadata["tuning"]`` every
+        candidate's validation accuracies and the cost.
     """
     config = dataclasses.replace(config or LearnConfig(), **overrides)
     if seq_len is not None:
@@ -527,6 +540,8 @@ def learn_policy(
         learner.load_checkpoint(resume)
     started = time.perf_counter()
     try:
+        tuning = tuning_items(data, labels, tune=tune, modality=library.modality,
+                              options=tune_options)  # checked before learning
         _run(learner, checkpoint, progress and ranks.is_main, callback)
     finally:
         if learner.streamed:
@@ -547,8 +562,11 @@ def learn_policy(
         training["labels"] = learner.label_term.describe(ranks, library.names)
     _warn_skipped(training)
     sampler = learner.sampler.cpu()
-    return TANDAPolicy(library, sampler, config.seq_len, metadata={"training": training},
-                       p=config.apply_p)
+    policy = TANDAPolicy(library, sampler, config.seq_len, metadata={"training": training},
+                         p=config.apply_p)
+    if tuning is None:
+        return policy
+    return tuned(policy, tuning, seed, tune_options, progress and ranks.is_main)
 
 
 def _warn_skipped(training: dict[str, Any]) -> None:

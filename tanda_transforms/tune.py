@@ -50,7 +50,8 @@ from tanda_transforms.evaluation.subsets import stratified_indices
 from tanda_transforms.evaluation.training import EvalConfig, fit
 from tanda_transforms.policy import MAX_FRAME, MAX_SEQ_LEN, TANDAPolicy
 
-__all__ = ["P_GRID", "FRAME_GRID", "PROXY_EPOCHS", "check_inputs", "proxy_config", "tune_policy"]
+__all__ = ["P_GRID", "FRAME_GRID", "PROXY_EPOCHS", "check_data", "check_inputs", "proxy_config",
+           "tune_policy"]
 
 #: Default candidates for ``p`` (0, no augmentation, is always tried).
 P_GRID: tuple[float, ...] = (0.0, 0.3, 0.5, 1.0)
@@ -227,7 +228,7 @@ def check_inputs(
     [(0.0, 0), (0.5, 0), (0.5, 2), (1.0, 0), (1.0, 2)]
     """
     _check_policy(policy)
-    labels = _check_data(images, labels)
+    labels = check_data(images, labels)
     candidates = _candidates(p_grid, frame_grid, seq_len_grid, policy.seq_len)
     seeds = _check_seeds(seeds)
     _check_fraction(val_fraction)
@@ -253,8 +254,9 @@ def _check_policy(policy: Any) -> None:
                          f"not a {policy.library.modality} policy")
 
 
-def _check_data(images: Any, labels: Any) -> np.ndarray:
-    """``labels`` as an int64 array, once images and labels are known to fit together."""
+def check_data(images: Any, labels: Any) -> np.ndarray:
+    """``labels`` as an int64 array, once images and labels are known to fit together (raises
+    as :func:`tune_policy` does)."""
     if not isinstance(images, np.ndarray) or images.dtype != np.uint8:
         got = images.dtype if isinstance(images, np.ndarray) else type(images).__name__
         raise TypeError(f"images must be a uint8 numpy array N x H x W (x C), got {got}")

@@ -195,6 +195,22 @@ def _setting(entry: dict[str, Any]) -> str:
     return f"p {entry['p']:g} frame {entry['frame']} L {entry['seq_len']}"
 
 
+def report_run(run: dict[str, Any]) -> None:
+    """Print one proxy run (``tune_policy``'s ``progress`` callback)."""
+    print(f"  run {run['run']}/{run['runs']}: {_setting(run)}, "
+          f"seed {run['seed']}: val {run['val_accuracy']:.2f} % ({run['seconds']:.0f} s)",
+          flush=True)
+
+
+def print_choice(record: dict[str, Any]) -> None:
+    """Print every candidate's mean validation accuracy, the choice and its cost."""
+    for c in record["candidates"]:
+        print(f"{_setting(c)}: mean val {c['mean']:.2f} %")
+    print(f"chosen: {_setting(record['chosen'])} (cost: {record['proxy_runs']} proxy "
+          f"runs of {record['epochs']} epochs on {record['n_train']} images, "
+          f"{record['seconds']:.0f} s)")
+
+
 def run_tune(job: TuneJob) -> int:
     """Run the proxies, print each and the cost, save the tuned policy; returns 0."""
     from tanda_transforms.tune import tune_policy
@@ -202,23 +218,12 @@ def run_tune(job: TuneJob) -> int:
     args = job.args
     print(f"data: {len(job.images)} images {job.images.shape[1:]}, "
           f"{len(np.unique(job.labels))} classes ({job.source})")
-
-    def report(run: dict[str, Any]) -> None:
-        print(f"  run {run['run']}/{run['runs']}: {_setting(run)}, "
-              f"seed {run['seed']}: val {run['val_accuracy']:.2f} % ({run['seconds']:.0f} s)",
-              flush=True)
-
     tuned = tune_policy(job.policy, job.images, job.labels, p_grid=args.p_grid,
                         frame_grid=args.frame_grid, seq_len_grid=args.seq_len_grid,
                         val_fraction=args.val_fraction,
                         seeds=args.seeds, split_seed=args.seed, epochs=args.epochs,
-                        threads=args.threads, device=args.device, progress=report)
-    record = tuned.metadata["tuning"]
-    for c in record["candidates"]:
-        print(f"{_setting(c)}: mean val {c['mean']:.2f} %")
-    print(f"chosen: {_setting(record['chosen'])} (cost: {record['proxy_runs']} proxy "
-          f"runs of {record['epochs']} epochs on {record['n_train']} images, "
-          f"{record['seconds']:.0f} s)")
+                        threads=args.threads, device=args.device, progress=report_run)
+    print_choice(tuned.metadata["tuning"])
     tuned.save(args.out)
     print(f"wrote {args.out}")
     return 0

@@ -152,7 +152,8 @@ def test_images_go_through_the_same_term():
     labels[::3] = -1
     policy = learn_policy(images, [TF("vflip"), TF("brightness", factor=1.1)], seed=0,
                           generator="mean_field", seq_len=2, steps=6, batch_size=8,
-                          labels=labels, label_steps=30, progress=False, log_every=3)
+                          labels=labels, label_steps=30, progress=False, log_every=3,
+                          tune=False)  # tuning: tests/test_learn_tune.py
     record = policy.metadata["training"]["labels"]
     assert record["labeled"] == 32 and record["classes"] == 2
     assert record["tf_penalty"][0] > record["tf_penalty"][1], record

@@ -88,13 +88,20 @@ def add_parser(sub) -> None:
                    help="labels of the --data items, one int per item in order (-1: "
                    "unlabeled): a .npy file or a text file of one per line (--limit keeps the "
                    "first N). Adds a label-preservation term to the generator's cost, "
-                   "weighted by --set label_weight=W (default 1.0)")
+                   "weighted by --set label_weight=W (default 1.0). With images, learning "
+                   "then ends with the tuner (tanda tune at its defaults on the labeled "
+                   "images), which chooses the saved p and frame, unless --no-tune")
+    p.add_argument("--no-tune", action="store_true",
+                   help="with --labels: save the policy with --policy-p (default "
+                   "LearnConfig.apply_p) instead of tuning p and frame on the labeled images")
     p.add_argument("--policy-p", type=probability_value, metavar="P",
                    help="probability that the saved policy transforms an image (saved in the "
-                   "file; default LearnConfig.apply_p, 0.5); learning is not affected")
-    p.add_argument("--policy-frame", type=frame_value, default=0, metavar="PX",
+                   "file; default: the tuner's choice with --labels, else "
+                   "LearnConfig.apply_p, 0.5); learning is not affected")
+    p.add_argument("--policy-frame", type=frame_value, metavar="PX",
                    help="context frame of the saved policy in pixels (saved in the file; "
-                   "default 0); learning is not affected")
+                   "default: the tuner's choice with --labels, else 0); learning is not "
+                   "affected")
     p.add_argument("--out", default="policy.tanda", metavar="PATH",
                    help="where to write the learned policy")
 
@@ -223,6 +230,7 @@ def run(args: argparse.Namespace) -> int:
     steps = policy.metadata["training"]["steps"]
     print(f"policy written to {args.out}")
     print(f"wall time: {wall:.1f} s for {steps} steps")
+    _print_tuning(policy, args)
     _print_probabilities(policy)
     print_distance(policy)
     return 0
@@ -245,16 +253,31 @@ def _learn(args: argparse.Namespace, config):
     with warnings.catch_warnings():  # said below in one line
         warnings.filterwarnings("ignore", message="learn_policy skipped", category=UserWarning)
         policy, wall = train_policy(images, library, config, args, args.generator,
-                                    args.checkpoint, args.resume, labels)
+                                    args.checkpoint, args.resume, labels,
+                                    tune=False if args.no_tune else None)
     _print_skipped(policy.metadata["training"])
     training = policy.metadata["training"]
     global_batch = config.batch_size * training["world_size"]
     policy.metadata["data"] = describe_data(args.data, reader, args.split, len(images),
                                             training["steps"], global_batch)
-    policy.frame = args.policy_frame
+    if args.policy_frame is not None:
+        policy.frame = args.policy_frame
     if args.policy_p is not None:
         policy.p = args.policy_p
     return policy, wall
+
+
+def _print_tuning(policy, args: argparse.Namespace) -> None:
+    """The saved p and frame, and where they came from."""
+    record = policy.metadata.get("tuning")
+    if args.policy_p is not None or args.policy_frame is not None:
+        source = "--policy-p and --policy-frame as given, learning's defaults otherwise"
+    elif record is None:
+        source = "learning's defaults: LearnConfig.apply_p, no frame"
+    else:
+        source = (f"tuned on {record['n_train'] + record['n_val']} labeled images, "
+                  f"{record['proxy_runs']} proxy runs, {record['seconds']:.0f} s")
+    print(f"saved with p {policy.p:g}, frame {policy.frame} ({source})")
 
 
 def _print_skipped(training: dict[str, Any]) -> None:

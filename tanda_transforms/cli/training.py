@@ -64,7 +64,7 @@ def _data_summary(data: np.ndarray | list[str]) -> str:
 
 def train_policy(images: np.ndarray | list[str], library, config, args: argparse.Namespace,
            generator: str, checkpoint: str | None = None, resume: str | None = None,
-           labels: np.ndarray | None = None):
+           labels: np.ndarray | None = None, tune: bool | None = None):
     from tanda_transforms.learn import learn_policy
 
     if resume is not None and not Path(resume).is_file():
@@ -79,7 +79,7 @@ def train_policy(images: np.ndarray | list[str], library, config, args: argparse
                               config=config, device=_device(args.device), checkpoint=checkpoint,
                               resume=resume, progress=not args.no_progress,
                               backend=getattr(args, "backend", None), labels=labels,
-                              workers=getattr(args, "workers", None),
+                              workers=getattr(args, "workers", None), tune=tune,
                               callback=lambda _learner: _after_first_step(first_step, config,
                                                                           len(images)))
     except (TypeError, ValueError) as err:
