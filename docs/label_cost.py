@@ -44,7 +44,7 @@ def one_run(data, tfs: str, labels, steps: int) -> tuple[float, float, float]:
     """Wall seconds of learn_policy, the label term's seconds and its classifier fit's."""
     started = time.perf_counter()
     policy = learn_policy(data, tfs, labels=labels, steps=steps, seed=0, progress=False,
-                          device="cpu")
+                          device="cpu", tune=False)  # learning alone
     wall = time.perf_counter() - started
     record = policy.metadata["training"].get("labels", {})
     term = policy.metadata["training"]["timing_s"].get("labels", 0.0)
