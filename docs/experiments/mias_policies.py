@@ -16,6 +16,9 @@ windows of the 1024 x 1024 mini-MIAS films (half scale), split by patient. Here:
 writes ``mias_mf.tanda`` and ``mias_lstm.tanda`` beside the pool. ``--wide-defaults``
 instead learns what a user following the defaults gets: ``learn_policy(patches, "wide",
 seed=0)`` (LSTM, L = 10, one pass, saved with p 0.5), written as ``mias_wide_lstm.tanda``.
+``--tune-wide`` then tunes that file as a user with the training patients' labels would:
+``tune_policy`` at its defaults (seed 0) on the labeled training-patient patches, written as
+``mias_wide_lstm_tuned.tanda`` (test patients never enter).
 """
 
 from __future__ import annotations
@@ -25,7 +28,7 @@ from pathlib import Path
 
 import torch
 
-from tanda_transforms import TFLibrary, learn_policy
+from tanda_transforms import TANDAPolicy, TFLibrary, learn_policy, tune_policy
 from tanda_transforms.domains import LesionPool, domain_mammography_tfs
 from tanda_transforms.evaluation.mias import mias_patches, split_by_patient
 from tanda_transforms.generator_kinds import generator_kind, generator_names
@@ -60,6 +63,9 @@ def main() -> None:
                         help="appended to the file names, e.g. _dlr1e-4 -> mias_lstm_dlr1e-4.tanda")
     parser.add_argument("--wide-defaults", action="store_true",
                         help="learn the wide pack at learn_policy's defaults instead")
+    parser.add_argument("--tune-wide", action="store_true",
+                        help="tune mias_wide_lstm.tanda at tune_policy's defaults on the "
+                        "labeled training-patient patches instead")
     args = parser.parse_args()
     torch.set_num_threads(1)
     train, _ = split_by_patient(mias_patches(args.data), test_fraction=0.25, seed=0)
@@ -68,6 +74,9 @@ def main() -> None:
     pool.save(ROOT / POOL)
     print(f"pool: {len(pool)} lesions of training patients -> {POOL}")
     if args.pool_only:
+        return
+    if args.tune_wide:
+        tune_wide(train)
         return
     if args.wide_defaults:
         save(learn_policy(train.images, "wide", seed=0, progress=False), train, "wide_lstm")
@@ -78,6 +87,16 @@ def main() -> None:
                               steps=args.steps, batch_size=16, d_width=16, d_lr=args.d_lr,
                               progress=False)
         save(policy, train, generator_kind(generator).short + args.suffix)
+
+
+def tune_wide(train) -> None:
+    """``mias_wide_lstm.tanda`` tuned at ``tune_policy``'s defaults on ``train``'s labels."""
+    from tanda_transforms.tune_command import print_choice, report_run
+
+    policy = TANDAPolicy.load(ROOT / OUT / "mias_wide_lstm.tanda")
+    tuned = tune_policy(policy, train.images, train.labels, threads=1, progress=report_run)
+    print_choice(tuned.metadata["tuning"])
+    tuned.save(ROOT / OUT / "mias_wide_lstm_tuned.tanda")
 
 
 def save(policy, train, name: str) -> None:
