@@ -86,13 +86,7 @@ def planted_share(policy: TANDAPolicy) -> float:
     return float(probs[PLANTED])
 
 
-@pytest.fixture(scope="module", autouse=True)
-def one_thread():
-    """One torch thread (these runs are small; on busy cores more threads are much slower)."""
-    previous = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(previous)
+pytestmark = pytest.mark.usefixtures("one_torch_thread")  # small runs: see conftest
 
 
 @pytest.fixture(scope="module")

@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
-import torch
 
 from tanda_transforms import TF, TANDAPolicy
 from tanda_transforms.cli import main
@@ -19,12 +18,7 @@ PROXY = proxy_config(2, threads=1, device="cpu", width=8, blocks=1, batch_size=1
 FAST_TUNE = {"p_grid": (0.5, 1.0), "frame_grid": (0,), "config": PROXY}
 
 
-@pytest.fixture(scope="module", autouse=True)
-def one_thread():
-    previous = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(previous)
+pytestmark = pytest.mark.usefixtures("one_torch_thread")  # small runs: see conftest
 
 
 def _halves(n: int = 48, size: int = 12) -> tuple[np.ndarray, np.ndarray]:
