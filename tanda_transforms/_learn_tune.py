@@ -36,7 +36,7 @@ __all__ = ["TUNE_OPTIONS", "tuned", "tuning_items"]
 Items = tuple[np.ndarray, np.ndarray]
 #: The keywords of :func:`~tanda_transforms.tune.tune_policy` that ``tune_options`` may set.
 TUNE_OPTIONS: tuple[str, ...] = ("p_grid", "frame_grid", "seq_len_grid", "val_fraction", "seeds",
-                                 "split_seed", "epochs", "threads", "device", "config")
+                                 "split_seed", "epochs", "threads", "device", "config", "base")
 
 
 def tuning_items(data: Any, labels: Any, *, tune: bool | None, modality: str,

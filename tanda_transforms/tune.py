@@ -46,6 +46,7 @@ from typing import Any
 
 import numpy as np
 
+from tanda_transforms.evaluation.augment import Chain
 from tanda_transforms.evaluation.subsets import stratified_indices
 from tanda_transforms.evaluation.training import EvalConfig, fit
 from tanda_transforms.policy import MAX_FRAME, MAX_SEQ_LEN, TANDAPolicy
@@ -109,6 +110,7 @@ def tune_policy(
     device: str = "auto",
     config: EvalConfig | None = None,
     progress: Progress | None = None,
+    base: Callable[[np.ndarray], np.ndarray] | None = None,
 ) -> TANDAPolicy:
     """A copy of ``policy`` applied as proxy trainings on a validation split prefer.
 
@@ -136,6 +138,12 @@ def tune_policy(
     progress
         Called after every proxy run with a dict (``run``, ``runs``, ``p``, ``frame``,
         ``seq_len``, ``seed``, ``val_accuracy``, ``seconds``).
+    base
+        What your training applies before the policy (``uint8`` image in and out, e.g.
+        ``PadCropFlip(4)`` of :mod:`tanda_transforms.evaluation`, the crop and flip of a
+        CIFAR pipeline): every proxy run, the ``p = 0`` one included, applies it first, so
+        the policy is tuned where it will run. A copy per run, reseeded from the run's seed
+        when it has ``manual_seed``.
 
     Returns
     -------
@@ -156,7 +164,7 @@ def tune_policy(
     config = proxy_config(epochs, threads=threads, device=device) if config is None else config
     data = _Split.of(images, labels, val_fraction, split_seed)
     started = time.perf_counter()
-    scores = _score(policy, candidates, seeds, data, config, progress)
+    scores = _score(policy, candidates, seeds, data, config, progress, base)
     means = [round(float(np.mean(s)), 6) for s in scores]
     best = max(range(len(candidates)), key=lambda k: (means[k], -k))  # ties: the earlier
     record = {
@@ -166,7 +174,8 @@ def tune_policy(
                        for c, s, m in zip(candidates, scores, means, strict=True)],
         "val_fraction": val_fraction, "split_seed": split_seed, "seeds": list(seeds),
         "n_train": len(data.train_y), "n_val": len(data.val_y), "epochs": config.epochs,
-        "model": config.model, "proxy_runs": len(candidates) * len(seeds),
+        "model": config.model, "base": None if base is None else repr(base),
+        "proxy_runs": len(candidates) * len(seeds),
         "seconds": round(time.perf_counter() - started, 1),
     }
     return _applied(policy, candidates[best], tuning=record)
@@ -195,13 +204,17 @@ class _Split:
 
 
 def _score(policy: TANDAPolicy, candidates: list[Setting], seeds: tuple[int, ...],
-           data: _Split, config: EvalConfig, progress: Progress | None) -> list[list[float]]:
+           data: _Split, config: EvalConfig, progress: Progress | None,
+           base: Callable[[np.ndarray], np.ndarray] | None = None) -> list[list[float]]:
     """Validation accuracy of a proxy training per candidate and seed, reporting each run."""
     scores: list[list[float]] = [[] for _ in candidates]
     runs, started = len(candidates) * len(seeds), time.perf_counter()
     for i, (setting, seed) in enumerate((c, s) for c in candidates for s in seeds):
-        result = fit(data.train_x, data.train_y, data.val_x, data.val_y,
-                     _applied(policy, setting), config, seed, n_classes=data.n_classes)
+        augment = _applied(policy, setting)
+        if base is not None:  # fit reseeds a copy of the chain: every step from the run's seed
+            augment = Chain(copy.deepcopy(base), augment)
+        result = fit(data.train_x, data.train_y, data.val_x, data.val_y, augment, config,
+                     seed, n_classes=data.n_classes)
         scores[i // len(seeds)].append(result.accuracy)
         if progress is not None:
             progress({"run": i + 1, "runs": runs, **setting.as_dict(), "seed": seed,

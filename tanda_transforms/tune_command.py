@@ -91,6 +91,12 @@ def add_tune_parser(subparsers: Any, **parser_options: Any) -> argparse.Argument
     p.add_argument("--seed", type=int, default=0,
                    help="seed of --label-fraction's draw and of the validation split")
     p.add_argument("--epochs", type=int, default=PROXY_EPOCHS, help="epochs per proxy training")
+    p.add_argument("--crop", type=int, metavar="PAD",
+                   help="what your training applies before the policy: pad PAD pixels and "
+                   "crop back at random (zero border, torchvision's RandomCrop(padding=PAD)), "
+                   "in every proxy run, so the policy is tuned where it will run")
+    p.add_argument("--flip", action="store_true",
+                   help="with --crop: also flip left-right at random (CIFAR-style crop+flip)")
     p.add_argument("--threads", type=int, metavar="N", help="torch CPU threads (default: torch's)")
     p.add_argument("--device", choices=("auto", "cpu", "cuda"), default="auto",
                    help="where the proxies train")
@@ -188,11 +194,24 @@ def prepare_tune(args: argparse.Namespace) -> TuneJob:
                  val_fraction=args.val_fraction)
     if args.epochs < 1 or (args.threads is not None and args.threads < 1):
         raise ValueError("--epochs and --threads must be positive")
+    if args.flip and args.crop is None:
+        raise ValueError("--flip goes with --crop PAD (the crop and flip before the policy)")
+    if args.crop is not None and args.crop < 0:
+        raise ValueError(f"--crop must be a pad of 0 or more pixels, got {args.crop}")
     return TuneJob(args, policy, images, labels, source)
 
 
 def _setting(entry: dict[str, Any]) -> str:
     return f"p {entry['p']:g} frame {entry['frame']} L {entry['seq_len']}"
+
+
+def _base(args: argparse.Namespace) -> Any:
+    """``--crop`` / ``--flip``: the crop (and flip) every proxy applies before the policy."""
+    if args.crop is None:
+        return None
+    from tanda_transforms.evaluation.augment import PadCropFlip
+
+    return PadCropFlip(args.crop, flip=args.flip)
 
 
 def report_run(run: dict[str, Any]) -> None:
@@ -204,6 +223,8 @@ def report_run(run: dict[str, Any]) -> None:
 
 def print_choice(record: dict[str, Any]) -> None:
     """Print every candidate's mean validation accuracy, the choice and its cost."""
+    if record.get("base"):
+        print(f"base: {record['base']} before the policy in every proxy run")
     for c in record["candidates"]:
         print(f"{_setting(c)}: mean val {c['mean']:.2f} %")
     print(f"chosen: {_setting(record['chosen'])} (cost: {record['proxy_runs']} proxy "
@@ -222,7 +243,8 @@ def run_tune(job: TuneJob) -> int:
                         frame_grid=args.frame_grid, seq_len_grid=args.seq_len_grid,
                         val_fraction=args.val_fraction,
                         seeds=args.seeds, split_seed=args.seed, epochs=args.epochs,
-                        threads=args.threads, device=args.device, progress=report_run)
+                        threads=args.threads, device=args.device, progress=report_run,
+                        base=_base(args))
     print_choice(tuned.metadata["tuning"])
     tuned.save(args.out)
     print(f"wrote {args.out}")

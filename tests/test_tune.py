@@ -71,6 +71,31 @@ def test_the_same_seeds_give_the_same_scores():
     assert all(len(c["val_accuracy"]) == 2 for c in runs[0])
 
 
+class _MirrorAll:
+    """A base transform that flips every image: on ``_halves`` it swaps the two classes."""
+
+    calls = 0
+
+    def __call__(self, image: np.ndarray) -> np.ndarray:
+        type(self).calls += 1
+        return np.ascontiguousarray(image[:, ::-1])
+
+
+def test_a_base_transform_runs_before_the_policy_in_every_proxy_run():
+    images, labels = _halves()
+    policy = TANDAPolicy([TF("brightness", factor=1.1)], seq_len=1, seed=0)
+    plain = tune_policy(policy, images, labels, p_grid=(1.0,), frame_grid=(0,), **FAST)
+    based = tune_policy(policy, images, labels, p_grid=(1.0,), frame_grid=(0,),
+                        base=_MirrorAll(), **FAST)
+    plain_scores = [c["mean"] for c in plain.metadata["tuning"]["candidates"]]
+    based_scores = [c["mean"] for c in based.metadata["tuning"]["candidates"]]
+    assert min(plain_scores) > 90  # the halves are easy
+    assert max(based_scores) < 25  # every training image mirrored first, p = 0 included
+    assert based.metadata["tuning"]["base"].startswith("<") and \
+        plain.metadata["tuning"]["base"] is None
+    assert _MirrorAll.calls > 0
+
+
 def test_progress_reports_every_run():
     images, labels = _halves(32)
     seen = []
@@ -131,6 +156,19 @@ def test_the_command_prints_runs_and_cost_and_writes_the_policy(tmp_path, capsys
     assert "run 2/2" in printed and "chosen: p" in printed and "2 proxy runs" in printed
     assert "L 10" in printed  # the gallery policy's own L, the default grid
     assert TANDAPolicy.load(out).metadata["tuning"]["proxy_runs"] == 2
+
+
+def test_the_command_tunes_after_a_crop_and_flip(tmp_path, capsys):
+    from tanda_transforms.cli import main
+
+    data, out = _npz(tmp_path, *_halves(40)), str(tmp_path / "tuned.tanda")
+    assert main(["tune", "mnist", "--data", data, "--p-grid", "0,1", "--frame-grid", "0",
+                 "--epochs", "1", "--threads", "1", "--device", "cpu", "--crop", "2",
+                 "--flip", "--out", out]) == 0
+    assert "base: PadCropFlip(pad=2, flip=True" in capsys.readouterr().out
+    assert TANDAPolicy.load(out).metadata["tuning"]["base"].startswith("PadCropFlip(pad=2")
+    assert main(["tune", "mnist", "--data", data, "--flip", "--out", out]) == 2
+    assert "--flip goes with --crop PAD" in capsys.readouterr().err
 
 
 @pytest.mark.parametrize(("images", "labels", "match"), [

@@ -55,6 +55,7 @@ _EXPORTS = {
     "dataset_record": "datasets",
     "load_task": "datasets",
     "make_augment": "augment",
+    "PadCropFlip": "augment",
     "run_evaluate": "command",
     "PatchSet": "mias",
     "mias_patches": "mias",
