@@ -7,7 +7,8 @@
 # pipelines do; the grids are small (two or three candidates) to fit 2 CPU cores: basic's
 # border, RandAugment's magnitude (N = 2), TrivialAugment's p, the learned policy's p.
 # tanda_lstm is the gallery `cifar10` policy. One condition per invocation (each appends a
-# record); about 9 CPU-minutes per 60-epoch run on one core, two invocations side by side.
+# record); about 9.4 CPU-minutes per 60-epoch run (19 wall-minutes with four side by side).
+# 2026-12-06 ran every line but the last (TrivialAugment: not run for lack of time).
 set -e
 OUT=${OUT:-docs/experiments/results_cifar10_validated.json}
 run() {
