@@ -23,6 +23,7 @@ True
 
 from __future__ import annotations
 
+import inspect
 import warnings
 from collections.abc import Mapping
 from typing import Any
@@ -31,12 +32,18 @@ import numpy as np
 
 from tanda_transforms.labels import check_labels
 
-__all__ = ["TUNE_OPTIONS", "tuned", "tuning_items"]
+__all__ = ["tune_option_names", "tuned", "tuning_items"]
 
 Items = tuple[np.ndarray, np.ndarray]
-#: The keywords of :func:`~tanda_transforms.tune.tune_policy` that ``tune_options`` may set.
-TUNE_OPTIONS: tuple[str, ...] = ("p_grid", "frame_grid", "seq_len_grid", "val_fraction", "seeds",
-                                 "split_seed", "epochs", "threads", "device", "config", "base")
+
+
+def tune_option_names() -> tuple[str, ...]:
+    """The keywords of :func:`~tanda_transforms.tune.tune_policy` that ``tune_options`` may set
+    (all but the policy, the data and ``progress``, which learning passes itself)."""
+    from tanda_transforms.tune import tune_policy
+
+    given = {"policy", "images", "labels", "progress"}
+    return tuple(name for name in inspect.signature(tune_policy).parameters if name not in given)
 
 
 def tuning_items(data: Any, labels: Any, *, tune: bool | None, modality: str,
@@ -98,9 +105,10 @@ def _check_options(options: Mapping[str, Any] | None) -> None:
     if not isinstance(options, Mapping):
         raise TypeError(f"tune_options must be a dict of tune_policy keywords, got "
                         f"{type(options).__name__}")
-    unknown = sorted(set(options) - set(TUNE_OPTIONS))
+    known = tune_option_names()
+    unknown = sorted(set(options) - set(known))
     if unknown:
-        raise TypeError(f"tune_options: unknown {unknown}; tune_policy takes {TUNE_OPTIONS}")
+        raise TypeError(f"tune_options: unknown {unknown}; tune_policy takes {known}")
 
 
 def _why_not(data: Any, labels: Any, modality: str) -> str | None:

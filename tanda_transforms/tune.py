@@ -211,8 +211,8 @@ def _score(policy: TANDAPolicy, candidates: list[Setting], seeds: tuple[int, ...
     runs, started = len(candidates) * len(seeds), time.perf_counter()
     for i, (setting, seed) in enumerate((c, s) for c in candidates for s in seeds):
         augment = _applied(policy, setting)
-        if base is not None:  # fit reseeds a copy of the chain: every step from the run's seed
-            augment = Chain(copy.deepcopy(base), augment)
+        if base is not None:  # fit reseeds a deep copy of the chain, base included
+            augment = Chain(base, augment)
         result = fit(data.train_x, data.train_y, data.val_x, data.val_y, augment, config,
                      seed, n_classes=data.n_classes)
         scores[i // len(seeds)].append(result.accuracy)
