@@ -39,13 +39,15 @@ from tanda_transforms.text.apply import as_tokens, intermediates
 from tanda_transforms.text.discriminator import TextDiscriminator
 from tanda_transforms.text.lm import NGramLM, register_language_model
 from tanda_transforms.text.packs import TEXT_PACKS
-from tanda_transforms.text.tokens import Tokens
+from tanda_transforms.text.tokens import Tokens, is_tag
 from tanda_transforms.text.vocabulary import PAD, UNK, Vocabulary
 from tanda_transforms.tfs import TFLibrary
 
 __all__ = ["TextData", "Vocabulary", "as_sentences", "text_library"]
 
 _TOKEN_SPACE_DIM = 16
+#: The label term's default text classifier measures positions from this many tag names.
+MAX_SPAN_TAGS = 4
 
 
 def as_sentences(data: Any) -> list[Tokens]:
@@ -97,6 +99,19 @@ def text_library(pack: str, sentences: Sequence[Tokens], *, order: int = 3) -> T
     return TFLibrary(TEXT_PACKS[pack](key))
 
 
+def opening_tag_ids(vocabulary: Vocabulary) -> tuple[int, ...]:
+    """Ids of the vocabulary's opening markup tags, by name, at most :data:`MAX_SPAN_TAGS`.
+
+    Examples
+    --------
+    >>> opening_tag_ids(Vocabulary(["a", "</e1>", "<e2>", "<e1>"]))
+    (5, 4)
+    """
+    tags = sorted(w for w in vocabulary.words[UNK + 1 :]  # not <pad>, <unk>
+                  if is_tag(w) and not w.startswith("</"))
+    return tuple(vocabulary.index[w] for w in tags[:MAX_SPAN_TAGS])
+
+
 def _lower_words(sentences: Iterable[Tokens]) -> list[list[str]]:
     """Each sentence's lowercased words and tags (what the discriminator reads)."""
     return [[word.lower() for word in tokens.words] for tokens in sentences]
@@ -136,7 +151,11 @@ class TextData:
         return TextDiscriminator(len(self.vocabulary), config.d_width)
 
     def default_classifier(self, width: int, classes: int) -> nn.Module:
-        return TextDiscriminator(len(self.vocabulary), width, outputs=classes)
+        """The discriminator's network with ``classes`` outputs and position features: each
+        word's distance to every opening tag of the sentences (``<e1>``, ``<e2>``...), up to
+        :data:`MAX_SPAN_TAGS` tag names in name order."""
+        return TextDiscriminator(len(self.vocabulary), width, outputs=classes,
+                                 span_tags=opening_tag_ids(self.vocabulary))
 
     def encode(self, real: list[Tokens]) -> torch.Tensor:
         """Sentences as D takes them, without TFs: ``N x T`` token ids on the device."""
