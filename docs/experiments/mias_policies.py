@@ -18,7 +18,9 @@ instead learns what a user following the defaults gets: ``learn_policy(patches, 
 seed=0)`` (LSTM, L = 10, one pass, saved with p 0.5), written as ``mias_wide_lstm.tanda``.
 ``--tune-wide`` then tunes that file as a user with the training patients' labels would:
 ``tune_policy`` at its defaults (seed 0) on the labeled training-patient patches, written as
-``mias_wide_lstm_tuned.tanda`` (test patients never enter).
+``mias_wide_lstm_tuned.tanda`` (test patients never enter); ``--tune-crop PAD`` tunes it
+after the crop and flip the end model composes it after (``tanda tune --crop PAD --flip``),
+written as ``mias_wide_lstm_tuned_crop{PAD}.tanda``.
 """
 
 from __future__ import annotations
@@ -66,6 +68,8 @@ def main() -> None:
     parser.add_argument("--tune-wide", action="store_true",
                         help="tune mias_wide_lstm.tanda at tune_policy's defaults on the "
                         "labeled training-patient patches instead")
+    parser.add_argument("--tune-crop", type=int, metavar="PAD",
+                        help="with --tune-wide: tune after a PAD-pixel crop and a flip")
     args = parser.parse_args()
     torch.set_num_threads(1)
     train, _ = split_by_patient(mias_patches(args.data), test_fraction=0.25, seed=0)
@@ -76,7 +80,7 @@ def main() -> None:
     if args.pool_only:
         return
     if args.tune_wide:
-        tune_wide(train)
+        tune_wide(train, args.tune_crop)
         return
     if args.wide_defaults:
         save(learn_policy(train.images, "wide", seed=0, progress=False), train, "wide_lstm")
@@ -89,14 +93,19 @@ def main() -> None:
         save(policy, train, generator_kind(generator).short + args.suffix)
 
 
-def tune_wide(train) -> None:
-    """``mias_wide_lstm.tanda`` tuned at ``tune_policy``'s defaults on ``train``'s labels."""
+def tune_wide(train, crop: int | None = None) -> None:
+    """``mias_wide_lstm.tanda`` tuned at ``tune_policy``'s defaults on ``train``'s labels
+    (after a ``crop``-pixel pad-crop and a flip when ``crop`` is given)."""
+    from tanda_transforms.evaluation import PadCropFlip
     from tanda_transforms.tune_command import print_choice, report_run
 
     policy = TANDAPolicy.load(ROOT / OUT / "mias_wide_lstm.tanda")
-    tuned = tune_policy(policy, train.images, train.labels, threads=1, progress=report_run)
+    base = None if crop is None else PadCropFlip(crop, flip=True)
+    tuned = tune_policy(policy, train.images, train.labels, threads=1, progress=report_run,
+                        base=base)
     print_choice(tuned.metadata["tuning"])
-    tuned.save(ROOT / OUT / "mias_wide_lstm_tuned.tanda")
+    suffix = "" if crop is None else f"_crop{crop}"
+    tuned.save(ROOT / OUT / f"mias_wide_lstm_tuned{suffix}.tanda")
 
 
 def save(policy, train, name: str) -> None:
