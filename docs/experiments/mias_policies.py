@@ -20,7 +20,9 @@ seed=0)`` (LSTM, L = 10, one pass, saved with p 0.5), written as ``mias_wide_lst
 ``tune_policy`` at its defaults (seed 0) on the labeled training-patient patches, written as
 ``mias_wide_lstm_tuned.tanda`` (test patients never enter); ``--tune-crop PAD`` tunes it
 after the crop and flip the end model composes it after (``tanda tune --crop PAD --flip``),
-written as ``mias_wide_lstm_tuned_crop{PAD}.tanda``.
+written as ``mias_wide_lstm_tuned_crop{PAD}.tanda``. ``--wide-epochs E`` (with either)
+learns, or tunes, the run docs/your-data.md advises on small data instead: ``epochs=E``
+(15: 314 steps, about the 300 it asks for), files ``mias_wide_lstm_e{E}*.tanda``.
 """
 
 from __future__ import annotations
@@ -68,6 +70,8 @@ def main() -> None:
     parser.add_argument("--tune-wide", action="store_true",
                         help="tune mias_wide_lstm.tanda at tune_policy's defaults on the "
                         "labeled training-patient patches instead")
+    parser.add_argument("--wide-epochs", type=float, metavar="E",
+                        help="with --wide-defaults / --tune-wide: learn (tune) E epochs")
     parser.add_argument("--tune-crop", type=int, metavar="PAD",
                         help="with --tune-wide: tune after a PAD-pixel crop and a flip")
     args = parser.parse_args()
@@ -80,10 +84,12 @@ def main() -> None:
     if args.pool_only:
         return
     if args.tune_wide:
-        tune_wide(train, args.tune_crop)
+        tune_wide(train, args.tune_crop, wide_name(args.wide_epochs))
         return
     if args.wide_defaults:
-        save(learn_policy(train.images, "wide", seed=0, progress=False), train, "wide_lstm")
+        epochs = {} if args.wide_epochs is None else {"epochs": args.wide_epochs}
+        save(learn_policy(train.images, "wide", seed=0, progress=False, **epochs), train,
+             wide_name(args.wide_epochs))
         return
     library = TFLibrary.pack("mammography") + domain_mammography_tfs(str(POOL))
     for generator in args.generators:
@@ -93,19 +99,24 @@ def main() -> None:
         save(policy, train, generator_kind(generator).short + args.suffix)
 
 
-def tune_wide(train, crop: int | None = None) -> None:
-    """``mias_wide_lstm.tanda`` tuned at ``tune_policy``'s defaults on ``train``'s labels
+def wide_name(epochs: float | None) -> str:
+    """``wide_lstm``, or ``wide_lstm_e{epochs}`` for a run of ``epochs`` passes."""
+    return "wide_lstm" if epochs is None else f"wide_lstm_e{epochs:g}"
+
+
+def tune_wide(train, crop: int | None = None, name: str = "wide_lstm") -> None:
+    """``mias_{name}.tanda`` tuned at ``tune_policy``'s defaults on ``train``'s labels
     (after a ``crop``-pixel pad-crop and a flip when ``crop`` is given)."""
     from tanda_transforms.evaluation import PadCropFlip
     from tanda_transforms.tune_command import print_choice, report_run
 
-    policy = TANDAPolicy.load(ROOT / OUT / "mias_wide_lstm.tanda")
+    policy = TANDAPolicy.load(ROOT / OUT / f"mias_{name}.tanda")
     base = None if crop is None else PadCropFlip(crop, flip=True)
     tuned = tune_policy(policy, train.images, train.labels, threads=1, progress=report_run,
                         base=base)
     print_choice(tuned.metadata["tuning"])
     suffix = "" if crop is None else f"_crop{crop}"
-    tuned.save(ROOT / OUT / f"mias_wide_lstm_tuned{suffix}.tanda")
+    tuned.save(ROOT / OUT / f"mias_{name}_tuned{suffix}.tanda")
 
 
 def save(policy, train, name: str) -> None:
