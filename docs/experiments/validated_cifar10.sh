@@ -8,7 +8,8 @@
 # border, RandAugment's magnitude (N = 2), TrivialAugment's p, the learned policy's p.
 # tanda_lstm is the gallery `cifar10` policy. One condition per invocation (each appends a
 # record); about 9.4 CPU-minutes per 60-epoch run (19 wall-minutes with four side by side).
-# 2026-12-06 ran every line but the last (TrivialAugment: not run for lack of time).
+# 2026-12-06 ran every line but the last; 2026-12-07 the last, with
+# OUT=docs/experiments/results_cifar10_validated_ta.json.
 set -e
 OUT=${OUT:-docs/experiments/results_cifar10_validated.json}
 run() {
