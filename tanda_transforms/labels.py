@@ -267,7 +267,13 @@ class LabelTerm:
         }
 
     def load_state_dict(self, state: dict[str, Any]) -> None:
-        self.classifier.load_state_dict(state["classifier"])
+        try:
+            self.classifier.load_state_dict(state["classifier"])
+        except RuntimeError as error:  # missing, unexpected or reshaped weights
+            raise ValueError(
+                "the checkpoint's label classifier does not fit this run's (saved with another "
+                "classifier, or by a version whose default classifier differed: the text one "
+                f"reads positions since 2026-12-07); start the run afresh. {error}") from None
         self.fitted, self.train_accuracy = bool(state["fitted"]), state["train_accuracy"]
         self.seconds, self.fit_seconds = float(state["seconds"]), float(state["fit_seconds"])
         self.penalty_sum = state["penalty_sum"].numpy().copy()

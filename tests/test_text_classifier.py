@@ -84,3 +84,14 @@ def test_distances_are_clipped_and_a_missing_tag_has_its_own_index():
 def test_span_tags_outside_the_vocabulary_are_refused(tags):
     with pytest.raises(ValueError, match=r"span_tags must be token ids in \[1, 10\)"):
         TextDiscriminator(10, 4, span_tags=tags)
+
+
+def test_a_checkpoint_of_another_classifier_is_refused_by_name():
+    labels = np.tile([0, 1], 4)
+    data = _data([sentence(bool(y == 0)) for y in labels])
+    term = LabelTerm(labels, data, n_tfs=1, weight=1.0, steps=1, batch_size=4, width=4, seed=0)
+    state = term.state_dict()
+    state["classifier"] = {k: v for k, v in state["classifier"].items()
+                           if not k.startswith("positions.")}  # a words-only classifier's
+    with pytest.raises(ValueError, match="label classifier does not fit this run's"):
+        term.load_state_dict(state)
