@@ -39,7 +39,7 @@ from tanda_transforms.text.apply import as_tokens, intermediates
 from tanda_transforms.text.discriminator import TextDiscriminator
 from tanda_transforms.text.lm import NGramLM, register_language_model
 from tanda_transforms.text.packs import TEXT_PACKS
-from tanda_transforms.text.tokens import Tokens, is_tag
+from tanda_transforms.text.tokens import Tokens, is_opening_tag
 from tanda_transforms.text.vocabulary import PAD, UNK, Vocabulary
 from tanda_transforms.tfs import TFLibrary
 
@@ -107,8 +107,7 @@ def opening_tag_ids(vocabulary: Vocabulary) -> tuple[int, ...]:
     >>> opening_tag_ids(Vocabulary(["a", "</e1>", "<e2>", "<e1>"]))
     (5, 4)
     """
-    tags = sorted(w for w in vocabulary.words[UNK + 1 :]  # not <pad>, <unk>
-                  if is_tag(w) and not w.startswith("</"))
+    tags = sorted(w for w in vocabulary.words[UNK + 1 :] if is_opening_tag(w))  # not <pad>, <unk>
     return tuple(vocabulary.index[w] for w in tags[:MAX_SPAN_TAGS])
 
 

@@ -25,7 +25,8 @@ import re
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 
-__all__ = ["Tokens", "tokenize", "is_tag", "OPENING_PUNCTUATION", "CLOSING_PUNCTUATION"]
+__all__ = ["Tokens", "tokenize", "is_tag", "is_opening_tag", "OPENING_PUNCTUATION",
+           "CLOSING_PUNCTUATION"]
 
 _NAME = r"[A-Za-z][A-Za-z0-9_-]*"
 _TAG = re.compile(rf"<(/?)({_NAME})>")
@@ -50,6 +51,18 @@ def is_tag(word: str) -> bool:
     (True, True, False, False)
     """
     return isinstance(word, str) and _TAG.fullmatch(word) is not None
+
+
+def is_opening_tag(word: str) -> bool:
+    """Whether ``word`` opens a span, ``<name>``.
+
+    Examples
+    --------
+    >>> is_opening_tag("<e1>"), is_opening_tag("</e1>"), is_opening_tag("e1")
+    (True, False, False)
+    """
+    tag = _tag(word) if isinstance(word, str) else None
+    return tag is not None and not tag[0]
 
 
 def _tag(word: str) -> tuple[bool, str] | None:
