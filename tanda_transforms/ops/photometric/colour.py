@@ -372,10 +372,10 @@ def _redo_half_level_ties(out: Tensor, x: Tensor, degrees: Tensor, dtype: torch.
     if flat.numel() == 0:
         return
     sample, pixel = torch.div(flat, h * w, rounding_mode="floor"), flat.remainder(h * w)
-    colours = x.view(n, 3, h * w)[sample, :, pixel].detach().cpu().numpy()  # [P, 3]
+    colours = x.view(n, 3, h * w)[sample, :, pixel].detach()  # [P, 3]
     if dtype == torch.uint8:  # the per-image op's working scale: 0..255
-        colours = np.rint(colours * _F32(255.0))
-    hue, sat, value = _rgb_to_hsv(colours)
+        colours = _integer_levels(colours, dtype)
+    hue, sat, value = _rgb_to_hsv(colours.cpu().numpy())
     exact = _hsv_to_rgb(hue + degrees[sample].cpu().numpy(), sat, value)
     if dtype == torch.uint8:
         exact = exact / _F32(255.0)
