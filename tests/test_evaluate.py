@@ -294,6 +294,26 @@ def test_resolve_policies_skips_missing_files(tmp_path):
     assert list(skipped) == ["tanda_mf"] and "mnist_mf.tanda" in skipped["tanda_mf"]
 
 
+def test_heuristic_takes_the_policy_it_is_the_control_of(tmp_path):
+    """``--conditions heuristic --policy-lstm P`` draws from P's TFs, even with the policy's
+    own condition not run (it once fell back to the dataset's pack: a control of the wrong
+    TFs, recorded without a policy); a given file wins over the folder's, a policy run wins
+    over one not run, and without any file the dataset's pack is used (no path)."""
+    (tmp_path / "mnist_mf.tanda").write_bytes(b"")
+    given = str(tmp_path / "given.tanda")
+    Path(given).write_bytes(b"")
+    folder_mf = str(tmp_path / "mnist_mf.tanda")
+    alone = resolve_policies("mnist", ["heuristic"], explicit={"tanda_lstm": given})[0]
+    assert alone == {"heuristic": given}
+    both = resolve_policies("mnist", ["heuristic"], str(tmp_path), {"tanda_lstm": given})[0]
+    assert both == {"heuristic": given}
+    run = resolve_policies("mnist", ["heuristic", "tanda_lstm"], str(tmp_path),
+                           {"tanda_lstm": given})[0]
+    assert run == {"tanda_lstm": given, "heuristic": given}
+    assert resolve_policies("mnist", ["heuristic"], str(tmp_path))[0] == {"heuristic": folder_mf}
+    assert resolve_policies("mnist", ["heuristic"], str(tmp_path / "empty")) == ({}, {})
+
+
 def evaluate_args(folder: Path, *options: str) -> argparse.Namespace:
     """``tanda evaluate`` options for a tiny MNIST-like task written to ``folder`` (40 training
     digits, 20 test digits; conditions none and tanda_mf, one seed, one epoch)."""

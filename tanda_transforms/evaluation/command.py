@@ -127,6 +127,14 @@ def _policy_exists(path: str) -> bool:
     return os.path.isfile(path) or path in gallery_names()
 
 
+def _folder_policy(policies_dir: str | None, dataset: str, condition: str) -> str | None:
+    """``policies_dir/<dataset>_{mf,lstm}.tanda`` for a policy condition (``None`` without a
+    folder)."""
+    if policies_dir is None:
+        return None
+    return os.path.join(policies_dir, f"{dataset}_{POLICY_SUFFIX[condition]}.tanda")
+
+
 def resolve_policies(
     dataset: str,
     conditions: Sequence[str],
@@ -136,8 +144,10 @@ def resolve_policies(
     """Policy files of the policy conditions, and the conditions to skip (with the reason).
 
     An explicit path wins over ``policies_dir/<dataset>_{mf,lstm}.tanda``. A policy condition
-    whose file does not exist is skipped. The heuristic gets the first policy found (``mf``,
-    then ``lstm``) so it draws from the same TFs and ``L``.
+    whose file does not exist is skipped. The heuristic draws from the TFs and ``L`` of a
+    policy: the first found (``mf``, then ``lstm``) among the policy conditions run, else the
+    other conditions' files, given ones before ``policies_dir``'s (so ``--conditions heuristic
+    --policy-lstm P`` is the control of ``P``); without any policy file, the dataset's pack.
 
     Examples
     --------
@@ -146,24 +156,27 @@ def resolve_policies(
     ({}, {'tanda_mf': 'no policy file: /nowhere/mnist_mf.tanda'})
     >>> resolve_policies("mnist", ["heuristic", "tanda_mf"], explicit={"tanda_mf": "example"})[0]
     {'tanda_mf': 'example', 'heuristic': 'example'}
+    >>> resolve_policies("mnist", ["heuristic"], explicit={"tanda_lstm": "example"})[0]
+    {'heuristic': 'example'}
     """
     explicit = dict(explicit or {})
     paths: dict[str, str] = {}
     skipped: dict[str, str] = {}
+    others: list[tuple[bool, str]] = []  # (from the folder, file) of conditions not run
     for condition in POLICY_CONDITIONS:
+        path = explicit.get(condition) or _folder_policy(policies_dir, dataset, condition)
         if condition not in conditions:
-            continue
-        path = explicit.get(condition)
-        if path is None and policies_dir is not None:
-            path = os.path.join(policies_dir, f"{dataset}_{POLICY_SUFFIX[condition]}.tanda")
-        if path is None:
+            if path is not None and _policy_exists(path):
+                others.append((explicit.get(condition) is None, path))
+        elif path is None:
             skipped[condition] = "no policy given (--policies DIR or --policy-mf/--policy-lstm)"
         elif not _policy_exists(path):
             skipped[condition] = f"no policy file: {path}"
         else:
             paths[condition] = path
-    if "heuristic" in conditions and paths:
-        paths["heuristic"] = next(iter(paths.values()))
+    sources = [*paths.values(), *(path for _, path in sorted(others, key=lambda o: o[0]))]
+    if "heuristic" in conditions and sources:
+        paths["heuristic"] = sources[0]
     elif "heuristic" in conditions and dataset_record(dataset).pack is None:
         skipped["heuristic"] = (f"{dataset}'s TFs come from a policy file (none given: "
                                 "--policies DIR or --policy-mf/--policy-lstm)")
