@@ -1,0 +1,32 @@
+#!/bin/sh
+# The free policy's own op space, learned (issue 26): an LSTM over the `randaugment` pack
+# (RandAugment's 14 ops at torchvision's magnitudes M = 5, 9, 15; 62 TFs) at L = 2, the
+# length of the tuned RandAugment baseline (N = 2), learned from the task's unlabeled training
+# images (no labels, seed 0, `tanda learn` defaults otherwise), then composed after the crop
+# that the crop's own validation chose, with the same validation protocol, seeds and split as
+# the task's other rows. Candidates (fixed before any run):
+#   cifar10: p 0.5 and 1 (two, as every row of validated_cifar10_reflect.sh), 60 epochs;
+#   mnist:   p 0.5 and 1 x frame 0 and 2 (four, as validated_mnist_60_epochs.sh), 60 epochs.
+# The second argument `heuristic` runs instead the control: uniform sequences over the same
+# 62 TFs at the same L, same candidates (does learning filter this op space?).
+# Usage: sh docs/experiments/validated_ra_pack.sh cifar10|mnist [tanda_lstm|heuristic]
+set -e
+P=${POLICIES:-docs/experiments/policies}
+TASK=${1:?cifar10 or mnist}
+CONDITION=${2:-tanda_lstm}
+POLICY=$P/${TASK}_randaugment_lstm_L2.tanda
+case "$TASK" in
+    cifar10) DATA=../shared/data/cifar10; LEARN_DATA=$DATA/cifar10-jpeg.tar; PAD=4
+             GRID="$CONDITION:p=0.5,1;after_basic=1"
+             OUT=${OUT:-docs/experiments/results_cifar10_validated_ra_pack.json} ;;
+    mnist)   DATA=../shared/data/mnist; LEARN_DATA=$DATA; PAD=2
+             GRID="$CONDITION:p=0.5,1;frame=0,2;after_basic=1"
+             OUT=${OUT:-docs/experiments/results_mnist_validated_ra_pack.json} ;;
+    *) echo "unknown task $TASK (cifar10 or mnist)" >&2; exit 2 ;;
+esac
+[ -f "$POLICY" ] || python -m tanda_transforms.cli learn --data "$LEARN_DATA" \
+    --tfs randaugment --seq-len 2 --threads 1 --seed 0 --no-progress --out "$POLICY"
+python -m tanda_transforms.cli evaluate --dataset "$TASK" --data "$DATA" --epochs 60 \
+    --seeds 0 1 2 --threads 1 --device cpu --select-on-validation \
+    --basic-pad "$PAD" --basic-border reflect --policy-lstm "$POLICY" \
+    --conditions "$CONDITION" --grid "$GRID" --out "$OUT"
