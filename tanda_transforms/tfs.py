@@ -474,21 +474,43 @@ def wide_pack() -> list[TF]:
     )
 
 
-def randaugment_pack() -> list[TF]:
-    """RandAugment's 14 operations at torchvision's magnitudes M = 5, 9 and 15 (of 30): 62 TFs.
+def randaugment_pack(magnitudes: Sequence[int] = (5, 9, 15)) -> list[TF]:
+    """RandAugment's 14 operations at torchvision's magnitudes M (of 30; by default 5, 9 and
+    15: 62 TFs).
 
     Shear 0.3 M / 30, translate 150/331 M / 30 of the size, rotate M degrees, enhance factors
-    1 +- 0.9 M / 30, both signs; posterize 8 - round(M / 7.5) bits (7 and 6), solarize at
-    1 - M / 30; identity, autocontrast and equalize.
+    1 +- 0.9 M / 30, both signs; posterize 8 - round(M / 7.5) bits, solarize at 1 - M / 30;
+    identity, autocontrast and equalize. ``magnitudes`` picks the levels, e.g. the M that
+    RandAugment's own tuning chose on your data, so that learning filters the operations at it.
+
+    Examples
+    --------
+    >>> len(randaugment_pack()), len(randaugment_pack(magnitudes=(5,)))
+    (62, 23)
+    >>> randaugment_pack(magnitudes=(31,))  # doctest: +ELLIPSIS
+    Traceback (most recent call last):
+    ...
+    ValueError: randaugment_pack: magnitudes must be distinct integers in 1..30 ... got (31,)
     """
-    levels = (5, 9, 15)
+    levels = _checked_magnitudes(magnitudes)
     return _auto_augment_ops(
         shear=tuple(round(0.3 * m / 30, 4) for m in levels),
         translate=tuple(round(150 / 331 * m / 30, 4) for m in levels),
         rotate=tuple(float(m) for m in levels),
         enhance=tuple(round(0.9 * m / 30, 4) for m in levels),
-        bits=(6, 7), thresholds=tuple(round(1 - m / 30, 4) for m in levels),
+        bits=tuple(sorted({8 - round(m / 7.5) for m in levels})),
+        thresholds=tuple(round(1 - m / 30, 4) for m in levels),
     )
+
+
+def _checked_magnitudes(magnitudes: Sequence[int]) -> tuple[int, ...]:
+    levels = tuple(magnitudes)
+    if (not levels or len(set(levels)) != len(levels)
+            or not all(isinstance(m, int) and not isinstance(m, bool) and 1 <= m <= 30
+                       for m in levels)):
+        raise ValueError("randaugment_pack: magnitudes must be distinct integers in 1..30 "
+                         f"(torchvision's M of 31 bins, 0 being the identity), got {levels!r}")
+    return levels
 
 
 def op_balanced_logits(library: Iterable[TF]) -> list[float]:

@@ -64,13 +64,19 @@ def test_the_wide_bins_are_centres_of_trivialaugment_wides_ranges():
     assert values["posterize"] == [2, 3, 4, 5, 6, 7]
 
 
-def test_the_randaugment_pack_has_torchvisions_magnitudes_at_m_5_9_15():
+@pytest.mark.parametrize("magnitudes", [(5, 9, 15), (5,), (2, 30)])
+def test_the_randaugment_pack_has_torchvisions_magnitudes(magnitudes):
+    """At every M asked for (by default 5, 9 and 15), each op at torchvision's magnitude, and
+    no other levels: 19 TFs a level (shear, translate, rotate and the four enhance ops in both
+    signs, solarize), posterize's distinct bits, identity, autocontrast and equalize."""
     v2 = pytest.importorskip("torchvision.transforms.v2")
     space = getattr(v2.RandAugment, "_AUGMENTATION_SPACE", None)
     if space is None:
         pytest.skip("this torchvision keeps RandAugment's table elsewhere")
-    tfs = randaugment_pack()
-    for m in (5, 9, 15):
+    tfs = randaugment_pack(magnitudes)
+    bits = {8 - round(m / 7.5) for m in magnitudes}
+    assert len(tfs) == 19 * len(magnitudes) + len(bits) + 3
+    for m in magnitudes:
         mag = {name: float(fn(31, 32, 32)[m]) for name, (fn, _) in space.items()
                if fn(31, 32, 32) is not None}
         expected = [("shear", {"factor": mag["ShearX"], "axis": "x"}),
@@ -81,6 +87,12 @@ def test_the_randaugment_pack_has_torchvisions_magnitudes_at_m_5_9_15():
                     ("solarize", {"threshold": mag["Solarize"]})]
         for op, args in expected:
             assert any(_matches(tf, op, args) for tf in tfs), f"M = {m}: no {op}{args}"
+
+
+@pytest.mark.parametrize("magnitudes", [(), (0,), (31,), (5, 5), (5.0,), (True,)])
+def test_the_randaugment_pack_refuses_magnitudes_outside_torchvisions_bins(magnitudes):
+    with pytest.raises(ValueError, match="distinct integers in 1..30"):
+        randaugment_pack(magnitudes)
 
 
 def _matches(tf, op: str, args: dict) -> bool:
