@@ -28,6 +28,7 @@ True
 from __future__ import annotations
 
 import math
+import numbers
 from collections import Counter
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from typing import Any
@@ -506,11 +507,11 @@ def randaugment_pack(magnitudes: Sequence[int] = (5, 9, 15)) -> list[TF]:
 def _checked_magnitudes(magnitudes: Sequence[int]) -> tuple[int, ...]:
     levels = tuple(magnitudes)
     if (not levels or len(set(levels)) != len(levels)
-            or not all(isinstance(m, int) and not isinstance(m, bool) and 1 <= m <= 30
-                       for m in levels)):
+            or not all(isinstance(m, numbers.Integral) and not isinstance(m, bool)
+                       and 1 <= m <= 30 for m in levels)):
         raise ValueError("randaugment_pack: magnitudes must be distinct integers in 1..30 "
                          f"(torchvision's M of 31 bins, 0 being the identity), got {levels!r}")
-    return levels
+    return tuple(int(m) for m in levels)
 
 
 def op_balanced_logits(library: Iterable[TF]) -> list[float]:
