@@ -28,13 +28,13 @@ True
 from __future__ import annotations
 
 import math
-import numbers
 from collections import Counter
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from typing import Any
 
 import numpy as np
 
+from tanda_transforms._validate import check_int
 from tanda_transforms.functional import AffineWarp, DenseWarp, check_image
 from tanda_transforms.registry import OpSpec, check_arg_type, get_op
 
@@ -506,12 +506,14 @@ def randaugment_pack(magnitudes: Sequence[int] = (5, 9, 15)) -> list[TF]:
 
 def _checked_magnitudes(magnitudes: Sequence[int]) -> tuple[int, ...]:
     levels = tuple(magnitudes)
-    if (not levels or len(set(levels)) != len(levels)
-            or not all(isinstance(m, numbers.Integral) and not isinstance(m, bool)
-                       and 1 <= m <= 30 for m in levels)):
+    try:
+        checked = tuple(check_int(m, "magnitude", low=1, high=30) for m in levels)
+    except (TypeError, ValueError):
+        checked = ()
+    if not checked or len(set(checked)) != len(checked):
         raise ValueError("randaugment_pack: magnitudes must be distinct integers in 1..30 "
                          f"(torchvision's M of 31 bins, 0 being the identity), got {levels!r}")
-    return tuple(int(m) for m in levels)
+    return checked
 
 
 def op_balanced_logits(library: Iterable[TF]) -> list[float]:
