@@ -162,19 +162,20 @@ def resolve_policies(
     explicit = dict(explicit or {})
     paths: dict[str, str] = {}
     skipped: dict[str, str] = {}
-    others: list[tuple[bool, str]] = []  # (from the folder, file) of conditions not run
+    given: list[str] = []  # existing files of the policy conditions not run, given ones
+    in_folder: list[str] = []  # ... and those found in policies_dir
     for condition in POLICY_CONDITIONS:
         path = explicit.get(condition) or _folder_policy(policies_dir, dataset, condition)
         if condition not in conditions:
             if path is not None and _policy_exists(path):
-                others.append((explicit.get(condition) is None, path))
+                (given if explicit.get(condition) else in_folder).append(path)
         elif path is None:
             skipped[condition] = "no policy given (--policies DIR or --policy-mf/--policy-lstm)"
         elif not _policy_exists(path):
             skipped[condition] = f"no policy file: {path}"
         else:
             paths[condition] = path
-    sources = [*paths.values(), *(path for _, path in sorted(others, key=lambda o: o[0]))]
+    sources = [*paths.values(), *given, *in_folder]
     if "heuristic" in conditions and sources:
         paths["heuristic"] = sources[0]
     elif "heuristic" in conditions and dataset_record(dataset).pack is None:
