@@ -12,7 +12,9 @@
 # MAGNITUDES="5" (say) learns over the pack at those M only (`randaugment_pack(magnitudes)`,
 # written as a .json of TF specs), e.g. the M that RandAugment's own validation chose, into
 # ${TASK}_randaugment_M5_lstm_L2.tanda and a results file with the same suffix.
-# Usage: [MAGNITUDES="5"] sh docs/experiments/validated_ra_pack.sh cifar10|mnist [tanda_lstm|heuristic]
+# EXTRA="mnist" (a pack name) adds that pack's TFs not already in the op space (the domain's own
+# TFs beside the free policy's ops), into ${TASK}_randaugment_plus_mnist_lstm_L2.tanda and so on.
+# Usage: [MAGNITUDES="5"] [EXTRA=pack] sh docs/experiments/validated_ra_pack.sh cifar10|mnist [tanda_lstm|heuristic]
 set -e
 P=${POLICIES:-docs/experiments/policies}
 TASK=${1:?cifar10 or mnist}
@@ -28,6 +30,20 @@ from tanda_transforms.tfs import TFLibrary, randaugment_pack
 levels = tuple(int(m) for m in sys.argv[1].replace(',', ' ').split())
 json.dump(TFLibrary(randaugment_pack(levels)).to_spec(), open(sys.argv[2], 'w'), indent=1)
 " "$MAGNITUDES" "$TFS"
+fi
+if [ -n "$EXTRA" ]; then
+    BASE=$TFS
+    SUFFIX=${SUFFIX}_plus_$EXTRA
+    TFS=$P/randaugment${SUFFIX}.json
+    [ -f "$TFS" ] || python -c "
+import json, sys
+from tanda_transforms.tfs import TFLibrary
+base = TFLibrary.from_spec(json.load(open(sys.argv[1]))) if sys.argv[1].endswith('.json') \\
+    else TFLibrary.pack(sys.argv[1])
+known = {str(tf) for tf in base}
+extra = [tf for tf in TFLibrary.pack(sys.argv[2]) if str(tf) not in known]
+json.dump(TFLibrary([*base, *extra]).to_spec(), open(sys.argv[3], 'w'), indent=1)
+" "$BASE" "$EXTRA" "$TFS"
 fi
 POLICY=$P/${TASK}_randaugment${SUFFIX}_lstm_L2.tanda
 case "$TASK" in
