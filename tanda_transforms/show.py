@@ -3,8 +3,8 @@
 Used by ``tanda show`` and ``tanda demo``; reusable from scripts (gallery pages, notebooks).
 Pictures are made with numpy and OpenCV only (no matplotlib).
 
-* :func:`summarise`: the TF probabilities, frequent pairs and sequences, the metadata, and
-  what the discriminator's last accuracy means.
+* :func:`summarise`: the TF probabilities and each op's share, frequent pairs and
+  sequences, the metadata, and what the discriminator's last accuracy means.
 * :func:`sample_grid`: one row per image, the original then ``n_aug`` augmented samples,
   upscaled with nearest-neighbour, under a header naming the columns, as a ``uint8`` RGB
   array (``cv2.imwrite`` wants BGR: ``grid[..., ::-1]``).
@@ -58,6 +58,7 @@ __all__ = [
     "describe_library",
     "grid_size",
     "metadata_lines",
+    "op_lines",
     "originals",
     "pack_name",
     "policy_repr",
@@ -137,6 +138,38 @@ def probability_lines(policy: SequencePolicy, top: int | None = None) -> list[st
     lines.extend(f"  {names[i]:<{width}}  {probs[i]:.4f}" for i in shown)
     if len(shown) < len(order):
         lines.append(f"  ... {len(order) - len(shown)} more")
+    return lines
+
+
+def op_lines(policy: SequencePolicy) -> list[str]:
+    """A title and one line per op: its TFs' summed probability per step, most likely first,
+    beside what uniform sequences over the same TFs give it; ``[]`` when each op has one TF
+    (the TF lines say it all).
+
+    Which ops a policy kept and which it dropped, whatever their magnitudes or signs: what
+    learning over a wide op space (``wide``, ``randaugment``) answers for your data.
+
+    Examples
+    --------
+    >>> from tanda_transforms import TANDAPolicy
+    >>> op_lines(TANDAPolicy.load("example"))[:2]  # uniform over 25 TFs, 7 ops
+    ['share of each op per step, exact (uniform over the same TFs in brackets):', \
+'  rotate     24.0 %  (24.0 %)']
+    """
+    ops = [tf.op for tf in policy.library]
+    if len(set(ops)) == len(ops):
+        return []
+    probs = tf_probabilities(policy)
+    shares: dict[str, float] = {}
+    tfs_per_op: Counter = Counter(ops)
+    for op, prob in zip(ops, probs, strict=True):
+        shares[op] = shares.get(op, 0.0) + float(prob)
+    order = sorted(shares, key=lambda op: -shares[op])
+    width = max(len(op) for op in order)
+    lines = [f"share of each op per step, {probability_note(policy)} "
+             "(uniform over the same TFs in brackets):"]
+    lines.extend(f"  {op:<{width}}  {100 * shares[op]:5.1f} %  "
+                 f"({100 * tfs_per_op[op] / len(ops):.1f} %)" for op in order)
     return lines
 
 
@@ -313,6 +346,7 @@ def summarise(policy: SequencePolicy, n_samples: int = 2000, top: int = 10, seed
         f"policy: {describe_library(policy.library)}, L = {policy.seq_len}, generator {kind}",
     ]
     lines += probability_lines(policy, None if len(policy.library) <= 40 else top)
+    lines += op_lines(policy)
     counts = sequence_counts(policy, n_samples, seed)
     lines += _pair_lines(policy, counts, n_samples, min(top, 5))
     lines += _sequence_lines(policy, counts, n_samples, top)

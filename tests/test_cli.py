@@ -11,11 +11,12 @@ import numpy as np
 import pytest
 import torch
 
-from tanda_transforms import TANDAPolicy, TFLibrary, cli, picture
+from tanda_transforms import TF, TANDAPolicy, TFLibrary, cli, picture
 from tanda_transforms import show as cli_show
 from tanda_transforms.cli import main, parse_overrides
 from tanda_transforms.data import guess_reader
-from tanda_transforms.show import grid_size, sample_grid, summarise
+from tanda_transforms.generators import MeanFieldSampler
+from tanda_transforms.show import grid_size, op_lines, sample_grid, summarise
 
 TINY = ["--steps", "2", "--seq-len", "2", "--set", "d_width=4", "--no-progress"]
 #: The grids of `tanda show` and `tanda demo` have a title of three lines and row notes.
@@ -408,6 +409,53 @@ def test_learn_and_show_print_the_same_probabilities_and_say_they_are_estimates(
     assert "estimated from 4096 sampled sequences" in shown
     assert _probability_block(learned) == _probability_block(shown)[:10]
     assert len(_probability_block(learned)) == 10
+
+
+def _op_block(text: str) -> dict[str, tuple[float, float]]:
+    """``op -> (share %, uniform share %)`` from the op lines of a learn or show report."""
+    lines = text.splitlines()
+    start = next(i for i, line in enumerate(lines) if line.startswith("share of each op"))
+    block = {}
+    for line in lines[start + 1:]:
+        if not line.startswith("  ") or "%" not in line:
+            break
+        op, share, _, uniform, _ = line.split()
+        block[op] = (float(share), float(uniform.strip("(")))
+    return block
+
+
+def test_op_shares_sum_each_ops_tf_probabilities() -> None:
+    library = TFLibrary([TF("rotate", degrees=5.0), TF("rotate", degrees=-5.0), TF("hflip"),
+                         TF("invert")])
+    logits = torch.log(torch.tensor([0.1, 0.2, 0.3, 0.4]))
+    policy = TANDAPolicy(library, MeanFieldSampler(4, logits=logits), seq_len=2)
+    block = _op_block("\n".join(op_lines(policy)))
+    assert list(block) == ["invert", "hflip", "rotate"]  # most likely first
+    assert block["rotate"] == pytest.approx((30.0, 50.0))
+    assert block["hflip"] == pytest.approx((30.0, 25.0))
+    assert block["invert"] == pytest.approx((40.0, 25.0))
+
+
+def test_op_shares_are_left_out_when_each_op_has_one_tf() -> None:
+    policy = TANDAPolicy(TFLibrary([TF("hflip"), TF("invert")]), seq_len=2)
+    assert op_lines(policy) == []
+    assert "share of each op" not in summarise(policy, n_samples=20)
+
+
+def test_learn_and_show_print_the_same_op_shares(tiny_npy: Path, tmp_path: Path,
+                                                 capsys) -> None:
+    out = tmp_path / "p.tanda"
+    assert main(["learn", "--data", str(tiny_npy), *TINY, "--out", str(out)]) == 0
+    learned = _op_block(capsys.readouterr().out)
+    assert main(["show", str(out), "--out", str(tmp_path / "g.png"), "--n", "1",
+                 "--samples", "50"]) == 0
+    shown = _op_block(capsys.readouterr().out)
+    assert learned == shown
+    ops = {tf.op for tf in TANDAPolicy.load(out).library}
+    assert set(learned) == ops
+    rounding = 0.05 * len(ops)  # each share printed to 0.1 %
+    assert sum(share for share, _ in learned.values()) == pytest.approx(100.0, abs=rounding)
+    assert sum(uniform for _, uniform in learned.values()) == pytest.approx(100.0, abs=rounding)
 
 
 def test_show_of_a_learned_policy_explains_itself(tmp_path: Path, capsys) -> None:

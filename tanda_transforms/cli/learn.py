@@ -339,10 +339,10 @@ def _read_labels(path: str | None, n_items: int) -> np.ndarray | None:
 
 
 def _print_probabilities(policy, top: int = 10) -> None:
-    from tanda_transforms.show import probability_lines
+    from tanda_transforms.show import op_lines, probability_lines
 
     lines = probability_lines(policy, top)
-    print(f"top {min(top, len(policy.library))} " + "\n".join(lines))
+    print(f"top {min(top, len(policy.library))} " + "\n".join(lines + op_lines(policy)))
 
 
 def _library(tfs: str, images: np.ndarray | list[str], reader: str):
