@@ -13,16 +13,23 @@ windows of the 1024 x 1024 mini-MIAS films (half scale), split by patient. Here:
 
     python docs/experiments/mias_policies.py [--data ../shared/data/mini-mias] [--steps 150]
 
-writes ``mias_mf.tanda`` and ``mias_lstm.tanda`` beside the pool. ``--wide-defaults``
-instead learns what a user following the defaults gets: ``learn_policy(patches, "wide",
-seed=0)`` (LSTM, L = 10, one pass, saved with p 0.5), written as ``mias_wide_lstm.tanda``.
-``--tune-wide`` then tunes that file as a user with the training patients' labels would:
-``tune_policy`` at its defaults (seed 0) on the labeled training-patient patches, written as
-``mias_wide_lstm_tuned.tanda`` (test patients never enter); ``--tune-crop PAD`` tunes it
-after the crop and flip the end model composes it after (``tanda tune --crop PAD --flip``),
-written as ``mias_wide_lstm_tuned_crop{PAD}.tanda``. ``--wide-epochs E`` (with either)
-learns, or tunes, the run docs/your-data.md advises on small data instead: ``epochs=E``
-(15: 314 steps, about the 300 it asks for), files ``mias_wide_lstm_e{E}*.tanda``.
+writes ``mias_mf.tanda`` and ``mias_lstm.tanda`` beside the pool. ``--with-labels`` learns them
+with the label term too (issue 27; ``mias_{mf,lstm}_labels{suffix}.tanda``): the labels of the
+patches that train the end model in the validation protocol's selection split (seed 0: the
+training patients outside its 20 % validation patients), every other patch unlabeled, so the
+validation labels that choose among candidates never reach learning; ``label_weight`` at its
+default 1 (fixed before any run). It prints what the term pushed down (the mean KL of the
+classifier's prediction per application of each TF): how well each TF keeps the label.
+``--wide-defaults`` instead learns what a user following the defaults gets:
+``learn_policy(patches, "wide", seed=0)`` (LSTM, L = 10, one pass, saved with p 0.5), written
+as ``mias_wide_lstm.tanda``. ``--tune-wide`` then tunes that file as a user with the training
+patients' labels would: ``tune_policy`` at its defaults (seed 0) on the labeled
+training-patient patches, written as ``mias_wide_lstm_tuned.tanda`` (test patients never
+enter); ``--tune-crop PAD`` tunes it after the crop and flip the end model composes it after
+(``tanda tune --crop PAD --flip``), written as ``mias_wide_lstm_tuned_crop{PAD}.tanda``.
+``--wide-epochs E`` (with either) learns, or tunes, the run docs/your-data.md advises on small
+data instead: ``epochs=E`` (15: 314 steps, about the 300 it asks for), files
+``mias_wide_lstm_e{E}*.tanda``.
 """
 
 from __future__ import annotations
@@ -30,12 +37,16 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
+import numpy as np
 import torch
 
 from tanda_transforms import TANDAPolicy, TFLibrary, learn_policy, tune_policy
 from tanda_transforms.domains import LesionPool, domain_mammography_tfs
+from tanda_transforms.evaluation import load_task
 from tanda_transforms.evaluation.mias import mias_patches, split_by_patient
+from tanda_transforms.evaluation.selection import protocol_split
 from tanda_transforms.generator_kinds import generator_kind, generator_names
+from tanda_transforms.labels import label_lines
 
 ROOT = Path(__file__).resolve().parents[2]
 OUT = Path("docs/experiments/policies")
@@ -65,6 +76,9 @@ def main() -> None:
                         "evaluating the committed mias policies needs)")
     parser.add_argument("--suffix", default="",
                         help="appended to the file names, e.g. _dlr1e-4 -> mias_lstm_dlr1e-4.tanda")
+    parser.add_argument("--with-labels", action="store_true",
+                        help="learn with the labels of the selection split's training "
+                        "patients (the label term, label_weight 1)")
     parser.add_argument("--wide-defaults", action="store_true",
                         help="learn the wide pack at learn_policy's defaults instead")
     parser.add_argument("--tune-wide", action="store_true",
@@ -92,11 +106,32 @@ def main() -> None:
              wide_name(args.wide_epochs))
         return
     library = TFLibrary.pack("mammography") + domain_mammography_tfs(str(POOL))
+    labels = selection_labels(args.data, train.images) if args.with_labels else None
     for generator in args.generators:
         policy = learn_policy(train.images, library, generator=generator, seq_len=10, seed=0,
                               steps=args.steps, batch_size=16, d_width=16, d_lr=args.d_lr,
-                              progress=False)
-        save(policy, train, generator_kind(generator).short + args.suffix)
+                              progress=False, labels=labels)
+        name = generator_kind(generator).short + ("_labels" if args.with_labels else "")
+        save(policy, train, name + args.suffix)
+        if args.with_labels:
+            print("\n".join(label_lines(policy.metadata["training"]["labels"], top=31)))
+
+
+def selection_labels(data: Path, images: np.ndarray) -> np.ndarray:
+    """The training pool's labels where the validation protocol's selection split (seed 0,
+    20 % of the patients held out, as ``tanda evaluate --select-on-validation``) trains the
+    end model; -1 (unlabeled) on its validation patients. ``images``: the pool learning reads,
+    checked to be the harness's, item for item."""
+    task = load_task("mias", data)
+    if not np.array_equal(task.train_images, images):
+        raise SystemExit("the harness's mias training pool is not the one learned from")
+    labeled, _, _ = protocol_split(task.train_labels, 1.0, 0, val_size=0, val_fraction=0.2,
+                                   groups=task.groups)
+    labels = np.full(len(task.train_labels), -1, np.int64)
+    labels[labeled] = task.train_labels[labeled]
+    print(f"labels: {len(labeled)} of {len(labels)} training patches "
+          f"({np.bincount(labels[labeled]).tolist()} per class); the rest unlabeled")
+    return labels
 
 
 def wide_name(epochs: float | None) -> str:
