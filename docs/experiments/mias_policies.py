@@ -18,7 +18,8 @@ with the label term too (issue 27; ``mias_{mf,lstm}_labels{suffix}.tanda``): the
 patches that train the end model in the validation protocol's selection split (seed 0: the
 training patients outside its 20 % validation patients), every other patch unlabeled, so the
 validation labels that choose among candidates never reach learning; ``label_weight`` at its
-default 1 (fixed before any run). It prints what the term pushed down (the mean KL of the
+default 1 (fixed before any run; ``--label-weight W`` for another, chosen on validation by
+validated_mias_labels.sh). It prints what the term pushed down (the mean KL of the
 classifier's prediction per application of each TF): how well each TF keeps the label.
 ``--wide-defaults`` instead learns what a user following the defaults gets:
 ``learn_policy(patches, "wide", seed=0)`` (LSTM, L = 10, one pass, saved with p 0.5), written
@@ -79,6 +80,9 @@ def main() -> None:
     parser.add_argument("--with-labels", action="store_true",
                         help="learn with the labels of the selection split's training "
                         "patients (the label term, label_weight 1)")
+    parser.add_argument("--label-weight", type=float, default=1.0,
+                        help="with --with-labels: LearnConfig.label_weight (other than 1: "
+                        "files mias_{mf,lstm}_labels_w{W}.tanda)")
     parser.add_argument("--wide-defaults", action="store_true",
                         help="learn the wide pack at learn_policy's defaults instead")
     parser.add_argument("--tune-wide", action="store_true",
@@ -110,11 +114,19 @@ def main() -> None:
     for generator in args.generators:
         policy = learn_policy(train.images, library, generator=generator, seq_len=10, seed=0,
                               steps=args.steps, batch_size=16, d_width=16, d_lr=args.d_lr,
-                              progress=False, labels=labels)
-        name = generator_kind(generator).short + ("_labels" if args.with_labels else "")
+                              progress=False, labels=labels,
+                              **({"label_weight": args.label_weight} if labels is not None else {}))
+        name = generator_kind(generator).short + labels_suffix(args)
         save(policy, train, name + args.suffix)
         if args.with_labels:
             print("\n".join(label_lines(policy.metadata["training"]["labels"], top=31)))
+
+
+def labels_suffix(args: argparse.Namespace) -> str:
+    """``""``, ``"_labels"`` or ``"_labels_w{W}"`` (a label weight other than 1)."""
+    if not args.with_labels:
+        return ""
+    return "_labels" + ("" if args.label_weight == 1 else f"_w{args.label_weight:g}")
 
 
 def selection_labels(data: Path, images: np.ndarray) -> np.ndarray:
