@@ -79,7 +79,7 @@ def main() -> None:
                         help="appended to the file names, e.g. _dlr1e-4 -> mias_lstm_dlr1e-4.tanda")
     parser.add_argument("--with-labels", action="store_true",
                         help="learn with the labels of the selection split's training "
-                        "patients (the label term, label_weight 1)")
+                        "patients (the label term, weighted by --label-weight)")
     parser.add_argument("--label-weight", type=float, default=1.0,
                         help="with --with-labels: LearnConfig.label_weight (other than 1: "
                         "files mias_{mf,lstm}_labels_w{W}.tanda)")
