@@ -117,10 +117,12 @@ def probability_note(policy: SequencePolicy, n: int = ESTIMATE_SEQUENCES) -> str
     return f"estimated from {n} sampled sequences"
 
 
-def probability_lines(policy: SequencePolicy, top: int | None = None) -> list[str]:
+def probability_lines(policy: SequencePolicy, top: int | None = None,
+                      probs: np.ndarray | None = None) -> list[str]:
     """A title and one ``name  probability`` line per TF, most likely first.
 
-    ``top`` keeps the first ``top`` TFs (``None``: all) and adds a ``... N more`` line.
+    ``top`` keeps the first ``top`` TFs (``None``: all) and adds a ``... N more`` line;
+    ``probs``: :func:`tf_probabilities` of the policy, if the caller has them already.
 
     Examples
     --------
@@ -128,7 +130,7 @@ def probability_lines(policy: SequencePolicy, top: int | None = None) -> list[st
     >>> probability_lines(TANDAPolicy.load("example"), top=1)[:2]
     ['TF probabilities per step, exact (uniform = 0.0400):', '  rotate(degrees=-10.0)  0.0400']
     """
-    probs = tf_probabilities(policy)
+    probs = tf_probabilities(policy) if probs is None else probs
     order = np.argsort(-probs, kind="stable")
     shown = order if top is None else order[:top]
     names = policy.library.names
@@ -141,10 +143,10 @@ def probability_lines(policy: SequencePolicy, top: int | None = None) -> list[st
     return lines
 
 
-def op_lines(policy: SequencePolicy) -> list[str]:
+def op_lines(policy: SequencePolicy, probs: np.ndarray | None = None) -> list[str]:
     """A title and one line per op: its TFs' summed probability per step, most likely first,
     beside what uniform sequences over the same TFs give it; ``[]`` when each op has one TF
-    (the TF lines say it all).
+    (the TF lines say it all). ``probs``: as for :func:`probability_lines`.
 
     Which ops a policy kept and which it dropped, whatever their magnitudes or signs: what
     learning over a wide op space (``wide``, ``randaugment``) answers for your data.
@@ -159,7 +161,7 @@ def op_lines(policy: SequencePolicy) -> list[str]:
     ops = [tf.op for tf in policy.library]
     if len(set(ops)) == len(ops):
         return []
-    probs = tf_probabilities(policy)
+    probs = tf_probabilities(policy) if probs is None else probs
     shares: dict[str, float] = {}
     tfs_per_op: Counter = Counter(ops)
     for op, prob in zip(ops, probs, strict=True):
@@ -345,8 +347,9 @@ def summarise(policy: SequencePolicy, n_samples: int = 2000, top: int = 10, seed
     lines = [
         f"policy: {describe_library(policy.library)}, L = {policy.seq_len}, generator {kind}",
     ]
-    lines += probability_lines(policy, None if len(policy.library) <= 40 else top)
-    lines += op_lines(policy)
+    probs = tf_probabilities(policy)
+    lines += probability_lines(policy, None if len(policy.library) <= 40 else top, probs)
+    lines += op_lines(policy, probs)
     counts = sequence_counts(policy, n_samples, seed)
     lines += _pair_lines(policy, counts, n_samples, min(top, 5))
     lines += _sequence_lines(policy, counts, n_samples, top)

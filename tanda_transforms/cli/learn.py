@@ -339,10 +339,11 @@ def _read_labels(path: str | None, n_items: int) -> np.ndarray | None:
 
 
 def _print_probabilities(policy, top: int = 10) -> None:
-    from tanda_transforms.show import op_lines, probability_lines
+    from tanda_transforms.show import op_lines, probability_lines, tf_probabilities
 
-    lines = probability_lines(policy, top)
-    print(f"top {min(top, len(policy.library))} " + "\n".join(lines + op_lines(policy)))
+    probs = tf_probabilities(policy)
+    lines = probability_lines(policy, top, probs) + op_lines(policy, probs)
+    print(f"top {min(top, len(policy.library))} " + "\n".join(lines))
 
 
 def _library(tfs: str, images: np.ndarray | list[str], reader: str):
