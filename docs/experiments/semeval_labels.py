@@ -21,7 +21,9 @@ before the harness, with the same subset and end model; ``semeval.py --table FIL
 a file's table).
 ``--learn-only`` stops after the policies; ``--label-weight W`` (files
 ``semeval_labels_w{W}_mf_s{seed}.tanda``) learns with another weight, for a study of the
-policy alone (a weight chosen on the test set would not be an honest row).
+policy alone (a weight chosen on the test set would not be an honest row);
+``--entropy-weight E`` (files ``..._e{E}_mf_s{seed}.tanda``) sets ``LearnConfig.entropy_weight``
+(the mean-field default is 0.01), for ``semeval_entropy.sh``.
 """
 
 from __future__ import annotations
@@ -63,7 +65,8 @@ def between_share(policy: TANDAPolicy) -> float:
                      if dict(tf.args).get("where") == "between"))
 
 
-def learn(train, seed: int, path: Path, epochs: float, weight: float) -> TANDAPolicy:
+def learn(train, seed: int, path: Path, epochs: float, weight: float,
+          entropy: float | None = None) -> TANDAPolicy:
     if path.is_file():
         return TANDAPolicy.load(path)
     sentences = [ex.sentence for ex in train]
@@ -71,7 +74,7 @@ def learn(train, seed: int, path: Path, epochs: float, weight: float) -> TANDAPo
     started = time.perf_counter()
     policy = learn_policy(sentences, library, generator="mean_field", seq_len=3, seed=seed,
                           labels=subset_labels(train, seed), epochs=epochs, progress=False,
-                          label_weight=weight, **LEARNING)
+                          label_weight=weight, entropy_weight=entropy, **LEARNING)
     policy.p = 0.5
     policy.metadata["data"] = (f"SemEval-2010 Task 8 train split, {len(sentences):,} "
                                f"sentences, 10 % labeled (label_subset seed {seed})")
@@ -89,14 +92,17 @@ def main() -> None:
     parser.add_argument("--results", type=Path, default=HERE / "results_semeval_harness.json")
     parser.add_argument("--learn-only", action="store_true")
     parser.add_argument("--label-weight", type=float, default=1.0)
+    parser.add_argument("--entropy-weight", type=float, default=None)
     args = parser.parse_args()
     torch.set_num_threads(1)
     args.out_dir.mkdir(parents=True, exist_ok=True)
     train = load_semeval(args.data, "train")
     for seed in args.seeds:
         weight = "" if args.label_weight == 1.0 else f"_w{args.label_weight:g}"
+        if args.entropy_weight is not None:
+            weight += f"_e{args.entropy_weight:g}"
         path = args.out_dir / f"semeval_labels{weight}_mf_s{seed}.tanda"
-        policy = learn(train, seed, path, args.epochs, args.label_weight)
+        policy = learn(train, seed, path, args.epochs, args.label_weight, args.entropy_weight)
         record = policy.metadata["training"]["labels"]
         print(json.dumps({"seed": seed, "between_share": round(between_share(policy), 4),
                           "labeled": record["labeled"],

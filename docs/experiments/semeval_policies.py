@@ -26,7 +26,8 @@ the words between them only), writing ``semeval_relation_{heuristic,mf,lstm}.tan
 Diagnostics (docs/results.md, "why"): ``--regions`` also writes ``semeval_outside.tanda``
 and ``semeval_between.tanda``, uniform over the pack's LM swaps of one region only; and
 ``--epochs 6 --suffix _6ep --generators mean_field`` learns the mean-field policy three times
-longer (a stronger discriminator).
+longer (a stronger discriminator). ``--entropy-weight E`` sets ``LearnConfig.entropy_weight``
+(default: the generator's, 0.01 for mean-field; ``semeval_entropy.sh``).
 """
 
 from __future__ import annotations
@@ -64,6 +65,8 @@ def main() -> None:
     parser.add_argument("--suffix", default="", help="appended to the learned files' names")
     parser.add_argument("--pack", default="semeval", choices=("semeval", "relation"),
                         help="the text pack (files semeval_*.tanda, or semeval_relation_*)")
+    parser.add_argument("--entropy-weight", type=float, default=None,
+                        help="LearnConfig.entropy_weight (default: the generator's own)")
     parser.add_argument("--regions", action="store_true",
                         help="also write uniform policies over one region's LM swaps")
     args = parser.parse_args()
@@ -86,7 +89,8 @@ def main() -> None:
     for generator in args.generators:
         started = time.perf_counter()
         policy = learn_policy(sentences, library, generator=generator, seq_len=args.seq_len,
-                              seed=args.seed, progress=False, epochs=args.epochs, **LEARNING)
+                              seed=args.seed, progress=False, epochs=args.epochs,
+                              entropy_weight=args.entropy_weight, **LEARNING)
         policy.p = args.p
         policy.metadata["data"] = (f"SemEval-2010 Task 8 train split, {len(sentences):,} "
                                    "sentences (no labels)")
