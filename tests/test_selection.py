@@ -29,6 +29,7 @@ from tanda_transforms.evaluation.selection import (
     build_candidate,
     candidates,
     parse_grid,
+    protocol_labels,
     protocol_split,
 )
 from tanda_transforms.evaluation.tasks import Task
@@ -53,6 +54,15 @@ def test_split_keeps_the_labeled_subset_and_draws_validation_outside_it():
         assert len(set(joined.tolist())) == len(joined) == len(labels)  # disjoint, covering
     other = protocol_split(labels, 0.01, 1, val_size=500, val_fraction=0.2)[1]
     assert not np.array_equal(np.sort(other), np.sort(val))  # seeded per seed
+
+
+def test_protocol_labels_keep_only_the_labeled_subsets_labels():
+    labels = np.repeat(np.arange(10), 300)
+    labeled, val, rest = protocol_split(labels, 0.01, 2, val_size=500, val_fraction=0.2)
+    kept = protocol_labels(labels, 0.01, 2, val_size=500, val_fraction=0.2)
+    assert kept.dtype == np.int64 and kept.shape == labels.shape
+    assert np.array_equal(kept[labeled], labels[labeled])
+    assert (kept[np.concatenate([val, rest])] == -1).all()  # validation labels never given
 
 
 def test_split_of_a_fully_labeled_pool_holds_out_whole_groups():

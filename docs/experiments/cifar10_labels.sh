@@ -13,14 +13,10 @@ python -c "
 import sys
 import numpy as np
 from tanda_transforms.evaluation.datasets import dataset_record, load_task
-from tanda_transforms.evaluation.selection import protocol_split
+from tanda_transforms.evaluation.selection import protocol_labels
 task, record = load_task('cifar10', '../shared/data/cifar10'), dataset_record('cifar10')
-labels = np.asarray(task.train_labels)
-labeled, _, _ = protocol_split(labels, 0.1, 0, val_size=record.val_size,
-                               val_fraction=record.val_fraction)
-kept = np.full(len(labels), -1, np.int64)
-kept[labeled] = labels[labeled]
-np.save(sys.argv[1], kept)
+np.save(sys.argv[1], protocol_labels(task.train_labels, 0.1, 0, val_size=record.val_size,
+                                     val_fraction=record.val_fraction))
 " "$LABELS"
 python -m tanda_transforms.cli learn --data ../shared/data/cifar10/cifar10-jpeg.tar \
     --tfs $P/randaugment_M5.json --seq-len 2 --threads 1 --seed 0 --no-progress \

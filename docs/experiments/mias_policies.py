@@ -45,7 +45,7 @@ from tanda_transforms import TANDAPolicy, TFLibrary, learn_policy, tune_policy
 from tanda_transforms.domains import LesionPool, domain_mammography_tfs
 from tanda_transforms.evaluation import load_task
 from tanda_transforms.evaluation.mias import mias_patches, split_by_patient
-from tanda_transforms.evaluation.selection import protocol_split
+from tanda_transforms.evaluation.selection import protocol_labels
 from tanda_transforms.generator_kinds import generator_kind, generator_names
 from tanda_transforms.labels import label_lines
 
@@ -137,12 +137,11 @@ def selection_labels(data: Path, images: np.ndarray) -> np.ndarray:
     task = load_task("mias", data)
     if not np.array_equal(task.train_images, images):
         raise SystemExit("the harness's mias training pool is not the one learned from")
-    labeled, _, _ = protocol_split(task.train_labels, 1.0, 0, val_size=0, val_fraction=0.2,
-                                   groups=task.groups)
-    labels = np.full(len(task.train_labels), -1, np.int64)
-    labels[labeled] = task.train_labels[labeled]
+    labels = protocol_labels(task.train_labels, 1.0, 0, val_size=0, val_fraction=0.2,
+                             groups=task.groups)
+    labeled = labels[labels >= 0]
     print(f"labels: {len(labeled)} of {len(labels)} training patches "
-          f"({np.bincount(labels[labeled]).tolist()} per class); the rest unlabeled")
+          f"({np.bincount(labeled).tolist()} per class); the rest unlabeled")
     return labels
 
 

@@ -30,7 +30,7 @@ import torch
 from tanda_transforms import TANDAPolicy
 from tanda_transforms.data import load_mnist
 from tanda_transforms.evaluation.datasets import dataset_record
-from tanda_transforms.evaluation.selection import protocol_split
+from tanda_transforms.evaluation.selection import protocol_labels
 from tanda_transforms.learn import LearnConfig, learn_policy
 from tanda_transforms.show import tf_probabilities
 
@@ -41,12 +41,9 @@ N_DIGITS = 10_000
 
 def partial_labels(labels: np.ndarray, seed: int = 0, fraction: float = 0.01) -> np.ndarray:
     """Labels of the first ``N_DIGITS`` digits: seed's labeled subset kept, the rest -1."""
-    labeled, _, _ = protocol_split(labels, fraction, seed,
-                                   val_size=dataset_record("mnist").val_size, val_fraction=0.2)
-    kept = np.full(N_DIGITS, -1, np.int64)
-    inside = labeled[labeled < N_DIGITS]
-    kept[inside] = labels[inside]
-    return kept
+    kept = protocol_labels(labels, fraction, seed, val_size=dataset_record("mnist").val_size,
+                           val_fraction=0.2)
+    return kept[:N_DIGITS]
 
 
 def compare(realism: TANDAPolicy, aware: TANDAPolicy, top: int = 8) -> None:

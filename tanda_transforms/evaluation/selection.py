@@ -72,6 +72,7 @@ __all__ = [
     "build_candidate",
     "candidates",
     "parse_grid",
+    "protocol_labels",
     "protocol_split",
     "select_and_test",
 ]
@@ -234,6 +235,36 @@ def protocol_split(
     val = outside[stratified_indices(labels[outside], val_size / len(outside),
                                      derive_seed(seed, 1))]
     return labeled, val, np.setdiff1d(outside, val)
+
+
+def protocol_labels(
+    labels: np.ndarray,
+    label_fraction: float,
+    seed: int,
+    *,
+    val_size: int,
+    val_fraction: float,
+    groups: np.ndarray | None = None,
+) -> np.ndarray:
+    """The pool's ``labels`` on :func:`protocol_split`'s labeled subset, -1 on the rest.
+
+    What a learner may be given as labels in the validation protocol (the validation items'
+    labels stay out of learning, so they cannot leak into the candidates they choose among);
+    the arguments are :func:`protocol_split`'s.
+
+    Examples
+    --------
+    >>> labels = np.arange(1000) % 10
+    >>> kept = protocol_labels(labels, 0.01, 0, val_size=100, val_fraction=0.2)
+    >>> int((kept >= 0).sum()), sorted(set(kept.tolist()))[:2]
+    (10, [-1, 0])
+    """
+    labels = np.asarray(labels)
+    labeled, _, _ = protocol_split(labels, label_fraction, seed, val_size=val_size,
+                                   val_fraction=val_fraction, groups=groups)
+    kept = np.full(len(labels), -1, np.int64)
+    kept[labeled] = labels[labeled]
+    return kept
 
 
 def build_candidate(
