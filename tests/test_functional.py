@@ -1010,6 +1010,31 @@ def test_equalize_flattens_histogram(dtype):
     np.testing.assert_array_equal(F.equalize(const), const)
 
 
+def _uint8_image_with_every_level(seed: int) -> np.ndarray:
+    rng = np.random.default_rng(seed)
+    img = (rng.beta(2, 6, (40, 40, 3)) * 255).astype(np.uint8)
+    img.reshape(-1)[:256] = np.arange(256)  # every level once, the rest skewed low
+    return img
+
+
+@pytest.mark.parametrize("seed", [0, 1, 2])
+def test_float_equalize_of_uint8_levels_is_the_uint8_equalize(seed):
+    """float32 values go into 256 bins (as torchvision and kornia count float images), with
+    k / 255 in bin k: equalising a float image of uint8 levels gives the uint8 result / 255,
+    per image and batched (the package's own arithmetic on the same integers: exact)."""
+    img = _uint8_image_with_every_level(seed)
+    expected = F.to_float32(F.equalize(img))
+    np.testing.assert_array_equal(F.equalize(F.to_float32(img)), expected)
+    import torch
+
+    from tanda_transforms.batched.photometric import equalize as equalize_batch
+
+    # a [1, C, H, W] view of the H x W x C array: not contiguous, which the kernel accepts
+    batch = torch.from_numpy(F.to_float32(img)).permute(2, 0, 1)[None]
+    out = equalize_batch(batch)[0].permute(1, 2, 0).numpy()
+    np.testing.assert_array_equal(out, expected)
+
+
 def test_equalize_small_image_uses_full_range():
     img = np.array([[0, 0, 1, 2]], np.uint8)
     np.testing.assert_array_equal(F.equalize(img), [[0, 0, 171, 255]])

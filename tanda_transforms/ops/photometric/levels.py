@@ -52,7 +52,11 @@ __all__ = ["autocontrast", "autocontrast_batch", "equalize", "equalize_batch", "
 
 # --- per-image kernels (numpy) ----------------------------------------------------------------
 
-_FLOAT_EQUALIZE_BINS = 4096
+# float32 values go into 256 bins, as torchvision's and kornia's equalize count float images
+# (their bin edges differ a little: trunc(v * 255.999), trunc(v * 255)): trunc(v * 256), 1.0 in
+# the top bin, so that k / 255 lands in bin k and a float image of uint8 levels is equalised
+# exactly as its uint8 version
+_FLOAT_EQUALIZE_BINS = 256
 
 
 def _equalize_lut(hist: np.ndarray) -> np.ndarray | None:
@@ -78,9 +82,11 @@ def _equalize_lut(hist: np.ndarray) -> np.ndarray | None:
 def equalize(img: np.ndarray) -> np.ndarray:
     """Histogram equalisation of each channel separately (PIL ``ImageOps.equalize``).
 
-    uint8 uses 256 bins, uint16 65536 bins; float32 values are binned into 4096 bins
-    and each value is replaced by its bin's equalised level ``k / 4095``.  A channel
-    with a single value is left unchanged.  See ``_equalize_lut`` for the one
+    uint8 uses 256 bins, uint16 65536 bins; float32 values are binned into 256 bins,
+    ``trunc(v * 256)`` (1.0 in the top bin; torchvision and kornia count float images in
+    256 bins too), and each value is replaced by its bin's equalised level ``k / 255``: a float
+    image of uint8 levels is equalised as its uint8 version.  A channel with a single value
+    is left unchanged.  See ``_equalize_lut`` for the one
     deliberate difference from PIL (non-integer step), which only matters for small
     images.
 
@@ -239,8 +245,8 @@ def _equalized(planes: Tensor, high: Tensor, levels: int, integer: bool) -> Tens
 
     ``lut[k] = floor(below(k) / step + 1/2)``, ``step = below(top occupied level) / levels``
     (the count of all values but the top level's), in float64 as numpy. With fewer levels
-    than values per row, a table per row is built and looked up; else (float32's 4096 bins,
-    uint16, small images) the formula is evaluated at each value.
+    than values per row, a table per row is built and looked up; else (uint16, images of
+    fewer values than levels) the formula is evaluated at each value.
 
     ``below`` comes from one int32 histogram of the rows, each row's counts one level up
     (level ``k`` of row ``r`` counted at ``r * (levels + 1) + k + 1``), so that its
@@ -295,8 +301,8 @@ def _float_bin(values: Tensor, levels: int) -> Tensor:
 def equalize_batch(x: Tensor, dtype: torch.dtype = torch.float32) -> Tensor:
     """Histogram equalisation of each channel (PIL ``ImageOps.equalize``, unrounded step).
 
-    Integer images use one bin per level; float32 values go into 4096 bins and become their
-    bin's level ``k / 4095``. A channel with a single level is unchanged.
+    Integer images use one bin per level; float32 values go into 256 bins and become their
+    bin's level ``k / 255``, as in the per-image op. A channel with a single level is unchanged.
 
     Examples
     --------
@@ -305,7 +311,7 @@ def equalize_batch(x: Tensor, dtype: torch.dtype = torch.float32) -> Tensor:
     [0.0, 0.0, 171.0, 255.0]
     """
     n, c, h, w = x.shape
-    planes = x.reshape(n * c, h * w)
+    planes = x.reshape(n * c, h * w).contiguous()  # rows of contiguous values (flattened)
     integer = _is_integer(dtype)
     levels = int(_batch_value_max(dtype)) + 1 if integer else _FLOAT_EQUALIZE_BINS
     high = planes.amax(dim=1, keepdim=True)
