@@ -122,6 +122,25 @@ def test_after_basic_composes_a_candidate_after_the_crop_and_alone_leaves_it_alo
     assert parse_grid("randaugment:after_basic=1,0")[1] == {"after_basic": [True, False]}
 
 
+def test_seq_len_knob_applies_a_learned_policy_at_that_many_tfs():
+    """L is chosen on validation like p: the gallery LSTM (learned at L 10) applied at L 1
+    draws one TF per image, and the knob is refused where it means nothing."""
+    config = EvalConfig("cifar10", **FAST)
+    one = build_candidate("tanda_lstm", {"seq_len": 1, "p": 1.0}, config, policy_path="cifar10")
+    own = build_candidate("tanda_lstm", {"p": 1.0}, config, policy_path="cifar10")
+    assert (one.seq_len, own.seq_len) == (1, 10)
+    image = np.random.default_rng(0).integers(0, 255, (32, 32, 3), dtype=np.uint8)
+    one(image)
+    assert len(one.last_sample.actions) == 1
+    heuristic = build_candidate("heuristic", {"seq_len": 3}, config)
+    assert heuristic.seq_len == 3
+    assert parse_grid("tanda_mf:seq_len=1,2")[1] == {"seq_len": [1, 2]}
+    with pytest.raises(ValueError, match="no knobs"):
+        build_candidate("trivialaugment", {"seq_len": 2}, config)
+    with pytest.raises(ValueError, match="seq_len must be"):
+        build_candidate("tanda_lstm", {"seq_len": 0}, config, policy_path="cifar10")
+
+
 def test_torchvision_p_leaves_the_rest_of_the_images_alone():
     image = np.random.default_rng(0).integers(0, 255, (16, 16), dtype=np.uint8)
     never = TorchvisionAugment("trivialaugment", seed=0, p=0.0)

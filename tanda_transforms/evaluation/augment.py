@@ -64,6 +64,7 @@ import numpy as np
 import torch
 from torchvision.transforms import v2
 
+from tanda_transforms._limits import MAX_SEQ_LEN
 from tanda_transforms.evaluation.datasets import dataset_record
 from tanda_transforms.evaluation.options import (  # re-exported: they used to live here
     BASIC_BORDERS,
@@ -466,11 +467,17 @@ class PolicyRecipe:
         Pixels ``basic`` pads on each side (its crop moves the image by up to this).
     basic_flip
         Whether ``basic`` flips left-right; ``None``: as the dataset's record says.
+    seq_len
+        TFs per sequence to apply the policy at (``TANDAPolicy.seq_len``); ``None``: the
+        policy's own (a learned generator then draws its first ``seq_len`` steps; a uniform
+        or mean-field one the same categorical at each).
 
     Examples
     --------
     >>> PolicyRecipe(p=0.5).apply_to(TANDAPolicy("mnist", seq_len=2)).p
     0.5
+    >>> PolicyRecipe(seq_len=1).apply_to(TANDAPolicy("mnist", seq_len=10)).seq_len
+    1
     """
 
     p: float = 1.0
@@ -479,8 +486,13 @@ class PolicyRecipe:
     basic_border: str = "zero"
     basic_pad: int = BASIC_PAD
     basic_flip: bool | None = None
+    seq_len: int | None = None
 
     def __post_init__(self) -> None:
+        if self.seq_len is not None and not (
+                isinstance(self.seq_len, int) and 1 <= self.seq_len <= MAX_SEQ_LEN):
+            raise ValueError(f"seq_len must be None or an int in [1, {MAX_SEQ_LEN}], got "
+                             f"{self.seq_len!r}")
         if self.render not in RENDERINGS:
             raise ValueError(f"render must be one of {RENDERINGS}, got {self.render!r}")
         if self.basic_border not in BASIC_BORDERS:
@@ -488,6 +500,9 @@ class PolicyRecipe:
                              f"{self.basic_border!r}")
 
     def apply_to(self, policy: TANDAPolicy) -> TANDAPolicy | StepByStepPolicy:
-        """``policy`` with this recipe's ``p`` and frame, rendered as ``render`` says."""
+        """``policy`` with this recipe's ``p``, frame and ``seq_len`` (where given), rendered
+        as ``render`` says."""
         policy.p, policy.frame = self.p, self.frame
+        if self.seq_len is not None:
+            policy.seq_len = self.seq_len
         return policy if self.render == "fused" else StepByStepPolicy(policy)

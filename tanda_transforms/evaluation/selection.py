@@ -18,12 +18,13 @@ The protocol (``tanda evaluate --select-on-validation``):
 2. **Selection**: every candidate setting of every condition (its grid, :data:`DEFAULT_GRIDS`
    or ``--grid``) is trained on the labeled subset of each selection seed (default: the first
    run seed) and scored on that seed's validation split. The candidate with the highest mean
-   validation accuracy wins (ties: the first in grid order). The knobs: ``p`` and ``frame``
-   of the policy conditions (and ``policy`` where several files are given: L, generator or
-   recipe variants), RandAugment's ``num_ops`` (N) and ``magnitude`` (M), TrivialAugment's
-   and AutoAugment's ``p`` (the share of images they transform), the basic crop's ``pad``
-   and ``border``, and for every condition but ``none`` and ``basic`` ``after_basic``
-   (compose it after the basic crop, or alone). The default grids give every tuned
+   validation accuracy wins (ties: the first in grid order). The knobs: ``p``, ``frame`` and
+   ``seq_len`` (L: the policy applied at that many TFs, a learned generator's first L steps)
+   of the policy conditions (and ``policy`` where several files are given: generator or
+   recipe variants, or L learned), RandAugment's ``num_ops`` (N) and ``magnitude`` (M),
+   TrivialAugment's and AutoAugment's ``p`` (the share of images they transform), the basic
+   crop's ``pad`` and ``border``, and for every condition but ``none`` and ``basic``
+   ``after_basic`` (compose it after the basic crop, or alone). The default grids give every tuned
    condition the same budget of four candidates; ``none`` has nothing to tune.
 
 3. **Test**: each condition's chosen setting is trained once per run seed on that seed's
@@ -100,9 +101,12 @@ def _border(text: str) -> str:
 KNOBS: dict[str, dict[str, Callable[[str], Any]]] = {
     "none": {},
     "basic": {"pad": int, "border": _border, "flip": _flag},
-    "heuristic": {"p": float, "frame": int, "policy": str, "after_basic": _flag},
-    "tanda_mf": {"p": float, "frame": int, "policy": str, "after_basic": _flag},
-    "tanda_lstm": {"p": float, "frame": int, "policy": str, "after_basic": _flag},
+    "heuristic": {"p": float, "frame": int, "seq_len": int, "policy": str,
+                   "after_basic": _flag},
+    "tanda_mf": {"p": float, "frame": int, "seq_len": int, "policy": str,
+                 "after_basic": _flag},
+    "tanda_lstm": {"p": float, "frame": int, "seq_len": int, "policy": str,
+                  "after_basic": _flag},
     "randaugment": {"num_ops": int, "magnitude": int, "p": float, "after_basic": _flag},
     "trivialaugment": {"p": float, "after_basic": _flag},
     "autoaugment": {"p": float, "after_basic": _flag},
@@ -286,8 +290,8 @@ def build_candidate(
         raise ValueError(f"{condition} has no knobs {sorted(unknown)}")
     settings = dict(settings)
     with_basic = settings.pop("after_basic", config.with_basic)
-    recipe_fields = {"p": "p", "frame": "frame", "pad": "basic_pad", "border": "basic_border",
-                     "flip": "basic_flip"}
+    recipe_fields = {"p": "p", "frame": "frame", "seq_len": "seq_len", "pad": "basic_pad",
+                     "border": "basic_border", "flip": "basic_flip"}
     tv_options: dict[str, Any] = {}
     recipe = config.recipe
     if condition in ("randaugment", "trivialaugment", "autoaugment"):
