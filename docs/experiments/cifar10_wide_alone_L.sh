@@ -7,9 +7,6 @@
 # L = 10 candidates are in results_cifar10_wide_alone.json, and the policy's overall choice
 # is the best validation score over the four, a rule fixed before these runs.
 set -e
-P=${POLICIES:-docs/experiments/policies}
-python docs/experiments/end_model.py --dataset cifar10 --data ../shared/data/cifar10 \
-    --epochs 60 --seeds 0 1 2 --threads 1 --device cpu --select-on-validation \
-    --conditions tanda_lstm --policy-lstm $P/cifar10_wide_lstm.tanda \
-    --grid "tanda_lstm:seq_len=1,2;p=1;frame=0;after_basic=0" \
-    --out "${OUT:-docs/experiments/results_cifar10_wide_alone_L.json}"
+GRID="tanda_lstm:seq_len=1,2;p=1;frame=0;after_basic=0" \
+OUT="${OUT:-docs/experiments/results_cifar10_wide_alone_L.json}" \
+    sh docs/experiments/cifar10_wide_alone.sh
