@@ -68,7 +68,7 @@ if TYPE_CHECKING:
     from tanda_transforms.batched import BatchedPolicy
 
 __all__ = ["TANDAPolicy", "PolicyNotFoundError", "check_frame", "check_probability",
-           "gallery_names"]
+           "check_seq_len", "gallery_names"]
 
 
 class _Stream:
@@ -114,6 +114,19 @@ def check_frame(value: Any) -> int:
     """
     if isinstance(value, bool) or not isinstance(value, int) or not 0 <= value <= MAX_FRAME:
         raise ValueError(f"frame must be an int in [0, {MAX_FRAME}] (pixels), got {value!r}")
+    return value
+
+
+def check_seq_len(value: Any) -> int:
+    """``value`` as a policy's ``seq_len``, or ValueError: an int in [1, MAX_SEQ_LEN].
+
+    Examples
+    --------
+    >>> check_seq_len(2)
+    2
+    """
+    if isinstance(value, bool) or not isinstance(value, int) or not 1 <= value <= MAX_SEQ_LEN:
+        raise ValueError(f"seq_len must be an int in [1, {MAX_SEQ_LEN}], got {value!r}")
     return value
 
 
@@ -191,8 +204,7 @@ class TANDAPolicy(v2.Transform):
     ) -> None:
         super().__init__()
         self.library = TFLibrary.coerce(tfs)
-        if not isinstance(seq_len, int) or not 1 <= seq_len <= MAX_SEQ_LEN:
-            raise ValueError(f"seq_len must be an int in [1, {MAX_SEQ_LEN}], got {seq_len!r}")
+        seq_len = check_seq_len(seq_len)
         if seed is not None and (not isinstance(seed, int) or seed < 0):
             raise ValueError(f"seed must be a non-negative int or None, got {seed!r}")
         if not isinstance(block_size, int) or block_size < 1:
@@ -218,6 +230,15 @@ class TANDAPolicy(v2.Transform):
     @p.setter
     def p(self, value: float) -> None:
         self._p = check_probability(value)
+
+    @property
+    def seq_len(self) -> int:
+        """TFs per sampled sequence (a learned generator draws its first ``seq_len`` steps)."""
+        return self._seq_len
+
+    @seq_len.setter
+    def seq_len(self, value: int) -> None:
+        self._seq_len = check_seq_len(value)
 
     @property
     def frame(self) -> int:

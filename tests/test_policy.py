@@ -148,6 +148,16 @@ def test_sampler_must_match_library():
         TANDAPolicy("mnist", seq_len=0)
 
 
+def test_seq_len_set_later_is_checked_as_in_the_constructor():
+    policy = TANDAPolicy("mnist", seq_len=3, seed=0)
+    policy.seq_len = 1
+    assert len(policy.sample().actions) == 1
+    for bad in (0, True, 2.0, 10**6):
+        with pytest.raises(ValueError, match="seq_len must be an int"):
+            policy.seq_len = bad
+    assert policy.seq_len == 1
+
+
 class _Digits(torch.utils.data.Dataset):
     def __init__(self, transform):
         self.transform = transform

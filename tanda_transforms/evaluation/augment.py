@@ -64,7 +64,6 @@ import numpy as np
 import torch
 from torchvision.transforms import v2
 
-from tanda_transforms._limits import MAX_SEQ_LEN
 from tanda_transforms.evaluation.datasets import dataset_record
 from tanda_transforms.evaluation.options import (  # re-exported: they used to live here
     BASIC_BORDERS,
@@ -75,7 +74,7 @@ from tanda_transforms.evaluation.options import (  # re-exported: they used to l
     TORCHVISION_CONDITIONS,
     TORCHVISION_KNOBS,
 )
-from tanda_transforms.policy import PolicyNotFoundError, TANDAPolicy
+from tanda_transforms.policy import PolicyNotFoundError, TANDAPolicy, check_seq_len
 from tanda_transforms.seeding import derive_seed, process_key, reseed, stream_seed
 from tanda_transforms.sequence import SampledSequence
 
@@ -489,10 +488,8 @@ class PolicyRecipe:
     seq_len: int | None = None
 
     def __post_init__(self) -> None:
-        if self.seq_len is not None and not (
-                isinstance(self.seq_len, int) and 1 <= self.seq_len <= MAX_SEQ_LEN):
-            raise ValueError(f"seq_len must be None or an int in [1, {MAX_SEQ_LEN}], got "
-                             f"{self.seq_len!r}")
+        if self.seq_len is not None:
+            check_seq_len(self.seq_len)
         if self.render not in RENDERINGS:
             raise ValueError(f"render must be one of {RENDERINGS}, got {self.render!r}")
         if self.basic_border not in BASIC_BORDERS:
