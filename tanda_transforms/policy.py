@@ -48,12 +48,8 @@ from tanda_transforms import _convert, _inputs, policy_file, targets
 from tanda_transforms._atomic import write_atomic
 from tanda_transforms._gallery import PolicyNotFoundError, gallery_names
 from tanda_transforms._gallery import resolve_policy as _resolve
-from tanda_transforms._policy_header import (
-    FORMAT,
-    MAX_FRAME,
-    MAX_SEQ_LEN,
-    policy_from_parts,
-)
+from tanda_transforms._policy_header import FORMAT, policy_from_parts
+from tanda_transforms._policy_settings import check_frame, check_probability, check_seq_len
 from tanda_transforms.generators import MeanFieldSampler, SequenceSampler
 from tanda_transforms.seeding import process_key, stream_seed
 from tanda_transforms.sequence import (
@@ -89,45 +85,6 @@ class _Stream:
                 self.torch_gen = torch.Generator(device).manual_seed(state)
             self.block = policy.draw_actions(self.block_size, self.torch_gen)[::-1]
         return self.block.pop()
-
-
-def check_probability(value: Any) -> float:
-    """``value`` as a policy's ``p``, or ValueError: a probability in [0, 1].
-
-    Examples
-    --------
-    >>> check_probability(1)
-    1.0
-    """
-    if isinstance(value, bool) or not isinstance(value, int | float) or not 0 <= value <= 1:
-        raise ValueError(f"p must be a probability in [0, 1], got {value!r}")
-    return float(value)
-
-
-def check_frame(value: Any) -> int:
-    """``value`` as a policy's ``frame``, or ValueError: an int in [0, MAX_FRAME] (pixels).
-
-    Examples
-    --------
-    >>> check_frame(4)
-    4
-    """
-    if isinstance(value, bool) or not isinstance(value, int) or not 0 <= value <= MAX_FRAME:
-        raise ValueError(f"frame must be an int in [0, {MAX_FRAME}] (pixels), got {value!r}")
-    return value
-
-
-def check_seq_len(value: Any) -> int:
-    """``value`` as a policy's ``seq_len``, or ValueError: an int in [1, MAX_SEQ_LEN].
-
-    Examples
-    --------
-    >>> check_seq_len(2)
-    2
-    """
-    if isinstance(value, bool) or not isinstance(value, int) or not 1 <= value <= MAX_SEQ_LEN:
-        raise ValueError(f"seq_len must be an int in [1, {MAX_SEQ_LEN}], got {value!r}")
-    return value
 
 
 class TANDAPolicy(v2.Transform):

@@ -46,10 +46,12 @@ from typing import Any
 
 import numpy as np
 
+from tanda_transforms._limits import MAX_SEQ_LEN
+from tanda_transforms._policy_header import MAX_FRAME
 from tanda_transforms.evaluation.augment import Chain
 from tanda_transforms.evaluation.subsets import stratified_indices
 from tanda_transforms.evaluation.training import EvalConfig, fit
-from tanda_transforms.policy import MAX_FRAME, MAX_SEQ_LEN, TANDAPolicy
+from tanda_transforms.policy import TANDAPolicy
 
 __all__ = ["P_GRID", "FRAME_GRID", "PROXY_EPOCHS", "check_data", "check_inputs", "proxy_config",
            "tune_policy"]
