@@ -23,6 +23,7 @@ from tanda_transforms._lazy import lazy_exports
 
 if TYPE_CHECKING:  # for type checkers and IDEs; at run time the names load on first use
     from tanda_transforms.consistency import consistency_loss
+    from tanda_transforms.exclude import drop_label_changing, exclude_tfs
     from tanda_transforms.generators import MeanFieldSampler, RecurrentSampler, SequenceSampler
     from tanda_transforms.learn import LearnConfig, learn_policy
     from tanda_transforms.policy import PolicyNotFoundError, TANDAPolicy, gallery_names
@@ -35,6 +36,8 @@ if TYPE_CHECKING:  # for type checkers and IDEs; at run time the names load on f
 # imports nothing heavy until a name is used (``tanda --help`` stays fast).
 _EXPORTS = {
     "consistency_loss": "consistency",
+    "drop_label_changing": "exclude",
+    "exclude_tfs": "exclude",
     "MeanFieldSampler": "generators",
     "RecurrentSampler": "generators",
     "SequenceSampler": "generators",
@@ -87,6 +90,8 @@ __all__ = [
     "available_ops",
     "available_packs",
     "consistency_loss",
+    "drop_label_changing",
+    "exclude_tfs",
     "gallery_names",
     "register_op",
     "tune_policy",

@@ -23,7 +23,9 @@ a file's table).
 ``semeval_labels_w{W}_mf_s{seed}.tanda``) learns with another weight, for a study of the
 policy alone (a weight chosen on the test set would not be an honest row);
 ``--entropy-weight E`` (files ``..._e{E}_mf_s{seed}.tanda``) sets ``LearnConfig.entropy_weight``
-(the mean-field default is 0.01), for ``semeval_entropy.sh``.
+(the mean-field default is 0.01), for ``semeval_entropy.sh``; ``--max-kl NATS`` applies each
+seed's policy without the TFs whose mean label-term penalty is above NATS
+(``drop_label_changing``; the value ``semeval_label_filter.sh`` chose on validation).
 """
 
 from __future__ import annotations
@@ -93,6 +95,7 @@ def main() -> None:
     parser.add_argument("--learn-only", action="store_true")
     parser.add_argument("--label-weight", type=float, default=1.0)
     parser.add_argument("--entropy-weight", type=float, default=None)
+    parser.add_argument("--max-kl", type=float, default=None)
     args = parser.parse_args()
     torch.set_num_threads(1)
     args.out_dir.mkdir(parents=True, exist_ok=True)
@@ -110,14 +113,19 @@ def main() -> None:
                           "wall_s": policy.metadata["training"]["wall_time_s"],
                           "timing_s": policy.metadata["training"]["timing_s"]}), flush=True)
         if not args.learn_only:
-            _end_model(args.data, seed, path, args.results, f"tanda_labels{weight}")
+            name = f"tanda_labels{weight}" + ("" if args.max_kl is None
+                                              else f"_maxkl{args.max_kl:g}")
+            _end_model(args.data, seed, path, args.results, name, args.max_kl)
 
 
-def _end_model(data: Path, seed: int, path: Path, results: Path, name: str) -> None:
+def _end_model(data: Path, seed: int, path: Path, results: Path, name: str,
+               max_kl: float | None = None) -> None:
     """The end model of the ``semeval`` record on the seed's 10 % with the policy (the
-    harness's ``tanda_mf`` condition, p = 0.5), appended to ``results`` as ``name``."""
+    harness's ``tanda_mf`` condition, p = 0.5, without the TFs above ``max_kl`` if given),
+    appended to ``results`` as ``name``."""
     task = load_task("semeval", data)
-    config = EvalConfig.for_dataset("semeval", label_fraction=0.1, seeds=(seed,))
+    config = EvalConfig.for_dataset("semeval", label_fraction=0.1, seeds=(seed,),
+                                    policy_max_kl=max_kl)
     record = evaluate_task(task, ["tanda_mf"], config, {"tanda_mf": str(path)})
     record["note"] = f"tanda_mf is {name}: the label-aware policy {path.name}"
     append_record(results, record)

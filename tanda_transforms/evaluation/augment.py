@@ -74,6 +74,7 @@ from tanda_transforms.evaluation.options import (  # re-exported: they used to l
     TORCHVISION_CONDITIONS,
     TORCHVISION_KNOBS,
 )
+from tanda_transforms.exclude import check_max_kl, drop_label_changing
 from tanda_transforms.policy import PolicyNotFoundError, TANDAPolicy, check_seq_len
 from tanda_transforms.seeding import derive_seed, process_key, reseed, stream_seed
 from tanda_transforms.sequence import SampledSequence
@@ -433,7 +434,8 @@ def make_augment(
                              "(its TFs are built on the data; policy_path)")
         else:
             augment = TANDAPolicy(record.pack, seq_len=seq_len, seed=seed)
-        augment = recipe.apply_to(augment)
+        # uniform sequences have no label-term record: max_kl is the learned conditions'
+        augment = dataclasses.replace(recipe, max_kl=None).apply_to(augment)
     elif condition in POLICY_CONDITIONS:
         if policy_path is None:
             raise ValueError(f"condition {condition!r} needs a policy file (policy_path)")
@@ -470,6 +472,10 @@ class PolicyRecipe:
         TFs per sequence to apply the policy at (``TANDAPolicy.seq_len``); ``None``: the
         policy's own (a learned generator then draws its first ``seq_len`` steps; a uniform
         or mean-field one the same categorical at each).
+    max_kl
+        Apply a label-aware policy without the TFs whose mean label-term penalty is above
+        this many nats (:func:`~tanda_transforms.exclude.drop_label_changing`); ``None``: all
+        its TFs. The learned conditions' (``heuristic`` ignores it).
 
     Examples
     --------
@@ -486,10 +492,13 @@ class PolicyRecipe:
     basic_pad: int = BASIC_PAD
     basic_flip: bool | None = None
     seq_len: int | None = None
+    max_kl: float | None = None
 
     def __post_init__(self) -> None:
         if self.seq_len is not None:
             check_seq_len(self.seq_len)
+        if self.max_kl is not None:
+            check_max_kl(self.max_kl)
         if self.render not in RENDERINGS:
             raise ValueError(f"render must be one of {RENDERINGS}, got {self.render!r}")
         if self.basic_border not in BASIC_BORDERS:
@@ -497,8 +506,10 @@ class PolicyRecipe:
                              f"{self.basic_border!r}")
 
     def apply_to(self, policy: TANDAPolicy) -> TANDAPolicy | StepByStepPolicy:
-        """``policy`` with this recipe's ``p``, frame and ``seq_len`` (where given), rendered
-        as ``render`` says."""
+        """``policy`` with this recipe's ``p``, frame and ``seq_len`` (where given), without
+        the TFs ``max_kl`` drops (where given), rendered as ``render`` says."""
+        if self.max_kl is not None:
+            policy = drop_label_changing(policy, self.max_kl)
         policy.p, policy.frame = self.p, self.frame
         if self.seq_len is not None:
             policy.seq_len = self.seq_len

@@ -99,7 +99,7 @@ def config_from_args(args: argparse.Namespace) -> EvalConfig:
     overrides = {
         key: getattr(args, key)
         for key in ("epochs", "label_fraction", "batch_size", "lr", "model", "width", "blocks",
-                    "threads", "policy_p")
+                    "threads", "policy_p", "policy_max_kl")
         if getattr(args, key) is not None
     }
     return EvalConfig.for_dataset(

@@ -128,6 +128,9 @@ def add_run_arguments(
                         "sentence); default 1.0, semeval 0.5")
     parser.add_argument("--policy-frame", type=int, default=0, metavar="PX",
                         help="policy conditions: context frame (random shift) in pixels")
+    parser.add_argument("--policy-max-kl", type=float, default=None, metavar="NATS",
+                        help="learned conditions: apply a label-aware policy without the TFs "
+                        "whose mean label-term penalty is above NATS (default: all its TFs)")
     parser.add_argument("--rendering", choices=("fused", "step"), default="fused",
                         help="policy conditions: one resampling per geometric run (fused) or "
                         "the old step-by-step rendering (for the ablation)")

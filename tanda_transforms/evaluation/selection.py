@@ -21,7 +21,10 @@ The protocol (``tanda evaluate --select-on-validation``):
    validation accuracy wins (ties: the first in grid order). The knobs: ``p``, ``frame`` and
    ``seq_len`` (L: the policy applied at that many TFs, a learned generator's first L steps)
    of the policy conditions (and ``policy`` where several files are given: generator or
-   recipe variants, or L learned), RandAugment's ``num_ops`` (N) and ``magnitude`` (M),
+   recipe variants, or L learned), the learned conditions' ``max_kl`` (a label-aware
+   policy without the TFs whose mean label-term penalty is above that many nats,
+   :func:`~tanda_transforms.exclude.drop_label_changing`; ``none``: all TFs),
+   RandAugment's ``num_ops`` (N) and ``magnitude`` (M),
    TrivialAugment's and AutoAugment's ``p`` (the share of images they transform), the basic
    crop's ``pad`` and ``border``, and for every condition but ``none`` and ``basic``
    ``after_basic`` (compose it after the basic crop, or alone). The default grids give every tuned
@@ -64,6 +67,7 @@ from tanda_transforms.evaluation.runs import run_augments
 from tanda_transforms.evaluation.subsets import held_out_groups, stratified_indices
 from tanda_transforms.evaluation.tasks import Task
 from tanda_transforms.evaluation.training import EvalConfig, RunRecord
+from tanda_transforms.exclude import check_max_kl
 from tanda_transforms.seeding import derive_seed
 
 __all__ = [
@@ -88,6 +92,13 @@ def _flag(text: str) -> bool:
     raise ValueError(f"expected true or false, got {text!r}")
 
 
+def _max_kl(text: str) -> float | None:
+    """A label filter's threshold in nats, or ``none`` (no filter)."""
+    if text.lower() == "none":
+        return None
+    return check_max_kl(float(text))
+
+
 def _border(text: str) -> str:
     if text not in BASIC_BORDERS:
         raise ValueError(f"expected one of {BASIC_BORDERS}, got {text!r}")
@@ -104,9 +115,9 @@ KNOBS: dict[str, dict[str, Callable[[str], Any]]] = {
     "heuristic": {"p": float, "frame": int, "seq_len": int, "policy": str,
                    "after_basic": _flag},
     "tanda_mf": {"p": float, "frame": int, "seq_len": int, "policy": str,
-                 "after_basic": _flag},
+                 "max_kl": _max_kl, "after_basic": _flag},
     "tanda_lstm": {"p": float, "frame": int, "seq_len": int, "policy": str,
-                  "after_basic": _flag},
+                  "max_kl": _max_kl, "after_basic": _flag},
     "randaugment": {"num_ops": int, "magnitude": int, "p": float, "after_basic": _flag},
     "trivialaugment": {"p": float, "after_basic": _flag},
     "autoaugment": {"p": float, "after_basic": _flag},
@@ -290,8 +301,8 @@ def build_candidate(
         raise ValueError(f"{condition} has no knobs {sorted(unknown)}")
     settings = dict(settings)
     with_basic = settings.pop("after_basic", config.with_basic)
-    recipe_fields = {"p": "p", "frame": "frame", "seq_len": "seq_len", "pad": "basic_pad",
-                     "border": "basic_border", "flip": "basic_flip"}
+    recipe_fields = {"p": "p", "frame": "frame", "seq_len": "seq_len", "max_kl": "max_kl",
+                     "pad": "basic_pad", "border": "basic_border", "flip": "basic_flip"}
     tv_options: dict[str, Any] = {}
     recipe = config.recipe
     if condition in ("randaugment", "trivialaugment", "autoaugment"):

@@ -95,9 +95,10 @@ class EvalConfig:
         ``L`` of the heuristic baseline when no policy file gives it.
     with_basic
         Apply the basic pad-crop(-flip) before every other condition.
-    policy_p, policy_frame, render, basic_border, basic_pad, basic_flip
+    policy_p, policy_frame, policy_max_kl, render, basic_border, basic_pad, basic_flip
         How policies are applied and ``basic`` pads and flips (see
-        :class:`~tanda_transforms.evaluation.augment.PolicyRecipe`).
+        :class:`~tanda_transforms.evaluation.augment.PolicyRecipe`; ``policy_max_kl`` is
+        its ``max_kl``).
     clean_epochs
         The last ``clean_epochs`` epochs train without augmentation (the reference's
         ``p_transform_drop``); 0 keeps augmentation to the end.
@@ -137,6 +138,7 @@ class EvalConfig:
     with_basic: bool = False
     policy_p: float = 1.0
     policy_frame: int = 0
+    policy_max_kl: float | None = None
     render: str = "fused"
     basic_border: str = "zero"
     basic_pad: int = BASIC_PAD
@@ -187,7 +189,7 @@ class EvalConfig:
     def recipe(self) -> PolicyRecipe:
         """How policies are applied (see :class:`PolicyRecipe`)."""
         return PolicyRecipe(self.policy_p, self.policy_frame, self.render, self.basic_border,
-                            self.basic_pad, self.basic_flip)
+                            self.basic_pad, self.basic_flip, max_kl=self.policy_max_kl)
 
     @classmethod
     def for_dataset(cls, dataset: str, **overrides: Any) -> EvalConfig:
