@@ -110,13 +110,7 @@ def label_changing_tfs(policy: TANDAPolicy, max_kl: float) -> list[int]:
 
     Examples
     --------
-    >>> from tanda_transforms import TANDAPolicy
-    >>> policy = TANDAPolicy("mnist", seq_len=2)
-    >>> policy.metadata["training"] = {"labels": {
-    ...     "tf_penalty": [0.5] + [0.01] * (len(policy.library) - 1),
-    ...     "tf_names": policy.library.names}}
-    >>> label_changing_tfs(policy, 0.1)
-    [0]
+    See :func:`drop_label_changing`.
     """
     check_max_kl(max_kl)
     penalty = _recorded_penalty(policy)
@@ -144,9 +138,12 @@ def drop_label_changing(policy: TANDAPolicy, max_kl: float) -> TANDAPolicy:
     --------
     >>> from tanda_transforms import TANDAPolicy
     >>> policy = TANDAPolicy("mnist", seq_len=2)
+    >>> # the record learn_policy(..., labels=...) writes, made by hand here
     >>> policy.metadata["training"] = {"labels": {
     ...     "tf_penalty": [0.5] + [0.01] * (len(policy.library) - 1),
     ...     "tf_names": policy.library.names}}
+    >>> label_changing_tfs(policy, 0.1)
+    [0]
     >>> float(drop_label_changing(policy, 0.1).sampler.tf_probabilities()[0])
     0.0
     """
