@@ -200,3 +200,18 @@ def test_the_heuristic_ignores_max_kl_and_a_policy_without_labels_is_refused(tmp
     assert uniform.sampler.tf_probabilities().min() > 0
     with pytest.raises(ValueError, match="no label-term record"):
         make_augment("tanda_lstm", "mnist", str(path), recipe=recipe)
+
+
+def test_the_evaluate_option_sets_the_runs_threshold():
+    import argparse
+
+    from tanda_transforms.evaluation.command import config_from_args
+    from tanda_transforms.evaluation.options import add_run_arguments
+
+    parser = argparse.ArgumentParser()
+    add_run_arguments(parser, require_data=False)
+    args = parser.parse_args(["--dataset", "mnist", "--policy-max-kl", "0.05"])
+    assert config_from_args(args).recipe.max_kl == 0.05
+    assert config_from_args(parser.parse_args(["--dataset", "mnist"])).recipe.max_kl is None
+    with pytest.raises(ValueError, match="max_kl must be"):
+        config_from_args(parser.parse_args(["--dataset", "mnist", "--policy-max-kl", "-1"]))
