@@ -82,19 +82,29 @@ def exclude_tfs(policy: TANDAPolicy, tfs: Iterable[int | str], reason: str = "by
     if len(excluded) == len(policy.library):
         raise ValueError(f"cannot exclude every TF of the policy ({len(excluded)} given)")
     sampler = copy.deepcopy(policy.sampler)
+    metadata = copy.deepcopy(policy.metadata)
     if excluded:
         _zero_probability(sampler, excluded)
-    metadata = copy.deepcopy(policy.metadata)
-    names = policy.library.names
-    before = metadata.get("excluded", {}).get("tfs", []) if isinstance(
-        metadata.get("excluded"), dict) else []
-    metadata["excluded"] = {
-        "tfs": sorted(set(before) | {names[i] for i in excluded}, key=names.index),
-        "reason": reason,
-    }
+        metadata["excluded"] = _exclusion_record(metadata.get("excluded"), policy.library.names,
+                                                 excluded, reason)
     return TANDAPolicy(policy.library, sampler, policy.seq_len, seed=policy.seed,
                        block_size=policy.block_size, metadata=metadata, p=policy.p,
                        frame=policy.frame)
+
+
+def _exclusion_record(before: Any, names: list[str], excluded: list[int], reason: str
+                      ) -> dict[str, Any]:
+    """``metadata["excluded"]`` after excluding ``excluded``: the TF names of an earlier
+    record that name this policy's TFs (anything else in it is dropped), then these, in
+    library order; the reasons joined."""
+    record = before if isinstance(before, dict) else {}
+    earlier = record.get("tfs") if isinstance(record.get("tfs"), list) else []
+    known = set(names)
+    tfs = {name for name in earlier if isinstance(name, str) and name in known}
+    tfs |= {names[i] for i in excluded}
+    reasons = [r for r in (record.get("reason"), reason) if isinstance(r, str) and r]
+    return {"tfs": [name for name in names if name in tfs],
+            "reason": "; ".join(dict.fromkeys(reasons))}
 
 
 def label_changing_tfs(policy: TANDAPolicy, max_kl: float) -> list[int]:

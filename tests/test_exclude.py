@@ -100,9 +100,26 @@ def test_names_and_indices_select_the_same_tfs_and_are_recorded():
     by_index = exclude_tfs(policy, [1, 3])
     assert torch.equal(by_name.sampler.logits, by_index.sampler.logits)
     assert by_name.metadata["excluded"] == {"tfs": [names[1], names[3]], "reason": "by hand"}
-    twice = exclude_tfs(by_index, [5])
-    assert twice.metadata["excluded"]["tfs"] == [names[1], names[3], names[5]]
+    twice = exclude_tfs(by_index, [5], reason="second")
+    assert twice.metadata["excluded"] == {"tfs": [names[1], names[3], names[5]],
+                                          "reason": "by hand; second"}
     assert (twice.p, twice.frame, twice.seq_len, twice.seed) == (1.0, 0, 3, 0)
+    assert "excluded" not in exclude_tfs(policy, []).metadata  # nothing excluded, no record
+
+
+@pytest.mark.parametrize("earlier, carried", [
+    ("x", []),
+    ({"tfs": "x"}, []),
+    ({"tfs": [1, "no_such_tf()", 2], "reason": 3}, [2]),  # 2: replaced by the TF's name
+])
+def test_a_malformed_earlier_record_keeps_only_this_policys_tf_names(earlier, carried):
+    policy = _policy()
+    names = policy.library.names
+    if isinstance(earlier, dict) and isinstance(earlier["tfs"], list):
+        earlier["tfs"] = [names[t] if t == 2 else t for t in earlier["tfs"]]
+    policy.metadata["excluded"] = earlier
+    record = exclude_tfs(policy, [0]).metadata["excluded"]
+    assert record == {"tfs": [names[i] for i in [0, *carried]], "reason": "by hand"}
 
 
 def test_an_excluded_policy_saves_and_loads_as_it_draws(tmp_path):
