@@ -10,6 +10,7 @@ import torch
 
 from tanda_transforms import TF, TANDAPolicy
 from tanda_transforms.cli import main
+from tanda_transforms.exclude import drop_label_changing, label_changing_tfs
 from tanda_transforms.labels import check_labels, label_lines, read_labels
 from tanda_transforms.learn import LearnConfig, Learner, learn_policy
 from tanda_transforms.registry import register_op
@@ -135,6 +136,16 @@ def test_the_policy_file_records_the_labels_and_show_names_the_pushed_down_tf(
     text = summarise(loaded, n_samples=50)
     assert "labels: 200 of 400 items labeled (2 classes), label_weight 1.0" in text
     assert "pushed down (mean KL per application): test_flip_relation()" in text
+
+
+def test_the_recorded_penalties_exclude_the_planted_tf(label_aware, tmp_path):
+    penalty = label_aware.metadata["training"]["labels"]["tf_penalty"]
+    threshold = max(penalty[:PLANTED])  # the planted TF's is above every other's (above)
+    assert label_changing_tfs(label_aware, threshold) == [PLANTED]
+    kept = drop_label_changing(label_aware, threshold)
+    kept.save(tmp_path / "kept.tanda")
+    assert planted_share(TANDAPolicy.load(tmp_path / "kept.tanda")) == 0.0
+    assert planted_share(label_aware) > 0.0  # the term lowered it; exclusion removes it
 
 
 def test_images_go_through_the_same_term():
