@@ -34,9 +34,7 @@ def check_frame(value: Any) -> int:
     >>> check_frame(4)
     4
     """
-    if isinstance(value, bool) or not isinstance(value, int) or not 0 <= value <= MAX_FRAME:
-        raise ValueError(f"frame must be an int in [0, {MAX_FRAME}] (pixels), got {value!r}")
-    return value
+    return _int_in(value, "frame", 0, MAX_FRAME, " (pixels)")
 
 
 def check_seq_len(value: Any) -> int:
@@ -47,6 +45,11 @@ def check_seq_len(value: Any) -> int:
     >>> check_seq_len(2)
     2
     """
-    if isinstance(value, bool) or not isinstance(value, int) or not 1 <= value <= MAX_SEQ_LEN:
-        raise ValueError(f"seq_len must be an int in [1, {MAX_SEQ_LEN}], got {value!r}")
+    return _int_in(value, "seq_len", 1, MAX_SEQ_LEN)
+
+
+def _int_in(value: Any, name: str, low: int, high: int, unit: str = "") -> int:
+    """``value`` if it is an int (not a bool) in ``[low, high]``, else ValueError."""
+    if isinstance(value, bool) or not isinstance(value, int) or not low <= value <= high:
+        raise ValueError(f"{name} must be an int in [{low}, {high}]{unit}, got {value!r}")
     return value

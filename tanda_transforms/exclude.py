@@ -115,7 +115,7 @@ def label_changing_tfs(policy: TANDAPolicy, max_kl: float) -> list[int]:
     Raises
     ------
     ValueError
-        ``max_kl`` not a non-negative number, or a policy without the label term's record
+        ``max_kl`` not a finite number >= 0, or a policy without the label term's record
         (learned without ``labels``) or with one that does not match its TFs.
 
     Examples

@@ -161,7 +161,6 @@ class TANDAPolicy(v2.Transform):
     ) -> None:
         super().__init__()
         self.library = TFLibrary.coerce(tfs)
-        seq_len = check_seq_len(seq_len)
         if seed is not None and (not isinstance(seed, int) or seed < 0):
             raise ValueError(f"seed must be a non-negative int or None, got {seed!r}")
         if not isinstance(block_size, int) or block_size < 1:
