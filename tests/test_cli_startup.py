@@ -23,7 +23,8 @@ def _run(argv: list[str]) -> tuple[str, str, bool]:
     return status, result.stdout + "\n".join(errors), torch_loaded == "True"
 
 
-@pytest.mark.parametrize("command", ["learn", "evaluate", "demo", "show", "apply", "gallery"])
+@pytest.mark.parametrize("command", ["learn", "evaluate", "compare", "demo", "show", "apply",
+                                     "gallery"])
 def test_subcommand_help_imports_no_torch(command) -> None:
     status, text, torch_loaded = _run([command, "--help"])
     assert status == "0" and f"usage: tanda {command}" in text

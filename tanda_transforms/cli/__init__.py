@@ -8,6 +8,7 @@ Subcommands::
     tanda apply POLICY IN OUT       write augmented copies of every image in a folder
     tanda gallery                   list the policies shipped with the package
     tanda evaluate --dataset D ...  compare augmentation conditions on an end model
+    tanda compare FILE:COND ...     the conditions of results files, seed by seed (paired)
     tanda tune POLICY --data PATH   choose p and frame on a validation split of labeled data
     tanda doctor                    check the install (versions, torch/torchvision pairing)
 
@@ -44,7 +45,17 @@ from collections.abc import Sequence
 from types import ModuleType
 
 from tanda_transforms import __version__
-from tanda_transforms.cli import apply, demo, doctor, evaluate, gallery, learn, show, tune
+from tanda_transforms.cli import (
+    apply,
+    compare,
+    demo,
+    doctor,
+    evaluate,
+    gallery,
+    learn,
+    show,
+    tune,
+)
 from tanda_transforms.cli.common import CliError, Formatter, check_paths, wrap
 from tanda_transforms.cli.demo import DEMO_BATCH_SIZE, DEMO_STEPS
 from tanda_transforms.cli.gallery import gallery_rows
@@ -57,7 +68,7 @@ __all__ = ["main", "build_parser", "parse_overrides", "DEMO_STEPS", "DEMO_BATCH_
 #: of ``tanda --help``.
 SUBCOMMANDS: dict[str, ModuleType] = {
     "learn": learn, "demo": demo, "show": show, "apply": apply, "evaluate": evaluate,
-    "tune": tune, "gallery": gallery, "doctor": doctor,
+    "compare": compare, "tune": tune, "gallery": gallery, "doctor": doctor,
 }
 COMMANDS = tuple(SUBCOMMANDS)
 #: The one-line help of each subcommand (``tanda --help``).

@@ -26,7 +26,9 @@ subset with each augmentation condition and compare test accuracies, over severa
   macro-F1): the ``semeval`` record, run by the same harness and ``tanda evaluate`` (the
   record's ``trainer`` and ``metric`` say which end model and score);
 * :mod:`~tanda_transforms.evaluation.command`: ``tanda evaluate``, which
-  ``python -m tanda_transforms.evaluation`` also runs.
+  ``python -m tanda_transforms.evaluation`` also runs;
+  :mod:`~tanda_transforms.evaluation.compare`: ``tanda compare``, conditions of results files
+  side by side, seed by seed (paired differences).
 
 Examples
 --------
