@@ -150,3 +150,22 @@ def test_a_named_record_without_the_condition_is_refused(tmp_path: Path) -> None
     path = results(tmp_path, record({"none": ([0], [95.0])}), record({"basic": ([0], [96.0])}))
     with pytest.raises(ValueError, match="record 1 of .* holds no result of condition 'none'"):
         read_entry(f"{path}:none:0,1")
+
+
+def test_pairs_across_machines_are_flagged(tmp_path: Path) -> None:
+    here = {"platform": "Linux-a", "cpu_capability": "AVX512", "torch": "2.14.1"}
+    there = {"platform": "Linux-b", "cpu_capability": "AVX2", "torch": "2.14.1"}
+    first = record({"none": ([0, 1], [95.0, 95.5])})
+    second = record({"basic": ([0, 1], [96.0, 96.2])})
+    first["machine"], second["machine"] = here, there
+    path = results(tmp_path, first, second)
+    text = format_comparison([read_entry(f"{path}:none"), read_entry(f"{path}:basic")])
+    assert text.splitlines()[-1] == (
+        f"note: {path}:basic ran on another machine than the reference (cpu_capability 'AVX512' "
+        "vs 'AVX2', platform 'Linux-a' vs 'Linux-b'): a seed's result is exact on one machine "
+        "only")
+    third = record({"none": ([2], [95.2])})
+    third["machine"] = there
+    merged = read_entry(f"{results(tmp_path, first, third, name='m.json')}:none")
+    assert merged.notes == ("record 1 ran on another machine than record 0: cpu_capability "
+                            "'AVX512' vs 'AVX2', platform 'Linux-a' vs 'Linux-b'",)

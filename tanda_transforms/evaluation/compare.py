@@ -43,6 +43,9 @@ __all__ = ["Entry", "Paired", "format_comparison", "paired", "read_entry"]
 
 #: Config fields that do not change what a run measures (how many seeds, where it ran).
 _RUN_ONLY = frozenset({"seeds", "device", "threads", "num_workers", "eval_batch_size"})
+#: Machine facts of a record that can change a seed's result: a run is exact on one machine,
+#: not across machines (another host build, other vector kernels, other library versions).
+_MACHINE = ("platform", "cpu", "cpu_capability", "torch", "numpy", "opencv", "gpu")
 
 
 @dataclass(frozen=True)
@@ -52,7 +55,8 @@ class Entry:
     ``config`` is the end model's setting the accuracies were measured with (the record's
     config without the fields that only say how the run ran), ``chosen`` the setting chosen
     for the condition on validation (None without selection), ``policies`` the hashes (or
-    paths) of the policy files its records used.
+    paths) of the policy files its records used, ``machine`` the machine facts of its first
+    record (:data:`_MACHINE`), ``notes`` what merging its records found.
     """
 
     label: str
@@ -61,6 +65,7 @@ class Entry:
     config: dict[str, Any]
     chosen: dict[str, Any] | None = None
     policies: frozenset[str] = frozenset()
+    machine: dict[str, Any] | None = None
     notes: tuple[str, ...] = ()
 
 
@@ -153,9 +158,13 @@ def _joined(label: str, parts: list[Entry]) -> Entry:
                              "only entries run alike are joined with +")
         notes += part.notes
         _add_seeds(by_seed, part.by_seed, part.label, notes)
+        other_machine = _machine_difference(first.machine, part.machine)
+        if other_machine:
+            notes.append(f"{part.label} ran on another machine than {first.label}: "
+                         f"{other_machine}")
     policies = frozenset().union(*(p.policies for p in parts))
     return Entry(label, first.dataset, by_seed, first.config, first.chosen, policies,
-                 tuple(notes))
+                 first.machine, tuple(notes))
 
 
 def _parse_spec(spec: str) -> tuple[str, str, list[int] | None]:
@@ -179,8 +188,13 @@ def _merged(label: str, condition: str, held: list[tuple[int, Mapping[str, Any]]
     policies: set[str] = set()
     notes: list[str] = []
     first: tuple[int, dict, Any] | None = None
+    machine = _machine(held[0][1])
     for index, record in held:
         config = {k: v for k, v in (record.get("config") or {}).items() if k not in _RUN_ONLY}
+        other_machine = _machine_difference(machine, _machine(record))
+        if other_machine:
+            notes.append(f"record {index} ran on another machine than record {held[0][0]}: "
+                         f"{other_machine}")
         chosen = ((record.get("selection") or {}).get("chosen") or {}).get(condition)
         if first is None:
             first = (index, config, chosen)
@@ -198,7 +212,19 @@ def _merged(label: str, condition: str, held: list[tuple[int, Mapping[str, Any]]
         _add_seeds(by_seed, _accuracies(record["conditions"][condition], label, index),
                    f"record {index}", notes)
     dataset = str(held[0][1].get("dataset"))
-    return Entry(label, dataset, by_seed, first[1], first[2], frozenset(policies), tuple(notes))
+    return Entry(label, dataset, by_seed, first[1], first[2], frozenset(policies), machine,
+                 tuple(notes))
+
+
+def _machine(record: Mapping[str, Any]) -> dict[str, Any]:
+    facts = record.get("machine") if isinstance(record.get("machine"), Mapping) else {}
+    return {key: facts[key] for key in _MACHINE if key in facts}
+
+
+def _machine_difference(a: Mapping[str, Any] | None, b: Mapping[str, Any] | None) -> str:
+    """How two records' machines differ, on the facts both recorded."""
+    a, b = a or {}, b or {}
+    return _difference({k: a[k] for k in a if k in b}, {k: b[k] for k in b if k in a})
 
 
 def _add_seeds(by_seed: dict[int, float], new: Mapping[int, float], source: str,
@@ -258,6 +284,10 @@ def format_comparison(entries: Sequence[Entry]) -> str:
         if differs:
             notes.append(f"note: {entry.label} ran the end model differently: {differs}")
         notes += [f"note: {entry.label}: {note}" for note in entry.notes]
+        other_machine = _machine_difference(reference.machine, entry.machine)
+        if other_machine:
+            notes.append(f"note: {entry.label} ran on another machine than the reference "
+                         f"({other_machine}): a seed's result is exact on one machine only")
         if len(entry.policies) > 1:
             notes.append(f"note: {entry.label} used {len(entry.policies)} policy files")
     widths = [max(len(row[i]) for row in rows) for i in range(len(rows[0]) - 1)]

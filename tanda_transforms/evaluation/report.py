@@ -14,6 +14,7 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
+import cv2
 import numpy as np
 import torch
 
@@ -58,11 +59,15 @@ def machine_info(device: str, threads: int | None = None) -> dict[str, Any]:
     return {
         "platform": platform.platform(),
         "cpu": cpu,
+        # the vector kernels torch picked: two hosts of one CPU name can differ here, and then
+        # the same seed trains to a slightly different accuracy (float sums in another order)
+        "cpu_capability": torch.backends.cpu.get_cpu_capability(),
         "cores_available": len(affinity(0)) if affinity else os.cpu_count(),
         "torch_threads": threads or torch.get_num_threads(),
         "python": platform.python_version(),
         "torch": torch.__version__,
         "numpy": np.__version__,
+        "opencv": cv2.__version__,
         "device": str(resolved),
         "gpu": torch.cuda.get_device_name(resolved) if resolved.type == "cuda" else None,
     }
