@@ -169,3 +169,18 @@ def test_pairs_across_machines_are_flagged(tmp_path: Path) -> None:
     merged = read_entry(f"{results(tmp_path, first, third, name='m.json')}:none")
     assert merged.notes == ("record 1 ran on another machine than record 0: cpu_capability "
                             "'AVX512' vs 'AVX2', platform 'Linux-a' vs 'Linux-b'",)
+
+
+def test_a_setting_a_record_lacks_counts_as_none(tmp_path: Path) -> None:
+    older = record({"basic": ([0], [96.0])})
+    newer = record({"basic": ([1], [96.2])}, policy_max_kl=None)
+    assert "policy_max_kl" not in older["config"]
+    entry = read_entry(f"{results(tmp_path, older, newer)}:basic")
+    assert entry.by_seed == {0: 96.0, 1: 96.2} and entry.notes == ()
+
+
+def test_the_reference_s_own_notes_are_printed_first() -> None:
+    reference = Entry("ref", "mnist", {0: 90.0}, {}, notes=("record 1 replaces seed 0's 89.00 "
+                                                              "with 90.00",))
+    text = format_comparison([reference, Entry("o", "mnist", {0: 91.0}, {})])
+    assert text.splitlines()[3] == "note: ref: record 1 replaces seed 0's 89.00 with 90.00"

@@ -8,8 +8,8 @@ of the comparison, which the spread of each condition's own accuracies keeps in.
 A condition is named ``PATH:CONDITION`` (every record of the results file ``PATH`` that ran
 ``CONDITION``, merged by seed: e.g. a validation run of seed 0 and a later test run of seeds 1
 and 2) or ``PATH:CONDITION:K`` / ``PATH:CONDITION:K,J,...`` (only those records, counting
-from 0). Every record is merged only when they ran the condition the same way: the same
-end-model settings and the same setting chosen on validation; records named explicitly are
+from 0). All of a file's records are merged only when they ran the condition the same way:
+the same end-model settings and the same setting chosen on validation; records named explicitly are
 merged as named, and the comparison notes where they differ (a validation run records its
 choice under ``selection``, the test runs after it in their settings). Their policy files may
 differ (a label-aware policy is learned per seed, from that seed's labels); the comparison
@@ -150,10 +150,10 @@ def _joined(label: str, parts: list[Entry]) -> Entry:
     first, *rest = parts
     by_seed, notes = dict(first.by_seed), list(first.notes)
     for part in rest:
-        if (part.dataset, part.config, part.chosen) != (first.dataset, first.config,
-                                                        first.chosen):
-            differs = (_difference(first.config, part.config)
-                       or f"dataset or chosen setting {first.chosen!r} vs {part.chosen!r}")
+        differs = (f"dataset {first.dataset!r} vs {part.dataset!r}"
+                   if part.dataset != first.dataset else
+                   _ran_differently(first.config, first.chosen, part.config, part.chosen))
+        if differs:
             raise ValueError(f"{part.label} ran differently from {first.label} ({differs}): "
                              "only entries run alike are joined with +")
         notes += part.notes
@@ -196,10 +196,10 @@ def _merged(label: str, condition: str, held: list[tuple[int, Mapping[str, Any]]
             notes.append(f"record {index} ran on another machine than record {held[0][0]}: "
                          f"{other_machine}")
         chosen = ((record.get("selection") or {}).get("chosen") or {}).get(condition)
+        differs = "" if first is None else _ran_differently(first[1], first[2], config, chosen)
         if first is None:
             first = (index, config, chosen)
-        elif (config, chosen) != first[1:]:
-            differs = _difference(first[1], config) or f"chosen {first[2]!r} vs {chosen!r}"
+        elif differs:
             if strict:
                 path = label.rpartition(":")[0]
                 raise ValueError(f"records {first[0]} and {index} ran {condition!r} "
@@ -256,8 +256,19 @@ def _accuracies(result: Any, label: str, index: int) -> dict[int, float]:
     return out
 
 
+def _ran_differently(config_a: Mapping[str, Any], chosen_a: Any, config_b: Mapping[str, Any],
+                     chosen_b: Any) -> str:
+    """How two runs of a condition differ (end-model settings, then the chosen setting), or
+    ``""``. A setting one record lacks counts as None there: an option added later."""
+    differs = _difference(config_a, config_b)
+    if not differs and chosen_a != chosen_b:
+        differs = f"chosen {chosen_a!r} vs {chosen_b!r}"
+    return differs
+
+
 def _difference(a: Mapping[str, Any], b: Mapping[str, Any]) -> str:
-    """The fields on which two settings differ, as ``key a vs b`` items."""
+    """The fields on which two settings differ, as ``key a vs b`` items (a missing field
+    counts as None)."""
     keys = sorted(k for k in set(a) | set(b) if a.get(k) != b.get(k))
     return ", ".join(f"{k} {a.get(k)!r} vs {b.get(k)!r}" for k in keys)
 
@@ -270,7 +281,7 @@ def format_comparison(entries: Sequence[Entry]) -> str:
     mean, std = summarize(list(reference.by_seed.values()))
     lines = [f"reference: {reference.label}  {mean:.2f} ± {std:.2f} (seeds {_seeds(reference)})"]
     rows = [["condition", "mean ± std", "paired difference", "per seed", "above"]]
-    notes = []
+    notes = [f"note: {reference.label}: {note}" for note in reference.notes]
     for entry in others:
         pair = paired(reference, entry)
         mean, std = summarize(list(entry.by_seed.values()))
