@@ -59,8 +59,8 @@ def machine_info(device: str, threads: int | None = None) -> dict[str, Any]:
     return {
         "platform": platform.platform(),
         "cpu": cpu,
-        # the vector kernels torch picked: two hosts of one CPU name can differ here, and then
-        # the same seed trains to a slightly different accuracy (float sums in another order)
+        # the vector kernels torch picked: hosts of one CPU name can differ here, and a seed's
+        # accuracy repeats exactly on one machine only (tanda compare notes such pairs)
         "cpu_capability": torch.backends.cpu.get_cpu_capability(),
         "cores_available": len(affinity(0)) if affinity else os.cpu_count(),
         "torch_threads": threads or torch.get_num_threads(),
