@@ -184,3 +184,9 @@ def test_the_reference_s_own_notes_are_printed_first() -> None:
                                                               "with 90.00",))
     text = format_comparison([reference, Entry("o", "mnist", {0: 91.0}, {})])
     assert text.splitlines()[3] == "note: ref: record 1 replaces seed 0's 89.00 with 90.00"
+
+
+def test_ties_are_counted_apart_from_the_seeds_above() -> None:
+    reference = Entry("r", "mnist", {0: 90.0, 1: 91.0, 2: 92.0}, {})
+    other = Entry("o", "mnist", {0: 90.0, 1: 91.5, 2: 92.0}, {})
+    assert format_comparison([reference, other]).splitlines()[2].endswith("1 of 3, 2 ties")

@@ -287,7 +287,7 @@ def format_comparison(entries: Sequence[Entry]) -> str:
         mean, std = summarize(list(entry.by_seed.values()))
         rows.append([entry.label, f"{mean:.2f} ± {std:.2f}", f"{pair.mean:+.2f} ± {pair.std:.2f}",
                      ", ".join(f"{d:+.2f}" for d in pair.differences),
-                     f"{pair.above} of {len(pair.seeds)}"])
+                     _above(pair)])
         if set(pair.seeds) != set(entry.by_seed) | set(reference.by_seed):
             notes.append(f"note: {entry.label} is paired on seeds "
                          f"{', '.join(map(str, pair.seeds))} only")
@@ -305,6 +305,13 @@ def format_comparison(entries: Sequence[Entry]) -> str:
     lines += ["   ".join([*(c.ljust(w) for c, w in zip(row, widths, strict=False)),
                           row[-1]]).rstrip() for row in rows]
     return "\n".join(lines + notes)
+
+
+def _above(pair: Paired) -> str:
+    """``"k of n"``, with the ties (a difference of exactly 0) if any."""
+    ties = sum(d == 0 for d in pair.differences)
+    text = f"{pair.above} of {len(pair.seeds)}"
+    return text + (f", {ties} tie{'s' if ties > 1 else ''}" if ties else "")
 
 
 def _seeds(entry: Entry) -> str:
