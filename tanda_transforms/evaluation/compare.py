@@ -14,7 +14,8 @@ merged as named, and the comparison notes where they differ (a validation run re
 choice under ``selection``, the test runs after it in their settings). Their policy files may
 differ (a label-aware policy is learned per seed, from that seed's labels); the comparison
 says how many there were. ``A+B`` merges the entries ``A`` and ``B`` (e.g. the same condition
-from the results file of seeds 0-2 and from that of more seeds), if they ran it the same way.
+from the results file of seeds 0-2 and from that of more seeds), if they ran it the same way
+(so a path itself cannot hold ``+``).
 
 Examples
 --------
@@ -34,8 +35,6 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
-
-import numpy as np
 
 from tanda_transforms.evaluation.training import summarize
 
@@ -78,7 +77,7 @@ class Paired:
 
     @property
     def mean(self) -> float:
-        return float(np.mean(self.differences))
+        return summarize(self.differences)[0]
 
     @property
     def std(self) -> float:
@@ -183,41 +182,49 @@ def _parse_spec(spec: str) -> tuple[str, str, list[int] | None]:
 def _merged(label: str, condition: str, held: list[tuple[int, Mapping[str, Any]]],
             strict: bool) -> Entry:
     """One entry from the records ``held`` (index, record) that ran ``condition``; with
-    ``strict``, only if they ran it the same way, else their differences are noted."""
+    ``strict``, only if they ran it the same way as the first, else their differences are
+    noted."""
+    first, head = held[0]
+    config, chosen, machine = _run_of(head), _chosen(head, condition), _machine(head)
     by_seed: dict[int, float] = {}
     policies: set[str] = set()
     notes: list[str] = []
-    first: tuple[int, dict, Any] | None = None
-    machine = _machine(held[0][1])
     for index, record in held:
-        config = {k: v for k, v in (record.get("config") or {}).items() if k not in _RUN_ONLY}
         other_machine = _machine_difference(machine, _machine(record))
         if other_machine:
-            notes.append(f"record {index} ran on another machine than record {held[0][0]}: "
+            notes.append(f"record {index} ran on another machine than record {first}: "
                          f"{other_machine}")
-        chosen = ((record.get("selection") or {}).get("chosen") or {}).get(condition)
-        differs = "" if first is None else _ran_differently(first[1], first[2], config, chosen)
-        if first is None:
-            first = (index, config, chosen)
-        elif differs:
-            if strict:
-                path = label.rpartition(":")[0]
-                raise ValueError(f"records {first[0]} and {index} ran {condition!r} "
-                                 f"differently ({differs}): name the records to merge, e.g. "
-                                 f"{path}:{condition}:{first[0]},{index}")
-            notes.append(f"record {index} differs from record {first[0]}: {differs}")
+        differs = _ran_differently(config, chosen, _run_of(record),
+                                   _chosen(record, condition))
+        if differs and strict:
+            path = label.rpartition(":")[0]
+            raise ValueError(f"records {first} and {index} ran {condition!r} differently "
+                             f"({differs}): name the records to merge, e.g. "
+                             f"{path}:{condition}:{first},{index}")
+        if differs:
+            notes.append(f"record {index} differs from record {first}: {differs}")
         policy = (record.get("policies") or {}).get(condition) or {}
         if policy.get("sha256") or policy.get("path"):
             policies.add(str(policy.get("sha256") or policy.get("path")))
         _add_seeds(by_seed, _accuracies(record["conditions"][condition], label, index),
                    f"record {index}", notes)
-    dataset = str(held[0][1].get("dataset"))
-    return Entry(label, dataset, by_seed, first[1], first[2], frozenset(policies), machine,
-                 tuple(notes))
+    return Entry(label, str(head.get("dataset")), by_seed, config, chosen, frozenset(policies),
+                 machine, tuple(notes))
+
+
+def _run_of(record: Mapping[str, Any]) -> dict[str, Any]:
+    """A record's end-model settings, without the fields that only say how it ran."""
+    return {k: v for k, v in (record.get("config") or {}).items() if k not in _RUN_ONLY}
+
+
+def _chosen(record: Mapping[str, Any], condition: str) -> Any:
+    """What a record chose for ``condition`` on validation (None without selection)."""
+    return ((record.get("selection") or {}).get("chosen") or {}).get(condition)
 
 
 def _machine(record: Mapping[str, Any]) -> dict[str, Any]:
-    facts = record.get("machine") if isinstance(record.get("machine"), Mapping) else {}
+    facts = record.get("machine")
+    facts = facts if isinstance(facts, Mapping) else {}
     return {key: facts[key] for key in _MACHINE if key in facts}
 
 
