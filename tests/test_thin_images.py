@@ -84,3 +84,27 @@ def test_padding_stays_proportional_to_the_image():
     assert _pad_fits(224, 224, 40)
     assert not _pad_fits(100_000, 1, 12_502)
     assert not _pad_fits(100_000, 4, 5_000)
+
+
+@pytest.mark.parametrize("border", ["reflect", "edge", "constant"])
+@pytest.mark.parametrize("channels", [0, 3])
+def test_affine_warps_past_the_side_limit_give_warp_affines_samples(monkeypatch, border,
+                                                                   channels):
+    """A side of ``CV_MAX_SIDE`` or more (OpenCV 4's warpAffine refuses it) is warped through
+    the tiled remap, at the positions warpAffine samples; forced here on small images by
+    lowering the limit. Within one uint8 level: OpenCV 4 rounds both paths' positions to
+    1/32 pixel, warpAffine's from fixed point, so they can differ by 1/32 pixel, which moves
+    a sample of this ramp (3 and 2 levels a pixel) by at most 5/32 level."""
+    from tanda_transforms.functional.geometric import affine, rotate_warp, shear_warp
+
+    ramp = np.add.outer(np.arange(30) * 3, np.arange(40) * 2).astype(np.uint8)
+    img = ramp if not channels else np.dstack([ramp, 255 - ramp, ramp // 2])
+    warps = [rotate_warp(img.shape[:2], 17.0), shear_warp(img.shape[:2], 0.3)]
+    expected = [w.apply(img, border=border, fill=0.5) for w in warps]
+    monkeypatch.setattr(affine, "CV_MAX_SIDE", 12)
+    monkeypatch.setattr(_remap, "CV_MAX_SIDE", 12)
+    monkeypatch.setattr(_remap, "_TILE", 7)
+    for warp, want in zip(warps, expected, strict=True):
+        got = warp.apply(img, border=border, fill=0.5)
+        assert got.shape == want.shape and got.dtype == want.dtype
+        assert np.abs(got.astype(int) - want).max() <= 1, (warp, border)

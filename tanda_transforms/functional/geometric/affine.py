@@ -29,6 +29,7 @@ from ._common import (
     _pad_fits,
     _run_warp,
 )
+from ._remap import CV_MAX_SIDE, remap
 
 __all__ = [
     "AffineWarp",
@@ -160,6 +161,9 @@ class AffineWarp:
             return img.copy() if flip == _NO_FLIP else apply_cv2(lambda a: cv2.flip(a, flip), img)
         value = _border_value(fill, img.dtype)
         inverse = self._inverse
+        if max(h, w) >= CV_MAX_SIDE:  # OpenCV 4's warpAffine refuses such sides
+            xs, ys = _inverse_maps(inverse, h, w)
+            return _run_warp(lambda chunk: remap(chunk, xs, ys, flags, border_mode, value), img)
         flags |= cv2.WARP_INVERSE_MAP
         margin = 0
         if (
@@ -202,6 +206,21 @@ class AffineWarp:
         """
         pts = _check_points(points)
         return pts @ self.matrix[:, :2].T + self.matrix[:, 2]
+
+
+def _inverse_maps(inverse: np.ndarray, h: int, w: int) -> tuple[np.ndarray, np.ndarray]:
+    """The source x and y (float32 ``h x w``) of every destination pixel under ``inverse``
+    (destination to source, 2 x 3): ``cv2.warpAffine``'s samples as ``remap`` maps.
+
+    Examples
+    --------
+    >>> xs, ys = _inverse_maps(np.array([[1.0, 0, 2], [0, 1, 0]]), 1, 2)
+    >>> xs.tolist(), ys.tolist()
+    ([[2.0, 3.0]], [[0.0, 0.0]])
+    """
+    (a, b, c), (d, e, f) = inverse.tolist()
+    y, x = np.arange(h, dtype=np.float64)[:, None], np.arange(w, dtype=np.float64)[None, :]
+    return (a * x + b * y + c).astype(np.float32), (d * x + e * y + f).astype(np.float32)
 
 
 _NO_FLIP = 2  # not a cv2.flip code (those are 1, 0 and -1)
