@@ -251,7 +251,7 @@ class NGramLM:
         k = min(k, int(np.count_nonzero(p)))
         if k == 0:
             return [], np.zeros(0)
-        top = np.sort(np.argpartition(-p, k - 1)[:k])
+        top = _top_indices(p, k)
         scores = p[top] * self._right_fit(left, right, top, bos, eos)
         order = np.argsort(-scores, kind="stable")
         top, scores = top[order], scores[order]
@@ -365,6 +365,23 @@ class NGramLM:
     def __repr__(self) -> str:
         return (f"NGramLM(order={self.order}, discount={self.discount}, "
                 f"{len(self.vocab)} words, {len(self._counts)} n-grams, key={self.key!r})")
+
+
+def _top_indices(p: np.ndarray, k: int) -> np.ndarray:
+    """The indices of the ``k`` largest values of ``p`` (1 <= k <= len(p)), ascending; of
+    values equal to the k-th largest, the lowest indices. ``argpartition`` picks among such
+    ties differently across numpy versions and CPUs (its SIMD paths), so a seed would draw
+    other words on another machine.
+
+    Examples
+    --------
+    >>> _top_indices(np.array([0.1, 0.3, 0.1, 0.3, 0.1]), 3).tolist()
+    [0, 1, 3]
+    """
+    kth = np.partition(p, len(p) - k)[len(p) - k]
+    above = np.flatnonzero(p > kth)
+    tied = np.flatnonzero(p == kth)[: k - len(above)]
+    return np.sort(np.concatenate([above, tied]))
 
 
 def _lower(words: Sequence[str]) -> list[str]:
