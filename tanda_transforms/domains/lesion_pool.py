@@ -79,8 +79,8 @@ class LesionPool:
     >>> mask = np.zeros((9, 9), bool)
     >>> mask[3:6, 3:6] = True
     >>> pool = LesionPool([patch], [mask])
-    >>> len(pool), pool[0][1].sum(), pool.refs
-    (1, np.int64(9), ('lesion 0',))
+    >>> len(pool), int(pool[0][1].sum()), pool.refs
+    (1, 9, ('lesion 0',))
     """
 
     def __init__(
