@@ -53,3 +53,18 @@ def assert_library_close(actual, expected, err_msg: str = "") -> None:
         actual.astype(np.float64), expected.astype(np.float64), rtol=0, atol=tolerance,
         err_msg=err_msg,
     )
+
+
+def opencv_position_slack(images: np.ndarray) -> tuple[float, float]:
+    """How much OpenCV 4's rounding of sample positions (to 1/32 pixel, so by at most 1/64
+    on each axis) can move a bilinear sample of ``images`` (a stack ``[n, H, W]`` or
+    ``[n, H, W, C]`` of values in [0, 1]): ``(|d/dx| + |d/dy|) / 64`` with the derivatives
+    bounded by the differences between neighbouring pixels, as ``(largest, mean)`` over
+    the images (the mean for tests that bound a mean difference). ``(0.0, 0.0)`` for
+    OpenCV 5, which samples at the exact positions."""
+    if not OPENCV_ROUNDS_POSITIONS:
+        return 0.0, 0.0
+    values = np.asarray(images, np.float64)
+    dx, dy = np.abs(np.diff(values, axis=2)), np.abs(np.diff(values, axis=1))
+    largest = (dx.max(initial=0.0) + dy.max(initial=0.0)) / 64
+    return float(largest), float((dx.mean() + dy.mean()) / 64)

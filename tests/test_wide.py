@@ -8,6 +8,11 @@ TFs (cv2 interpolates uint8 in fixed point: ties at half a level round either wa
 most 1 % of the values for photometric ones. One TF per sample (L = 1), so nothing compounds.
 The images are 16 x 20, so no translation in the packs lands on a half pixel (where every
 value is a tie).
+
+Those figures are OpenCV 5's. OpenCV 4 samples at positions rounded to 1/32 pixel, so the
+geometric TFs' tolerances grow by what that can move a sample of these images
+(``library_output.opencv_position_slack``: at most 0.011, 0.0021 on average; measured with
+4.10: 0.0072 in float32, two uint8 levels, 0.34 level on average).
 """
 
 from __future__ import annotations
@@ -18,6 +23,7 @@ from collections import Counter
 import numpy as np
 import pytest
 import torch
+from library_output import opencv_position_slack
 
 from tanda_transforms import TANDAPolicy, TFLibrary
 from tanda_transforms.generators import MeanFieldSampler
@@ -131,15 +137,26 @@ def _batch(img_dtype, channels: int, n: int) -> tuple[np.ndarray, torch.Tensor]:
     return images, x
 
 
-def _assert_close(got: np.ndarray, want: np.ndarray, tf) -> None:
+def _slack(images: np.ndarray) -> tuple[float, float]:
+    """OpenCV 4's extra difference for geometric TFs on ``images``, in [0, 1] units."""
+    return opencv_position_slack(images.astype(np.float64) / VMAX[images.dtype.type])
+
+
+def _assert_close(got: np.ndarray, want: np.ndarray, tf,
+                  slack: tuple[float, float] = (0.0, 0.0)) -> None:
+    """Within the module's tolerances, widened by ``slack`` (largest, mean; [0, 1] units)
+    for geometric TFs."""
+    largest, mean = slack if tf.kind == "geometric" else (0.0, 0.0)
     if want.dtype == np.float32:
-        np.testing.assert_allclose(got, want, atol=FLOAT_TOL, rtol=0, err_msg=repr(tf))
+        np.testing.assert_allclose(got, want, atol=FLOAT_TOL + largest, rtol=0,
+                                   err_msg=repr(tf))
         return
     level = 1 if want.dtype == np.uint8 else 257  # one uint8 level of the range
-    off = np.abs(got.astype(np.int64) - want.astype(np.int64))
-    assert off.max() <= level, f"{tf!r}: up to {off.max()} off"
+    off = np.abs(got.astype(np.int64) - want.astype(np.int64)) / level
+    most = 1 + math.ceil(largest * 255)
+    assert off.max() <= most, f"{tf!r}: up to {off.max()} levels off"
     if tf.kind == "geometric":
-        assert off.mean() / level < MEAN_LEVELS, f"{tf!r}: {off.mean() / level:.3f} off on average"
+        assert off.mean() < MEAN_LEVELS + mean * 255, f"{tf!r}: {off.mean():.3f} off on average"
     else:
         assert np.mean(off > 0) <= OFF_BY_ONE_SHARE, f"{tf!r}: {np.mean(off > 0):.2%} differ"
 
@@ -155,12 +172,13 @@ def test_batched_agrees_with_the_per_image_path(pack, dtype, channels):
         out = augment(x)
     out = out.permute(0, 2, 3, 1).to(torch.int32 if dtype == np.uint16 else out.dtype).numpy()
     by_name = {repr(tf): tf for tf in library}
+    slack = _slack(images)
     drawn = set()
     for i, (names, img) in enumerate(zip(augment.last_sequences, images, strict=True)):
         tf = by_name[names[0]]
         drawn.add(tf)
         want = tf(img if channels > 1 else img[..., 0])
-        _assert_close(out[i].astype(dtype).reshape(want.shape), want, tf)
+        _assert_close(out[i].astype(dtype).reshape(want.shape), want, tf, slack)
     assert len(drawn) > 0.8 * len(library)  # most TFs checked (3 samples per TF drawn)
 
 
@@ -173,8 +191,9 @@ def test_every_tf_agrees_when_each_is_drawn_on_purpose():
     out = Renderer(library).render(x.float() / 255, actions, torch.uint8,
                                    torch.Generator().manual_seed(0), None)
     out = np.rint(out.permute(0, 2, 3, 1).numpy() * 255).astype(np.uint8)
+    slack = _slack(images)
     for i, tf in enumerate(library):
-        _assert_close(out[i], tf(images[i]), tf)
+        _assert_close(out[i], tf(images[i]), tf, slack)
 
 
 def test_a_uniform_one_step_policy_draws_every_op():
