@@ -18,7 +18,10 @@ from __future__ import annotations
 
 import os
 from importlib import resources
-from importlib.resources.abc import Traversable
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:  # importlib.resources.abc is Python >= 3.11; only an annotation here
+    from importlib.resources.abc import Traversable
 
 __all__ = ["PolicyNotFoundError", "gallery_names", "resolve_policy"]
 
