@@ -122,8 +122,9 @@ def _look_up(frames: np.ndarray, table: np.ndarray, out: np.ndarray) -> None:
     chunk = max(1, 2**30 // max(frames[0].size, 1))
     for start in range(0, len(frames), chunk):
         part = frames[start : start + chunk]
-        target = out[start : start + chunk].view()
-        target.shape = (len(part) * rows, -1)  # a view of out (an error if it cannot be)
+        target = out[start : start + chunk].reshape(len(part) * rows, -1)
+        if not np.may_share_memory(target, out):  # reshape copied: LUT would write elsewhere
+            raise ValueError("_look_up needs an out whose items reshape to rows in place")
         cv2.LUT(part.reshape(len(part) * rows, -1), table, dst=target)
 
 
