@@ -334,18 +334,24 @@ def test_register_op_refuses_a_batched_kernel_it_cannot_use():
     assert "batched_test_geo" not in _REGISTRY and "batched_test_rand" not in _REGISTRY
 
 
+class _Batches(torch.utils.data.Dataset):
+    """Two items, each the actions one batched call drew (module level: workers started by
+    spawn or forkserver, macOS's and Python 3.14's default, unpickle it)."""
+
+    def __init__(self, augment):
+        self.augment = augment
+
+    def __len__(self):
+        return 2
+
+    def __getitem__(self, i):
+        self.augment(torch.zeros(4, 1, 8, 8))
+        return self.augment.last_actions
+
+
 def test_dataloader_workers_draw_different_sequences():
     augment = TANDAPolicy(GEOMETRIC, seq_len=3).batched(seed=0)
-
-    class Batches(torch.utils.data.Dataset):
-        def __len__(self):
-            return 2
-
-        def __getitem__(self, i):
-            augment(torch.zeros(4, 1, 8, 8))
-            return augment.last_actions
-
-    loader = torch.utils.data.DataLoader(Batches(), batch_size=None, num_workers=2)
+    loader = torch.utils.data.DataLoader(_Batches(augment), batch_size=None, num_workers=2)
     first, second = list(loader)
     assert not torch.equal(first, second)
 

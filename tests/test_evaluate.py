@@ -164,20 +164,23 @@ def test_missing_policy_file_is_a_clear_error(tmp_path):
                        {"tanda_lstm": str(missing)})
 
 
+class _Repeat(torch.utils.data.Dataset):
+    """One image, augmented 16 times (module level: workers started by spawn or forkserver,
+    macOS's and Python 3.14's default, unpickle it)."""
+
+    def __init__(self):
+        self.image = np.random.default_rng(0).integers(0, 256, (10, 10), dtype=np.uint8)
+        self.augment = PadCropFlip(pad=3, flip=True, seed=0)
+
+    def __len__(self):
+        return 16
+
+    def __getitem__(self, i):
+        return torch.from_numpy(self.augment(self.image))
+
+
 def test_workers_draw_different_streams():
-    image = np.random.default_rng(0).integers(0, 256, (10, 10), dtype=np.uint8)
-
-    class Repeat(torch.utils.data.Dataset):
-        def __init__(self):
-            self.augment = PadCropFlip(pad=3, flip=True, seed=0)
-
-        def __len__(self):
-            return 16
-
-        def __getitem__(self, i):
-            return torch.from_numpy(self.augment(image))
-
-    loader = torch.utils.data.DataLoader(Repeat(), batch_size=8, num_workers=2)
+    loader = torch.utils.data.DataLoader(_Repeat(), batch_size=8, num_workers=2)
     first, second = list(loader)  # batch k comes from worker k
     assert not torch.equal(first, second)
 
