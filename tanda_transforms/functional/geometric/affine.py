@@ -220,7 +220,11 @@ def _inverse_maps(inverse: np.ndarray, h: int, w: int) -> tuple[np.ndarray, np.n
     """
     (a, b, c), (d, e, f) = inverse.tolist()
     y, x = np.arange(h, dtype=np.float64)[:, None], np.arange(w, dtype=np.float64)[None, :]
-    return (a * x + b * y + c).astype(np.float32), (d * x + e * y + f).astype(np.float32)
+    xs, ys = np.empty((h, w), np.float32), np.empty((h, w), np.float32)
+    # summed in float64 and rounded once, in buffered chunks: no h x w float64 temporaries
+    np.add(a * x + c, b * y, out=xs, casting="same_kind")
+    np.add(d * x, e * y + f, out=ys, casting="same_kind")
+    return xs, ys
 
 
 _NO_FLIP = 2  # not a cv2.flip code (those are 1, 0 and -1)
